@@ -1,0 +1,51 @@
+# Shared helpers for end-to-end tests (sourced). Each test is a TAP program
+# that talks to the cluster in $KUBECONFIG with the kubectl on PATH (./check
+# puts the pinned kubectl from tests/cluster/build-tools first).
+
+set -u
+
+if [ -z "${KUBECONFIG:-}" ] || [ ! -r "$KUBECONFIG" ]; then
+	echo "1..0 # SKIP no cluster: KUBECONFIG is unset (run through ./check)"
+	exit 0
+fi
+
+tap_n=0
+tap_failed=0
+
+# ok NAME COMMAND...: one check; the command's output is shown on failure.
+ok() {
+	local name=$1 out
+	shift
+	tap_n=$((tap_n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $tap_n - $name"
+	else
+		tap_failed=$((tap_failed + 1))
+		echo "not ok $tap_n - $name"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+}
+
+# done_testing: prints the plan and exits non-zero when a check failed.
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+	exit $?
+}
+
+# A namespace of this test's own, deleted on exit so tests do not see each other.
+use_test_namespace() {
+	TEST_NS="e2e-$1-$$"
+	kubectl create namespace "$TEST_NS" >/dev/null
+	trap 'kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
+}
+
+# until_true TIMEOUT_SECONDS COMMAND...: polls every 0.5 s until the command succeeds.
+until_true() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.5
+	done
+}
