@@ -28,7 +28,7 @@ struct kc_query {
 	const char *field_selector;
 	long limit; /* list page size; 0: no limit */
 	const char *continue_token;
-	const char *resource_version;
+	const char *resource_version;       /* "0": any cached state; NULL or "": the most recent */
 	const char *resource_version_match; /* "Exact", "NotOlderThan" */
 	const char *field_manager;
 	bool force;                     /* server-side apply: take over conflicting fields */
