@@ -26,6 +26,7 @@ struct kc_exec_config {
 	char *api_version;
 	bool provide_cluster_info;
 	char *install_hint;
+	unsigned timeout_ms; /* the plugin is killed after this long; 30000 after loading */
 };
 
 /* The credential to present now. Strings are NUL-terminated; PEM may hold several blocks. */
@@ -53,7 +54,11 @@ struct kc_config {
 
 	/* private: cached credential for kc_config_credential() */
 	struct kc_credential cached;
-	time_t token_file_mtime;
+	bool cached_valid;
+	time_t token_file_mtime; /* with nsec, size and inode: the token file as last read */
+	long token_file_mtime_nsec;
+	long long token_file_size;
+	unsigned long long token_file_ino;
 };
 
 struct kc_load_options {
@@ -64,7 +69,11 @@ struct kc_load_options {
 
 /* Loads kubeconfig as kubectl does: --kubeconfig, else $KUBECONFIG (colon-separated,
  * first file to define a map key wins), else ~/.kube/config. Caller owns *ret
- * (kc_config_free). Errors name the file and the key. */
+ * (kc_config_free). Errors name the file and the key: -ENOENT when no kubeconfig
+ * file (or a file it names) exists; -EINVAL for malformed YAML or values and for an
+ * unknown context, cluster or user; -ENOTSUP for auth-provider, basic auth and
+ * impersonation, which are refused rather than ignored. Files over 4 MiB, YAML
+ * aliases and nesting deeper than 64 levels are refused. */
 int kc_config_load(const struct kc_load_options *opts, struct kc_config **ret, struct kc_error *err);
 
 /* Same, from one YAML document in memory; `path` names it in messages and is the
@@ -84,7 +93,11 @@ int kc_config_auto(const struct kc_load_options *opts, struct kc_config **ret, s
  * contents (re-read when its mtime changed); or the exec plugin's output, re-run when
  * there is none yet, it has expired, or kc_config_invalidate_credential() was called
  * (after a 401). Runs the plugin synchronously with a timeout. The returned pointer
- * is owned by cfg and valid until the next call. */
+ * is owned by cfg and valid until the next call.
+ * As in client-go, a static token, tokenFile or client certificate means the exec
+ * plugin is not run, and token beats tokenFile. An exec credential is replaced 10 s
+ * before its expirationTimestamp. A credential with no token and no certificate is
+ * anonymous access. */
 int kc_config_credential(struct kc_config *cfg, time_t now, const struct kc_credential **ret,
 			 struct kc_error *err);
 
