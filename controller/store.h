@@ -1,0 +1,128 @@
+/*
+ * The informer's in-memory store: Kubernetes objects (json_t) keyed by
+ * "namespace/name" (just "name" when cluster-scoped, like client-go's
+ * MetaNamespaceKeyFunc), with secondary indexes so the common questions do
+ * not scan every object:
+ *
+ *   - all objects in a namespace              ctl_store_list
+ *   - objects owned by a UID                  ctl_store_by_owner
+ *     (any metadata.ownerReferences[].uid)
+ *   - objects in a namespace matching a       ctl_store_select
+ *     metav1.LabelSelector
+ *
+ * The label index maps "namespace + label key=value" to its objects. A
+ * selector query starts from the smallest candidate set among its equality
+ * requirements (matchLabels, and `In` with one value) — or the namespace's
+ * set when it has none — and checks the full selector on each candidate.
+ * Only a selector query across all namespaces (ns NULL) without an equality
+ * requirement scans everything. Lookups by key are O(1).
+ *
+ * Memory: objects are kept as the caller gives them; strip them first
+ * (ctl_object_strip) — managedFields alone is often half of an object.
+ * Index keys are borrowed from the one copy of each object key; each index
+ * membership costs one hash slot (24 bytes at 3/4 load, ~32 bytes).
+ *
+ * Ownership: the store holds one reference to each stored object. Objects
+ * handed to visit callbacks and returned by ctl_store_get are borrowed:
+ * valid until that key is next updated or deleted. Callers must treat them
+ * as read-only (mutating one would desynchronise the indexes). Visit
+ * callbacks must not modify the store. Not thread-safe: one loop thread.
+ */
+#ifndef SLIPWAY_CONTROLLER_STORE_H
+#define SLIPWAY_CONTROLLER_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A namespace (63) + "/" + a name (253), with room and the NUL. */
+#define CTL_STORE_KEY_MAX 320
+
+struct ctl_store;
+
+/* Caller owns the store (ctl_store_free). NULL on out of memory. */
+struct ctl_store *ctl_store_new(void);
+/* Drops the store's references to its objects. Accepts NULL; returns NULL. */
+struct ctl_store *ctl_store_free(struct ctl_store *s);
+
+/* The store key of obj into buf: 0, or -EINVAL when metadata.name is
+ * missing or not a string, -ENAMETOOLONG when it does not fit (len is at
+ * most CTL_STORE_KEY_MAX in practice). */
+int ctl_object_key(const json_t *obj, char *buf, size_t len);
+
+/* Adds or replaces the object under its key; the store takes a new
+ * reference (json_incref), the caller keeps its own. Returns 0 when added,
+ * 1 when it replaced an object — which goes to *ret_old (caller owns that
+ * reference; json_decref) when ret_old is not NULL — or -EINVAL (no key),
+ * -ENOMEM (store unchanged). */
+int ctl_store_upsert(struct ctl_store *s, json_t *obj, json_t **ret_old);
+/* Removes key. 0 and the object in *ret_old (caller owns it) when ret_old
+ * is not NULL, or -ENOENT. */
+int ctl_store_delete(struct ctl_store *s, const char *key, json_t **ret_old);
+/* The object under key, borrowed, or NULL. */
+json_t *ctl_store_get(const struct ctl_store *s, const char *key);
+size_t ctl_store_len(const struct ctl_store *s);
+
+/* Visit callback: a non-zero return stops the walk and is returned by the
+ * walking function. key and obj are borrowed. */
+typedef int (*ctl_store_visit_fn)(const char *key, json_t *obj, void *userdata);
+
+/* Every object in namespace ns ("" for cluster-scoped objects, NULL for
+ * all). Returns 0 or the callback's non-zero value. */
+int ctl_store_list(const struct ctl_store *s, const char *ns, ctl_store_visit_fn fn,
+                   void *userdata);
+/* Every object with an ownerReference to uid. */
+int ctl_store_by_owner(const struct ctl_store *s, const char *uid, ctl_store_visit_fn fn,
+                       void *userdata);
+/* Every object in ns (NULL: all namespaces) whose labels match selector, a
+ * metav1.LabelSelector ({"matchLabels": {...}, "matchExpressions": [...]}).
+ * As in Kubernetes, an empty selector matches everything and a NULL one
+ * nothing. -EINVAL for a malformed selector (nothing visited). */
+int ctl_store_select(const struct ctl_store *s, const char *ns, const json_t *selector,
+                     ctl_store_visit_fn fn, void *userdata);
+
+/* Whether labels (a JSON object of strings, or NULL for none) match
+ * selector: 1, 0, or -EINVAL for a malformed selector. Operators: In,
+ * NotIn, Exists, DoesNotExist, as in metav1.LabelSelectorAsSelector. */
+int ctl_selector_matches(const json_t *selector, const json_t *labels);
+
+/* Replace after a (re)list: items is a JSON array of objects that become
+ * the whole content. Calls on_upsert for each item (old is NULL when it was
+ * not stored before; both borrowed) and then on_delete for each stored key
+ * that is not in items (old borrowed, released after the call), so the
+ * informer can fire its handlers. Either callback may be NULL. Returns 0,
+ * or -EINVAL for an item without a key (skipped; the rest is applied), or
+ * -ENOMEM (partially applied: the next relist repairs it). */
+struct ctl_store_replace_ops {
+	void (*on_upsert)(const char *key, json_t *old, json_t *obj, void *userdata);
+	void (*on_delete)(const char *key, json_t *old, void *userdata);
+};
+int ctl_store_replace(struct ctl_store *s, json_t *items, const struct ctl_store_replace_ops *ops,
+                      void *userdata);
+
+/* Index sets alive (namespaces + owner UIDs + label pairs in use): empty
+ * sets are released, so this tracks what is stored, not what ever was. */
+size_t ctl_store_index_sets(const struct ctl_store *s);
+/* Bytes held by the store's own structures (tables, keys, index sets),
+ * not counting the JSON objects. */
+size_t ctl_store_overhead_bytes(const struct ctl_store *s);
+
+/* Removes what the controller never reads and that dominates an object's
+ * size: metadata.managedFields and the
+ * kubectl.kubernetes.io/last-applied-configuration annotation (dropping
+ * "annotations" when that leaves it empty). Safe because the controller
+ * never writes back an object it read (it sends patches). */
+void ctl_object_strip(json_t *obj);
+/* Also removes each dotted path in paths (e.g. "status.conditions"), for
+ * kinds where more is known to be unused. Missing paths are ignored. */
+void ctl_object_strip_paths(json_t *obj, const char *const *paths, size_t n);
+
+/* The key of obj's controller owner (the ownerReference with
+ * controller: true) when it has the given kind and API group ("" for the
+ * core group; the version is ignored): "namespace/ownerName" into buf.
+ * 0, -ENOENT (no such owner), -ENAMETOOLONG. Maps a ReplicaSet event to
+ * its Release's queue key. */
+int ctl_object_owner_key(const json_t *obj, const char *group, const char *kind, char *buf,
+                         size_t len);
+
+#endif
