@@ -382,6 +382,36 @@ static const char *first_line(char *buf, size_t len)
 	return p;
 }
 
+/* Whether posix_spawnp() will find the command. Checked up front because where
+ * posix_spawn falls back to fork and exec (under valgrind, for one) a missing
+ * command shows up only as exit status 127, which a plugin may also use. */
+static int find_command(const char *command)
+{
+	if (strchr(command, '/'))
+		return access(command, X_OK) == 0 ? 0 : -errno;
+	const char *path = getenv("PATH");
+	if (!path || !path[0])
+		path = "/usr/local/bin:/usr/bin:/bin";
+	int r = -ENOENT;
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t n = colon ? (size_t)(colon - path) : strlen(path);
+		char full[4096];
+		int len =
+		    snprintf(full, sizeof(full), "%.*s%s%s", (int)n, path, n ? "/" : "", command);
+		if (len > 0 && (size_t)len < sizeof(full)) {
+			if (access(full, X_OK) == 0)
+				return 0;
+			if (errno == EACCES)
+				r = -EACCES;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return r;
+}
+
 static int spawn(const struct kc_exec_config *exec, char **envp, struct run *run)
 {
 	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
@@ -468,7 +498,9 @@ int kc__exec_credential(const struct kc_config *cfg, struct kc_credential *ret,
 		r = kc_error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = spawn(exec, envp, &run);
+	r = find_command(exec->command);
+	if (r == 0)
+		r = spawn(exec, envp, &run);
 	if (r == -ENOENT || r == -EACCES) {
 		r = kc_error_set(err, r, "%s: exec plugin %s: %s%s%s", cfg->source, exec->command,
 		                 r == -ENOENT ? "not found" : "not executable", hint ? "; " : "",
