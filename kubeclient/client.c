@@ -65,6 +65,7 @@ struct kc_client {
 	unsigned in_curl;    /* > 0 while curl may be calling back into us */
 	bool reap;           /* a request was cancelled while in_curl */
 	uint64_t rand_state; /* jitter; quality does not matter */
+	struct kc_client_stats stats;
 };
 
 enum phase {
@@ -358,6 +359,8 @@ static void take_token(struct kc_request *r)
 {
 	struct kc_client *c = r->c;
 	double wait = kc_ratelimit_reserve(&c->rl, ev_now(c->loop));
+	if (wait > 0)
+		c->stats.rate_limited++;
 
 	/* Even with a token at hand the attempt starts from the loop, so no
 	 * callback can run inside the call that started the request. */
@@ -692,6 +695,13 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status > 0)
 		r->status = status;
+	long conns = 0, version = 0;
+	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &version);
+	c->stats.attempts++;
+	c->stats.connections += (unsigned long)(conns > 0 ? conns : 0);
+	if (version == CURL_HTTP_VERSION_2_0)
+		c->stats.http2++;
 	if (r->abort_code < 0)
 		terr = r->abort_code;
 	else if (res != CURLE_OK)
@@ -721,10 +731,12 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 		return;
 	case KC_RETRY_AFTER:
 		r->retries++;
+		c->stats.retries++;
 		schedule(r, after);
 		return;
 	case KC_RETRY_BACKOFF:
 		r->retries++;
+		c->stats.retries++;
 		schedule(r, kc_backoff_delay(&c->backoff, r->retries, rand01(c)));
 		return;
 	case KC_RETRY_NONE:
@@ -1034,6 +1046,11 @@ struct ev_loop *kc_client_loop(const struct kc_client *c)
 const struct kc_config *kc_client_config(const struct kc_client *c)
 {
 	return c->cfg;
+}
+
+void kc_client_stats(const struct kc_client *c, struct kc_client_stats *ret)
+{
+	*ret = c->stats;
 }
 
 /* ---- blocking use ---- */

@@ -93,6 +93,17 @@ int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_c
 struct kc_client *kc_client_free(struct kc_client *c);
 
 struct ev_loop *kc_client_loop(const struct kc_client *c);
+
+/* Totals since the client was created, for tests, benchmarks and /metrics. */
+struct kc_client_stats {
+	unsigned long attempts;     /* attempts that reached curl (retries included) */
+	unsigned long connections;  /* new connections curl had to open */
+	unsigned long http2;        /* responses that came over HTTP/2 */
+	unsigned long retries;      /* attempts that were retries */
+	unsigned long rate_limited; /* attempts that waited for a rate-limit token */
+};
+
+void kc_client_stats(const struct kc_client *c, struct kc_client_stats *ret);
 const struct kc_config *kc_client_config(const struct kc_client *c);
 
 /*
