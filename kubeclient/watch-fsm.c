@@ -7,10 +7,12 @@ static struct kc_watch_step act(enum kc_watch_action a)
 	return (struct kc_watch_step){.action = a, .backoff_failures = 0};
 }
 
-static struct kc_watch_step start_list(struct kc_watch_fsm *fsm)
+/* A relist is any list but the one a START asks for: after a Gone, a bad
+ * event, a failed list, or the Gone that ends a resumed watch. */
+static struct kc_watch_step start_list(struct kc_watch_fsm *fsm, bool is_relist)
 {
 	fsm->state = KC_WATCH_LISTING;
-	if (fsm->lists > 0)
+	if (is_relist)
 		fsm->relists++;
 	fsm->lists++;
 	return act(KC_WATCH_DO_LIST);
@@ -43,7 +45,7 @@ static struct kc_watch_step relist(struct kc_watch_fsm *fsm)
 	unsigned before = fsm->failures;
 	fsm->failures++;
 	if (before == 0)
-		return start_list(fsm);
+		return start_list(fsm, true);
 	return wait(fsm, KC_WATCH_LIST_BACKOFF, before);
 }
 
@@ -70,7 +72,7 @@ struct kc_watch_step kc_watch_step(struct kc_watch_fsm *fsm, enum kc_watch_input
 	switch (fsm->state) {
 	case KC_WATCH_IDLE:
 		if (in == KC_WATCH_IN_START)
-			return start_list(fsm);
+			return start_list(fsm, false);
 		if (in == KC_WATCH_IN_RESUME)
 			return start_watch(fsm, now, false);
 		break;
@@ -91,7 +93,7 @@ struct kc_watch_step kc_watch_step(struct kc_watch_fsm *fsm, enum kc_watch_input
 
 	case KC_WATCH_LIST_BACKOFF:
 		if (in == KC_WATCH_IN_TIMER)
-			return start_list(fsm);
+			return start_list(fsm, true);
 		break;
 
 	case KC_WATCH_WATCHING:

@@ -81,7 +81,7 @@ struct kc_watch_fsm {
 	bool synced;           /* a list has completed at least once */
 	unsigned long lists;   /* lists started, the first included */
 	unsigned long watches; /* watch requests started */
-	unsigned long relists; /* lists started after the first: Gone, bad events, list retries */
+	unsigned long relists; /* lists not asked for by START: Gone, bad events, list retries */
 	unsigned long
 	    restarts; /* watches resumed from the last resourceVersion (not after a list) */
 };

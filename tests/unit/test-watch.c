@@ -34,6 +34,8 @@ static const struct row rows[] = {
     {"start lists", IDLE, 0, 0, 0, KC_WATCH_IN_START, 0, LIST, KC_WATCH_DO_LIST, 0, 0, 0, 0},
     {"resume from a kept resourceVersion watches without listing", IDLE, 0, 0, 0,
      KC_WATCH_IN_RESUME, 5, WATCH, KC_WATCH_DO_WATCH, 0, 0, 0, 1},
+    {"a resumed watch whose resourceVersion is gone lists: a relist", WATCH, 0, 5, 0,
+     KC_WATCH_IN_GONE, 6, LIST, KC_WATCH_DO_LIST, 0, 1, 1, 0},
     {"an event before start is ignored", IDLE, 0, 0, 0, KC_WATCH_IN_EVENT, 0, IDLE,
      KC_WATCH_DO_NOTHING, 0, 0, 0, 0},
 
