@@ -62,7 +62,7 @@ int kc_yaml_parse(const char *buf, size_t len, const char *name, struct kc_ynode
 	struct kc_ynode *root = NULL;
 	struct kc_ynode *stack[KC_YAML_MAX_DEPTH];
 	size_t caps[KC_YAML_MAX_DEPTH];
-	size_t depth = 0;
+	size_t depth = 0, nodes = 0;
 	bool done = false;
 	int r = 0;
 
@@ -123,6 +123,12 @@ int kc_yaml_parse(const char *buf, size_t len, const char *name, struct kc_ynode
 			continue;
 		if (!node) {
 			r = kc_error_set(err, -ENOMEM, "%s: out of memory", name);
+			goto out;
+		}
+		if (++nodes > KC_YAML_MAX_NODES) {
+			kc_yaml_free(node);
+			r = kc_error_set(err, -E2BIG, "%s:%lu: more than %d YAML nodes", name, line,
+			                 KC_YAML_MAX_NODES);
 			goto out;
 		}
 		if (depth == 0) {

@@ -18,6 +18,9 @@
 
 /* Deeper documents are rejected; a kubeconfig needs about 6 levels. */
 #define KC_YAML_MAX_DEPTH 64
+/* More nodes are rejected: a kubeconfig with a thousand contexts has some 20000,
+ * and a 4 MiB file of one-character items would otherwise cost some 200 MiB. */
+#define KC_YAML_MAX_NODES 500000
 
 enum kc_ynode_kind {
 	KC_YNODE_SCALAR,
@@ -40,7 +43,8 @@ struct kc_ynode {
 
 /* Parses the first document of `buf` (not necessarily NUL-terminated). An empty
  * stream gives *ret = NULL. `name` is used in messages ("name:LINE:COL: ..."), errors
- * are -EINVAL (syntax, aliases, depth, more than one document) or -ENOMEM.
+ * are -EINVAL (syntax, aliases, depth), -E2BIG (too many nodes) or -ENOMEM.
+ * Documents after the first are not read.
  * Caller owns *ret (kc_yaml_free). */
 int kc_yaml_parse(const char *buf, size_t len, const char *name, struct kc_ynode **ret,
                   struct kc_error *err);

@@ -13,6 +13,7 @@
 #include "kubeclient/config-internal.h"
 #include "kubeclient/config.h"
 #include "kubeclient/exec-credential.h"
+#include "kubeclient/yaml-tree.h"
 
 #ifndef TEST_DATA_DIR
 #error "TEST_DATA_DIR must name tests/unit/data"
@@ -387,6 +388,25 @@ static void test_string_errors(void)
 		   "row %zu message: %s", i, err.message);
 		ok(!cfg, "row %zu: no config", i);
 		kc_config_free(cfg);
+	}
+
+	/* A flat list of many tiny items is refused by node count, not by memory. */
+	size_t n_items = KC_YAML_MAX_NODES + 10, big_len = 16 + n_items * 2;
+	char *big = malloc(big_len);
+	if (big) {
+		memcpy(big, "x: [", 4);
+		size_t pos = 4;
+		for (size_t i = 0; i < n_items; i++) {
+			big[pos++] = '1';
+			big[pos++] = ',';
+		}
+		big[pos++] = ']';
+		struct kc_config *cfg = NULL;
+		int r = kc_config_load_string(big, pos, "big.yaml", NULL, &cfg, &err);
+		is_int(r, -E2BIG, "too many nodes: -E2BIG");
+		ok(contains(err.message, "big.yaml:1: more than"), "message: %s", err.message);
+		kc_config_free(cfg);
+		free(big);
 	}
 
 	/* Values in YAML's other spellings. */
