@@ -422,6 +422,46 @@ static void test_wrong_ca(const char *kubeconfig)
 	kc_config_free(cfg);
 }
 
+/* tls-server-name: verify the certificate against another name than the
+ * URL's host (the URL says 127.0.0.1, the name is one of the SANs). */
+static void test_tls_server_name(const char *kubeconfig)
+{
+	const char *names[] = {"kubernetes.default.svc", "not-the-apiserver.example"};
+	for (int i = 0; i < 2; i++) {
+		struct kc_load_options lo = {.kubeconfig = kubeconfig};
+		struct kc_config *cfg = NULL;
+		struct kc_error err = {0};
+		struct kc_client *c = NULL;
+		struct res r = {0};
+		if (kc_config_load(&lo, &cfg, &err) < 0) {
+			ok(false, "tls-server-name: load: %s", err.message);
+			return;
+		}
+		free(cfg->tls_server_name);
+		cfg->tls_server_name = strdup(names[i]);
+		struct kc_client_options o = {.no_retries = true};
+		if (kc_client_new(loop, cfg, &o, &c, &err) < 0) {
+			ok(false, "tls-server-name: client: %s", err.message);
+			kc_config_free(cfg);
+			return;
+		}
+		struct kc_ref nsref = {.version = "v1", .resource = "namespaces", .name = NS};
+		DO(c, &r, kc_get(c, &nsref, NULL, kc_sync_done, &S, NULL, &r.err));
+		if (i == 0) {
+			is_int(r.rc, 0, "tls-server-name %s (a SAN of the server) works: %s",
+			       names[i], r.err.message);
+		} else {
+			is_int(r.rc, -EPROTO, "tls-server-name %s (not a SAN) is refused",
+			       names[i]);
+			ok(strstr(r.err.message, "certificate verification failed") != NULL,
+			   "... clearly: %s", r.err.message);
+		}
+		res_clear(&r);
+		kc_client_free(c);
+		kc_config_free(cfg);
+	}
+}
+
 /* Who the API server thinks we are. */
 static int whoami(const char *kubeconfig, char *user, size_t cap, struct kc_config **keep)
 {
@@ -565,6 +605,7 @@ int main(void)
 	test_scale();
 	test_status_subresource();
 	test_wrong_ca(kubeconfig);
+	test_tls_server_name(kubeconfig);
 	test_auth(kubeconfig);
 
 	struct kc_client_stats st;

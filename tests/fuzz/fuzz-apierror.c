@@ -25,10 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long status = size > 0 ? 400 + data[0] % 200 : 500;
 
 	struct kc_error err = {0};
-	int r = kc_error_from_response(&err, "GET", "/api/v1/pods", status, (const char *)data, size);
+	int r =
+	    kc_error_from_response(&err, "GET", "/api/v1/pods", status, (const char *)data, size);
 	if (r >= 0 || err.code != r || err.http_status != status)
 		abort();
-	if (strnlen(err.message, sizeof(err.message)) >= sizeof(err.message) || strchr(err.message, '\n'))
+	if (strnlen(err.message, sizeof(err.message)) >= sizeof(err.message) ||
+	    strchr(err.message, '\n'))
 		abort();
 	/* The predicates must agree with the status they were given. */
 	if (status == 404 && !kc_is_not_found(&err))
@@ -58,8 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (i + 2 >= r || !hex(out[i + 1]) || !hex(out[i + 2]))
 				abort();
 			i += 2;
-		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-			     c == '.' || c == '_' || c == '~')) {
+		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		             c == '~')) {
 			abort();
 		}
 	}
