@@ -8,6 +8,7 @@
 
 #include "controller/hashmap.h"
 #include "kubeclient/backoff.h"
+#include "kubeclient/ratelimit.h"
 
 #define NOT_IN_HEAP SIZE_MAX
 
@@ -37,8 +38,7 @@ struct ctl_queue {
 
 	struct item *proc_head, *proc_tail;
 
-	double tokens; /* overall bucket; negative = reservations queued */
-	double tokens_at;
+	struct kc_ratelimit bucket; /* overall, shared by all keys */
 
 	bool shutting_down;
 	bool notify; /* keys became ready since the ready callback last ran */
@@ -78,8 +78,7 @@ struct ctl_queue *ctl_queue_new(const struct ctl_queue_config *cfg, double now)
 	q->failures = ctl_hashmap_new();
 	if (!q->items || !q->failures)
 		return ctl_queue_free(q);
-	q->tokens = c.burst;
-	q->tokens_at = now;
+	kc_ratelimit_init(&q->bucket, c.qps, c.burst, now);
 	return q;
 }
 
@@ -307,19 +306,6 @@ int ctl_queue_add_after(struct ctl_queue *q, const char *key, double delay, doub
 	return 0;
 }
 
-/* Reserves one token from the overall bucket; returns the wait for it. */
-static double bucket_delay(struct ctl_queue *q, double now)
-{
-	if (now > q->tokens_at) {
-		q->tokens += (now - q->tokens_at) * q->cfg.qps;
-		if (q->tokens > q->cfg.burst)
-			q->tokens = q->cfg.burst;
-		q->tokens_at = now;
-	}
-	q->tokens -= 1;
-	return q->tokens >= 0 ? 0 : -q->tokens / q->cfg.qps;
-}
-
 int ctl_queue_add_rate_limited(struct ctl_queue *q, const char *key, double now, double *ret_delay)
 {
 	int r = check_key(key);
@@ -334,7 +320,7 @@ int ctl_queue_add_rate_limited(struct ctl_queue *q, const char *key, double now,
 	if (r < 0)
 		return r;
 	double delay = kc_backoff_delay(&q->backoff, (unsigned)failures, 0);
-	double bucket = bucket_delay(q, now);
+	double bucket = kc_ratelimit_reserve(&q->bucket, now);
 	if (bucket > delay)
 		delay = bucket;
 	q->m.retries++;
