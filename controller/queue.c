@@ -353,6 +353,7 @@ void ctl_queue_advance(struct ctl_queue *q, double now)
 			heap_push(q, it);
 			break;
 		}
+		q->m.adds++;
 	}
 }
 

@@ -122,12 +122,12 @@ int ctl_queue_attach(struct ctl_queue *q, struct ev_loop *loop, ctl_queue_ready_
 
 /* Metrics (client-go workqueue names in brackets). */
 struct ctl_queue_metrics {
-	size_t depth;                 /* ready keys waiting for a worker [depth] */
-	size_t waiting;               /* keys waiting in the delay heap */
-	size_t processing;            /* keys between get and done */
-	uint64_t adds;                /* accepted adds, including ones de-duplicated [adds_total] */
-	uint64_t retries;             /* add_rate_limited calls [retries_total] */
-	struct ctl_histogram latency; /* ready -> get [queue_duration_seconds] */
+	size_t depth;      /* ready keys waiting for a worker [depth] */
+	size_t waiting;    /* keys waiting in the delay heap */
+	size_t processing; /* keys between get and done */
+	uint64_t adds;     /* adds and expired delays, de-duplicated ones included [adds_total] */
+	uint64_t retries;  /* add_rate_limited calls [retries_total] */
+	struct ctl_histogram latency;  /* ready -> get [queue_duration_seconds] */
 	struct ctl_histogram duration; /* get -> done [work_duration_seconds] */
 	/* seconds the longest-running key has been processing at `now`
 	 * [longest_running_processor_seconds]; 0 when none */

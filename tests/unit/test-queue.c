@@ -269,8 +269,13 @@ static void test_metrics(void)
 	is_int(m.oldest_processing, 0, "metrics: no longest running processor");
 	ctl_queue_add_after(q, "ns/b", 1, 3);
 	ctl_queue_metrics(q, 3, &m);
+	is_int(m.adds, 1, "metrics: a delayed add is not counted before it is due");
 	is_int(m.depth, 0, "metrics: depth counts ready keys only");
 	is_int(m.waiting, 1, "metrics: waiting counts delayed keys");
+	ctl_queue_advance(q, 4);
+	ctl_queue_metrics(q, 4, &m);
+	is_int(m.adds, 2, "metrics: and counted when it is");
+	is_int(m.depth, 1, "metrics: then it is ready");
 	ctl_queue_free(q);
 }
 
