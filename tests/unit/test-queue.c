@@ -6,6 +6,7 @@
 #include <ev.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "controller/queue.h"
@@ -224,14 +225,27 @@ static void test_add_after(void)
 	is_int(take(q, 62, k, sizeof(k)), 0, "after: and handed out after done");
 	ctl_queue_done(q, "ns/c", 62);
 
-	/* Many delayed keys come out in due order. */
+	/* 10,000 delayed keys, half of them moved earlier (the heap's
+	 * decrease-key) and some asked later (ignored): each comes out once,
+	 * at the earliest time asked, in due order. */
+	enum { NKEYS = 10000 };
+	static double want_due[NKEYS];
 	char name[32];
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < NKEYS; i++) {
 		snprintf(name, sizeof(name), "ns/d%d", i);
-		ctl_queue_add_after(q, name, 1 + ((i * 7919) % 1000) / 10.0, 100);
+		want_due[i] = 100 + 1 + ((i * 7919) % NKEYS) / 100.0;
+		ctl_queue_add_after(q, name, want_due[i] - 100, 100);
+	}
+	for (int i = 0; i < NKEYS; i += 2) {
+		snprintf(name, sizeof(name), "ns/d%d", i);
+		double earlier = 100 + 0.5 + ((i * 31) % NKEYS) / 1000.0;
+		if (earlier < want_due[i])
+			want_due[i] = earlier;
+		ctl_queue_add_after(q, name, earlier - 100, 100);
+		ctl_queue_add_after(q, name, 500, 100);
 	}
 	double last = 0;
-	bool sorted = true;
+	bool sorted = true, on_time = true;
 	int n = 0;
 	while (ctl_queue_next_due(q) >= 0) {
 		double due = ctl_queue_next_due(q);
@@ -240,12 +254,16 @@ static void test_add_after(void)
 		last = due;
 		ctl_queue_advance(q, due);
 		while (take(q, due, k, sizeof(k)) == 0) {
+			long i = strtol(k + strlen("ns/d"), NULL, 10);
+			if (i < 0 || i >= NKEYS || want_due[i] != due)
+				on_time = false;
 			ctl_queue_done(q, k, due);
 			n++;
 		}
 	}
 	ok(sorted, "after: heap releases keys in due order");
-	is_int(n, 1000, "after: all 1000 delayed keys released once");
+	ok(on_time, "after: each key at the earliest time asked for it");
+	is_int(n, NKEYS, "after: all 10,000 delayed keys released once");
 	ctl_queue_free(q);
 }
 
