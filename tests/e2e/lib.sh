@@ -22,7 +22,8 @@ ok() {
 	else
 		tap_failed=$((tap_failed + 1))
 		echo "not ok $tap_n - $name"
-		printf '%s\n' "$out" | sed 's/^/#   /'
+		# Enough to see why, not a whole object dump.
+		printf '%s\n' "$out" | head -n 20 | cut -c1-400 | sed 's/^/#   /'
 	fi
 }
 
@@ -35,7 +36,7 @@ done_testing() {
 
 # A namespace of this test's own, deleted on exit so tests do not see each other.
 use_test_namespace() {
-	TEST_NS="e2e-$1-$$"
+	export TEST_NS="e2e-$1-$$"
 	kubectl create namespace "$TEST_NS" >/dev/null
 	trap 'kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
 }
