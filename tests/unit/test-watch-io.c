@@ -1,0 +1,430 @@
+/*
+ * The watch's I/O half (kubeclient/watch.c) against a scripted HTTP/1.1
+ * server on loopback: one script walks it through list, watch, clean end,
+ * resume from a bookmark, an oversized event, relist, an ERROR event, a 410
+ * status, and free from inside a callback; the test checks what the consumer
+ * saw and which requests the server received, in order.
+ */
+#include "tap.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kubeclient/client.h"
+#include "kubeclient/watch.h"
+
+/* ---- a scripted server: one action per connection, in order ---- */
+
+enum act {
+	SEND,       /* send `text`, close */
+	STREAM_END, /* send `text` (headers), each part as a chunk 20 ms apart, end, close */
+	STREAM_CUT, /* the same, then wait for the client to go away */
+};
+
+struct action {
+	enum act act;
+	const char *text;
+	const char *parts[4];
+};
+
+#define MAX_REQ 16
+static struct {
+	int fd;
+	int port;
+	const struct action *script;
+	int n;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	int seen;
+	char lines[MAX_REQ][512];
+} srv;
+
+static void read_request(int fd)
+{
+	char buf[4096];
+	size_t len = 0;
+	while (len < sizeof(buf) - 1) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n"))
+			break;
+	}
+	buf[len] = '\0';
+	pthread_mutex_lock(&srv.lock);
+	if (srv.seen < MAX_REQ)
+		snprintf(srv.lines[srv.seen], sizeof(srv.lines[0]), "%.*s",
+		         (int)strcspn(buf, "\r\n"), buf);
+	srv.seen++;
+	pthread_mutex_unlock(&srv.lock);
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < srv.n; i++) {
+		int fd = accept(srv.fd, NULL, NULL);
+		if (fd < 0)
+			return NULL;
+		const struct action *a = &srv.script[i];
+		read_request(fd);
+		(void)!write(fd, a->text, strlen(a->text));
+		if (a->act != SEND) {
+			for (int p = 0; p < 4 && a->parts[p]; p++) {
+				struct timespec ts = {0, 20 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+				char head[32];
+				int h =
+				    snprintf(head, sizeof(head), "%zx\r\n", strlen(a->parts[p]));
+				(void)!write(fd, head, (size_t)h);
+				(void)!write(fd, a->parts[p], strlen(a->parts[p]));
+				(void)!write(fd, "\r\n", 2);
+			}
+		}
+		if (a->act == STREAM_END) {
+			(void)!write(fd, "0\r\n\r\n", 5);
+		} else if (a->act == STREAM_CUT) {
+			char buf[256];
+			while (read(fd, buf, sizeof(buf)) > 0)
+				;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static int server_listen(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int one = 1;
+	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(srv.fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(srv.fd, 16) < 0)
+		return -1;
+	getsockname(srv.fd, (struct sockaddr *)&a, &alen);
+	srv.port = ntohs(a.sin_port);
+	pthread_mutex_init(&srv.lock, NULL);
+	return 0;
+}
+
+static void server_run(const struct action *script, int n)
+{
+	srv.script = script;
+	srv.n = n;
+	srv.seen = 0;
+	pthread_create(&srv.thread, NULL, serve, NULL);
+}
+
+/* ---- responses ---- */
+
+#define JSON_HEAD(len)                                                                             \
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"               \
+	"Content-Length: " len "\r\n\r\n"
+#define STREAM_HEAD                                                                                \
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"               \
+	"Transfer-Encoding: chunked\r\n\r\n"
+
+static char *response(int status, const char *body)
+{
+	static char bufs[8][1024];
+	static int next;
+	char *b = bufs[next++ % 8];
+	snprintf(b, sizeof(bufs[0]),
+	         "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nConnection: close\r\n"
+	         "Content-Length: %zu\r\n\r\n%s",
+	         status, strlen(body), body);
+	return b;
+}
+
+#define CM(name, rv) "{\"metadata\":{\"name\":\"" name "\",\"resourceVersion\":\"" rv "\"}}"
+#define LIST(rv, items)                                                                            \
+	"{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":"     \
+	"\"" rv "\"},\"items\":[" items "]}"
+#define EV(type, obj) "{\"type\":\"" type "\",\"object\":" obj "}\n"
+
+/* ---- the consumer ---- */
+
+struct log {
+	int n;
+	char entries[32][96]; /* "ADDED b", "REPLACE a,b" */
+	int errors;
+	char error_inputs[160];
+	bool free_on_deleted;
+	bool stop_on_replace;
+	struct kc_watch *w;
+	bool done;
+	unsigned long restarts, relists; /* read just before the free */
+};
+
+static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *obj, void *ud)
+{
+	static const char *names[] = {"ADDED", "MODIFIED", "DELETED", "REPLACE"};
+	struct log *l = ud;
+	if (l->n >= 32)
+		return;
+	char *e = l->entries[l->n++];
+	size_t len = (size_t)snprintf(e, 96, "%s ", names[change]);
+	if (change == KC_WATCH_REPLACE) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(obj, i, item)
+		{
+			const char *name = json_string_value(
+			    json_object_get(json_object_get(item, "metadata"), "name"));
+			const char *kind = json_string_value(json_object_get(item, "kind"));
+			len += (size_t)snprintf(e + len, 96 - len, "%s%s/%s", i ? "," : "",
+			                        kind ? kind : "?", name ? name : "?");
+			if (len >= 96)
+				break;
+		}
+	} else {
+		const char *name =
+		    json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+		snprintf(e + len, 96 - len, "%s", name ? name : "?");
+	}
+	if (change == KC_WATCH_REPLACE && l->stop_on_replace) {
+		kc_watch_stop(w);
+		l->done = true;
+	}
+	if (change == KC_WATCH_DELETED && l->free_on_deleted) {
+		l->restarts = kc_watch_restarts(w);
+		l->relists = kc_watch_relists(w);
+		l->w = kc_watch_free(w);
+		l->done = true;
+	}
+}
+
+static void on_error(struct kc_watch *w, enum kc_watch_input what, const struct kc_error *err,
+                     void *ud)
+{
+	(void)w;
+	struct log *l = ud;
+	l->errors++;
+	size_t len = strlen(l->error_inputs);
+	snprintf(l->error_inputs + len, sizeof(l->error_inputs) - len, "%s%s", len ? "," : "",
+	         kc_watch_input_name(what));
+	tap_diag("on_error %s: %s", kc_watch_input_name(what), err->message);
+}
+
+static double half(void *ud)
+{
+	(void)ud;
+	return 0.5;
+}
+
+static struct ev_loop *loop;
+
+static struct kc_client *new_client(struct kc_config **cfg)
+{
+	char yaml[512];
+	struct kc_error err = {0};
+	int n = snprintf(yaml, sizeof(yaml),
+	                 "apiVersion: v1\nkind: Config\n"
+	                 "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:%d'}}]\n"
+	                 "users: [{name: u, user: {token: t}}]\n"
+	                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+	                 "current-context: x\n",
+	                 srv.port);
+	if (kc_config_load_string(yaml, (size_t)n, "test", NULL, cfg, &err) < 0) {
+		tap_diag("config: %s", err.message);
+		return NULL;
+	}
+	/* No client-side retries: every failure must reach the watch. */
+	struct kc_client_options o = {.qps = -1, .no_retries = true, .timeout = 5};
+	struct kc_client *c = NULL;
+	if (kc_client_new(loop, *cfg, &o, &c, &err) < 0)
+		tap_diag("client: %s", err.message);
+	return c;
+}
+
+static struct kc_watch *new_watch(struct kc_client *c, struct log *l)
+{
+	struct kc_watch_options o = {
+	    .version = "v1",
+	    .resource = "configmaps",
+	    .ns = "ns",
+	    .label_selector = "app=web",
+	    .max_event_bytes = 512,
+	    .backoff = {.initial = 0.01, .max = 0.05, .factor = 2, .jitter = 0},
+	    .rand01 = half,
+	    .on_change = on_change,
+	    .on_error = on_error,
+	    .userdata = l,
+	};
+	struct kc_watch *w = NULL;
+	struct kc_error err = {0};
+	if (kc_watch_new(c, &o, &w, &err) < 0)
+		tap_diag("kc_watch_new: %s", err.message);
+	return w;
+}
+
+static void run_until(const bool *flag, double seconds)
+{
+	double end = ev_time() + seconds;
+	while (!*flag && ev_time() < end)
+		ev_run(loop, EVRUN_ONCE);
+}
+
+static char big_event[700];
+
+static void test_script(void)
+{
+	/* An event over the 512-byte limit, with no newline in sight. */
+	size_t off = (size_t)snprintf(big_event, sizeof(big_event),
+	                              "{\"type\":\"ADDED\",\"object\":{\"data\":{\"x\":\"");
+	memset(big_event + off, 'x', sizeof(big_event) - off - 1);
+	big_event[sizeof(big_event) - 1] = '\0';
+
+	const struct action script[] = {
+	    /* 0 */ {SEND, response(200, LIST("10", CM("a", "9"))), {NULL}},
+	    /* 1: an event split across chunks, a bookmark, then a clean early end */
+	    {STREAM_END,
+	     STREAM_HEAD,
+	     {"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\",",
+	      "\"resourceVersion\":\"11\"}}}\n",
+	      EV("BOOKMARK", "{\"metadata\":{\"resourceVersion\":\"15\"}}"), NULL}},
+	    /* 2: resumes from the bookmark; then an oversized event */
+	    {STREAM_CUT, STREAM_HEAD, {EV("MODIFIED", CM("b", "16")), big_event, NULL}},
+	    /* 3 */ {SEND, response(200, LIST("20", CM("b", "16") "," CM("c", "17"))), {NULL}},
+	    /* 4: an ERROR event that is not Gone */
+	    {STREAM_CUT,
+	     STREAM_HEAD,
+	     {EV("ERROR", "{\"kind\":\"Status\",\"code\":500,\"reason\":\"InternalError\","
+	                  "\"message\":\"etcd hiccup\"}"),
+	      NULL}},
+	    /* 5: 410 as an HTTP status */
+	    {SEND,
+	     response(410, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+	                   "\"reason\":\"Expired\",\"code\":410,\"message\":\"too old\"}"),
+	     {NULL}},
+	    /* 6 */ {SEND, response(200, LIST("30", CM("c", "17"))), {NULL}},
+	    /* 7: the consumer frees the watch from inside DELETED */
+	    {STREAM_CUT, STREAM_HEAD, {EV("DELETED", CM("c", "31")), NULL}},
+	};
+	int n = (int)(sizeof(script) / sizeof(script[0]));
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = new_client(&cfg);
+	struct log l = {.free_on_deleted = true};
+	l.w = new_watch(c, &l);
+	if (!c || !l.w) {
+		ok(false, "client and watch created");
+		return;
+	}
+	server_run(script, n);
+	is_int(kc_watch_start(l.w), 0, "start");
+	is_int(kc_watch_start(l.w), -EALREADY, "a second start is refused");
+	is_int(l.n, 0, "no callback inside start");
+	run_until(&l.done, 10);
+	pthread_join(srv.thread, NULL);
+
+	static const char *want[] = {
+	    "REPLACE ConfigMap/a", "ADDED b",   "MODIFIED b", "REPLACE ConfigMap/b,ConfigMap/c",
+	    "REPLACE ConfigMap/c", "DELETED c",
+	};
+	int nwant = (int)(sizeof(want) / sizeof(want[0]));
+	is_int(l.n, nwant, "six deliveries");
+	for (int i = 0; i < nwant && i < l.n; i++)
+		is_str(l.entries[i], want[i], "delivery %d", i + 1);
+	is_str(l.error_inputs, "BadEvent,WatchFailed,Gone",
+	       "oversized event, ERROR 500 and HTTP 410 reported as such");
+	ok(l.w == NULL, "freed from inside the DELETED callback");
+	is_int(l.restarts, 2, "restarts: after the early end and after the ERROR event");
+	is_int(l.relists, 2, "relists: after the oversized event and after the 410");
+
+	/* What the server was asked, in order. */
+	is_int(srv.seen, n, "every scripted request was made, no more");
+	static const struct {
+		const char *has;
+		const char *lacks;
+	} req[] = {
+	    {"GET /api/v1/namespaces/ns/configmaps?labelSelector=app%3Dweb&limit=500 ", "watch"},
+	    {"resourceVersion=10&watch=1&allowWatchBookmarks=true&timeoutSeconds=450", NULL},
+	    {"resourceVersion=15&watch=1", NULL},
+	    {"labelSelector=app%3Dweb&limit=500 ", "resourceVersion"},
+	    {"resourceVersion=20&watch=1", NULL},
+	    {"resourceVersion=20&watch=1", NULL},
+	    {"limit=500 ", "resourceVersion"},
+	    {"resourceVersion=30&watch=1", NULL},
+	};
+	for (int i = 0; i < n && i < srv.seen; i++) {
+		bool pass = strstr(srv.lines[i], req[i].has) &&
+		            (!req[i].lacks || !strstr(srv.lines[i], req[i].lacks));
+		ok(pass, "request %d: %s", i + 1, srv.lines[i]);
+	}
+	kc_client_free(c);
+	kc_config_free(cfg);
+}
+
+static void test_counters_and_stop(void)
+{
+	const struct action script[] = {
+	    {SEND, response(200, LIST("5", "")), {NULL}},
+	};
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = new_client(&cfg);
+	struct log l = {.stop_on_replace = true};
+	l.w = new_watch(c, &l);
+	if (!c || !l.w) {
+		ok(false, "client and watch created");
+		return;
+	}
+	server_run(script, 1);
+	kc_watch_start(l.w);
+	ok(!kc_watch_synced(l.w), "not synced before the list");
+	run_until(&l.done, 5);
+	bool never = false;
+	run_until(&never, 0.2); /* a watch request would show up at the server now */
+	is_str(l.entries[0], "REPLACE ", "an empty list is an empty REPLACE");
+	ok(kc_watch_synced(l.w), "synced");
+	is_int(kc_watch_state(l.w), KC_WATCH_STOPPED, "stopped from inside REPLACE");
+	is_int(srv.seen, 1, "stopping inside REPLACE starts no watch");
+	is_str(kc_watch_resource_version(l.w), "5", "resourceVersion from the list");
+	is_int(kc_watch_restarts(l.w) + kc_watch_relists(l.w), 0, "no restarts or relists");
+	pthread_join(srv.thread, NULL);
+	kc_watch_free(l.w);
+	kc_client_free(c);
+	kc_config_free(cfg);
+
+	/* Free before the loop ever ran: nothing happens, nothing leaks. */
+	struct kc_config *cfg2 = NULL;
+	struct kc_client *c2 = new_client(&cfg2);
+	struct log l2 = {0};
+	struct kc_watch *w = new_watch(c2, &l2);
+	kc_watch_start(w);
+	kc_watch_free(w);
+	run_until(&never, 0.1);
+	is_int(l2.n + l2.errors, 0, "a watch freed before the loop turned calls nothing");
+
+	struct kc_watch_options bad = {.version = "v1", .resource = "configmaps"};
+	struct kc_error err = {0};
+	struct kc_watch *none = NULL;
+	is_int(kc_watch_new(c2, &bad, &none, &err), -EINVAL, "on_change is required");
+	ok(strstr(err.message, "on_change") != NULL, "message: %s", err.message);
+	ok(none == NULL, "no watch on failure");
+	kc_error_clear(&err);
+	kc_client_free(c2);
+	kc_config_free(cfg2);
+}
+
+int main(void)
+{
+	loop = ev_default_loop(0);
+	if (server_listen() < 0) {
+		printf("Bail out! cannot listen on loopback\n");
+		return 1;
+	}
+	test_script();
+	test_counters_and_stop();
+	close(srv.fd);
+	return tap_done();
+}
