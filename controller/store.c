@@ -16,8 +16,10 @@
 #define SEP '\x1f'
 
 struct entry {
-	char *key; /* owned; every table below borrows it */
-	json_t *obj;
+	char *key;   /* owned; every table below borrows it */
+	json_t *obj; /* the object, or NULL in a compact store */
+	char *text;  /* compact store: the object as compact JSON */
+	size_t len;
 	unsigned gen; /* replace generation that last saw it */
 };
 
@@ -28,13 +30,16 @@ struct ctl_store {
 	struct ctl_hashmap *by_owner;
 	struct ctl_hashmap *by_label;
 	unsigned gen;
+	bool compact;
+	size_t text_bytes;
 };
 
-struct ctl_store *ctl_store_new(void)
+struct ctl_store *ctl_store_new(unsigned flags)
 {
 	struct ctl_store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->compact = (flags & CTL_STORE_COMPACT) != 0;
 	s->objects = ctl_hashmap_new_borrowed();
 	s->by_ns = ctl_hashmap_new();
 	s->by_owner = ctl_hashmap_new();
@@ -65,6 +70,7 @@ struct ctl_store *ctl_store_free(struct ctl_store *s)
 		while (ctl_hashmap_next(s->objects, &pos, NULL, &v)) {
 			struct entry *e = v;
 			json_decref(e->obj);
+			free(e->text);
 			free(e->key);
 			free(e);
 		}
@@ -202,6 +208,58 @@ undo:
 	return r;
 }
 
+/* ---- the two representations ---- */
+
+/* A new reference to e's object: the object itself, or a fresh parse of
+ * the compact text. NULL on out of memory. */
+static json_t *materialize(const struct entry *e)
+{
+	if (e->obj)
+		return json_incref(e->obj);
+	/* Dumped by us, so it parses; JSON_ALLOW_NUL because a string may
+	 * hold an escaped NUL that json_dumpb wrote. */
+	return json_loadb(e->text, e->len, JSON_ALLOW_NUL, NULL);
+}
+
+/* Compact JSON of obj in a plain malloc block (not jansson's allocator, so
+ * memcount counts only live JSON values). */
+static char *serialize(const json_t *obj, size_t *ret_len)
+{
+	size_t n = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+	if (n == 0)
+		return NULL;
+	char *text = malloc(n);
+	if (!text)
+		return NULL;
+	if (json_dumpb(obj, text, n, JSON_COMPACT) != n) {
+		free(text);
+		return NULL;
+	}
+	*ret_len = n;
+	return text;
+}
+
+/* Makes e hold obj (taking a reference, or its text). 0 or -ENOMEM with e
+ * unchanged. */
+static int entry_set(struct ctl_store *s, struct entry *e, json_t *obj)
+{
+	if (!s->compact) {
+		json_decref(e->obj);
+		e->obj = json_incref(obj);
+		return 0;
+	}
+	size_t len = 0;
+	char *text = serialize(obj, &len);
+	if (!text)
+		return -ENOMEM;
+	s->text_bytes -= e->len;
+	free(e->text);
+	e->text = text;
+	e->len = len;
+	s->text_bytes += len;
+	return 0;
+}
+
 /* ---- add, update, delete ---- */
 
 int ctl_store_upsert(struct ctl_store *s, json_t *obj, json_t **ret_old)
@@ -211,14 +269,19 @@ int ctl_store_upsert(struct ctl_store *s, json_t *obj, json_t **ret_old)
 		return -EINVAL;
 	struct entry *e = ctl_hashmap_get(s->objects, key);
 	if (e) {
-		json_t *old = e->obj;
+		/* The old object drives index removal; a compact store has to
+		 * parse it back for that. */
+		json_t *old = materialize(e);
+		if (!old)
+			return -ENOMEM;
 		index_object(s, e, old, false);
-		if (index_object(s, e, obj, true) < 0) {
+		if (index_object(s, e, obj, true) < 0 || entry_set(s, e, obj) < 0) {
+			index_object(s, e, obj, false);
 			/* Restore the old memberships; they fitted before. */
 			index_object(s, e, old, true);
+			json_decref(old);
 			return -ENOMEM;
 		}
-		e->obj = json_incref(obj);
 		e->gen = s->gen;
 		if (ret_old)
 			*ret_old = old;
@@ -230,9 +293,8 @@ int ctl_store_upsert(struct ctl_store *s, json_t *obj, json_t **ret_old)
 	if (!e)
 		return -ENOMEM;
 	e->key = strdup(key);
-	if (!e->key)
+	if (!e->key || entry_set(s, e, obj) < 0)
 		goto fail;
-	e->obj = obj;
 	e->gen = s->gen;
 	if (ctl_hashmap_put(s->objects, e->key, e, NULL) < 0)
 		goto fail;
@@ -240,9 +302,11 @@ int ctl_store_upsert(struct ctl_store *s, json_t *obj, json_t **ret_old)
 		ctl_hashmap_remove(s->objects, e->key, NULL);
 		goto fail;
 	}
-	json_incref(obj);
 	return 0;
 fail:
+	json_decref(e->obj);
+	s->text_bytes -= e->len;
+	free(e->text);
 	free(e->key);
 	free(e);
 	return -ENOMEM;
@@ -253,21 +317,38 @@ int ctl_store_delete(struct ctl_store *s, const char *key, json_t **ret_old)
 	struct entry *e = ctl_hashmap_get(s->objects, key);
 	if (!e)
 		return -ENOENT;
-	index_object(s, e, e->obj, false);
+	json_t *old = materialize(e);
+	if (!old)
+		return -ENOMEM;
+	index_object(s, e, old, false);
 	ctl_hashmap_remove(s->objects, e->key, NULL);
 	if (ret_old)
-		*ret_old = e->obj;
+		*ret_old = old;
 	else
-		json_decref(e->obj);
+		json_decref(old);
+	json_decref(e->obj);
+	s->text_bytes -= e->len;
+	free(e->text);
 	free(e->key);
 	free(e);
 	return 0;
 }
 
-json_t *ctl_store_get(const struct ctl_store *s, const char *key)
+int ctl_store_get(const struct ctl_store *s, const char *key, json_t **ret)
 {
 	struct entry *e = ctl_hashmap_get(s->objects, key);
-	return e ? e->obj : NULL;
+	if (!e)
+		return -ENOENT;
+	json_t *o = materialize(e);
+	if (!o)
+		return -ENOMEM;
+	*ret = o;
+	return 0;
+}
+
+bool ctl_store_has(const struct ctl_store *s, const char *key)
+{
+	return ctl_hashmap_get(s->objects, key) != NULL;
 }
 
 size_t ctl_store_len(const struct ctl_store *s)
@@ -290,13 +371,14 @@ static int walk_set(const struct ctl_hashmap *set, const json_t *selector, ctl_s
 	void *v;
 	while (ctl_hashmap_next(set, &pos, NULL, &v)) {
 		struct entry *e = v;
-		if (selector) {
-			json_t *labels =
-			    json_object_get(json_object_get(e->obj, "metadata"), "labels");
-			if (!matches_checked(selector, labels))
-				continue;
-		}
-		int r = fn(e->key, e->obj, userdata);
+		json_t *o = materialize(e);
+		if (!o)
+			return -ENOMEM;
+		int r = 0;
+		json_t *labels = json_object_get(json_object_get(o, "metadata"), "labels");
+		if (!selector || matches_checked(selector, labels))
+			r = fn(e->key, o, userdata);
+		json_decref(o);
 		if (r != 0)
 			return r;
 	}
@@ -534,7 +616,10 @@ int ctl_store_replace(struct ctl_store *s, json_t *items, const struct ctl_store
 		/* The key dies with the entry: keep a copy for the callback. */
 		char key[CTL_STORE_KEY_MAX];
 		snprintf(key, sizeof(key), "%s", gone[j]->key);
-		ctl_store_delete(s, key, &old);
+		if (ctl_store_delete(s, key, &old) < 0) {
+			result = -ENOMEM;
+			continue;
+		}
 		if (ops->on_delete)
 			ops->on_delete(key, old, userdata);
 		json_decref(old);
@@ -559,9 +644,9 @@ size_t ctl_store_index_sets(const struct ctl_store *s)
 	       ctl_hashmap_size(s->by_label);
 }
 
-size_t ctl_store_overhead_bytes(const struct ctl_store *s)
+size_t ctl_store_bytes(const struct ctl_store *s)
 {
-	size_t total = sizeof(*s) + ctl_hashmap_bytes(s->objects);
+	size_t total = sizeof(*s) + ctl_hashmap_bytes(s->objects) + s->text_bytes;
 	size_t pos = 0;
 	const char *key;
 	while (ctl_hashmap_next(s->objects, &pos, &key, NULL))

@@ -18,14 +18,19 @@
  * requirement scans everything. Lookups by key are O(1).
  *
  * Memory: objects are kept as the caller gives them; strip them first
- * (ctl_object_strip) — managedFields alone is often half of an object.
- * Index keys are borrowed from the one copy of each object key; each index
- * membership costs one hash slot (24 bytes at 3/4 load, ~32 bytes).
+ * (ctl_object_strip) — managedFields alone is often half of an object. A
+ * compact store (CTL_STORE_COMPACT) keeps each object as its compact JSON
+ * text instead of a jansson tree, which holds ~10x the text's size (a
+ * stripped ReplicaSet: ~0.8 KB of text, ~7.9 KB as json_t); reads then
+ * parse the text (microseconds per object). Index keys are borrowed from
+ * the one copy of each object key; each index membership costs one hash
+ * slot (24 bytes at 3/4 load, ~32 bytes).
  *
- * Ownership: the store holds one reference to each stored object. Objects
- * handed to visit callbacks and returned by ctl_store_get are borrowed:
- * valid until that key is next updated or deleted. Callers must treat them
- * as read-only (mutating one would desynchronise the indexes). Visit
+ * Ownership, the same in both modes: ctl_store_get and the ret_old
+ * out-params give the caller a reference it owns (json_decref). Objects
+ * handed to visit callbacks are borrowed for the duration of the call
+ * (json_incref to keep one). Treat every object from the store as
+ * read-only: in a plain store it is the cached object itself. Visit
  * callbacks must not modify the store. Not thread-safe: one loop thread.
  */
 #ifndef SLIPWAY_CONTROLLER_STORE_H
@@ -40,8 +45,11 @@
 
 struct ctl_store;
 
+/* Flags for ctl_store_new. */
+#define CTL_STORE_COMPACT 1u /* keep objects as compact JSON text */
+
 /* Caller owns the store (ctl_store_free). NULL on out of memory. */
-struct ctl_store *ctl_store_new(void);
+struct ctl_store *ctl_store_new(unsigned flags);
 /* Drops the store's references to its objects. Accepts NULL; returns NULL. */
 struct ctl_store *ctl_store_free(struct ctl_store *s);
 
@@ -51,20 +59,24 @@ struct ctl_store *ctl_store_free(struct ctl_store *s);
 int ctl_object_key(const json_t *obj, char *buf, size_t len);
 
 /* Adds or replaces the object under its key; the store takes a new
- * reference (json_incref), the caller keeps its own. Returns 0 when added,
+ * reference (or a compact copy), the caller keeps its own. Returns 0 when added,
  * 1 when it replaced an object — which goes to *ret_old (caller owns that
  * reference; json_decref) when ret_old is not NULL — or -EINVAL (no key),
  * -ENOMEM (store unchanged). */
 int ctl_store_upsert(struct ctl_store *s, json_t *obj, json_t **ret_old);
 /* Removes key. 0 and the object in *ret_old (caller owns it) when ret_old
- * is not NULL, or -ENOENT. */
+ * is not NULL, or -ENOENT, -ENOMEM (a compact store could not parse it
+ * back; nothing removed). */
 int ctl_store_delete(struct ctl_store *s, const char *key, json_t **ret_old);
-/* The object under key, borrowed, or NULL. */
-json_t *ctl_store_get(const struct ctl_store *s, const char *key);
+/* The object under key into *ret (caller owns it): 0, -ENOENT, -ENOMEM. */
+int ctl_store_get(const struct ctl_store *s, const char *key, json_t **ret);
+/* Whether key is stored, without materializing the object. */
+bool ctl_store_has(const struct ctl_store *s, const char *key);
 size_t ctl_store_len(const struct ctl_store *s);
 
 /* Visit callback: a non-zero return stops the walk and is returned by the
- * walking function. key and obj are borrowed. */
+ * walking function (which returns -ENOMEM itself when a compact object
+ * cannot be parsed). key and obj are borrowed for the call. */
 typedef int (*ctl_store_visit_fn)(const char *key, json_t *obj, void *userdata);
 
 /* Every object in namespace ns ("" for cluster-scoped objects, NULL for
@@ -103,9 +115,9 @@ int ctl_store_replace(struct ctl_store *s, json_t *items, const struct ctl_store
 /* Index sets alive (namespaces + owner UIDs + label pairs in use): empty
  * sets are released, so this tracks what is stored, not what ever was. */
 size_t ctl_store_index_sets(const struct ctl_store *s);
-/* Bytes held by the store's own structures (tables, keys, index sets),
- * not counting the JSON objects. */
-size_t ctl_store_overhead_bytes(const struct ctl_store *s);
+/* Bytes held by the store's own structures (tables, keys, index sets,
+ * compact text), not counting json_t trees (count those with memcount.h). */
+size_t ctl_store_bytes(const struct ctl_store *s);
 
 /* Removes what the controller never reads and that dominates an object's
  * size: metadata.managedFields and the

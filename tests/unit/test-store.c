@@ -12,6 +12,9 @@
 #include "controller/memcount.h"
 #include "controller/store.h"
 
+/* Every test runs against a plain and a compact store. */
+static unsigned mode;
+
 static json_t *obj(const char *ns, const char *name, const char *labels_json, const char *owner_uid)
 {
 	json_t *o = json_pack("{s:s, s:{s:s, s:s}}", "kind", "ReplicaSet", "metadata", "name", name,
@@ -91,7 +94,7 @@ static void add(struct ctl_store *s, json_t *o)
 
 static void test_basic_indexes(void)
 {
-	struct ctl_store *s = ctl_store_new();
+	struct ctl_store *s = ctl_store_new(mode);
 	add(s, obj("shop", "web-a", "{\"app\":\"web\",\"rev\":\"a\"}", "uid-1"));
 	add(s, obj("shop", "web-b", "{\"app\":\"web\",\"rev\":\"b\"}", "uid-1"));
 	add(s, obj("shop", "db", "{\"app\":\"db\"}", "uid-2"));
@@ -100,8 +103,15 @@ static void test_basic_indexes(void)
 	/* ns shop, blog; owners uid-1..3; labels shop:app=web, rev=a, rev=b,
 	 * app=db; blog: app=web, rev=a. */
 	is_int(ctl_store_index_sets(s), 2 + 3 + 6, "one index set per namespace, owner and label");
-	ok(ctl_store_get(s, "shop/web-a") != NULL, "get by namespace/name");
-	ok(ctl_store_get(s, "shop/nope") == NULL, "get of a missing key");
+	json_t *got = NULL;
+	is_int(ctl_store_get(s, "shop/web-a", &got), 0, "get by namespace/name");
+	is_str(json_string_value(json_object_get(json_object_get(got, "metadata"), "name")),
+	       "web-a", "get returns the object");
+	json_decref(got);
+	got = NULL;
+	is_int(ctl_store_get(s, "shop/nope", &got), -ENOENT, "get of a missing key");
+	ok(got == NULL, "out-param untouched");
+	ok(ctl_store_has(s, "shop/db") && !ctl_store_has(s, "shop/nope"), "has");
 	is_str(ns_keys(s, "shop"), "shop/db,shop/web-a,shop/web-b", "list namespace shop");
 	is_str(ns_keys(s, NULL), "blog/web-a,shop/db,shop/web-a,shop/web-b", "list all");
 	is_str(owner_keys(s, "uid-1"), "shop/web-a,shop/web-b", "by owner uid-1");
@@ -143,7 +153,7 @@ static void test_basic_indexes(void)
 	json_t *node =
 	    json_pack("{s:{s:s, s:{s:s}}}", "metadata", "name", "node-1", "labels", "zone", "a");
 	add(s, node);
-	ok(ctl_store_get(s, "node-1") != NULL, "cluster-scoped key is the name");
+	ok(ctl_store_has(s, "node-1"), "cluster-scoped key is the name");
 	is_str(select_keys(s, "", "{\"matchLabels\":{\"zone\":\"a\"}}"), "node-1",
 	       "cluster-scoped objects live in namespace \"\"");
 	json_t *bad = json_pack("{s:{}}", "metadata");
@@ -245,7 +255,7 @@ static int brute_cb(const char *key, json_t *o, void *ud)
 
 static void test_random_consistency(void)
 {
-	struct ctl_store *s = ctl_store_new();
+	struct ctl_store *s = ctl_store_new(mode);
 	static const char *const nss[] = {"a", "b", "c"};
 	static const char *const apps[] = {"web", "db", "cache"};
 	static const char *const revs[] = {"1", "2", "3", "4"};
@@ -336,7 +346,7 @@ static void on_delete(const char *key, json_t *old, void *ud)
 
 static void test_replace(void)
 {
-	struct ctl_store *s = ctl_store_new();
+	struct ctl_store *s = ctl_store_new(mode);
 	add(s, obj("ns", "keep", "{\"app\":\"web\"}", "u1"));
 	add(s, obj("ns", "gone", "{\"app\":\"web\"}", "u1"));
 	json_t *items = json_pack("[o, o]", obj("ns", "keep", "{\"app\":\"api\"}", "u2"),
@@ -436,7 +446,7 @@ static void test_strip_and_bytes(void)
 	ok(stripped_bytes * 2 < full_bytes, "strip: at least halves this object");
 
 	/* Retained bytes per cached object, store overhead included. */
-	struct ctl_store *s = ctl_store_new();
+	struct ctl_store *s = ctl_store_new(mode);
 	size_t before = ctl_memcount_bytes();
 	char name[64];
 	for (int i = 0; i < 1000; i++) {
@@ -445,10 +455,22 @@ static void test_strip_and_bytes(void)
 		json_object_set_new(json_object_get(copy, "metadata"), "name", json_string(name));
 		add(s, copy);
 	}
-	size_t per_object = (ctl_memcount_bytes() - before + ctl_store_overhead_bytes(s)) / 1000;
-	tap_diag("retained per cached ReplicaSet: %zu bytes (json %zu, store %zu)", per_object,
-	         (ctl_memcount_bytes() - before) / 1000, ctl_store_overhead_bytes(s) / 1000);
-	ok(per_object < 8192, "retained bytes per object well under Go's 13 KiB");
+	size_t json_bytes = ctl_memcount_bytes() - before;
+	size_t per_object = (json_bytes + ctl_store_bytes(s)) / 1000;
+	tap_diag("%s store: retained per cached ReplicaSet: %zu bytes (json %zu, store %zu)",
+	         mode ? "compact" : "plain", per_object, json_bytes / 1000,
+	         ctl_store_bytes(s) / 1000);
+	if (mode == CTL_STORE_COMPACT)
+		ok(per_object < 2048, "compact: retained bytes per object under 2 KiB");
+	else
+		ok(per_object < 12 * 1024, "plain: retained bytes per object under Go's 13 KiB");
+	json_t *back = NULL;
+	ctl_store_get(s, "shop/web-7", &back);
+	json_t *want = json_deep_copy(o);
+	json_object_set_new(json_object_get(want, "metadata"), "name", json_string("web-7"));
+	ok(json_equal(back, want), "an object reads back equal to what was stored");
+	json_decref(back);
+	json_decref(want);
 	ctl_store_free(s);
 	is_int(ctl_memcount_bytes(), stripped_bytes + base, "freeing the store returns every byte");
 
@@ -467,11 +489,16 @@ static void test_strip_and_bytes(void)
 int main(void)
 {
 	is_int(ctl_memcount_install(), 0, "count jansson's allocations");
-	test_basic_indexes();
 	test_selector_table();
-	test_random_consistency();
-	test_replace();
 	test_owner_key();
-	test_strip_and_bytes();
+	const unsigned modes[] = {0, CTL_STORE_COMPACT};
+	for (size_t m = 0; m < 2; m++) {
+		mode = modes[m];
+		tap_diag("%s store", mode ? "compact" : "plain");
+		test_basic_indexes();
+		test_random_consistency();
+		test_replace();
+		test_strip_and_bytes();
+	}
 	return tap_done();
 }
