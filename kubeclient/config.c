@@ -198,6 +198,7 @@ struct kc_exec_config *kc__exec_config_free(struct kc_exec_config *exec)
 	strv_free(exec->env);
 	free(exec->api_version);
 	free(exec->install_hint);
+	free(exec->cluster_config_json);
 	free(exec);
 	return NULL;
 }

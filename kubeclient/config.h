@@ -27,6 +27,9 @@ struct kc_exec_config {
 	bool provide_cluster_info;
 	char *install_hint;
 	unsigned timeout_ms; /* the plugin is killed after this long; 30000 after loading */
+	/* With provide_cluster_info: the cluster's "client.authentication.k8s.io/exec"
+	 * extension as JSON, passed as spec.cluster.config; or NULL. */
+	char *cluster_config_json;
 };
 
 /* The credential to present now. Strings are NUL-terminated; PEM may hold several blocks. */

@@ -203,6 +203,10 @@ static char *exec_info(const struct kc_config *cfg)
 			json_object_set_new(cluster, "insecure-skip-tls-verify", json_true());
 		if (cfg->proxy_url)
 			json_object_set_new(cluster, "proxy-url", json_string(cfg->proxy_url));
+		if (cfg->exec->cluster_config_json)
+			json_object_set_new(
+			    cluster, "config",
+			    json_loads(cfg->exec->cluster_config_json, JSON_DECODE_ANY, NULL));
 		if (cfg->ca_pem) {
 			char *b64 = kc__base64_encode(cfg->ca_pem, strlen(cfg->ca_pem));
 			if (!b64) {

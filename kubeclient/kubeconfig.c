@@ -8,6 +8,7 @@
  * an entry are relative to the file the entry came from.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -573,6 +574,80 @@ static int load_user(const struct at *at, const struct kc_ynode *u, struct kc_co
 	return 0;
 }
 
+/* A YAML node as JSON, typing plain scalars the way YAML 1.1 does. Depth is
+ * bounded by the parser's limit. Caller owns the result; NULL when out of memory. */
+static json_t *yaml_to_json(const struct kc_ynode *n)
+{
+	if (n->kind == KC_YNODE_MAP || n->kind == KC_YNODE_SEQ) {
+		bool map = n->kind == KC_YNODE_MAP;
+		json_t *out = map ? json_object() : json_array();
+		for (size_t i = 0; out && i < n->n_items; i += map ? 2 : 1) {
+			json_t *v = yaml_to_json(n->items[map ? i + 1 : i]);
+			int r = !v    ? -1
+			        : map ? json_object_set_new(out, n->items[i]->value, v)
+			              : json_array_append_new(out, v);
+			if (r < 0) {
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	}
+	if (n->plain) {
+		static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
+		                                  "YES",  "on",   "On",   "ON"};
+		static const char *const no[] = {"false", "False", "FALSE", "no", "No",
+		                                 "NO",    "off",   "Off",   "OFF"};
+		if (kc_yaml_is_null(n))
+			return json_null();
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+			if (strcmp(n->value, yes[i]) == 0)
+				return json_true();
+			if (strcmp(n->value, no[i]) == 0)
+				return json_false();
+		}
+		char *end = NULL;
+		errno = 0;
+		long long v = strtoll(n->value, &end, 10);
+		if (errno == 0 && end != n->value && *end == '\0')
+			return json_integer(v);
+		errno = 0;
+		double d = strtod(n->value, &end);
+		bool numeric = strspn(n->value, "+-.0123456789eE") == n->len;
+		if (errno == 0 && numeric && end != n->value && *end == '\0')
+			return json_real(d);
+	}
+	return json_stringn(n->value, n->len);
+}
+
+/* clusters[].cluster.extensions[name=client.authentication.k8s.io/exec].extension, which
+ * client-go hands to exec plugins as spec.cluster.config. */
+static int exec_cluster_config(const struct at *at, const struct kc_ynode *cluster, char **ret,
+                               struct kc_error *err)
+{
+	const struct kc_ynode *exts = kc_yaml_get(cluster, "extensions");
+	if (kc_yaml_is_null(exts))
+		return 0;
+	if (exts->kind != KC_YNODE_SEQ)
+		return type_error(at, "extensions", "expected a list", err);
+	for (size_t i = 0; i < exts->n_items; i++) {
+		const struct kc_ynode *nm = kc_yaml_get(exts->items[i], "name");
+		if (!nm || nm->kind != KC_YNODE_SCALAR ||
+		    strcmp(nm->value, "client.authentication.k8s.io/exec") != 0)
+			continue;
+		const struct kc_ynode *ext = kc_yaml_get(exts->items[i], "extension");
+		if (kc_yaml_is_null(ext))
+			return 0;
+		json_t *j = yaml_to_json(ext);
+		*ret = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		json_decref(j);
+		if (!*ret)
+			return kc_error_set(err, -ENOMEM, "out of memory");
+		return 0;
+	}
+	return 0;
+}
+
 static int resolve(struct loader *l, const struct kc_load_options *opts, struct kc_config **ret,
                    struct kc_error *err)
 {
@@ -630,9 +705,11 @@ static int resolve(struct loader *l, const struct kc_load_options *opts, struct 
 		                 cluster_name, ctx_name, l->source);
 	if (r < 0)
 		goto fail;
-	key_path(prefix, sizeof(prefix), "clusters[%zu].cluster", i);
-	struct at cluster_at = {l->files[f].path, prefix};
-	r = load_cluster(&cluster_at, body, cfg, err);
+	char cluster_prefix[160];
+	key_path(cluster_prefix, sizeof(cluster_prefix), "clusters[%zu].cluster", i);
+	struct at cluster_at = {l->files[f].path, cluster_prefix};
+	const struct kc_ynode *cluster = body;
+	r = load_cluster(&cluster_at, cluster, cfg, err);
 	if (r < 0)
 		goto fail;
 
@@ -648,6 +725,11 @@ static int resolve(struct loader *l, const struct kc_load_options *opts, struct 
 		key_path(prefix, sizeof(prefix), "users[%zu].user", i);
 		struct at user_at = {l->files[f].path, prefix};
 		r = load_user(&user_at, body, cfg, err);
+		if (r < 0)
+			goto fail;
+	}
+	if (cfg->exec && cfg->exec->provide_cluster_info) {
+		r = exec_cluster_config(&cluster_at, cluster, &cfg->exec->cluster_config_json, err);
 		if (r < 0)
 			goto fail;
 	}

@@ -598,7 +598,9 @@ static struct kc_config *exec_config(const char *command, const char *api, const
 	         "current-context: x\n"
 	         "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
 	         "clusters: [{name: c, cluster: {server: https://api.test:6443, "
-	         "certificate-authority-data: %s}}]\n"
+	         "certificate-authority-data: %s, extensions: [{name: other, extension: 1}, "
+	         "{name: client.authentication.k8s.io/exec, extension: {audience: api, retries: 3, "
+	         "verbose: yes, ratio: 0.5, quoted: '7', none: ~, tags: [a, 1e3]}}]}}]\n"
 	         "users:\n"
 	         "- name: u\n"
 	         "  user:\n"
@@ -661,6 +663,13 @@ static void test_exec(void)
 	       "spec.cluster.server");
 	is_str(json_string_value(json_object_get(cluster, "certificate-authority-data")),
 	       "Q0EgUEVNCg==", "spec.cluster.certificate-authority-data re-encoded");
+	char *config =
+	    json_dumps(json_object_get(cluster, "config"), JSON_COMPACT | JSON_SORT_KEYS);
+	is_str(config,
+	       "{\"audience\":\"api\",\"none\":null,\"quoted\":\"7\",\"ratio\":0.5,"
+	       "\"retries\":3,\"tags\":[\"a\",1000.0],\"verbose\":true}",
+	       "spec.cluster.config from the cluster's exec extension, YAML typed as JSON");
+	free(config);
 	json_decref(info);
 	free(info_s);
 	kc_config_free(cfg);
