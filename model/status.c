@@ -39,6 +39,7 @@ static const char *const known_keys[] = {
     "observedGeneration",
     "phase",
     "message",
+    "strategy",
     "currentRevision",
     "stableRevision",
     "currentStepIndex",
@@ -47,6 +48,7 @@ static const char *const known_keys[] = {
     "readyReplicas",
     "availableReplicas",
     "selector",
+    "lastProgressTime",
     "conditions",
     "history",
     NULL,
@@ -85,6 +87,7 @@ void rel_status_clear(struct rel_status *s)
 	if (!s)
 		return;
 	free(s->message);
+	free(s->strategy);
 	free(s->current_revision);
 	free(s->stable_revision);
 	free(s->selector);
@@ -224,6 +227,8 @@ int rel_status_from_json(const json_t *status, struct rel_status *ret)
 	if (r == 0)
 		r = read_string(status, "message", &s.message);
 	if (r == 0)
+		r = read_string(status, "strategy", &s.strategy);
+	if (r == 0)
 		r = read_string(status, "currentRevision", &s.current_revision);
 	if (r == 0)
 		r = read_string(status, "stableRevision", &s.stable_revision);
@@ -240,6 +245,8 @@ int rel_status_from_json(const json_t *status, struct rel_status *ret)
 		r = read_int32(status, "availableReplicas", &s.available_replicas, NULL);
 	if (r == 0)
 		r = read_string(status, "selector", &s.selector);
+	if (r == 0)
+		r = read_time(status, "lastProgressTime", &s.last_progress_time);
 	if (r < 0)
 		goto fail;
 
@@ -317,6 +324,7 @@ json_t *rel_status_to_json(const struct rel_status *s)
 	if (s->phase != REL_PHASE_NONE)
 		r |= json_object_set_new(o, "phase", json_string(rel_phase_name(s->phase)));
 	r |= set_string(o, "message", s->message);
+	r |= set_string(o, "strategy", s->strategy);
 	r |= set_string(o, "currentRevision", s->current_revision);
 	r |= set_string(o, "stableRevision", s->stable_revision);
 	if (s->has_current_step_index)
@@ -327,6 +335,7 @@ json_t *rel_status_to_json(const struct rel_status *s)
 	r |= json_object_set_new(o, "readyReplicas", json_integer(s->ready_replicas));
 	r |= json_object_set_new(o, "availableReplicas", json_integer(s->available_replicas));
 	r |= set_string(o, "selector", s->selector);
+	r |= set_time(o, "lastProgressTime", s->last_progress_time);
 	if (s->conditions)
 		r |= json_object_set_new(o, "conditions", json_deep_copy(s->conditions));
 	if (s->n_history > 0) {

@@ -49,6 +49,9 @@ struct rel_status {
 	int64_t observed_generation;
 	enum rel_phase phase;
 	char *message;          /* owned, NULL = absent */
+	/* The spec.strategy key this status was computed for: "rolling",
+	 * "canary" or "blueGreen" (rel_strategy_name). Owned, NULL = absent. */
+	char *strategy;
 	char *current_revision; /* owned, NULL = absent */
 	char *stable_revision;  /* owned, NULL = absent */
 	bool has_current_step_index;
@@ -58,6 +61,11 @@ struct rel_status {
 	int32_t ready_replicas;
 	int32_t available_replicas;
 	char *selector;     /* owned, NULL = absent */
+	/* When the rollout of currentRevision last made progress (a pod more
+	 * updated, ready or available, an old one gone, a resume). The progress
+	 * deadline counts from here; kept in the cluster so a restarted
+	 * controller keeps the same deadline. 0 = absent. */
+	time_t last_progress_time;
 	json_t *conditions; /* owned JSON array, never NULL after init/parse */
 	size_t n_history;
 	struct rel_history_entry history[REL_HISTORY_MAX]; /* newest first */

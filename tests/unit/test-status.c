@@ -12,6 +12,7 @@
 /* A status as the controller writes it, plus a user intent from the CLI. */
 static const char full[] =
     "{\"observedGeneration\":7,\"phase\":\"Progressing\",\"message\":\"updating 3 of 10\","
+    "\"strategy\":\"rolling\",\"lastProgressTime\":\"2026-11-26T12:21:00Z\","
     "\"currentRevision\":\"r8kt9mf4mk\",\"stableRevision\":\"b2c4d5f6g7\","
     "\"currentStepIndex\":2,\"replicas\":11,\"updatedReplicas\":3,\"readyReplicas\":10,"
     "\"availableReplicas\":9,\"selector\":\"app=web\","
@@ -37,6 +38,8 @@ static const struct {
     {"phase Paused", "{\"phase\":\"Paused\"}", 0},
     {"phase Degraded", "{\"phase\":\"Degraded\"}", 0},
     {"unknown phase", "{\"phase\":\"Sleeping\"}", -EINVAL},
+    {"strategy not a string", "{\"strategy\":1}", -EINVAL},
+    {"lastProgressTime not a time", "{\"lastProgressTime\":\"soon\"}", -EINVAL},
     {"empty phase string", "{\"phase\":\"\"}", -EINVAL},
     {"replicas as string", "{\"replicas\":\"3\"}", -EINVAL},
     {"negative replicas", "{\"readyReplicas\":-1}", -EINVAL},
@@ -64,6 +67,8 @@ static void check_round_trip(void)
 	is_int(s.observed_generation, 7, "observedGeneration");
 	is_int(s.phase, REL_PHASE_PROGRESSING, "phase");
 	is_str(s.message, "updating 3 of 10", "message");
+	is_str(s.strategy, "rolling", "strategy");
+	is_int(s.last_progress_time, 1795695660, "lastProgressTime");
 	is_str(s.current_revision, "r8kt9mf4mk", "currentRevision");
 	is_str(s.stable_revision, "b2c4d5f6g7", "stableRevision");
 	ok(s.has_current_step_index && s.current_step_index == 2, "currentStepIndex");
@@ -105,11 +110,15 @@ static void check_round_trip(void)
 	is_str(s.message, "done", "message replaced");
 	is_int(rel_status_set_string(&s.message, NULL), 0, "clear message");
 	ok(s.message == NULL, "message cleared");
+	is_int(rel_status_set_string(&s.strategy, NULL), 0, "clear strategy");
+	s.last_progress_time = 0;
 	s.phase = REL_PHASE_HEALTHY;
 	s.has_current_step_index = false;
 	out = rel_status_to_json(&s);
 	is_str(json_string_value(json_object_get(out, "phase")), "Healthy", "phase written");
 	ok(json_object_get(out, "message") == NULL, "cleared message omitted");
+	ok(json_object_get(out, "strategy") == NULL, "cleared strategy omitted");
+	ok(json_object_get(out, "lastProgressTime") == NULL, "zero lastProgressTime omitted");
 	ok(json_object_get(out, "currentStepIndex") == NULL, "step index omitted when unset");
 	is_int(json_array_size(json_object_get(out, "history")), REL_HISTORY_MAX,
 	       "history written bounded");
