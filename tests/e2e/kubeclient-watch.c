@@ -10,6 +10,9 @@
  *      (tests/cluster/restart-apiserver) and sees changes made afterwards.
  *   3. A watch resumed from resourceVersion "1", long compacted, gets 410,
  *      relists and hands over the full current set.
+ *   4. A non-core group across all namespaces with label and field
+ *      selectors (the API server's identity Leases, renewed every 10 s).
+ *   5. A cluster-scoped resource (Namespaces) with a label selector.
  */
 #include "tap.h"
 
@@ -234,20 +237,13 @@ static int create_namespace(void)
 	return call_done(rc, &s, "create namespace", &err);
 }
 
-static struct kc_watch *new_watch(struct log *l, const char *resume_from)
+static struct kc_watch *start_watch(struct log *l, struct kc_watch_options o)
 {
-	struct kc_watch_options o = {
-	    .version = "v1",
-	    .resource = "configmaps",
-	    .ns = ns,
-	    .label_selector = LABEL_KEY "=" LABEL_VALUE,
-	    .resume_from = resume_from,
-	    /* Short backoff so the outage test does not wait 30 s between tries. */
-	    .backoff = {.initial = 0.2, .max = 2, .factor = 2, .jitter = 0.2},
-	    .on_change = on_change,
-	    .on_error = on_error,
-	    .userdata = l,
-	};
+	o.on_change = on_change;
+	o.on_error = on_error;
+	o.userdata = l;
+	/* Short backoff so the outage test does not wait 30 s between tries. */
+	o.backoff = (struct kc_backoff){.initial = 0.2, .max = 2, .factor = 2, .jitter = 0.2};
 	struct kc_watch *w = NULL;
 	struct kc_error err = {0};
 	if (kc_watch_new(client, &o, &w, &err) < 0) {
@@ -257,6 +253,24 @@ static struct kc_watch *new_watch(struct log *l, const char *resume_from)
 	if (kc_watch_start(w) < 0)
 		return kc_watch_free(w);
 	return w;
+}
+
+/* Labelled ConfigMaps in our namespace. */
+static struct kc_watch *new_watch(struct log *l, const char *resume_from)
+{
+	struct kc_watch_options o = {
+	    .version = "v1",
+	    .resource = "configmaps",
+	    .ns = ns,
+	    .label_selector = LABEL_KEY "=" LABEL_VALUE,
+	    .resume_from = resume_from,
+	};
+	return start_watch(l, o);
+}
+
+static bool seen_never(void *arg)
+{
+	return *(bool *)arg;
 }
 
 static bool is_synced(void *arg)
@@ -366,6 +380,65 @@ static void test_apiserver_restart(void)
 	kc_watch_free(w);
 }
 
+/* A non-core group, all namespaces, label and field selectors: the API
+ * servers' identity Leases, which kube-apiserver renews every 10 s. */
+static void test_group_all_namespaces(void)
+{
+	struct log l = {0};
+	struct kc_watch_options o = {
+	    .group = "coordination.k8s.io",
+	    .version = "v1",
+	    .resource = "leases",
+	    .label_selector = "apiserver.kubernetes.io/identity=kube-apiserver",
+	    .field_selector = "metadata.namespace=kube-system",
+	};
+	struct kc_watch *w = start_watch(&l, o);
+	ok(w && run_until(is_synced, w, 30), "leases: synced");
+	if (!w)
+		return;
+	ok(l.n > 0 && l.change[0] == KC_WATCH_REPLACE && strncmp(l.name[0], "apiserver-", 10) == 0,
+	   "leases: REPLACE holds the API server's identity Lease (%s)", l.n > 0 ? l.name[0] : "");
+	is_str(l.kind[0], "Lease", "leases: items carry kind Lease");
+	bool modified = false;
+	for (int tries = 0; tries < 60 && !modified; tries++) {
+		bool never = false;
+		run_until(seen_never, &never, 0.5);
+		for (int i = 1; i < l.n && i < MAX_LOG; i++)
+			modified |= l.change[i] == KC_WATCH_MODIFIED;
+	}
+	ok(modified, "leases: a renewal arrives as MODIFIED within 30 s");
+	kc_watch_free(w);
+}
+
+/* Cluster-scoped: Namespaces with a label selector. */
+static void test_cluster_scoped(void)
+{
+	struct log l = {0};
+	char label[96];
+	snprintf(label, sizeof(label), "slipway-test-ns=%s", ns);
+	struct kc_watch_options o = {
+	    .version = "v1",
+	    .resource = "namespaces",
+	    .label_selector = label,
+	};
+	struct kc_watch *w = start_watch(&l, o);
+	ok(w && run_until(is_synced, w, 30), "namespaces: synced");
+	if (!w)
+		return;
+	is_str(l.n > 0 ? l.name[0] : "?", "", "namespaces: nothing labelled yet: empty REPLACE");
+	json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "labels", "slipway-test-ns", ns);
+	struct kc_ref ref = {.version = "v1", .resource = "namespaces", .name = ns};
+	struct kc_sync sync = {0};
+	struct kc_error err = {0};
+	int rc =
+	    kc_patch(client, &ref, NULL, KC_PATCH_MERGE, patch, kc_sync_done, &sync, NULL, &err);
+	json_decref(patch);
+	ok(call_done(rc, &sync, "label namespace", &err) == 0, "namespaces: label ours");
+	ok(wait_for(&l, 1, KC_WATCH_ADDED, ns, 30),
+	   "namespaces: labelling it makes it ADDED to the selection");
+	kc_watch_free(w);
+}
+
 static bool relisted(void *arg)
 {
 	const struct log *l = arg;
@@ -423,6 +496,8 @@ int main(void)
 	test_events_in_order();
 	test_apiserver_restart();
 	test_gone_relists();
+	test_group_all_namespaces();
+	test_cluster_scoped();
 
 	delete_obj("namespaces", NULL, ns);
 	client = kc_client_free(client);
