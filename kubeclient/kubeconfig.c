@@ -120,6 +120,8 @@ static int add_file(struct loader *l, const char *path, bool required, struct kc
 		return kc_error_set(err, r, "%s: larger than %zu bytes", path, KC_KUBECONFIG_MAX);
 	if (r == -ENOENT)
 		return kc_error_set(err, r, "kubeconfig %s does not exist", path);
+	if (r == -EINVAL)
+		return kc_error_set(err, r, "kubeconfig %s is not a regular file", path);
 	if (r < 0)
 		return kc_error_set(err, r, "%s: %s", path, strerror(-r));
 	r = add_document(l, path, buf, len, err);

@@ -254,6 +254,11 @@ static void test_merge(void)
 	unlink(tmp_path(".kube/config"));
 	rmdir(tmp_path(".kube"));
 
+	opts = (struct kc_load_options){.kubeconfig = KCDIR};
+	r = kc_config_load(&opts, &cfg, &err);
+	is_int(r, -EINVAL, "a directory as --kubeconfig: -EINVAL");
+	is_str(err.message, "kubeconfig " KCDIR " is not a regular file", "message says so");
+
 	opts = (struct kc_load_options){.kubeconfig = KCDIR "/no-such-file.yaml"};
 	r = kc_config_load(&opts, &cfg, &err);
 	is_int(r, -ENOENT, "missing --kubeconfig: -ENOENT");
