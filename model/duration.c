@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define LIMIT (UINT64_C(1) << 63)
@@ -132,4 +133,61 @@ int64_t model_duration_seconds_ceil(int64_t ns)
 	if (ns % MODEL_NS_PER_SECOND > 0)
 		s++;
 	return s;
+}
+
+/* ".ddd" for the fraction f of 10^digits, trailing zeros dropped; "" for 0. */
+static void fmt_frac(uint64_t f, int digits, char out[static 16])
+{
+	char d[16];
+	int n = 0;
+	if (f == 0) {
+		out[0] = '\0';
+		return;
+	}
+	for (int i = digits - 1; i >= 0; i--) {
+		d[i] = (char)('0' + f % 10);
+		f /= 10;
+	}
+	n = digits;
+	while (n > 0 && d[n - 1] == '0')
+		n--;
+	out[0] = '.';
+	memcpy(out + 1, d, (size_t)n);
+	out[n + 1] = '\0';
+}
+
+void model_duration_format(int64_t ns, char buf[static MODEL_DURATION_FMT_LEN])
+{
+	/* Unsigned magnitude: -INT64_MIN does not fit in int64. */
+	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+	const char *sign = ns < 0 ? "-" : "";
+	char frac[16];
+	char tmp[96];
+	if (u == 0) {
+		snprintf(tmp, sizeof(tmp), "0s");
+	} else if (u < 1000) {
+		snprintf(tmp, sizeof(tmp), "%s%lluns", sign, (unsigned long long)u);
+	} else if (u < 1000000) {
+		fmt_frac(u % 1000, 3, frac);
+		snprintf(tmp, sizeof(tmp), "%s%llu%s\xc2\xb5s", sign,
+		         (unsigned long long)(u / 1000), frac);
+	} else if (u < 1000000000) {
+		fmt_frac(u % 1000000, 6, frac);
+		snprintf(tmp, sizeof(tmp), "%s%llu%sms", sign, (unsigned long long)(u / 1000000),
+		         frac);
+	} else {
+		fmt_frac(u % 1000000000, 9, frac);
+		unsigned long long secs = u / 1000000000;
+		unsigned long long h = secs / 3600, m = secs / 60 % 60, sec = secs % 60;
+		if (h > 0)
+			snprintf(tmp, sizeof(tmp), "%s%lluh%llum%llu%ss", sign, h, m, sec, frac);
+		else if (m > 0)
+			snprintf(tmp, sizeof(tmp), "%s%llum%llu%ss", sign, m, sec, frac);
+		else
+			snprintf(tmp, sizeof(tmp), "%s%llu%ss", sign, sec, frac);
+	}
+	/* At most 25 bytes by construction (see MODEL_DURATION_FMT_LEN). */
+	size_t len = strnlen(tmp, MODEL_DURATION_FMT_LEN - 1);
+	memcpy(buf, tmp, len);
+	buf[len] = '\0';
 }

@@ -22,6 +22,14 @@
  * (ret untouched on error). */
 int model_duration_parse(const char *s, int64_t *ret_ns);
 
+/* Longest formatted duration, "-2562047h47m16.854775808s", and its NUL. */
+#define MODEL_DURATION_FMT_LEN 32
+
+/* Writes ns the way Go's Duration.String does, so messages read like the
+ * durations users write: "1h30m0s", "5m0s", "1.5s", "250ms", "1.5\u00b5s",
+ * "0s". model_duration_parse reads every output back to the same value. */
+void model_duration_format(int64_t ns, char buf[static MODEL_DURATION_FMT_LEN]);
+
 /* Whole seconds, rounding a positive remainder up: a 250ms pause still waits,
  * and waiting a little longer than asked is the safe side. */
 int64_t model_duration_seconds_ceil(int64_t ns);

@@ -5,6 +5,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t n;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	}
+	return n;
+}
+
+/* Messages quote user input and are cut at fixed lengths, which can split a
+ * character; they end up in JSON (conditions, Events) where jansson refuses
+ * invalid UTF-8, and in logs. So: every byte that is not part of a valid
+ * sequence, and every control character, becomes '?'. */
+static void sanitize(char *m)
+{
+	unsigned char *p = (unsigned char *)m;
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 void model_errors_add(struct model_errors *e, const char *path, const char *fmt, ...)
 {
 	if (e->n >= MODEL_ERRORS_MAX) {
@@ -29,6 +80,7 @@ void model_errors_add(struct model_errors *e, const char *path, const char *fmt,
 	va_end(ap);
 	if (r < 0)
 		m[off] = '\0';
+	sanitize(m);
 	e->msg[e->n++] = m;
 }
 

@@ -23,8 +23,10 @@ struct model_errors {
 };
 
 /* Appends "PATH: MESSAGE" (MESSAGE formatted printf-style). `path` may be
- * NULL or empty, then the message stands alone. Never fails: when the list is
- * full or memory is short the error is counted in `dropped`. */
+ * NULL or empty, then the message stands alone. The stored text is always
+ * valid UTF-8 without control characters (others become '?'), so it can go
+ * into a condition or an Event as is. Never fails: when the list is full or
+ * memory is short the error is counted in `dropped`. */
 void model_errors_add(struct model_errors *e, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -700,6 +700,19 @@ static void parse_template(struct ctx *c, const json_t *spec, struct rel_release
 		model_errors_add(c->errs, "spec.template.metadata.labels", "must be an object");
 		labels = NULL;
 	}
+	/* The CRD's schema does not check label syntax; pods with a bad label
+	 * would be refused one by one, so say it once, here. */
+	const char *key;
+	json_t *val;
+	json_object_foreach(labels, key, val)
+	{
+		if (!model_label_key_valid(key))
+			model_errors_add(c->errs, "spec.template.metadata.labels",
+			                 "invalid label key \"%.80s\"", key);
+		else if (!json_is_string(val) || !model_label_value_valid(json_string_value(val)))
+			model_errors_add(c->errs, "spec.template.metadata.labels",
+			                 "%.80s: invalid label value", key);
+	}
 	if (json_object_get(labels, MODEL_REVISION_LABEL))
 		model_errors_add(c->errs, "spec.template.metadata.labels",
 		                 "%s is reserved for the controller", MODEL_REVISION_LABEL);
@@ -720,6 +733,12 @@ static void parse_metadata(struct ctx *c, const json_t *obj, struct rel_release 
 	json_t *name = json_object_get(md, "name");
 	if (!json_is_string(name) || json_string_length(name) == 0)
 		model_errors_add(c->errs, "metadata.name", "required");
+	else if (json_string_length(name) > REL_NAME_MAX)
+		/* The API allows 253, but ReplicaSets are named NAME-REVISION. */
+		model_errors_add(c->errs, "metadata.name",
+		                 "must be at most %d characters, so that ReplicaSet names "
+		                 "(name-revision) stay within 253",
+		                 REL_NAME_MAX);
 	else
 		r->name = dup_or_oom(c, json_string_value(name));
 	json_t *ns = json_object_get(md, "namespace");
@@ -735,6 +754,12 @@ static void parse_metadata(struct ctx *c, const json_t *obj, struct rel_release 
 
 int rel_release_parse(const json_t *obj, struct rel_release **ret, struct model_errors *errs)
 {
+	struct model_errors scratch = {0};
+	if (!errs) {
+		int r = rel_release_parse(obj, ret, &scratch);
+		model_errors_clear(&scratch);
+		return r;
+	}
 	size_t errors_before = model_errors_count(errs);
 	struct ctx c = {.errs = errs};
 	if (!json_is_object(obj)) {

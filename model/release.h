@@ -37,6 +37,8 @@
 #define REL_ANALYSIS_TEMPLATES_MAX 16
 #define REL_ANALYSIS_ARGS_MAX      32
 #define REL_CONTAINERS_MAX         64
+/* metadata.name: 253 minus "-" and the revision, so ReplicaSet names fit. */
+#define REL_NAME_MAX (253 - 1 - MODEL_REVISION_LEN)
 
 #define REL_DEFAULT_REPLICAS                  1
 #define REL_DEFAULT_REVISION_HISTORY_LIMIT    10
@@ -141,8 +143,9 @@ struct rel_release {
  * frees with rel_release_free); -EINVAL when the object is invalid, with
  * every problem added to errs as "field.path: message" (ret untouched; for
  * status on an invalid Release read metadata.generation from the JSON);
- * -ENOMEM. `obj` is only read; the result keeps a reference to its
- * spec.template. */
+ * -ENOMEM. errs may be NULL when only the verdict matters; errors already in
+ * errs are kept and do not count against this object. `obj` is only read;
+ * the result keeps a reference to its spec.template. */
 int rel_release_parse(const json_t *obj, struct rel_release **ret, struct model_errors *errs);
 
 /* Frees r; accepts NULL; returns NULL. */

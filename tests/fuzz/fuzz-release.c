@@ -32,7 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (ret == -EINVAL) {
 		if (r || model_errors_count(&errs) == 0)
 			abort();
-		free(model_errors_join(&errs, "; "));
+		/* Messages go into conditions and Events: jansson must take them. */
+		char *joined = model_errors_join(&errs, "; ");
+		json_t *js = joined ? json_string(joined) : NULL;
+		if (joined && !js)
+			abort();
+		json_decref(js);
+		free(joined);
 	}
 	model_errors_clear(&errs);
 

@@ -51,8 +51,38 @@ static const struct {
     {"00000000000000000000000000000000000000000000000000000000000000001s", -EINVAL, 0},
 };
 
+/* Go's own Duration.String test table, plus the durations users write. */
+static const struct {
+	int64_t ns;
+	const char *text;
+} format_rows[] = {
+    {0, "0s"},
+    {1, "1ns"},
+    {1100, "1.1\xc2\xb5s"},
+    {2200 * INT64_C(1000), "2.2ms"},
+    {3300 * MS, "3.3s"},
+    {245 * S, "4m5s"},
+    {245 * S + MS, "4m5.001s"},
+    {(5 * 3600 + 6 * 60 + 7) * S + MS, "5h6m7.001s"},
+    {480 * S + 1, "8m0.000000001s"},
+    {INT64_MAX, "2562047h47m16.854775807s"},
+    {INT64_MIN, "-2562047h47m16.854775808s"},
+    {5400 * S, "1h30m0s"},
+    {300 * S, "5m0s"},
+    {250 * MS, "250ms"},
+    {-1500 * MS, "-1.5s"},
+};
+
 int main(void)
 {
+	for (size_t i = 0; i < sizeof(format_rows) / sizeof(format_rows[0]); i++) {
+		char buf[MODEL_DURATION_FMT_LEN];
+		model_duration_format(format_rows[i].ns, buf);
+		is_str(buf, format_rows[i].text, "format %lld", (long long)format_rows[i].ns);
+		int64_t back = 0;
+		ok(model_duration_parse(buf, &back) == 0 && back == format_rows[i].ns,
+		   "\"%s\" parses back to the same value", buf);
+	}
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int64_t ns = 4242;
 		int r = model_duration_parse(rows[i].text, &ns);

@@ -68,6 +68,25 @@ static const struct {
     /* metadata and top-level fields */
     {"name is required", {{"metadata.name", DEL}}, "metadata.name: required"},
     {"spec is required", {{"spec", DEL}}, "spec: required"},
+    {"name leaves room for the revision",
+     {{"metadata.name",
+       "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""}},
+     "metadata.name: must be at most 242 characters, so that ReplicaSet names (name-revision) "
+     "stay within 253"},
+    {"a name of 242 is fine",
+     {{"metadata.name",
+       "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\""}},
+     NULL},
+    {"bad template label value",
+     {{"spec.template.metadata.labels.tier", "\"front end\""}},
+     "spec.template.metadata.labels: tier: invalid label value"},
+    {"bad template label key",
+     {{"spec.template.metadata.labels.-tier", "\"fe\""}},
+     "spec.template.metadata.labels: invalid label key \"-tier\""},
     {"replicas must be an integer",
      {{"spec.replicas", "\"3\""}},
      "spec.replicas: must be an integer"},
