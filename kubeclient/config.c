@@ -228,6 +228,7 @@ struct kc_config *kc_config_free(struct kc_config *cfg)
 	free(cfg->context);
 	free(cfg->source);
 	kc__credential_clear(&cfg->cached);
+	free(cfg->exec_failure);
 	free(cfg);
 	return NULL;
 }

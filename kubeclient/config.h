@@ -62,6 +62,9 @@ struct kc_config {
 	long token_file_mtime_nsec;
 	long long token_file_size;
 	unsigned long long token_file_ino;
+	char *exec_failure; /* the last plugin run's error message, or NULL */
+	int exec_failed_code;
+	time_t exec_failed_at;
 };
 
 struct kc_load_options {
@@ -99,7 +102,9 @@ int kc_config_auto(const struct kc_load_options *opts, struct kc_config **ret, s
  * is owned by cfg and valid until the next call.
  * As in client-go, a static token, tokenFile or client certificate means the exec
  * plugin is not run, and token beats tokenFile. An exec credential is replaced 10 s
- * before its expirationTimestamp. A credential with no token and no certificate is
+ * before its expirationTimestamp; after a failed plugin run, calls within 5 s get
+ * the same error without running it again (a hung plugin would otherwise block
+ * for its timeout on every request). A credential with no token and no certificate is
  * anonymous access. */
 int kc_config_credential(struct kc_config *cfg, time_t now, const struct kc_credential **ret,
 			 struct kc_error *err);

@@ -18,6 +18,33 @@
  * request in flight does not carry a token that dies on the way. */
 #define REFRESH_EARLY 10
 
+/* After a plugin run fails, calls within this many seconds get the same error
+ * without running it again: a hung plugin would otherwise block the caller
+ * for its whole timeout on every request. */
+#define EXEC_RETRY_AFTER 5
+
+static int run_exec(struct kc_config *cfg, time_t now, struct kc_credential *fresh,
+                    struct kc_error *err)
+{
+	if (cfg->exec_failure && now >= cfg->exec_failed_at &&
+	    now < cfg->exec_failed_at + EXEC_RETRY_AFTER)
+		return kc_error_set(err, cfg->exec_failed_code, "%s (not retried for %d s)",
+		                    cfg->exec_failure, EXEC_RETRY_AFTER);
+	struct kc_error local = {0};
+	int r = kc__exec_credential(cfg, fresh, &local);
+	free(cfg->exec_failure);
+	cfg->exec_failure = NULL;
+	if (r < 0) {
+		/* Without memory for the message the next call simply runs again. */
+		cfg->exec_failure = strdup(local.message);
+		cfg->exec_failed_code = r;
+		cfg->exec_failed_at = now;
+		kc_error_set(err, r, "%s", local.message);
+	}
+	kc_error_clear(&local);
+	return r;
+}
+
 static int copy_static(const struct kc_config *cfg, const char *token, struct kc_credential *c,
                        struct kc_error *err)
 {
@@ -87,7 +114,7 @@ int kc_config_credential(struct kc_config *cfg, time_t now, const struct kc_cred
 			*ret = &cfg->cached;
 			return 0;
 		}
-		r = kc__exec_credential(cfg, &fresh, err);
+		r = run_exec(cfg, now, &fresh, err);
 		if (r < 0)
 			return r;
 	} else if (cfg->token_file && !cfg->token) {

@@ -739,6 +739,16 @@ static void test_exec(void)
 	                         "https://example.com/install"),
 	   "first stderr line and install hint: %s", err.message);
 	ok(!contains(err.message, "login' first"), "only the first line");
+	int runs = counter();
+	r = cfg ? kc_config_credential(cfg, 1004, &cred, &err) : -1;
+	is_int(r, -EIO, "4 s later: the same error");
+	ok(contains(err.message, "you are not logged in") && contains(err.message, "not retried"),
+	   "the same message, saying it was not retried: %s", err.message);
+	is_int(counter(), runs, "without running the plugin");
+	r = cfg ? kc_config_credential(cfg, 1005, &cred, &err) : -1;
+	is_int(counter(), runs + 1, "5 s later the plugin runs again");
+	r = cfg ? kc_config_credential(cfg, 900, &cred, &err) : -1;
+	is_int(counter(), runs + 2, "a clock that went back does not extend the pause");
 	kc_config_free(cfg);
 
 	cfg = exec_config("./exec-slow.sh", v1, "", "", &err);
