@@ -21,6 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r < 0 && ns != 12345)
 		abort();
 	if (r == 0) {
+		/* Go's String form reads back to the same value. */
+		char buf[MODEL_DURATION_FMT_LEN];
+		int64_t back = 0;
+		model_duration_format(ns, buf);
+		if (model_duration_parse(buf, &back) != 0 || back != ns)
+			abort();
 		int64_t s = model_duration_seconds_ceil(ns);
 		/* Rounded seconds cover the duration and never by a full second
 		 * more (compared by division: s * 1e9 can overflow near the max). */
