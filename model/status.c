@@ -36,22 +36,10 @@ const char *rel_outcome_name(enum rel_outcome outcome)
 }
 
 static const char *const known_keys[] = {
-    "observedGeneration",
-    "phase",
-    "message",
-    "strategy",
-    "currentRevision",
-    "stableRevision",
-    "currentStepIndex",
-    "replicas",
-    "updatedReplicas",
-    "readyReplicas",
-    "availableReplicas",
-    "selector",
-    "lastProgressTime",
-    "conditions",
-    "history",
-    NULL,
+    "observedGeneration", "phase",          "message",           "strategy",
+    "currentRevision",    "stableRevision", "currentStepIndex",  "replicas",
+    "updatedReplicas",    "readyReplicas",  "availableReplicas", "selector",
+    "lastProgressTime",   "conditions",     "history",           NULL,
 };
 
 static bool is_known(const char *key)

@@ -48,7 +48,7 @@ struct rel_history_entry {
 struct rel_status {
 	int64_t observed_generation;
 	enum rel_phase phase;
-	char *message;          /* owned, NULL = absent */
+	char *message; /* owned, NULL = absent */
 	/* The spec.strategy key this status was computed for: "rolling",
 	 * "canary" or "blueGreen" (rel_strategy_name). Owned, NULL = absent. */
 	char *strategy;
@@ -60,7 +60,7 @@ struct rel_status {
 	int32_t updated_replicas;
 	int32_t ready_replicas;
 	int32_t available_replicas;
-	char *selector;     /* owned, NULL = absent */
+	char *selector; /* owned, NULL = absent */
 	/* When the rollout of currentRevision last made progress (a pod more
 	 * updated, ready or available, an old one gone, a resume). The progress
 	 * deadline counts from here; kept in the cluster so a restarted
