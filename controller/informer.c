@@ -1,0 +1,337 @@
+#include "controller/informer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubeclient/watch.h"
+
+/* One watched namespace (or all of them, ns NULL) with its own store. */
+struct shard {
+	struct ctl_informer *inf;
+	char *ns;
+	struct kc_watch *watch;
+	struct ctl_store *store;
+};
+
+struct ctl_informer {
+	char *resource;
+	char **strip_paths;
+	size_t n_strip_paths;
+	ctl_informer_fn *on_event;
+	void *userdata;
+	size_t n_shards;
+	struct shard *shards;
+	bool started;
+};
+
+static const char *str_or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static const char *resource_version(const json_t *obj)
+{
+	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+}
+
+static void notify(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old, const json_t *obj)
+{
+	if (inf->on_event)
+		inf->on_event(inf, ev, old, obj, inf->userdata);
+}
+
+/* The watch hands objects over borrowed for the call and drops them after;
+ * stripping them in place saves a deep copy of every event. */
+static void strip(const struct ctl_informer *inf, json_t *obj)
+{
+	ctl_object_strip(obj);
+	ctl_object_strip_paths(obj, (const char *const *)inf->strip_paths, inf->n_strip_paths);
+}
+
+static void upsert(struct shard *sh, json_t *obj)
+{
+	json_t *old = NULL;
+	int r = ctl_store_upsert(sh->store, obj, &old);
+	if (r < 0)
+		return; /* no key, or ENOMEM: the next relist repairs the store */
+	if (r == 0) {
+		notify(sh->inf, CTL_INFORMER_ADD, NULL, obj);
+		return;
+	}
+	const char *was = resource_version(old), *now = resource_version(obj);
+	if (!(was && now && strcmp(was, now) == 0))
+		notify(sh->inf, CTL_INFORMER_UPDATE, old, obj);
+	json_decref(old);
+}
+
+static void replace_upsert(const char *key, json_t *old, json_t *obj, void *userdata)
+{
+	struct shard *sh = userdata;
+	if (!old) {
+		notify(sh->inf, CTL_INFORMER_ADD, NULL, obj);
+		return;
+	}
+	const char *was = resource_version(old), *now = resource_version(obj);
+	if (!(was && now && strcmp(was, now) == 0))
+		notify(sh->inf, CTL_INFORMER_UPDATE, old, obj);
+}
+
+static void replace_delete(const char *key, json_t *old, void *userdata)
+{
+	struct shard *sh = userdata;
+	notify(sh->inf, CTL_INFORMER_DELETE, old, old);
+}
+
+static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *obj, void *userdata)
+{
+	struct shard *sh = userdata;
+	struct ctl_informer *inf = sh->inf;
+	char key[CTL_STORE_KEY_MAX];
+	json_t *old = NULL;
+	size_t i;
+	json_t *item;
+
+	switch (change) {
+	case KC_WATCH_ADDED:
+	case KC_WATCH_MODIFIED:
+		strip(inf, obj);
+		upsert(sh, obj);
+		break;
+	case KC_WATCH_DELETED:
+		if (ctl_object_key(obj, key, sizeof(key)) < 0)
+			break;
+		if (ctl_store_delete(sh->store, key, &old) == 0) {
+			strip(inf, obj);
+			notify(inf, CTL_INFORMER_DELETE, old, obj);
+			json_decref(old);
+		}
+		break;
+	case KC_WATCH_REPLACE: {
+		json_array_foreach(obj, i, item) strip(inf, item);
+		static const struct ctl_store_replace_ops ops = {replace_upsert, replace_delete};
+		ctl_store_replace(sh->store, obj, &ops, sh);
+		break;
+	}
+	}
+}
+
+int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts, struct ctl_informer **ret,
+		     struct kc_error *err)
+{
+	if (!opts->version || !opts->resource)
+		return kc_error_set(err, -EINVAL, "informer: version and resource are required");
+
+	struct ctl_informer *inf = calloc(1, sizeof(*inf));
+	if (!inf)
+		return kc_error_set(err, -ENOMEM, "informer: out of memory");
+	inf->on_event = opts->on_event;
+	inf->userdata = opts->userdata;
+	inf->resource = strdup(opts->resource);
+	if (!inf->resource)
+		goto nomem;
+	if (opts->n_strip_paths) {
+		inf->strip_paths = calloc(opts->n_strip_paths, sizeof(char *));
+		if (!inf->strip_paths)
+			goto nomem;
+		for (size_t i = 0; i < opts->n_strip_paths; i++) {
+			inf->strip_paths[i] = strdup(opts->strip_paths[i]);
+			if (!inf->strip_paths[i])
+				goto nomem;
+			inf->n_strip_paths++;
+		}
+	}
+
+	size_t n = 1;
+	if (opts->namespaces)
+		for (n = 0; opts->namespaces[n]; n++)
+			;
+	if (n == 0) {
+		ctl_informer_free(inf);
+		return kc_error_set(err, -EINVAL, "informer %s: the namespace list is empty", opts->resource);
+	}
+	inf->shards = calloc(n, sizeof(*inf->shards));
+	if (!inf->shards)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		struct shard *sh = &inf->shards[i];
+		sh->inf = inf;
+		inf->n_shards++;
+		if (opts->namespaces) {
+			sh->ns = strdup(opts->namespaces[i]);
+			if (!sh->ns)
+				goto nomem;
+		}
+		sh->store = ctl_store_new(opts->compact ? CTL_STORE_COMPACT : 0);
+		if (!sh->store)
+			goto nomem;
+		struct kc_watch_options wo = {
+			.group = opts->group,
+			.version = opts->version,
+			.resource = opts->resource,
+			.ns = sh->ns,
+			.label_selector = opts->label_selector,
+			.on_change = on_change,
+			.userdata = sh,
+		};
+		int r = kc_watch_new(c, &wo, &sh->watch, err);
+		if (r < 0) {
+			ctl_informer_free(inf);
+			return r;
+		}
+	}
+	*ret = inf;
+	return 0;
+
+nomem:
+	ctl_informer_free(inf);
+	return kc_error_set(err, -ENOMEM, "informer: out of memory");
+}
+
+int ctl_informer_start(struct ctl_informer *inf)
+{
+	if (inf->started)
+		return -EALREADY;
+	inf->started = true;
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		int r = kc_watch_start(inf->shards[i].watch);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct ctl_informer *ctl_informer_free(struct ctl_informer *inf)
+{
+	if (!inf)
+		return NULL;
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		kc_watch_free(inf->shards[i].watch);
+		ctl_store_free(inf->shards[i].store);
+		free(inf->shards[i].ns);
+	}
+	free(inf->shards);
+	for (size_t i = 0; i < inf->n_strip_paths; i++)
+		free(inf->strip_paths[i]);
+	free(inf->strip_paths);
+	free(inf->resource);
+	free(inf);
+	return NULL;
+}
+
+bool ctl_informer_synced(const struct ctl_informer *inf)
+{
+	for (size_t i = 0; i < inf->n_shards; i++)
+		if (!kc_watch_synced(inf->shards[i].watch))
+			return false;
+	return true;
+}
+
+const char *ctl_informer_resource(const struct ctl_informer *inf)
+{
+	return inf->resource;
+}
+
+/* The shard that holds namespace ns: the all-namespaces shard, the one
+ * named ns, or NULL when ns is not watched. */
+static struct shard *shard_for(const struct ctl_informer *inf, const char *ns)
+{
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		struct shard *sh = &inf->shards[i];
+		if (!sh->ns || strcmp(sh->ns, str_or_empty(ns)) == 0)
+			return sh;
+	}
+	return NULL;
+}
+
+int ctl_informer_get(const struct ctl_informer *inf, const char *key, json_t **ret)
+{
+	const char *slash = strchr(key, '/');
+	char ns[CTL_STORE_KEY_MAX] = "";
+	if (slash) {
+		size_t len = (size_t)(slash - key);
+		if (len >= sizeof(ns))
+			return -ENOENT;
+		memcpy(ns, key, len);
+		ns[len] = '\0';
+	}
+	struct shard *sh = shard_for(inf, ns);
+	return sh ? ctl_store_get(sh->store, key, ret) : -ENOENT;
+}
+
+int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const char *uid, ctl_store_visit_fn fn,
+			  void *userdata)
+{
+	if (ns) {
+		struct shard *sh = shard_for(inf, ns);
+		return sh ? ctl_store_by_owner(sh->store, uid, fn, userdata) : 0;
+	}
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		int r = ctl_store_by_owner(inf->shards[i].store, uid, fn, userdata);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int ctl_informer_select(const struct ctl_informer *inf, const char *ns, const json_t *selector,
+			ctl_store_visit_fn fn, void *userdata)
+{
+	if (ns) {
+		struct shard *sh = shard_for(inf, ns);
+		return sh ? ctl_store_select(sh->store, ns, selector, fn, userdata) : 0;
+	}
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		int r = ctl_store_select(inf->shards[i].store, NULL, selector, fn, userdata);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* resourceVersions are opaque strings in the API, but etcd-backed servers
+ * issue increasing integers; compare them as such when both are, and
+ * otherwise trust the object read last. */
+static bool older_than(const char *a, const char *b)
+{
+	char *end_a, *end_b;
+	if (!a || !b)
+		return false;
+	errno = 0;
+	unsigned long long x = strtoull(a, &end_a, 10), y = strtoull(b, &end_b, 10);
+	if (errno || *end_a || *end_b || end_a == a || end_b == b)
+		return false;
+	return x < y;
+}
+
+int ctl_informer_refresh(struct ctl_informer *inf, json_t *obj)
+{
+	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+	struct shard *sh = shard_for(inf, ns);
+	if (!sh)
+		return -ENOENT;
+	char key[CTL_STORE_KEY_MAX];
+	if (ctl_object_key(obj, key, sizeof(key)) < 0)
+		return -EINVAL;
+	json_t *cur = NULL;
+	if (ctl_store_get(sh->store, key, &cur) == 0) {
+		bool stale = older_than(resource_version(obj), resource_version(cur));
+		json_decref(cur);
+		if (stale)
+			return 0;
+	}
+	strip(inf, obj);
+	upsert(sh, obj);
+	return 0;
+}
+
+void ctl_informer_stats(const struct ctl_informer *inf, struct ctl_informer_stats *ret)
+{
+	struct ctl_informer_stats s = {0};
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		s.objects += ctl_store_len(inf->shards[i].store);
+		s.restarts += kc_watch_restarts(inf->shards[i].watch);
+		s.relists += kc_watch_relists(inf->shards[i].watch);
+	}
+	*ret = s;
+}

@@ -1,0 +1,108 @@
+/*
+ * An informer: a list-then-watch of one resource kind (kubeclient/watch.h)
+ * feeding an indexed in-memory store (controller/store.h), with handlers for
+ * every change. It knows no resource type: group/version/resource come from
+ * the caller.
+ *
+ * Scope: all namespaces (one watch), or a listed set of namespaces (one
+ * watch and one store each, so a relist of one namespace replaces only that
+ * namespace's objects). Queries name a namespace where they can, and then
+ * touch one store.
+ *
+ * Objects are stripped on the way in (ctl_object_strip plus the caller's
+ * strip_paths): the store keeps only what reconcilers read.
+ *
+ * Handlers run on the loop, after the store has been updated, so a handler
+ * (and any reconcile it triggers) sees the new state. After a relist the
+ * informer turns the REPLACE into ADD/UPDATE/DELETE calls: objects that
+ * vanished while disconnected get their DELETE. An UPDATE whose
+ * resourceVersion did not change (a relist of an unchanged object) is not
+ * reported.
+ *
+ * Synced: true once every watch has delivered its first list. The controller
+ * does not reconcile before all its informers have synced.
+ */
+#ifndef SLIPWAY_CONTROLLER_INFORMER_H
+#define SLIPWAY_CONTROLLER_INFORMER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "controller/store.h"
+#include "kubeclient/client.h"
+
+struct ctl_informer;
+
+enum ctl_informer_event { CTL_INFORMER_ADD, CTL_INFORMER_UPDATE, CTL_INFORMER_DELETE };
+
+/* old: NULL for ADD; obj: the new object, or the last known one for DELETE.
+ * Both borrowed for the call. The handler must not modify the informer's
+ * stores (it may read them, add queue keys, log). */
+typedef void ctl_informer_fn(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
+			     const json_t *obj, void *userdata);
+
+struct ctl_informer_options {
+	const char *group; /* "" or NULL: core */
+	const char *version;
+	const char *resource;
+	/* NULL-terminated list of namespaces; NULL: all namespaces (or a
+	 * cluster-scoped kind). Copied. */
+	const char *const *namespaces;
+	const char *label_selector; /* or NULL */
+	/* Dotted paths removed from every object besides managedFields and the
+	 * last-applied annotation (e.g. "spec.template" where unused). */
+	const char *const *strip_paths;
+	size_t n_strip_paths;
+	/* Keep objects as compact JSON text (CTL_STORE_COMPACT): ~10x less
+	 * memory, a parse on every read. For kinds with many objects. */
+	bool compact;
+	ctl_informer_fn *on_event; /* or NULL */
+	void *userdata;
+};
+
+/* Creates an informer on client c (borrowed, must outlive it). Nothing is
+ * fetched before ctl_informer_start(). Caller owns *ret (ctl_informer_free). */
+int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts,
+		     struct ctl_informer **ret, struct kc_error *err);
+
+/* Starts listing and watching. 0 or -EALREADY. */
+int ctl_informer_start(struct ctl_informer *inf);
+
+/* Stops every watch and frees the stores. NULL is fine; returns NULL. */
+struct ctl_informer *ctl_informer_free(struct ctl_informer *inf);
+
+bool ctl_informer_synced(const struct ctl_informer *inf);
+
+/* The resource this informer watches ("replicasets"), for logs and metrics. */
+const char *ctl_informer_resource(const struct ctl_informer *inf);
+
+/* The object stored under "namespace/name" (or "name" when cluster-scoped)
+ * into *ret (caller owns the reference; read-only): 0, -ENOENT, -ENOMEM. */
+int ctl_informer_get(const struct ctl_informer *inf, const char *key, json_t **ret);
+
+/* Objects in ns (NULL: every namespace) with an ownerReference to uid;
+ * visit semantics as ctl_store_by_owner. */
+int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const char *uid,
+			  ctl_store_visit_fn fn, void *userdata);
+
+/* Objects in ns (NULL: every namespace) matching a metav1.LabelSelector;
+ * semantics as ctl_store_select. */
+int ctl_informer_select(const struct ctl_informer *inf, const char *ns, const json_t *selector,
+			ctl_store_visit_fn fn, void *userdata);
+
+/* Puts an object read directly from the API (after a 409, say) into the
+ * store when it is newer than what is there, firing UPDATE; the informer
+ * takes its own reference and strips obj in place. Keeps a reconcile from acting on a version the
+ * watch has not delivered yet. 0, or -ENOENT when the object's namespace is
+ * not watched. */
+int ctl_informer_refresh(struct ctl_informer *inf, json_t *obj);
+
+struct ctl_informer_stats {
+	size_t objects;
+	unsigned long restarts; /* watches resumed from a resourceVersion */
+	unsigned long relists;  /* lists after the first */
+};
+void ctl_informer_stats(const struct ctl_informer *inf, struct ctl_informer_stats *ret);
+
+#endif
