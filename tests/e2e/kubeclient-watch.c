@@ -369,9 +369,12 @@ static void test_apiserver_restart(void)
 	struct want w_after = {&l, 0, KC_WATCH_ADDED, "after-restart"};
 	ok(run_until(seen_name, &w_after, 90),
 	   "the watch sees a ConfigMap created after the restart");
-	ok(l.errors >= 1, "the outage was noticed (%u recoveries reported)", l.errors);
+	/* A stopping server may end the stream cleanly (no error to report), so
+	 * the counters, not on_error, are what must show the outage. */
+	tap_diag("%u failures reported through on_error", l.errors);
 	ok(kc_watch_restarts(w) + kc_watch_relists(w) >= 1,
-	   "and counted: %lu restarts, %lu relists", kc_watch_restarts(w), kc_watch_relists(w));
+	   "the outage was survived by re-watching or relisting: %lu restarts, %lu relists",
+	   kc_watch_restarts(w), kc_watch_relists(w));
 	ok(run_until(back_to_watching, w, 30), "the watch is watching again");
 	int n = l.n;
 	ok(patch_cm("after-restart", "2") == 0, "modify after the restart");
