@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +41,7 @@ struct conn {
 	size_t out_len;
 	size_t out_off;
 	size_t discarded;
+	size_t delivered; /* at the last timer expiry, see conn_timer_cb */
 	size_t in_len;
 	char in[CTL_HTTP_REQUEST_MAX];
 };
@@ -404,6 +407,9 @@ static void begin_response(struct conn *c, int code_on_error, const struct ctl_h
 		return;
 	}
 	c->state = WRITING;
+	/* The write deadline starts now, not at accept: rendering a large
+	 * registry is our time, not the client's. */
+	ev_timer_again(s->loop, &c->timer);
 	ev_io_stop(s->loop, &c->io);
 	ev_io_set(&c->io, c->fd, EV_WRITE);
 	ev_io_start(s->loop, &c->io);
@@ -472,9 +478,32 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_read(c);
 }
 
+/* Bytes of the response the client has taken: written by us, minus what
+ * still sits in the kernel's send queue (unsent or unacknowledged). */
+static size_t delivered(const struct conn *c)
+{
+	int queued = 0;
+	if (ioctl(c->fd, SIOCOUTQ, &queued) < 0 || queued < 0)
+		queued = 0;
+	return (size_t)queued < c->out_off ? c->out_off - (size_t)queued : 0;
+}
+
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	conn_close(w->data);
+	struct conn *c = w->data;
+	/* While writing, the deadline is per timeout of no progress. Progress
+	 * is what the client took, not what we wrote: the kernel only wakes a
+	 * writer when much of a (possibly megabytes large) send buffer is
+	 * free, so a slow but steady reader can go a while without us
+	 * writing anything. The timer repeats; each expiry checks. */
+	if (c->state == WRITING) {
+		size_t d = delivered(c);
+		if (d > c->delivered) {
+			c->delivered = d;
+			return;
+		}
+	}
+	conn_close(c);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -508,7 +537,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->state = READING;
 		ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
 		c->io.data = c;
-		ev_timer_init(&c->timer, conn_timer_cb, s->timeout, 0);
+		ev_timer_init(&c->timer, conn_timer_cb, s->timeout, s->timeout);
 		c->timer.data = c;
 		c->next = s->conns;
 		if (s->conns)

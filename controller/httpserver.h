@@ -17,10 +17,13 @@
  * server a few lines of state, and scrapes and probes are rare.
  *
  * Never blocks the loop: the listener and every connection are
- * non-blocking, each connection has one ev_io and one ev_timer. A
- * connection that has not finished within the timeout (from accept to the
- * last byte written) is closed, so a slow or silent client costs one slot
- * for at most that long. At most max_connections are open; beyond that the
+ * non-blocking, each connection has one ev_io and one ev_timer. A client
+ * must send its whole request head within the timeout of being accepted,
+ * and while the response is written every timeout must see some of it
+ * taken by the client (measured with SIOCOUTQ, so bytes still queued in
+ * the kernel do not count), else the connection is closed: a silent or stalled client costs
+ * one slot for one timeout, a slow but steady scraper still gets a large
+ * /metrics. At most max_connections are open; beyond that the
  * server stops accepting (the kernel backlog holds the rest) until one
  * closes. A client that goes away mid-response only ends its connection
  * (writes use MSG_NOSIGNAL: no SIGPIPE). After the response the server

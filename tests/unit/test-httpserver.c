@@ -162,6 +162,8 @@ enum {
 	C_HALF_CLOSE,
 	C_SILENT,
 	C_AFTER_RESET,
+	C_SLOW_READER,
+	C_STALLED,
 	C_PARALLEL, /* C_PARALLEL .. C_PARALLEL + NPARALLEL - 1 */
 	NPARALLEL = 8,
 	NCASES = C_PARALLEL + NPARALLEL,
@@ -336,6 +338,39 @@ static void *client(void *arg)
 		usleep(100 * 1000);
 		REQ(t, C_AFTER_RESET, "GET /healthz HTTP/1.1\r\n\r\n");
 	}
+	/* Reads the large /metrics slowly, for longer than the timeout in
+	 * all: steady progress keeps the connection. */
+	{
+		double t0 = now_s();
+		int fd = dial(t->port, 16384);
+		if (fd >= 0) {
+			send_all(fd, "GET /metrics HTTP/1.1\r\n\r\n", 25);
+			struct result *r = &t->res[C_SLOW_READER];
+			r->resp = malloc((8 << 20) + 1);
+			for (;;) {
+				ssize_t got = recv(fd, r->resp + r->len, 65536, 0);
+				if (got <= 0 || r->len + (size_t)got > (7 << 20))
+					break;
+				r->len += (size_t)got;
+				usleep(8 * 1000);
+			}
+			r->resp[r->len] = '\0';
+			r->seconds = now_s() - t0;
+			close(fd);
+		}
+	}
+	/* Asks for the large /metrics and stops reading: the server gives up
+	 * after a timeout without progress instead of holding the slot. */
+	{
+		double t0 = now_s();
+		int fd = dial(t->port, 2048);
+		if (fd >= 0) {
+			send_all(fd, "GET /metrics HTTP/1.1\r\n\r\n", 25);
+			usleep(2500 * 1000);
+			read_all(fd, &t->res[C_STALLED], t0);
+			close(fd);
+		}
+	}
 	/* Several clients at once: all requests sent before any is read. */
 	{
 		int fds[NPARALLEL];
@@ -410,7 +445,8 @@ static struct ctl_metrics *test_registry(void)
 	struct ctl_metric *c = NULL, *big = NULL;
 	ctl_metrics_counter(m, "test_requests_total", "Requests.", NULL, &c);
 	ctl_metric_add(c, NULL, 7);
-	/* About 4 MiB of exposition, so a response is still being written
+	/* About 5 MiB of exposition (more than the
+	 * largest kernel send buffer, tcp_wmem 4 MiB), so a response is still being written
 	 * when its client resets the connection. */
 	static const char *const labels[] = {"id", "filler", NULL};
 	ctl_metrics_gauge(m, "test_big", "Big.", labels, &big);
@@ -418,7 +454,7 @@ static struct ctl_metrics *test_registry(void)
 	char filler[CTL_METRICS_VALUE_MAX + 1];
 	memset(filler, 'f', CTL_METRICS_VALUE_MAX);
 	filler[CTL_METRICS_VALUE_MAX] = '\0';
-	for (int i = 0; i < 8000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		char id[16];
 		snprintf(id, sizeof(id), "%d", i);
 		ctl_metric_set(big, (const char *const[]){id, filler, NULL}, i);
@@ -492,7 +528,7 @@ static void test_server(void)
 	   "metrics: Prometheus content type");
 	ok(has(m, "\n# TYPE test_requests_total counter\ntest_requests_total 7\n"),
 	   "metrics: the registry's text");
-	ok(has(m, "test_big{id=\"7999\",filler=\"ffff"), "metrics: all of it (last series)");
+	ok(has(m, "test_big{id=\"9999\",filler=\"ffff"), "metrics: all of it (last series)");
 	char *expect_text = NULL;
 	size_t expect_len = 0;
 	ctl_metrics_render(metrics, &expect_text, &expect_len);
@@ -522,6 +558,12 @@ static void test_server(void)
 	is_int(res[C_SILENT].len, 0, "silent client: closed without a response");
 	ok(res[C_SILENT].seconds >= 0.4 && res[C_SILENT].seconds < 5,
 	   "silent client: closed after the 0.5 s timeout (%.3f s)", res[C_SILENT].seconds);
+	ok(res[C_SLOW_READER].len == res[C_METRICS].len && res[C_SLOW_READER].seconds > 0.5,
+	   "slow reader: all %zu bytes in %.2f s, past the timeout", res[C_SLOW_READER].len,
+	   res[C_SLOW_READER].seconds);
+	ok(starts(&res[C_STALLED], "HTTP/1.1 200 OK\r\n") &&
+	       res[C_STALLED].len < res[C_METRICS].len,
+	   "stalled reader: cut off after %zu bytes", res[C_STALLED].len);
 	ok(starts(&res[C_AFTER_RESET], "HTTP/1.1 200 OK\r\n"),
 	   "a client reset mid-response does not hurt the next one");
 	int parallel_ok = 0;
