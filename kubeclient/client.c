@@ -1,5 +1,6 @@
 #include "kubeclient/client.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -63,6 +64,7 @@ struct kc_client {
 	struct kc_request *requests;   /* every live request */
 	struct sock_info *socks;
 	unsigned in_curl;    /* > 0 while curl may be calling back into us */
+	unsigned in_done;    /* > 0 while an on_done callback runs */
 	bool reap;           /* a request was cancelled while in_curl */
 	uint64_t rand_state; /* jitter; quality does not matter */
 	struct kc_client_stats stats;
@@ -330,8 +332,12 @@ static void reap_cancelled(struct kc_client *c)
 
 static void finish(struct kc_request *r, long status, json_t *body, const struct kc_error *err)
 {
+	struct kc_client *c = r->c;
+
 	r->phase = PHASE_DONE;
+	c->in_done++;
 	r->on_done(status, body, err, r->userdata);
+	c->in_done--;
 	request_free(r);
 }
 
@@ -1023,6 +1029,9 @@ struct kc_client *kc_client_free(struct kc_client *c)
 {
 	if (!c)
 		return NULL;
+	/* Freeing the client under a callback would free the request the
+	 * callback belongs to, and the curl state on the stack. */
+	assert(c->in_curl == 0 && c->in_done == 0);
 	while (c->requests)
 		request_free(c->requests);
 	if (c->multi)

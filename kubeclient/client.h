@@ -89,7 +89,8 @@ int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_c
 
 /* Cancels every request still in flight, without calling their callbacks
  * (so request pointers held elsewhere become invalid), and frees the client.
- * Must not be called from inside one of its callbacks. NULL is fine; returns NULL. */
+ * Must not be called from inside one of its callbacks (asserted). NULL is fine;
+ * returns NULL. */
 struct kc_client *kc_client_free(struct kc_client *c);
 
 struct ev_loop *kc_client_loop(const struct kc_client *c);
@@ -163,8 +164,9 @@ int kc_request_start(struct kc_client *c, const struct kc_request_options *opts,
 
 /* Stops a request in flight: on_done and on_data will not be called again and
  * the handle is invalid afterwards. Callable from any callback, including the
- * request's own on_data; not from its own on_done (the request is finishing
- * anyway). NULL is fine. Returns NULL so `req = kc_request_cancel(req);` reads. */
+ * request's own on_data. From its own on_done it does nothing (the request is
+ * finishing anyway, and is freed when on_done returns). NULL is fine.
+ * Returns NULL so `req = kc_request_cancel(req);` reads. */
 struct kc_request *kc_request_cancel(struct kc_request *r);
 
 /*
