@@ -443,6 +443,107 @@ static void run_test(void)
 	kill_all(ab, 2);
 }
 
+/* ---- Two electors in this process, racing for an expired Lease ---------- */
+
+struct racer {
+	const char *id;
+	int started, stopped;
+};
+
+static void race_started(struct ctl_leader *le, void *ud)
+{
+	(void)le;
+	((struct racer *)ud)->started++;
+}
+
+static void race_stopped(struct ctl_leader *le, void *ud)
+{
+	(void)le;
+	((struct racer *)ud)->stopped++;
+}
+
+static void race_error(struct ctl_leader *le, const char *what, const struct kc_error *err,
+                       void *ud)
+{
+	(void)le;
+	tap_diag("%s: %s: %s", ((struct racer *)ud)->id, what, err ? err->message : "?");
+}
+
+static void on_race_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* A Lease left by a holder that is gone, with a 1 s duration: both electors
+ * read it, see it expire together and update it together; the
+ * resourceVersion precondition lets exactly one win, and the loser re-reads
+ * and stands by. */
+static void test_race(void)
+{
+	const char *name = "slipway-e2e-race";
+	json_t *lease = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:i, s:s, s:s, s:i}}", "apiVersion",
+	                          "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name",
+	                          name, "spec", "holderIdentity", "ghost", "leaseDurationSeconds",
+	                          1, "acquireTime", "2020-01-01T00:00:00.000000Z", "renewTime",
+	                          "2020-01-01T00:00:00.000000Z", "leaseTransitions", 7);
+	struct kc_ref coll = {
+	    .group = "coordination.k8s.io", .version = "v1", .resource = "leases", .ns = NS};
+	struct kc_sync s = {0};
+	struct kc_error err = {0};
+	int rc = kc_create(C, &coll, NULL, lease, kc_sync_done, &s, NULL, &err);
+	if (rc == 0)
+		rc = kc_sync_wait(C, &s, NULL, &err);
+	json_decref(lease);
+	is_int(rc, 0, "race: create a Lease held by a departed ghost: %s", err.message);
+	kc_error_clear(&err);
+
+	struct racer r[2] = {{.id = "racer-1"}, {.id = "racer-2"}};
+	struct ctl_leader *le[2] = {NULL, NULL};
+	for (int i = 0; i < 2; i++) {
+		struct ctl_leader_options o = {
+		    .ns = NS,
+		    .name = name,
+		    .identity = r[i].id,
+		    .lease_duration = LD,
+		    .renew_deadline = RD,
+		    .retry_period = RP,
+		    .no_watch = true, /* both act on their polls, at the same moments */
+		    .on_started_leading = race_started,
+		    .on_stopped_leading = race_stopped,
+		    .on_error = race_error,
+		    .userdata = &r[i],
+		};
+		rc = ctl_leader_new(C, &o, &le[i], &err);
+		is_int(rc, 0, "race: elector %s: %s", r[i].id, err.message);
+		kc_error_clear(&err);
+	}
+	if (!le[0] || !le[1])
+		goto out;
+	ok(ctl_leader_start(le[0]) == 0 && ctl_leader_start(le[1]) == 0, "race: both started");
+	is_int(ctl_leader_start(le[0]), -EALREADY, "race: starting twice is refused");
+	ev_timer t;
+	ev_timer_init(&t, on_race_timer, 1.0 + 3 * RP, 0);
+	ev_timer_start(kc_client_loop(C), &t);
+	ev_run(kc_client_loop(C), 0);
+	ev_timer_stop(kc_client_loop(C), &t);
+
+	is_int(r[0].started + r[1].started, 1, "race: exactly one took the expired lease");
+	is_int(r[0].stopped + r[1].stopped, 0, "race: and nobody lost it");
+	is_int(ctl_leader_is_leader(le[0]) + ctl_leader_is_leader(le[1]), 1,
+	       "race: exactly one says it leads");
+	int w = r[0].started ? 0 : 1;
+	is_str(ctl_leader_holder(le[1 - w]), r[w].id, "race: the loser knows who won");
+	const char *keep = NAME;
+	NAME = name;
+	check_lease(r[w].id, 8, "race");
+	NAME = keep;
+out:
+	for (int i = 0; i < 2; i++)
+		le[i] = ctl_leader_free(le[i]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "candidate") == 0)
@@ -482,8 +583,10 @@ int main(int argc, char **argv)
 	is_int(rc, 0, "create namespace %s: %s", NS, err.message);
 	kc_error_clear(&err);
 
-	if (rc == 0)
+	if (rc == 0) {
+		test_race();
 		run_test();
+	}
 
 	struct kc_ref nsref = {.version = "v1", .resource = "namespaces", .name = NS};
 	memset(&s, 0, sizeof(s));
