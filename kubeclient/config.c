@@ -19,7 +19,9 @@
 
 int kc__read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO named by a kubeconfig must not wait for a
+	 * writer; it is refused below as not a regular file. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	int r = 0;

@@ -254,6 +254,12 @@ static void test_merge(void)
 	unlink(tmp_path(".kube/config"));
 	rmdir(tmp_path(".kube"));
 
+	mkfifo(tmp_path("fifo"), 0600);
+	opts = (struct kc_load_options){.kubeconfig = tmp_path("fifo")};
+	r = kc_config_load(&opts, &cfg, &err);
+	is_int(r, -EINVAL, "a FIFO as --kubeconfig is refused without waiting for a writer");
+	unlink(tmp_path("fifo"));
+
 	opts = (struct kc_load_options){.kubeconfig = KCDIR};
 	r = kc_config_load(&opts, &cfg, &err);
 	is_int(r, -EINVAL, "a directory as --kubeconfig: -EINVAL");
