@@ -68,6 +68,8 @@ struct kc_client {
 	bool reap;           /* a request was cancelled while in_curl */
 	uint64_t rand_state; /* jitter; quality does not matter */
 	struct kc_client_stats stats;
+	struct kc_request_count counts[KC_REQUEST_COUNTS_MAX + 6]; /* + one overflow row per verb */
+	size_t n_counts;
 };
 
 enum phase {
@@ -686,6 +688,30 @@ static void complete_success(struct kc_request *r)
 	json_decref(body);
 }
 
+/* A linear scan: there are a few dozen (verb, code) pairs at most. Verbs
+ * are static strings, so pointers compare. */
+static void count_attempt(struct kc_client *c, const char *verb, long code)
+{
+	const size_t cap = sizeof(c->counts) / sizeof(c->counts[0]);
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->n_counts; i++) {
+			if (c->counts[i].verb == verb && c->counts[i].code == code) {
+				c->counts[i].count++;
+				return;
+			}
+		}
+		/* Full for ordinary pairs: fall back to the verb's overflow row. */
+		if (c->n_counts < KC_REQUEST_COUNTS_MAX || (code == -1 && c->n_counts < cap))
+			break;
+		code = -1;
+	}
+	if (c->n_counts >= cap)
+		return; /* cannot happen: one overflow row per verb is reserved */
+	c->counts[c->n_counts++] =
+	    (struct kc_request_count){.verb = verb, .code = code, .count = 1};
+}
+
 static void attempt_done(struct kc_request *r, CURLcode res)
 {
 	struct kc_client *c = r->c;
@@ -713,9 +739,10 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 	else if (res != CURLE_OK)
 		terr = kc_curl_errno(res);
 
+	const char *verb = r->on_data ? "WATCH" : kc_method_name(r->method);
+	count_attempt(c, verb, r->status);
 	if (c->metrics)
-		c->metrics(r->on_data ? "WATCH" : kc_method_name(r->method), r->status,
-		           ev_time() - r->attempt_start, c->metrics_userdata);
+		c->metrics(verb, r->status, ev_time() - r->attempt_start, c->metrics_userdata);
 
 	double after = 0;
 	struct kc_retry_input in = {
@@ -1060,6 +1087,13 @@ const struct kc_config *kc_client_config(const struct kc_client *c)
 void kc_client_stats(const struct kc_client *c, struct kc_client_stats *ret)
 {
 	*ret = c->stats;
+}
+
+size_t kc_client_request_counts(const struct kc_client *c, struct kc_request_count *out, size_t cap)
+{
+	for (size_t i = 0; i < c->n_counts && i < cap; i++)
+		out[i] = c->counts[i];
+	return c->n_counts;
 }
 
 /* ---- blocking use ---- */

@@ -105,6 +105,23 @@ struct kc_client_stats {
 };
 
 void kc_client_stats(const struct kc_client *c, struct kc_client_stats *ret);
+
+/* Attempts by verb and HTTP status, like client-go's rest_client_requests_total:
+ * verb is "GET", ..., "WATCH"; code is the HTTP status or 0 when no response
+ * arrived. The client keeps KC_REQUEST_COUNTS_MAX distinct pairs; attempts
+ * beyond them are counted under code -1 of their verb. */
+#define KC_REQUEST_COUNTS_MAX 64
+
+struct kc_request_count {
+	const char *verb; /* static string */
+	long code;
+	unsigned long count;
+};
+
+/* Copies up to `cap` counters into out (in first-seen order) and returns how
+ * many distinct pairs there are. */
+size_t kc_client_request_counts(const struct kc_client *c, struct kc_request_count *out,
+                                size_t cap);
 const struct kc_config *kc_client_config(const struct kc_client *c);
 
 /*

@@ -304,6 +304,15 @@ static void test_not_found(void)
 	kc_client_free(c);
 }
 
+static unsigned long count_of(const struct kc_request_count *c, size_t n, const char *verb,
+                              long code)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c[i].verb, verb) == 0 && c[i].code == code)
+			return c[i].count;
+	return 0;
+}
+
 static void test_retries(void)
 {
 	/* 429 with Retry-After: 0, then 503, then success: a GET goes through. */
@@ -359,6 +368,51 @@ static void test_retries(void)
 	is_int(srv.seen, 4, "first attempt plus max_retries (3)");
 	is_int(b.code, -EIO, "503 is -EIO");
 	json_decref(b.body);
+
+	struct kc_request_count counts[KC_REQUEST_COUNTS_MAX];
+	size_t n = kc_client_request_counts(c, counts, KC_REQUEST_COUNTS_MAX);
+	is_int(n, 5, "five distinct (verb, code) pairs");
+	is_int(count_of(counts, n, "GET", 429), 1, "GET 429 counted once");
+	is_int(count_of(counts, n, "GET", 503), 5, "GET 503: one, then four");
+	is_int(count_of(counts, n, "GET", 200), 1, "GET 200 once");
+	is_int(count_of(counts, n, "POST", 429), 1, "POST 429 once");
+	is_int(count_of(counts, n, "POST", 503), 1, "POST 503 once");
+	struct kc_client_stats st;
+	kc_client_stats(c, &st);
+	is_int(st.attempts, 9, "nine attempts in all");
+	is_int(st.retries, 6, "six of them retries (2 + 1 + 3)");
+	kc_client_free(c);
+}
+
+/* More distinct statuses than the table holds: the rest land in the verb's
+ * overflow row (code -1), nothing is lost. */
+static void test_count_overflow(void)
+{
+	enum { N = KC_REQUEST_COUNTS_MAX + 6 };
+	static struct action script[N];
+	struct kc_client *c = client(-1, 3);
+	const struct kc_ref coll = {.version = "v1", .resource = "configmaps", .ns = "ns"};
+	json_t *obj = json_pack("{s:s}", "kind", "ConfigMap");
+	for (int i = 0; i < N; i++)
+		script[i].act = SEND;
+	server_start(script, N);
+	for (int i = 0; i < N; i++) {
+		struct done d = {0};
+		/* response() keeps 16 buffers: build each one just before use. */
+		script[i].text = response(430 + i, "", "{}");
+		kc_create(c, &coll, NULL, obj, on_done, &d, NULL, NULL);
+		run_until(&d.called, 5);
+		json_decref(d.body);
+	}
+	server_join();
+	struct kc_request_count counts[KC_REQUEST_COUNTS_MAX + 8];
+	size_t n = kc_client_request_counts(c, counts, KC_REQUEST_COUNTS_MAX + 8);
+	is_int(n, KC_REQUEST_COUNTS_MAX + 1, "table full plus one overflow row");
+	is_int(count_of(counts, n, "POST", 430), 1, "first status has its own row");
+	is_int(count_of(counts, n, "POST", 430 + KC_REQUEST_COUNTS_MAX), 0, "status 65 has none");
+	is_int(count_of(counts, n, "POST", -1), N - KC_REQUEST_COUNTS_MAX,
+	       "the rest counted under -1");
+	json_decref(obj);
 	kc_client_free(c);
 }
 
@@ -737,6 +791,7 @@ int main(void)
 	test_get_and_async();
 	test_not_found();
 	test_retries();
+	test_count_overflow();
 	test_reauth();
 	test_timeout();
 	test_refused();
