@@ -869,6 +869,24 @@ static void test_rfc3339(void)
 	}
 }
 
+static void test_error(void)
+{
+	struct kc_error err = {.http_status = 404};
+	is_int(kc_error_set(&err, -ENOENT, "%s: %d", "first\nline", 1), -ENOENT,
+	       "returns the code");
+	is_str(err.message, "first line: 1", "one line");
+	is_int(err.http_status, 404, "http_status kept");
+	kc_error_set(&err, -EIO, "outer: %s", err.message);
+	is_str(err.message, "outer: first line: 1", "its own message as an argument");
+	is_int(err.code, -EIO, "code replaced");
+	is_int(kc_error_set(NULL, -EINVAL, "x"), -EINVAL, "NULL error: just the code");
+	err.status = json_object();
+	kc_error_clear(&err);
+	ok(!err.status && err.code == 0 && err.message[0] == '\0' && err.http_status == 0,
+	   "clear releases and zeroes");
+	kc_error_clear(NULL);
+}
+
 static void test_base64(void)
 {
 	static const struct {
@@ -908,6 +926,7 @@ int main(void)
 	test_exec_parse();
 	test_rfc3339();
 	test_base64();
+	test_error();
 	rmdir(tmpdir);
 	return tap_done();
 }
