@@ -76,6 +76,11 @@ struct rec_action *rec_plan_add_event(struct rec_plan *p, const struct rec_ref *
  * sooner than the current one (or there is none). */
 void rec_plan_requeue(struct rec_plan *p, double seconds);
 
+/* Moves every action of src to the end of dst (in order) and keeps the
+ * earlier requeue; src is empty afterwards. 0, or -ENOMEM with both plans
+ * unchanged. */
+int rec_plan_take(struct rec_plan *dst, struct rec_plan *src);
+
 const char *rec_action_kind_name(enum rec_action_kind kind);
 
 #endif
