@@ -1,0 +1,36 @@
+/*
+ * What a strategy reconciler works from: the parsed Release, its observed
+ * status, the ReplicaSets it owns, and the time. Built by release.c (the entry
+ * point) for one reconcile; everything is borrowed for the call only, except
+ * `next`, which the strategy fills in and release.c writes.
+ */
+#ifndef SLIPWAY_RECONCILERS_CONTEXT_H
+#define SLIPWAY_RECONCILERS_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "model/release.h"
+#include "model/status.h"
+#include "reconcilers/plan.h"
+#include "reconcilers/replicaset.h"
+
+struct rec_ctx {
+	const struct rel_release *rel;
+	/* The Release, with uid and resourceVersion preconditions; Events and
+	 * the status write are about it. */
+	const struct rec_ref *release;
+	const struct rel_status *observed; /* status as read from the cluster */
+	struct rel_status *next;           /* starts as a copy of observed */
+	/* Owned ReplicaSets that are not being deleted, older first
+	 * (rec_rs_cmp_older). The strategy records its decisions in them. */
+	struct rec_rs *rss;
+	size_t n_rss;
+	/* An owned ReplicaSet named like the current revision's is being
+	 * deleted: it cannot be created again until it is gone. */
+	bool new_name_deleting;
+	time_t now;
+};
+
+#endif

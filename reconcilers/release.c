@@ -1,0 +1,239 @@
+#include "reconcilers/release.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/condition.h"
+#include "model/errors.h"
+#include "model/labels.h"
+#include "model/release.h"
+#include "model/status.h"
+#include "reconcilers/context.h"
+#include "reconcilers/replicaset.h"
+#include "reconcilers/rolling.h"
+
+/* Reads the observed status; a status this controller cannot read (written
+ * by hand, or by something else) is replaced rather than fatal. */
+static int read_status(const json_t *st, struct rel_status *ret)
+{
+	int r = rel_status_from_json(st, ret);
+	if (r == -EINVAL)
+		r = rel_status_init(ret);
+	return r;
+}
+
+/* Step 2 of the plan: a merge patch of the whole status when it changed. */
+static int add_status_write(struct rec_plan *plan, const struct rec_ref *release,
+                            const json_t *observed, const struct rel_status *next)
+{
+	json_t *body = rel_status_to_json(next);
+	if (!body)
+		return -ENOMEM;
+	if (json_is_object(observed) && json_equal(body, observed)) {
+		json_decref(body);
+		return 0;
+	}
+	/* A merge patch keeps what it does not mention: null removes. */
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)observed, key, v)
+	{
+		if (!json_object_get(body, key) &&
+		    json_object_set_new(body, key, json_null()) != 0) {
+			json_decref(body);
+			return -ENOMEM;
+		}
+	}
+	struct rec_action *a = rec_plan_add(plan, REC_WRITE_STATUS, release, body);
+	json_decref(body);
+	return a ? 0 : -ENOMEM;
+}
+
+static int set_cond(struct rel_status *s, const char *type, const char *status, const char *reason,
+                    const char *message, int64_t generation, time_t now)
+{
+	struct model_condition mc = {.type = type,
+	                             .status = status,
+	                             .reason = reason,
+	                             .message = message,
+	                             .observed_generation = generation};
+	int r = model_condition_set(s->conditions, &mc, now);
+	return r < 0 ? r : 0;
+}
+
+/* Invalid spec and unimplemented strategy: Stalled with `reason`, phase
+ * Degraded, and a Warning Event unless the observed status already said
+ * exactly this. No other action. */
+static int report_stalled(const struct rel_status *observed, struct rel_status *next,
+                          int64_t generation, time_t now, const char *reason, const char *message,
+                          const struct rec_ref *release, struct rec_plan *after)
+{
+	next->observed_generation = generation;
+	next->phase = REL_PHASE_DEGRADED;
+	int r = rel_status_set_string(&next->message, message);
+	if (r == 0)
+		r = set_cond(next, "Stalled", MODEL_CONDITION_TRUE, reason, message, generation,
+		             now);
+	if (r == 0)
+		r = set_cond(next, "Ready", MODEL_CONDITION_FALSE, reason, message, generation,
+		             now);
+	if (r == 0)
+		r = set_cond(next, "Reconciling", MODEL_CONDITION_FALSE, reason, message,
+		             generation, now);
+	if (r < 0)
+		return r;
+	/* Compare with what set_cond wrote (it may have cut the message). */
+	json_t *was = model_condition_find(observed->conditions, "Stalled");
+	json_t *is = model_condition_find(next->conditions, "Stalled");
+	bool same = was &&
+	            json_equal(json_object_get(was, "status"), json_object_get(is, "status")) &&
+	            json_equal(json_object_get(was, "reason"), json_object_get(is, "reason")) &&
+	            json_equal(json_object_get(was, "message"), json_object_get(is, "message"));
+	if (!same && !rec_plan_add_event(after, release, REC_EVENT_WARNING, reason, message))
+		return -ENOMEM;
+	return 0;
+}
+
+static int invalid_spec(const struct model_errors *errs, const struct rel_status *observed,
+                        struct rel_status *next, int64_t generation, time_t now,
+                        const struct rec_ref *release, struct rec_plan *after)
+{
+	char *list = model_errors_join(errs, "; ");
+	if (!list)
+		return -ENOMEM;
+	size_t n = strlen(list) + 32;
+	char *msg = malloc(n);
+	int r = -ENOMEM;
+	if (msg) {
+		snprintf(msg, n, "invalid spec: %s", list);
+		r = report_stalled(observed, next, generation, now, REC_REASON_INVALID_SPEC, msg,
+		                   release, after);
+	}
+	free(msg);
+	free(list);
+	return r;
+}
+
+static int not_implemented(const struct rel_release *rel, const struct rel_status *observed,
+                           struct rel_status *next, time_t now, const struct rec_ref *release,
+                           struct rec_plan *after)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg),
+	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
+	         "(use spec.strategy.rolling)",
+	         rel_strategy_name(rel->strategy));
+	char *selector = model_labels_selector_string(&rel->selector);
+	if (!selector)
+		return -ENOMEM;
+	int r = rel_status_set_string(&next->selector, selector);
+	free(selector);
+	if (r == 0)
+		r = rel_status_set_string(&next->strategy, rel_strategy_name(rel->strategy));
+	if (r == 0)
+		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
+		                   msg, release, after);
+	return r;
+}
+
+/* The owned ReplicaSets, older first. Returns 0 or -ENOMEM. */
+static int owned_replicasets(const struct rec_observed *o, const struct rel_release *rel,
+                             struct rec_ctx *c)
+{
+	size_t n = o->n_replicasets < REC_RS_MAX ? o->n_replicasets : REC_RS_MAX;
+	c->rss = calloc(n ? n : 1, sizeof(*c->rss));
+	if (!c->rss)
+		return -ENOMEM;
+	char *new_name = rec_rs_name(rel);
+	if (!new_name)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *obj = o->replicasets[i];
+		struct rec_rs v;
+		if (!rec_rs_controlled_by(obj, rel->uid) || rec_rs_read(obj, &v) < 0)
+			continue;
+		const char *ns = json_string_value(
+		    json_object_get(json_object_get(obj, "metadata"), "namespace"));
+		if ((ns || rel->namespace) &&
+		    !(ns && rel->namespace && strcmp(ns, rel->namespace) == 0))
+			continue;
+		if (v.deleting) {
+			if (strcmp(v.name, new_name) == 0)
+				c->new_name_deleting = true;
+			continue;
+		}
+		c->rss[c->n_rss++] = v;
+	}
+	free(new_name);
+	qsort(c->rss, c->n_rss, sizeof(*c->rss), rec_rs_cmp_older);
+	return 0;
+}
+
+int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
+{
+	const json_t *md = json_object_get(o->release, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	if (!name)
+		return 0;
+	json_t *gen = json_object_get(md, "generation");
+	int64_t generation =
+	    json_is_integer(gen) && json_integer_value(gen) >= 0 ? json_integer_value(gen) : 0;
+	struct rec_ref release = {
+	    .group = REL_API_GROUP,
+	    .version = "v1alpha1",
+	    .resource = "releases",
+	    .ns = (char *)json_string_value(json_object_get(md, "namespace")),
+	    .name = (char *)name,
+	    .uid = (char *)json_string_value(json_object_get(md, "uid")),
+	    .resource_version = (char *)json_string_value(json_object_get(md, "resourceVersion")),
+	};
+	const json_t *status_json = json_object_get(o->release, "status");
+
+	struct rel_status observed = {0}, next = {0};
+	struct rel_release *rel = NULL;
+	struct model_errors errs = {0};
+	struct rec_plan actions, after;
+	struct rec_ctx c = {0};
+	rec_plan_init(&actions);
+	rec_plan_init(&after);
+
+	int r = read_status(status_json, &observed);
+	if (r == 0)
+		r = read_status(status_json, &next);
+	if (r < 0)
+		goto out;
+
+	r = rel_release_parse(o->release, &rel, &errs);
+	if (r == -EINVAL) {
+		r = invalid_spec(&errs, &observed, &next, generation, o->now, &release, &after);
+	} else if (r == 0 && rel->strategy != REL_STRATEGY_ROLLING) {
+		r = not_implemented(rel, &observed, &next, o->now, &release, &after);
+	} else if (r == 0) {
+		c.rel = rel;
+		c.release = &release;
+		c.observed = &observed;
+		c.next = &next;
+		c.now = o->now;
+		r = owned_replicasets(o, rel, &c);
+		if (r == 0)
+			r = rec_rolling_reconcile(&c, &actions, &after);
+	}
+	if (r == 0)
+		r = add_status_write(&actions, &release, status_json, &next);
+	if (r == 0)
+		r = rec_plan_take(&actions, &after);
+	if (r == 0)
+		r = rec_plan_take(plan, &actions);
+out:
+	free(c.rss);
+	rec_plan_clear(&actions);
+	rec_plan_clear(&after);
+	rel_release_free(rel);
+	model_errors_clear(&errs);
+	rel_status_clear(&observed);
+	rel_status_clear(&next);
+	return r;
+}

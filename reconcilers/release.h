@@ -1,0 +1,50 @@
+/*
+ * The reconciler of a Release: the entry point the controller calls.
+ *
+ * Pure: no I/O, no clock, no globals. Given a snapshot of what the controller
+ * observed, it parses and validates the Release, reports an invalid spec or a
+ * strategy this controller does not implement yet (a Stalled condition and a
+ * Warning Event, nothing else), and otherwise dispatches to the strategy
+ * (rolling.h). The plan it returns is, in order:
+ *   1. ReplicaSet actions: CREATE (an AlreadyExists answer means done: names
+ *      are deterministic), MERGE_PATCHes (uid and resourceVersion
+ *      preconditions: a conflict means the snapshot was stale; requeue), and
+ *      DELETEs (same preconditions), each followed by its Event;
+ *   2. at most one WRITE_STATUS, only when the status differs from the
+ *      observed one: a JSON merge patch of the whole status, with null for
+ *      fields to remove, preconditioned on the Release's uid and
+ *      resourceVersion (a conflict: requeue, the next snapshot is newer);
+ *   3. Events that report a transition the status write records
+ *      (RolloutCompleted, ProgressDeadlineExceeded, InvalidSpec,
+ *      StrategyNotImplemented). "Once per transition" is derived from the
+ *      observed status, so these must not be sent when step 2 failed.
+ * requeue_after is set for the progress deadline (and minReadySeconds).
+ */
+#ifndef SLIPWAY_RECONCILERS_RELEASE_H
+#define SLIPWAY_RECONCILERS_RELEASE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "reconcilers/plan.h"
+
+#define REC_REASON_INVALID_SPEC    "InvalidSpec"
+#define REC_REASON_NOT_IMPLEMENTED "StrategyNotImplemented"
+
+/* A snapshot built by the controller from its stores; all borrowed. */
+struct rec_observed {
+	const json_t *release; /* the Release object as read from the API */
+	/* ReplicaSets in the Release's namespace whose ownerReferences name the
+	 * Release's uid with controller: true (the owner-uid index). Others
+	 * passed here by mistake are ignored, never touched. */
+	const json_t *const *replicasets;
+	size_t n_replicasets;
+	time_t now; /* wall clock, seconds */
+};
+
+/* Appends the plan for o to `plan` (normally empty). Returns 0, or -ENOMEM
+ * with `plan` unchanged. A Release without metadata.name gives an empty plan. */
+int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan);
+
+#endif

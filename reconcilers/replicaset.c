@@ -1,0 +1,294 @@
+#include "reconcilers/replicaset.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/revision.h"
+#include "model/timefmt.h"
+
+bool rec_rs_controlled_by(const json_t *obj, const char *uid)
+{
+	if (!uid)
+		return false;
+	json_t *refs = json_object_get(json_object_get(obj, "metadata"), "ownerReferences");
+	size_t i;
+	json_t *ref;
+	json_array_foreach(refs, i, ref)
+	{
+		json_t *ctl = json_object_get(ref, "controller");
+		json_t *u = json_object_get(ref, "uid");
+		if (json_is_true(ctl) && json_is_string(u) &&
+		    strcmp(json_string_value(u), uid) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int32_t int32_member(const json_t *obj, const char *key, int32_t dflt)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_integer(v))
+		return dflt;
+	json_int_t n = json_integer_value(v);
+	if (n < 0)
+		return 0;
+	return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+}
+
+/* An annotation holding a non-negative decimal number, or false. */
+static bool annotation_int(const json_t *annotations, const char *key, int64_t max, int64_t *ret)
+{
+	json_t *v = json_object_get(annotations, key);
+	if (!json_is_string(v))
+		return false;
+	const char *s = json_string_value(v);
+	if (*s < '0' || *s > '9')
+		return false;
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n > max)
+		return false;
+	*ret = n;
+	return true;
+}
+
+int rec_rs_read(const json_t *obj, struct rec_rs *v)
+{
+	json_t *md = json_object_get(obj, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	const char *uid = json_string_value(json_object_get(md, "uid"));
+	if (!name || !uid)
+		return -EINVAL;
+	struct rec_rs r = {.obj = obj, .name = name, .uid = uid};
+	r.resource_version = json_string_value(json_object_get(md, "resourceVersion"));
+	r.revision =
+	    json_string_value(json_object_get(json_object_get(md, "labels"), MODEL_REVISION_LABEL));
+	const char *created = json_string_value(json_object_get(md, "creationTimestamp"));
+	if (created && model_time_parse(created, &r.created_at) < 0)
+		r.created_at = 0;
+	json_t *gen = json_object_get(md, "generation");
+	r.generation = json_is_integer(gen) ? json_integer_value(gen) : 0;
+	r.deleting = json_object_get(md, "deletionTimestamp") != NULL &&
+	             !json_is_null(json_object_get(md, "deletionTimestamp"));
+
+	json_t *spec = json_object_get(obj, "spec");
+	r.spec_replicas = int32_member(spec, "replicas", 1);
+	r.min_ready_seconds = int32_member(spec, "minReadySeconds", 0);
+	json_t *st = json_object_get(obj, "status");
+	r.status_replicas = int32_member(st, "replicas", 0);
+	r.ready = int32_member(st, "readyReplicas", 0);
+	/* Pods of a scaled-down RS may still be running and counted; they are
+	 * about to go, so never count more available pods than the spec keeps. */
+	r.available = int32_member(st, "availableReplicas", 0);
+	if (r.available > r.spec_replicas)
+		r.available = r.spec_replicas;
+	json_t *og = json_object_get(st, "observedGeneration");
+	r.observed_generation = json_is_integer(og) ? json_integer_value(og) : 0;
+
+	json_t *ann = json_object_get(md, "annotations");
+	int64_t n;
+	if (annotation_int(ann, REC_ANNOTATION_DESIRED, INT32_MAX, &n)) {
+		r.has_desired = true;
+		r.desired = (int32_t)n;
+	}
+	if (annotation_int(ann, REC_ANNOTATION_MAX, INT32_MAX, &n)) {
+		r.has_max = true;
+		r.max = (int32_t)n;
+	}
+	if (annotation_int(ann, REC_ANNOTATION_GENERATION, INT64_MAX, &n))
+		r.rollout_generation = n;
+	r.want = r.spec_replicas;
+	*v = r;
+	return 0;
+}
+
+int rec_rs_cmp_older(const void *pa, const void *pb)
+{
+	const struct rec_rs *a = pa, *b = pb;
+	if (a->rollout_generation != b->rollout_generation)
+		return a->rollout_generation < b->rollout_generation ? -1 : 1;
+	if (a->created_at != b->created_at)
+		return a->created_at < b->created_at ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+char *rec_rs_name(const struct rel_release *rel)
+{
+	size_t n = strlen(rel->name) + 1 + strlen(rel->revision) + 1;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s-%s", rel->name, rel->revision);
+	return s;
+}
+
+static json_t *int_string(int64_t n)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%" PRId64, n);
+	return json_string(buf);
+}
+
+/* The replica annotations the Deployment controller keeps on each RS. */
+static int set_replica_annotations(json_t *ann, int32_t desired, int64_t max)
+{
+	int r = json_object_set_new(ann, REC_ANNOTATION_DESIRED, int_string(desired));
+	r |= json_object_set_new(ann, REC_ANNOTATION_MAX, int_string(max));
+	return r;
+}
+
+/* Selector labels plus the revision label. */
+static json_t *labels_with_revision(const struct model_labels *base, const char *revision)
+{
+	json_t *o = json_object();
+	int r = o ? 0 : -1;
+	for (size_t i = 0; o && i < base->n; i++)
+		r |= json_object_set_new(o, base->items[i].key, json_string(base->items[i].value));
+	if (o)
+		r |= json_object_set_new(o, MODEL_REVISION_LABEL, json_string(revision));
+	if (r != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *rec_rs_new_object(const struct rel_release *rel, int32_t replicas, int32_t max_surge)
+{
+	char *name = rec_rs_name(rel);
+	json_t *tmpl = json_deep_copy(rel->template);
+	json_t *rs = NULL;
+	if (!name || !tmpl)
+		goto fail;
+	/* Pods carry the revision label so Services and routes can select it. */
+	json_t *tmd = json_object_get(tmpl, "metadata");
+	if (!json_is_object(tmd)) {
+		tmd = json_object();
+		if (json_object_set_new(tmpl, "metadata", tmd) != 0)
+			goto fail;
+	}
+	json_t *tlabels = json_object_get(tmd, "labels");
+	if (!json_is_object(tlabels)) {
+		tlabels = json_object();
+		if (json_object_set_new(tmd, "labels", tlabels) != 0)
+			goto fail;
+	}
+	if (json_object_set_new(tlabels, MODEL_REVISION_LABEL, json_string(rel->revision)) != 0)
+		goto fail;
+
+	json_t *labels = json_deep_copy(tlabels);
+	json_t *ann = json_object();
+	json_t *owner = json_pack(
+	    "[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", REL_API_VERSION, "kind", REL_KIND, "name",
+	    rel->name, "uid", rel->uid ? rel->uid : "", "controller", 1, "blockOwnerDeletion", 1);
+	json_t *sel = labels_with_revision(&rel->selector, rel->revision);
+	int r = (labels && ann && owner && sel) ? 0 : -1;
+	if (ann) {
+		r |=
+		    set_replica_annotations(ann, rel->replicas, (int64_t)rel->replicas + max_surge);
+		r |= json_object_set_new(ann, REC_ANNOTATION_GENERATION,
+		                         int_string(rel->generation));
+	}
+	json_t *md = json_object();
+	r |= md ? 0 : -1;
+	if (r == 0) {
+		r |= json_object_set_new(md, "name", json_string(name));
+		if (rel->namespace)
+			r |= json_object_set_new(md, "namespace", json_string(rel->namespace));
+		r |= json_object_set(md, "labels", labels);
+		r |= json_object_set(md, "annotations", ann);
+		r |= json_object_set(md, "ownerReferences", owner);
+	}
+	json_decref(labels);
+	json_decref(ann);
+	json_decref(owner);
+	if (r != 0) {
+		json_decref(sel);
+		json_decref(md);
+		goto fail;
+	}
+	rs = json_pack("{s:s,s:s,s:o,s:{s:i,s:i,s:{s:o},s:O}}", "apiVersion", "apps/v1", "kind",
+	               "ReplicaSet", "metadata", md, "spec", "replicas", (int)replicas,
+	               "minReadySeconds", (int)rel->min_ready_seconds, "selector", "matchLabels",
+	               sel, "template", tmpl);
+fail:
+	free(name);
+	json_decref(tmpl);
+	return rs;
+}
+
+struct rec_ref rec_rs_ref(const struct rec_rs *v, const char *ns)
+{
+	struct rec_ref ref = {
+	    .group = "apps",
+	    .version = "v1",
+	    .resource = "replicasets",
+	    .ns = (char *)ns,
+	    .name = (char *)v->name,
+	    .uid = (char *)v->uid,
+	    .resource_version = (char *)v->resource_version,
+	};
+	return ref;
+}
+
+int rec_rs_emit(struct rec_plan *plan, const struct rec_rs *v, const struct rel_release *rel,
+                int32_t max_surge, const struct rec_ref *release)
+{
+	if (v->planned)
+		return 0;
+	int64_t max = (int64_t)rel->replicas + max_surge;
+	bool resize = v->want != v->spec_replicas;
+	bool annotate = v->touched && (!v->has_desired || v->desired != rel->replicas ||
+	                               !v->has_max || v->max != max);
+	bool min_ready = v->make_current && v->min_ready_seconds != rel->min_ready_seconds;
+	bool generation = v->make_current && v->rollout_generation != rel->generation;
+	if (!resize && !annotate && !min_ready && !generation)
+		return 0;
+
+	json_t *patch = json_object();
+	json_t *spec = json_object();
+	json_t *ann = json_object();
+	int r = (patch && spec && ann) ? 0 : -1;
+	if (r == 0 && resize)
+		r |= json_object_set_new(spec, "replicas", json_integer(v->want));
+	if (r == 0 && min_ready)
+		r |= json_object_set_new(spec, "minReadySeconds",
+		                         json_integer(rel->min_ready_seconds));
+	/* Like the Deployment controller, every scale refreshes the annotations
+	 * proportional scaling reads. */
+	if (r == 0 && (annotate || resize))
+		r |= set_replica_annotations(ann, rel->replicas, max);
+	if (r == 0 && generation)
+		r |= json_object_set_new(ann, REC_ANNOTATION_GENERATION,
+		                         int_string(rel->generation));
+	if (r == 0 && json_object_size(spec) > 0)
+		r |= json_object_set(patch, "spec", spec);
+	if (r == 0 && json_object_size(ann) > 0) {
+		json_t *md = json_pack("{s:O}", "annotations", ann);
+		r |= md ? json_object_set_new(patch, "metadata", md) : -1;
+	}
+	json_decref(spec);
+	json_decref(ann);
+	if (r != 0) {
+		json_decref(patch);
+		return -ENOMEM;
+	}
+	struct rec_ref ref = rec_rs_ref(v, rel->namespace);
+	struct rec_action *a = rec_plan_add(plan, REC_MERGE_PATCH, &ref, patch);
+	json_decref(patch);
+	if (!a)
+		return -ENOMEM;
+	if (!resize)
+		return 0;
+	char note[512];
+	snprintf(note, sizeof(note), "Scaled %s replica set %s from %d to %d",
+	         v->want > v->spec_replicas ? "up" : "down", v->name, (int)v->spec_replicas,
+	         (int)v->want);
+	return rec_plan_add_event(plan, release, REC_EVENT_NORMAL, "ScalingReplicaSet", note)
+	           ? 0
+	           : -ENOMEM;
+}
