@@ -634,17 +634,10 @@ static int add_page(struct kc_request *r, json_t *page, bool *more)
 	if (r->page_count >= MAX_PAGES)
 		return -E2BIG;
 
-	char next[KC_PATH_MAX];
-	int n = snprintf(next, sizeof(next), "%s%scontinue=", r->base_path,
-	                 strchr(r->base_path, '?') ? "&" : "?");
-	if (n < 0 || (size_t)n >= sizeof(next))
-		return -E2BIG;
-	n = kc_path_escape(next, sizeof(next), (size_t)n, cont);
-	if (n < 0)
-		return n;
-	char *p = strdup(next);
-	if (!p)
-		return -ENOMEM;
+	char *p = NULL;
+	int rc = kc_path_continue(r->base_path, cont, &p);
+	if (rc < 0)
+		return rc;
 	free(r->path);
 	r->path = p;
 	return 0;

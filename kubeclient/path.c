@@ -169,3 +169,61 @@ int kc_path_build(const struct kc_ref *ref, const struct kc_query *q, char **ret
 	*ret = out ? out : b.buf;
 	return 0;
 }
+
+static bool param_dropped(const char *p, size_t len)
+{
+	static const char *const drop[] = {"resourceVersion", "resourceVersionMatch", "continue"};
+	size_t key = 0;
+	while (key < len && p[key] != '=')
+		key++;
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		if (strlen(drop[i]) == key && strncmp(p, drop[i], key) == 0)
+			return true;
+	return false;
+}
+
+int kc_path_continue(const char *base, const char *token, char **ret)
+{
+	if (!token || !*token)
+		return -EINVAL;
+	struct pbuf b = {.buf = malloc(KC_PATH_MAX)};
+	if (!b.buf)
+		return -ENOMEM;
+	b.buf[0] = '\0';
+
+	const char *q = strchr(base, '?');
+	size_t path_len = q ? (size_t)(q - base) : strlen(base);
+	if (path_len >= KC_PATH_MAX) {
+		free(b.buf);
+		return -E2BIG;
+	}
+	memcpy(b.buf, base, path_len);
+	b.buf[path_len] = '\0';
+	b.len = path_len;
+
+	bool first = true;
+	for (const char *p = q ? q + 1 : NULL; p && *p;) {
+		const char *end = strchr(p, '&');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > 0 && !param_dropped(p, len)) {
+			if (b.len + 1 + len >= KC_PATH_MAX) {
+				b.err = -E2BIG;
+				break;
+			}
+			b.buf[b.len++] = first ? '?' : '&';
+			memcpy(b.buf + b.len, p, len);
+			b.len += len;
+			b.buf[b.len] = '\0';
+			first = false;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	put_param(&b, &first, "continue", token);
+	if (b.err) {
+		free(b.buf);
+		return b.err;
+	}
+	char *out = realloc(b.buf, b.len + 1);
+	*ret = out ? out : b.buf;
+	return 0;
+}

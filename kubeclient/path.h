@@ -51,4 +51,11 @@ int kc_path_escape(char *buf, size_t cap, size_t len, const char *s);
  * -E2BIG over KC_PATH_MAX. */
 int kc_path_build(const struct kc_ref *ref, const struct kc_query *q, char **ret);
 
+/* The path of the next page of a list: `base` (a path built with the first
+ * page's query) without its resourceVersion, resourceVersionMatch and
+ * continue parameters, which the server refuses next to a continue token
+ * (the token carries the snapshot's version), plus continue=`token`.
+ * Caller owns *ret (free). -E2BIG over KC_PATH_MAX, -EINVAL for an empty token. */
+int kc_path_continue(const char *base, const char *token, char **ret);
+
 #endif

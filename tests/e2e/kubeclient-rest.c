@@ -213,6 +213,20 @@ static void test_pagination(void)
 	       "kc_list_all collects all 250");
 	ok(str_at(r.body, "metadata", "continue") == NULL,
 	   "kc_list_all result has no continue token");
+
+	/* A paged list at an exact resourceVersion: the server refuses a
+	 * version next to a continue token, so later pages must drop it. */
+	char rv[64];
+	const char *got_rv = str_at(r.body, "metadata", "resourceVersion");
+	snprintf(rv, sizeof(rv), "%s", got_rv ? got_rv : "");
+	struct kc_query qrv = {.label_selector = "e2e=pages",
+	                       .limit = 20,
+	                       .resource_version = rv,
+	                       .resource_version_match = "Exact"};
+	DO(C, &r, kc_list_all(C, &coll, &qrv, kc_sync_done, &S, NULL, &r.err));
+	is_int(r.rc, 0, "kc_list_all at resourceVersion %s, Exact: %s", rv, r.err.message);
+	is_int(json_array_size(json_object_get(r.body, "items")), 250, "... collects all 250");
+	is_str(str_at(r.body, "metadata", "resourceVersion"), rv, "... at that version");
 	res_clear(&r);
 }
 

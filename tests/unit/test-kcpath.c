@@ -159,6 +159,29 @@ int main(void)
 	ok(got == NULL, "no path on -E2BIG");
 	free(huge);
 
+	/* The next page of a list: versions and an old token go, the rest stays. */
+	const struct {
+		const char *base, *token, *want;
+		int rc;
+	} cont[] = {
+	    {"/api/v1/pods", "abc", "/api/v1/pods?continue=abc", 0},
+	    {"/api/v1/pods?limit=20", "a=b/c", "/api/v1/pods?limit=20&continue=a%3Db%2Fc", 0},
+	    {"/api/v1/"
+	     "pods?resourceVersion=42&resourceVersionMatch=Exact&limit=20&labelSelector=a%3Db",
+	     "t", "/api/v1/pods?limit=20&labelSelector=a%3Db&continue=t", 0},
+	    {"/api/v1/pods?limit=5&continue=old", "new", "/api/v1/pods?limit=5&continue=new", 0},
+	    {"/api/v1/pods?resourceVersionX=1&limit=5", "t",
+	     "/api/v1/pods?resourceVersionX=1&limit=5&continue=t", 0},
+	    {"/api/v1/pods?limit=5", "", NULL, -EINVAL},
+	};
+	for (size_t i = 0; i < sizeof(cont) / sizeof(cont[0]); i++) {
+		char *p = NULL;
+		is_int(kc_path_continue(cont[i].base, cont[i].token, &p), cont[i].rc,
+		       "continue %zu: rc", i);
+		is_str(p, cont[i].want, "continue from %s", cont[i].base);
+		free(p);
+	}
+
 	/* kc_path_escape appends and reports overflow without writing past cap. */
 	char buf[8] = "ab";
 	is_int(kc_path_escape(buf, sizeof(buf), 2, "c d"), 7, "escape appends");
