@@ -448,25 +448,27 @@ static int update_status(struct step *s, bool created, struct rec_plan *after)
 	bool was_paused = obs->phase == REL_PHASE_PAUSED ||
 	                  streq(observed_reason(c, "Progressing"), REC_REASON_ROLLOUT_PAUSED);
 
-	enum state st;
-	if (rel->paused) {
-		st = ST_PAUSED;
-	} else if (complete) {
-		st = ST_COMPLETE;
-	} else if (settled) {
-		st = ST_WAITING;
-	} else {
-		bool progress = updated > obs->updated_replicas ||
-		                total - updated < (int64_t)obs->replicas - obs->updated_replicas ||
-		                ready > obs->ready_replicas || available > obs->available_replicas;
-		if (started || created || was_paused || progress || next->last_progress_time == 0)
-			next->last_progress_time = c->now;
-		bool timed_out =
-		    c->now - next->last_progress_time >= (time_t)rel->progress_deadline_seconds;
-		st = timed_out ? ST_DEADLINE : ST_PROGRESSING;
-	}
-	if (st == ST_COMPLETE && (next->last_progress_time == 0 || started))
+	/* Deployment's DeploymentProgressing, plus the starts of a rollout
+	 * (new revision, resume) that restart the clock. Paused: the clock
+	 * stands still. */
+	bool progress = updated > obs->updated_replicas ||
+	                total - updated < (int64_t)obs->replicas - obs->updated_replicas ||
+	                ready > obs->ready_replicas || available > obs->available_replicas;
+	if (!rel->paused &&
+	    (started || created || was_paused || progress || next->last_progress_time == 0))
 		next->last_progress_time = c->now;
+
+	enum state st;
+	if (rel->paused)
+		st = ST_PAUSED;
+	else if (complete)
+		st = ST_COMPLETE;
+	else if (settled)
+		st = ST_WAITING;
+	else if (c->now - next->last_progress_time >= (time_t)rel->progress_deadline_seconds)
+		st = ST_DEADLINE;
+	else
+		st = ST_PROGRESSING;
 
 	const char *rs_name = s->new_rs && !s->new_rs->planned ? s->new_rs->name : NULL;
 	char *made = rec_rs_name(rel);
