@@ -393,6 +393,88 @@ static void test_status_subresource(void)
 	res_clear(&r);
 }
 
+struct watch {
+	char buf[65536];
+	size_t len;
+	bool done;
+	long status;
+	int code;
+	char message[512];
+};
+
+static int watch_data(const char *data, size_t len, void *userdata)
+{
+	struct watch *w = userdata;
+	if (w->len + len >= sizeof(w->buf))
+		return -E2BIG;
+	memcpy(w->buf + w->len, data, len);
+	w->len += len;
+	w->buf[w->len] = '\0';
+	return 0;
+}
+
+static void watch_done(long status, json_t *body, const struct kc_error *err, void *userdata)
+{
+	struct watch *w = userdata;
+	w->done = true;
+	w->status = status;
+	w->code = err ? err->code : 0;
+	snprintf(w->message, sizeof(w->message), "%s", err ? err->message : "");
+}
+
+/* The streaming mode against a real watch: events arrive as bytes, the
+ * server's timeoutSeconds ends the stream cleanly, and a quiet stream hits
+ * the idle timeout. */
+static void test_stream(void)
+{
+	struct kc_ref coll = cm(NULL);
+	struct kc_query q = {.watch = true, .timeout_seconds = 3, .label_selector = "e2e=stream"};
+	char *path = NULL;
+	kc_path_build(&coll, &q, &path);
+	struct watch w = {0};
+	struct kc_request_options o = {.method = KC_GET,
+	                               .path = path,
+	                               .on_data = watch_data,
+	                               .idle_timeout = 30,
+	                               .on_done = watch_done,
+	                               .userdata = &w};
+	struct kc_error err = {0};
+	is_int(kc_request_start(C, &o, NULL, &err), 0, "start a watch: %s", err.message);
+	ev_sleep(0.5);
+	struct res r = {0};
+	json_t *obj = configmap("streamed", "k", "v");
+	json_object_set_new(json_object_get(obj, "metadata"), "labels",
+	                    json_pack("{s:s}", "e2e", "stream"));
+	DO(C, &r, kc_create(C, &coll, NULL, obj, kc_sync_done, &S, NULL, &r.err));
+	json_decref(obj);
+	double t0 = ev_time();
+	while (!w.done && ev_time() - t0 < 20)
+		ev_run(loop, EVRUN_ONCE);
+	ok(w.done && w.code == 0 && w.status == 200,
+	   "the server's timeoutSeconds ends the stream with 200: %s", w.message);
+	ok(strstr(w.buf, "\"type\":\"ADDED\"") && strstr(w.buf, "\"name\":\"streamed\""),
+	   "the ADDED event arrived through on_data");
+	free(path);
+
+	/* No events and no bookmarks: the idle timeout fires. */
+	struct kc_query quiet = {.watch = true, .label_selector = "e2e=nothing-has-this"};
+	kc_path_build(&coll, &quiet, &path);
+	struct watch w2 = {0};
+	o.path = path;
+	o.userdata = &w2;
+	o.idle_timeout = 1;
+	kc_request_start(C, &o, NULL, &err);
+	t0 = ev_time();
+	while (!w2.done && ev_time() - t0 < 20)
+		ev_run(loop, EVRUN_ONCE);
+	double took = ev_time() - t0;
+	is_int(w2.code, -ETIMEDOUT, "a quiet watch with idle_timeout 1 s: -ETIMEDOUT: %s",
+	       w2.message);
+	ok(took >= 0.9 && took < 10, "after about a second (%.1f s)", took);
+	free(path);
+	res_clear(&r);
+}
+
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -617,6 +699,7 @@ int main(void)
 	test_pagination();
 	test_apply();
 	test_scale();
+	test_stream();
 	test_status_subresource();
 	test_wrong_ca(kubeconfig);
 	test_tls_server_name(kubeconfig);
