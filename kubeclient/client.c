@@ -580,7 +580,7 @@ static void fail_transport(struct kc_request *r, CURLcode res, int code)
 	const char *detail = r->errbuf[0] ? r->errbuf : curl_easy_strerror(res);
 
 	if (r->abort_code == -ETIMEDOUT && r->on_data) {
-		fail(r, r->status, code, "%s %s: no data from %s for %.0f s", m, r->path,
+		fail(r, r->status, code, "%s %s: no data from %s for %g s", m, r->path,
 		     c->cfg->server, r->idle_timeout);
 	} else if (r->abort_code == -E2BIG) {
 		fail(r, r->status, code, "%s %s: response body over the %zu byte limit", m, r->path,
@@ -589,9 +589,10 @@ static void fail_transport(struct kc_request *r, CURLcode res, int code)
 		fail(r, r->status, code, "%s %s: stream stopped: %s", m, r->path, strerror(-code));
 	} else if (res == CURLE_PEER_FAILED_VERIFICATION) {
 		fail(r, 0, code,
-		     "%s %s: TLS certificate verification failed for server %s (CA %s): %s", m,
-		     r->path, c->cfg->server,
-		     c->cfg->ca_pem ? "from the kubeconfig" : "from the system store", detail);
+		     "%s %s: TLS certificate verification failed for server %s (CA %s%s): %s", m,
+		     r->path, c->cfg->server, c->cfg->ca_pem ? "from " : "from the system store",
+		     c->cfg->ca_pem ? (c->cfg->source ? c->cfg->source : "the kubeconfig") : "",
+		     detail);
 	} else if (code == -EPROTO) {
 		fail(r, 0, code, "%s %s: TLS handshake with %s failed: %s", m, r->path,
 		     c->cfg->server, detail);
@@ -606,8 +607,8 @@ static void fail_transport(struct kc_request *r, CURLcode res, int code)
 	}
 }
 
-/* all_pages: folds a page into r->pages. Returns true when another page
- * follows (the request was rescheduled), false when r->pages is complete. */
+/* all_pages: folds a page into r->pages and, when another page follows,
+ * points r->path at it and sets *more. Returns 0 or a negative errno. */
 static int add_page(struct kc_request *r, json_t *page, bool *more)
 {
 	json_t *items = json_object_get(page, "items");
@@ -618,9 +619,11 @@ static int add_page(struct kc_request *r, json_t *page, bool *more)
 		return -EBADMSG;
 	if (!r->pages) {
 		r->pages = json_incref(page);
-		if (!items)
+		/* An empty page may say "items": null; the result always has an array. */
+		if (!json_is_array(items))
 			json_object_set_new(page, "items", json_array());
-	} else if (items && json_array_extend(json_object_get(r->pages, "items"), items) < 0) {
+	} else if (json_is_array(items) &&
+	           json_array_extend(json_object_get(r->pages, "items"), items) < 0) {
 		return -ENOMEM;
 	}
 	r->page_count++;

@@ -638,19 +638,24 @@ static void test_pages(void)
 	                      "{\"kind\":\"ConfigMapList\",\"metadata\":{\"continue\":\"t2\"},"
 	                      "\"items\":[{\"n\":3}]}")},
 	    {.act = SEND,
-	     .text = response(
-	         200, "",
-	         "{\"kind\":\"ConfigMapList\",\"metadata\":{},\"items\":[{\"n\":4},{\"n\":5}]}")},
+	     .text = response(200, "",
+	                      "{\"kind\":\"ConfigMapList\",\"metadata\":{\"continue\":\"t3\"},"
+	                      "\"items\":[{\"n\":4},{\"n\":5}]}")},
+	    /* A last page that is empty, as Go writes a nil slice. */
+	    {.act = SEND,
+	     .text =
+	         response(200, "", "{\"kind\":\"ConfigMapList\",\"metadata\":{},\"items\":null}")},
 	};
 	struct kc_client *c = client(-1, 3);
 	struct done d = {0};
 	const struct kc_ref coll = {.version = "v1", .resource = "configmaps", .ns = "ns"};
 	const struct kc_query q = {.limit = 2, .label_selector = "a=b"};
-	server_start(script, 3);
+	server_start(script, 4);
 	kc_list_all(c, &coll, &q, on_done, &d, NULL, NULL);
 	run_until(&d.called, 5);
 	server_join();
 	json_t *items = json_object_get(d.body, "items");
+	is_int(d.code, 0, "all pages: no error: %s", d.message);
 	is_int(json_array_size(items), 5, "all pages: 5 items");
 	is_int(json_integer_value(json_object_get(json_array_get(items, 4), "n")), 5,
 	       "items in order");
