@@ -735,10 +735,13 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 	else if (res != CURLE_OK)
 		terr = kc_curl_errno(res);
 
+	/* A request cut off after its status line is counted as failed (0);
+	 * a stream is counted by the status it ran under, like client-go. */
 	const char *verb = r->on_data ? "WATCH" : kc_method_name(r->method);
-	count_attempt(c, verb, r->status);
+	long code = (terr && !r->on_data) ? 0 : r->status;
+	count_attempt(c, verb, code);
 	if (c->metrics)
-		c->metrics(verb, r->status, ev_time() - r->attempt_start, c->metrics_userdata);
+		c->metrics(verb, code, ev_time() - r->attempt_start, c->metrics_userdata);
 
 	double after = 0;
 	struct kc_retry_input in = {
@@ -756,6 +759,7 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 	case KC_RETRY_REAUTH:
 		kc_config_invalidate_credential(c->cfg);
 		r->reauthed = true;
+		c->stats.retries++;
 		schedule(r, 0);
 		return;
 	case KC_RETRY_AFTER:

@@ -442,6 +442,9 @@ static void test_reauth(void)
 	is_int(e.status, 401, "401 twice: reported");
 	is_int(e.code, -EACCES, "401 is -EACCES");
 	is_int(srv.seen, 4, "one re-auth retry per request");
+	struct kc_client_stats st;
+	kc_client_stats(c, &st);
+	is_int(st.retries, 2, "re-auth attempts count as retries");
 	json_decref(d.body);
 	json_decref(e.body);
 	kc_client_free(c);
@@ -462,6 +465,9 @@ static void test_timeout(void)
 	kc_request_start(c, &o, NULL, NULL);
 	run_until(&d.called, 5);
 	double took = ev_time() - t0;
+	struct kc_request_count counts[8];
+	size_t n = kc_client_request_counts(c, counts, 8);
+	is_int(count_of(counts, n, "POST", 0), 1, "a timed-out attempt is counted under code 0");
 	kc_client_free(c); /* closes the connection, so the server thread ends */
 	server_join();
 	is_int(d.code, -ETIMEDOUT, "per-request timeout: -ETIMEDOUT");
