@@ -24,7 +24,8 @@
  * one starts from the last resourceVersion seen. */
 #define WATCH_SECONDS 300
 /* A Lease event is a few hundred bytes; anything near this is not one. */
-#define WATCH_MAX_EVENT (256u * 1024)
+#define WATCH_MAX_EVENT   (256u * 1024)
+#define WATCH_MAX_BACKOFF 60.0
 
 struct ctl_leader {
 	struct kc_client *c;
@@ -59,6 +60,7 @@ struct ctl_leader {
 	struct kc_stream *stream;
 	ev_timer watch_retry;
 	char *watch_rv;
+	unsigned watch_failures; /* consecutive failed watches: the retry backs off */
 
 	bool release_asked, release_reported;
 	int release_result;
@@ -288,6 +290,7 @@ static int on_watch_event(void *userdata, const struct kc_event *ev)
 	struct ctl_leader *le = userdata;
 	if (ev->type == KC_EVENT_ERROR)
 		return -ESTALE; /* resourceVersion too old, most likely: watch afresh */
+	le->watch_failures = 0;
 	if (ev->resource_version)
 		set_str(&le->watch_rv, ev->resource_version);
 	if (ev->type == KC_EVENT_BOOKMARK)
@@ -333,12 +336,25 @@ static void on_watch_done(long status, json_t *body, const struct kc_error *err,
 	(void)status;
 	(void)body;
 	le->watch_req = NULL;
+	double delay = 0;
+	/* -ESTALE and -ECANCELED are our own verdicts on the stream, not news. */
+	if (err && err->code != -ESTALE && err->code != -ECANCELED)
+		report_error(le, "watch lease", err);
 	if (err) {
-		/* Start over from the present; the polls cover any gap. */
+		/* Start over from the present; the polls cover any gap. A watch
+		 * that keeps failing (RBAC without "watch", say) backs off to a
+		 * minute rather than costing a request every retry period. */
 		le->watch_rv = (free(le->watch_rv), NULL);
+		if (le->watch_failures < 16)
+			le->watch_failures++;
+		delay = le->fsm.retry_period * (double)(1u << (le->watch_failures - 1));
+		if (delay > WATCH_MAX_BACKOFF)
+			delay = WATCH_MAX_BACKOFF;
+	} else {
+		le->watch_failures = 0;
 	}
 	if (le->fsm.state == CTL_LEADER_CANDIDATE || le->fsm.state == CTL_LEADER_LEADING)
-		start_timer(le, &le->watch_retry, err ? le->fsm.retry_period : 0);
+		start_timer(le, &le->watch_retry, delay);
 }
 
 static void start_watch(struct ctl_leader *le)
@@ -372,8 +388,10 @@ static void start_watch(struct ctl_leader *le)
 	    .on_done = on_watch_done,
 	    .userdata = le,
 	};
-	if (kc_request_start(le->c, &o, &le->watch_req, &err) < 0)
+	if (kc_request_start(le->c, &o, &le->watch_req, &err) < 0) {
+		report_error(le, "watch lease", &err);
 		goto retry;
+	}
 	free(sel);
 	free(path);
 	return;

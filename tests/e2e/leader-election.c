@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -338,6 +339,57 @@ static void check_lease(const char *want_holder, long long want_transitions, con
 	is_int(tr, want_transitions, "%s: leaseTransitions", when);
 }
 
+/* 5. The API server goes away for longer than the renew deadline: the
+ * leader stops leading within the renew deadline of its last renewal (it
+ * cannot know whether anyone else took over), and once the server is back
+ * exactly one candidate leads again. */
+static void test_api_down(struct proc *leader, struct proc *standby)
+{
+	const char *src = getenv("SLIPWAY_SOURCE_ROOT");
+	const char *kubeconfig = getenv("KUBECONFIG");
+	if (!src) {
+		tap_diag("SLIPWAY_SOURCE_ROOT unset (not run by meson test): no API server outage");
+		return;
+	}
+	char dirbuf[4096], script[4200];
+	snprintf(dirbuf, sizeof(dirbuf), "%s", kubeconfig);
+	const char *dir = dirname(dirbuf);
+	snprintf(script, sizeof(script), "%s/tests/cluster/restart-apiserver", src);
+
+	struct proc *both[] = {leader, standby};
+	pump(0.2);
+	int from[] = {leader->n, standby->n};
+	double t0 = now();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1); /* our stdout is TAP */
+		execl("/bin/bash", "bash", script, dir, "8", (char *)NULL);
+		_exit(127);
+	}
+	int w = wait_line(both, 1, from, "STOPPED", RD + RP + 5);
+	double took = w == 0 ? leader->at[find(leader, from[0], "STOPPED")] - t0 : -1;
+	ok(w == 0, "API server down: %s stops leading (%.2f s)", leader->id, took);
+	ok(w == 0 && took <= RD + RP + 1.5,
+	   "... within renew deadline + retry period (%.2f <= %.2f)", took, RD + RP + 1.5);
+
+	int status = -1;
+	double end = now() + 120;
+	while (now() < end && waitpid(pid, &status, WNOHANG) != pid)
+		pump(0.1);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "restart-apiserver succeeded");
+	/* A candidate may lead again as soon as the server answers, before
+	 * the script has seen it ready: look from the start of the outage. */
+	w = wait_line(both, 2, from, "LEADING", LD + 3 * RP * (1 + CTL_LEADER_JITTER) + 5);
+	ok(w >= 0, "after the outage %s leads again", w >= 0 ? both[w]->id : "nobody");
+	pump(3 * RP);
+	int leads = 0;
+	for (int i = 0; i < 2; i++)
+		for (int j = from[i]; j < both[i]->n; j++)
+			leads += strcmp(both[i]->lines[j], "LEADING") == 0;
+	is_int(leads, 1, "... and only one, once");
+}
+
 static void run_test(void)
 {
 	struct proc a, b, cc, d;
@@ -434,6 +486,8 @@ static void run_test(void)
 	       "its write gate was closed when it said so");
 	is_int(find(next, from_n, "LEADING"), -1, "... and it did not lead again");
 	check_lease(other->id, 3, "after the freeze");
+
+	test_api_down(other, next);
 
 	struct proc *rest[] = {&cc, &d};
 	kill_all(rest, 2);
