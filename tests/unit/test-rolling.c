@@ -782,6 +782,13 @@ struct sim {
 	int failures;
 	int max_total;
 	int min_available;
+	/* 0: every plan carried out on a fresh snapshot; 1: the controller dies
+	 * part way through plans (only a prefix is carried out); 2: every other
+	 * reconcile sees the snapshot of the step before (a lagging informer). */
+	int mode;
+	json_t *snap_release;
+	json_t *snap_rs[16];
+	size_t snap_n;
 };
 
 static int spec_of(const json_t *obj)
@@ -845,9 +852,9 @@ static bool preconditions_hold(const struct fake_rs *f, const struct rec_ref *re
 	              ref->resource_version) == 0;
 }
 
-static void apply_plan(struct sim *sm, const struct rec_plan *plan, time_t now)
+static void apply_plan(struct sim *sm, const struct rec_plan *plan, time_t now, size_t limit)
 {
-	for (size_t i = 0; i < plan->n_actions; i++) {
+	for (size_t i = 0; i < plan->n_actions && i < limit; i++) {
 		const struct rec_action *a = &plan->actions[i];
 		struct fake_rs *f;
 		switch (a->kind) {
@@ -891,6 +898,13 @@ static void apply_plan(struct sim *sm, const struct rec_plan *plan, time_t now)
 			*f = sm->rs[--sm->n];
 			break;
 		case REC_WRITE_STATUS:
+			if (strcmp(
+			        json_string_value(json_object_get(
+			            json_object_get(sm->release, "metadata"), "resourceVersion")),
+			        a->ref.resource_version) != 0) {
+				sm->failures++;
+				return;
+			}
 			apply_status(sm->release, plan);
 			bump(sm->release, false);
 			break;
@@ -918,18 +932,43 @@ static void pods_tick(struct sim *sm)
 }
 
 /* Reconciles until nothing is left to do; returns the steps taken, or -1. */
+static void drop_snapshot(struct sim *sm)
+{
+	json_decref(sm->snap_release);
+	sm->snap_release = NULL;
+	for (size_t i = 0; i < sm->snap_n; i++)
+		json_decref(sm->snap_rs[i]);
+	sm->snap_n = 0;
+}
+
+/* Reconciles until nothing is left to do; returns the steps taken, or -1. */
 static int run_until_settled(struct sim *sm, bool check, int surge, int unavailable, int replicas)
 {
 	for (int step = 0; step < 400; step++) {
-		json_t *objs[16];
+		json_t *objs[16], *release = sm->release;
+		size_t n = sm->n;
 		for (size_t i = 0; i < sm->n; i++)
 			objs[i] = sm->rs[i].obj;
+		bool stale = sm->mode == 2 && step % 2 == 1 && sm->snap_release;
+		if (stale) {
+			release = sm->snap_release;
+			n = sm->snap_n;
+			memcpy(objs, sm->snap_rs, n * sizeof(objs[0]));
+		}
 		struct rec_plan plan;
 		time_t now = NOW + sm->tick;
-		if (reconcile(sm->release, objs, sm->n, now, &plan) < 0)
+		if (reconcile(release, objs, n, now, &plan) < 0)
 			return -1;
 		size_t n_actions = plan.n_actions;
-		apply_plan(sm, &plan, now);
+		/* The state this step saw, for the next step to see late. */
+		if (!stale) {
+			drop_snapshot(sm);
+			sm->snap_release = json_deep_copy(sm->release);
+			for (size_t i = 0; i < sm->n; i++)
+				sm->snap_rs[sm->snap_n++] = json_deep_copy(sm->rs[i].obj);
+		}
+		size_t limit = sm->mode == 1 ? ((size_t)step * 7 + 3) % (n_actions + 1) : n_actions;
+		apply_plan(sm, &plan, now, limit);
 		rec_plan_clear(&plan);
 		int total = 0, available = 0;
 		for (size_t i = 0; i < sm->n; i++) {
@@ -942,14 +981,18 @@ static int run_until_settled(struct sim *sm, bool check, int surge, int unavaila
 			sm->min_available = available;
 		if (check && (total > replicas + surge || available < replicas - unavailable)) {
 			tap_diag("step %d: %d pods, %d available", step, total, available);
+			drop_snapshot(sm);
 			return -1;
 		}
 		json_t *st = json_object_get(sm->release, "status");
-		if (n_actions == 0 &&
-		    strcmp(json_string_value(json_object_get(st, "phase")), "Healthy") == 0)
+		if (!stale && n_actions == 0 &&
+		    strcmp(json_string_value(json_object_get(st, "phase")), "Healthy") == 0) {
+			drop_snapshot(sm);
 			return step;
+		}
 		pods_tick(sm);
 	}
+	drop_snapshot(sm);
 	return -1;
 }
 
@@ -958,6 +1001,46 @@ static void set_image(struct sim *sm, int image)
 	json_t *spec = json_object_get(sm->release, "spec");
 	json_object_set_new(spec, "template", template_for(image));
 	bump(sm->release, true);
+}
+
+/* Rolls out nginx:1, updates to nginx:2, rolls back to nginx:1. */
+static void simulate(int replicas, const char *surge, const char *unavailable, int max_surge,
+                     int max_unavailable, int delay, int mode, const char *how)
+{
+	struct sim sm = {.delay = delay, .mode = mode};
+	struct rel_opts ro = {replicas, surge, unavailable, 1, 1, 0, -1, false, NULL};
+	sm.release = release_json(&ro, NULL);
+	int r = run_until_settled(&sm, false, 0, 0, 0);
+	ok(r >= 0 && sm.creates == 1, "sim %d/%s/%s delay %d%s: first revision healthy", replicas,
+	   surge, unavailable, delay, how);
+
+	set_image(&sm, 2);
+	sm.creates = 0;
+	sm.max_total = 0;
+	sm.min_available = replicas;
+	r = run_until_settled(&sm, true, max_surge, max_unavailable, replicas);
+	ok(r > 0,
+	   "sim %d/%s/%s delay %d%s: update completes within the limits (%d steps, at most %d "
+	   "pods, at least %d available)",
+	   replicas, surge, unavailable, delay, how, r, sm.max_total, sm.min_available);
+	ok(sm.creates == 1 && sm.n == 2 && (mode == 2 || sm.failures == 0),
+	   "sim%s: one new ReplicaSet, no failed precondition unless the snapshot was stale", how);
+
+	set_image(&sm, 1);
+	sm.creates = 0;
+	r = run_until_settled(&sm, true, max_surge, max_unavailable, replicas);
+	char name[64];
+	snprintf(name, sizeof(name), "web-%s", rev[1]);
+	struct fake_rs *back = find_rs(&sm, name);
+	ok(r > 0 && sm.creates == 0 && sm.n == 2 && back && spec_of(back->obj) == replicas,
+	   "sim %d/%s/%s delay %d%s: rollback reuses the old ReplicaSet within the limits",
+	   replicas, surge, unavailable, delay, how);
+	json_t *st = json_object_get(sm.release, "status");
+	is_str(json_string_value(json_object_get(st, "stableRevision")), rev[1],
+	       "sim%s: stable revision is the rolled-back one", how);
+	for (size_t i = 0; i < sm.n; i++)
+		json_decref(sm.rs[i].obj);
+	json_decref(sm.release);
 }
 
 static void check_simulation(void)
@@ -979,56 +1062,13 @@ static void check_simulation(void)
 	    {7, "\"10%\"", "\"10%\"", 1, 0},
 	};
 	static const int delays[] = {1, 2, 5};
+	static const char *const modes[] = {"", ", dying mid-plan", ", lagging informer"};
 	for (size_t c = 0; c < sizeof(combos) / sizeof(combos[0]); c++) {
 		for (size_t d = 0; d < sizeof(delays) / sizeof(delays[0]); d++) {
-			struct sim sm = {.delay = delays[d]};
-			struct rel_opts ro = {combos[c].replicas,
-			                      combos[c].surge,
-			                      combos[c].unavailable,
-			                      1,
-			                      1,
-			                      0,
-			                      -1,
-			                      false,
-			                      NULL};
-			sm.release = release_json(&ro, NULL);
-			int r = run_until_settled(&sm, false, 0, 0, 0);
-			ok(r >= 0 && sm.creates == 1,
-			   "sim %d/%s/%s delay %d: first revision healthy", combos[c].replicas,
-			   combos[c].surge, combos[c].unavailable, delays[d]);
-
-			set_image(&sm, 2);
-			sm.creates = 0;
-			sm.max_total = 0;
-			sm.min_available = combos[c].replicas;
-			r = run_until_settled(&sm, true, combos[c].max_surge,
-			                      combos[c].max_unavailable, combos[c].replicas);
-			ok(r > 0,
-			   "sim %d/%s/%s delay %d: update completes within the limits (%d steps, "
-			   "at most %d pods, at least %d available)",
-			   combos[c].replicas, combos[c].surge, combos[c].unavailable, delays[d], r,
-			   sm.max_total, sm.min_available);
-			ok(sm.creates == 1 && sm.n == 2 && sm.failures == 0,
-			   "sim: one new ReplicaSet, no failed precondition");
-
-			set_image(&sm, 1);
-			sm.creates = 0;
-			r = run_until_settled(&sm, true, combos[c].max_surge,
-			                      combos[c].max_unavailable, combos[c].replicas);
-			char name[64];
-			snprintf(name, sizeof(name), "web-%s", rev[1]);
-			struct fake_rs *back = find_rs(&sm, name);
-			ok(r > 0 && sm.creates == 0 && sm.n == 2 && back &&
-			       spec_of(back->obj) == combos[c].replicas,
-			   "sim %d/%s/%s delay %d: rollback reuses the old ReplicaSet within the "
-			   "limits",
-			   combos[c].replicas, combos[c].surge, combos[c].unavailable, delays[d]);
-			json_t *st = json_object_get(sm.release, "status");
-			is_str(json_string_value(json_object_get(st, "stableRevision")), rev[1],
-			       "sim: stable revision is the rolled-back one");
-			for (size_t i = 0; i < sm.n; i++)
-				json_decref(sm.rs[i].obj);
-			json_decref(sm.release);
+			for (int mode = 0; mode < 3; mode++)
+				simulate(combos[c].replicas, combos[c].surge, combos[c].unavailable,
+				         combos[c].max_surge, combos[c].max_unavailable, delays[d],
+				         mode, modes[mode]);
 		}
 	}
 }
