@@ -536,6 +536,42 @@ static const struct row {
      "Degraded",
      "Stalled=True/StrategyNotImplemented,Ready=False/StrategyNotImplemented",
      -1},
+    {"blueGreen is reported as not implemented, nothing else",
+     {10, NULL, NULL, 2, 2, 0, -1, false, "{\"blueGreen\":{\"activeService\":\"web\"}}"},
+     NULL,
+     {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+     0,
+     "status; warn StrategyNotImplemented",
+     "Degraded",
+     "Stalled=True/StrategyNotImplemented,Reconciling=False/StrategyNotImplemented",
+     -1},
+    {"paused and scaled 10 -> 15: proportional scaling still happens, no new revision",
+     {15, "3", "2", 2, 3, 0, -1, true, NULL},
+     NULL,
+     {{1, 8, 8, 8, 8, 10, 13, 1, 0, false, NULL, 0},
+      {2, 5, 5, 0, 0, 10, 13, 2, 0, false, NULL, 0},
+      {0}},
+     0,
+     "patch web-$1 11; event ScalingReplicaSet; patch web-$2 7; event ScalingReplicaSet; status",
+     "Paused",
+     "Ready=False/Paused,Progressing=Unknown/RolloutPaused",
+     -1},
+    {"resumed after a long pause: the deadline starts again from now",
+     {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+     "{\"observedGeneration\":2,\"phase\":\"Paused\",\"currentRevision\":\"$2\","
+     "\"lastProgressTime\":\"@-5000\",\"replicas\":13,\"updatedReplicas\":5,"
+     "\"readyReplicas\":8,\"availableReplicas\":8,\"conditions\":[{\"type\":\"Progressing\","
+     "\"status\":\"Unknown\",\"reason\":\"RolloutPaused\",\"lastTransitionTime\":"
+     "\"@-5000\",\"message\":\"\"}],"
+     "\"history\":[{\"revision\":\"$2\",\"images\":[\"nginx:2\"],\"started\":\"@-6000\"}]}",
+     {{1, 8, 8, 8, 8, 10, 13, 1, 0, false, NULL, 0},
+      {2, 5, 5, 0, 0, 10, 13, 2, 0, false, NULL, 0},
+      {0}},
+     0,
+     "status",
+     "Progressing",
+     "Stalled=False/RollingUpdate,Progressing=True/ReplicaSetUpdated",
+     600},
     {"the new ReplicaSet's name is still being deleted: wait, do not create",
      {10, NULL, NULL, 2, 3, 0, -1, false, NULL},
      NULL,
@@ -760,6 +796,57 @@ static void check_details(void)
 	ok(json_is_true(json_object_get(st, "abort")), "status: a user intent survives the write");
 	rec_plan_clear(&plan);
 	json_decref(release);
+}
+
+/* What a scale patch writes besides spec.replicas. */
+static void check_patch_bodies(void)
+{
+	/* Rollback: the old RS becomes current again, with this generation. */
+	struct rel_opts ro = {10, NULL, NULL, 1, 5, 20, -1, false, NULL};
+	struct rs_opts specs[] = {{2, 10, 10, 10, 10, 10, 13, 3, 0, false, NULL, 0},
+	                          {1, 0, 0, 0, 0, 10, 13, 1, 0, false, NULL, 0}};
+	json_t *rs[2] = {rs_json(&specs[0]), rs_json(&specs[1])};
+	json_t *release = release_json(&ro, NULL);
+	struct rec_plan plan;
+	reconcile(release, rs, 2, NOW, &plan);
+	const json_t *body = plan.n_actions > 0 ? plan.actions[0].body : NULL;
+	json_t *ann = json_object_get(json_object_get(body, "metadata"), "annotations");
+	is_str(json_string_value(json_object_get(ann, REC_ANNOTATION_GENERATION)), "5",
+	       "rollback: the reused RS is marked with the current generation");
+	is_str(json_string_value(json_object_get(ann, REC_ANNOTATION_DESIRED)), "10",
+	       "rollback: desired-replicas annotation");
+	is_int(
+	    json_integer_value(json_object_get(json_object_get(body, "spec"), "minReadySeconds")),
+	    20, "rollback: minReadySeconds synced to the Release's");
+	rec_plan_clear(&plan);
+	json_decref(release);
+	json_decref(rs[0]);
+	json_decref(rs[1]);
+
+	/* Proportional scaling records the new size in every touched RS. */
+	struct rel_opts scaled = {15, "3", "2", 2, 2, 0, -1, false, NULL};
+	struct rs_opts mid[] = {{1, 8, 8, 8, 8, 10, 13, 1, 0, false, NULL, 0},
+	                        {2, 5, 5, 0, 0, 10, 13, 2, 0, false, NULL, 0}};
+	rs[0] = rs_json(&mid[0]);
+	rs[1] = rs_json(&mid[1]);
+	release = release_json(&scaled, NULL);
+	reconcile(release, rs, 2, NOW, &plan);
+	int seen = 0;
+	for (size_t i = 0; i < plan.n_actions; i++) {
+		if (plan.actions[i].kind != REC_MERGE_PATCH)
+			continue;
+		ann = json_object_get(json_object_get(plan.actions[i].body, "metadata"),
+		                      "annotations");
+		seen +=
+		    strcmp(json_string_value(json_object_get(ann, REC_ANNOTATION_DESIRED)), "15") ==
+		        0 &&
+		    strcmp(json_string_value(json_object_get(ann, REC_ANNOTATION_MAX)), "18") == 0;
+	}
+	is_int(seen, 2, "scale: both patches record desired 15 and max 18");
+	rec_plan_clear(&plan);
+	json_decref(release);
+	json_decref(rs[0]);
+	json_decref(rs[1]);
 }
 
 /* A fake cluster: the ReplicaSet controller creates and deletes pods at
@@ -1079,6 +1166,7 @@ int main(void)
 	for (size_t i = 0; i < N_ROWS; i++)
 		run_row(&rows[i]);
 	check_details();
+	check_patch_bodies();
 	check_simulation();
 	return tap_done();
 }
