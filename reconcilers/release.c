@@ -178,6 +178,11 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	const char *name = json_string_value(json_object_get(md, "name"));
 	if (!name)
 		return 0;
+	/* Being deleted: the garbage collector removes the ReplicaSets; a new
+	 * one now would only race it (Deployment only syncs status then). */
+	json_t *deleting = json_object_get(md, "deletionTimestamp");
+	if (deleting && !json_is_null(deleting))
+		return 0;
 	json_t *gen = json_object_get(md, "generation");
 	int64_t generation =
 	    json_is_integer(gen) && json_integer_value(gen) >= 0 ? json_integer_value(gen) : 0;

@@ -44,7 +44,8 @@ struct rec_observed {
 };
 
 /* Appends the plan for o to `plan` (normally empty). Returns 0, or -ENOMEM
- * with `plan` unchanged. A Release without metadata.name gives an empty plan. */
+ * with `plan` unchanged. A Release without metadata.name, or being deleted
+ * (metadata.deletionTimestamp), gives an empty plan. */
 int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan);
 
 #endif

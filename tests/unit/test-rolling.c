@@ -798,6 +798,26 @@ static void check_details(void)
 	json_decref(release);
 }
 
+/* A Release being deleted is left to the garbage collector. */
+static void check_deleting(void)
+{
+	struct rel_opts ro = {10, NULL, NULL, 2, 2, 0, -1, false, NULL};
+	struct rs_opts old = {1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0};
+	json_t *rs = rs_json(&old);
+	json_t *release = release_json(&ro, NULL);
+	struct rec_plan plan;
+	reconcile(release, &rs, 1, NOW, &plan);
+	ok(plan.n_actions > 0, "deleting: the same Release not being deleted has work");
+	rec_plan_clear(&plan);
+	json_object_set_new(json_object_get(release, "metadata"), "deletionTimestamp",
+	                    json_string("2026-11-26T12:19:00Z"));
+	is_int(reconcile(release, &rs, 1, NOW, &plan), 0, "deleting: reconciles");
+	is_int(plan.n_actions, 0, "deleting: no action at all");
+	rec_plan_clear(&plan);
+	json_decref(release);
+	json_decref(rs);
+}
+
 /* What a scale patch writes besides spec.replicas. */
 static void check_patch_bodies(void)
 {
@@ -1167,6 +1187,7 @@ int main(void)
 		run_row(&rows[i]);
 	check_details();
 	check_patch_bodies();
+	check_deleting();
 	check_simulation();
 	return tap_done();
 }
