@@ -75,14 +75,19 @@ static bool is_scaling_event(const struct step *s)
 /* Round-half-away-from-zero of a/b for b > 0 (Go's math.Round). */
 static int64_t div_round(int64_t a, int64_t b)
 {
-	if (a >= 0)
-		return (2 * a + b) / (2 * b);
-	return -((-2 * a + b) / (2 * b));
+	/* a is at most INT32_MAX * (2 * INT32_MAX): 2 * a could overflow, the
+	 * remainder (below b) cannot. */
+	int64_t q = a / b, r = a % b;
+	if (r < 0)
+		r = -r;
+	if (2 * r >= b)
+		q += a < 0 ? -1 : 1;
+	return q;
 }
 
 /* getReplicaSetFraction: how many replicas v gains (or loses) when the
  * Release's size moves to replicas + surge. */
-static int32_t fraction(const struct step *s, const struct rec_rs *v)
+static int64_t fraction(const struct step *s, const struct rec_rs *v)
 {
 	if (s->rel->replicas == 0)
 		return -v->want;
@@ -94,7 +99,7 @@ static int32_t fraction(const struct step *s, const struct rec_rs *v)
 		if (before == 0)
 			return 0;
 	}
-	return (int32_t)(div_round((int64_t)v->want * max_now, before) - v->want);
+	return div_round((int64_t)v->want * max_now, before) - v->want;
 }
 
 static int cmp_size_newer(const void *pa, const void *pb)

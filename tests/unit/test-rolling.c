@@ -798,6 +798,97 @@ static void check_details(void)
 	json_decref(release);
 }
 
+/* ReplicaSets are read from the cluster, where anyone with access can write
+ * odd values: each row replaces one field of an owned RS. The reconcile must
+ * not fail or crash, and must touch only RSes it can name with preconditions. */
+static const struct {
+	const char *path; /* "spec.replicas", "metadata.annotations.x", ... */
+	const char *value;
+} hostile[] = {
+    {"spec.replicas", "\"ten\""},
+    {"spec.replicas", "-4"},
+    {"spec.replicas", "99999999999"},
+    {"status.availableReplicas", "-1"},
+    {"status.readyReplicas", "2147483647"},
+    {"status", "[]"},
+    {"metadata.annotations." REC_ANNOTATION_DESIRED, "\"-5\""},
+    {"metadata.annotations." REC_ANNOTATION_DESIRED, "\"99999999999\""},
+    {"metadata.annotations." REC_ANNOTATION_MAX, "\"0\""},
+    {"metadata.annotations." REC_ANNOTATION_MAX, "\"1\""},
+    {"metadata.annotations." REC_ANNOTATION_MAX, "\"\""},
+    {"metadata.annotations." REC_ANNOTATION_GENERATION, "\"12abc\""},
+    {"metadata.annotations", "\"x\""},
+    {"metadata.labels", "7"},
+    {"metadata.ownerReferences", "{}"},
+    {"metadata.uid", "3"},
+    {"metadata.name", "null"},
+    {"metadata.creationTimestamp", "\"yesterday\""},
+    {"metadata", "\"m\""},
+};
+
+static void set_path(json_t *obj, const char *path, json_t *value)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	/* Annotation keys hold dots after "metadata.annotations.". */
+	const char *ann = "metadata.annotations.";
+	if (strncmp(buf, ann, strlen(ann)) == 0) {
+		json_t *a = json_object_get(json_object_get(obj, "metadata"), "annotations");
+		json_object_set_new(a, buf + strlen(ann), value);
+		return;
+	}
+	char *dot = strchr(buf, '.');
+	if (!dot) {
+		json_object_set_new(obj, buf, value);
+		return;
+	}
+	*dot = '\0';
+	set_path(json_object_get(obj, buf), dot + 1, value);
+}
+
+static void check_hostile(void)
+{
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		for (int big = 0; big < 2; big++) {
+			/* Mid-rollout, scaled (proportional path) or not (rolling path). */
+			struct rel_opts ro = {big ? 2147483647 : 10,
+			                      big ? "\"100%\"" : NULL,
+			                      NULL,
+			                      2,
+			                      2,
+			                      0,
+			                      -1,
+			                      false,
+			                      NULL};
+			struct rs_opts specs[] = {{1, 8, 8, 8, 8, 10, 13, 1, 0, false, NULL, 0},
+			                          {2, 5, 5, 2, 2, 10, 13, 2, 0, false, NULL, 0}};
+			json_t *rs[2] = {rs_json(&specs[0]), rs_json(&specs[1])};
+			set_path(rs[i % 2], hostile[i].path,
+			         json_loads(hostile[i].value, JSON_DECODE_ANY, NULL));
+			json_t *release = release_json(&ro, NULL);
+			struct rec_plan plan;
+			int r = reconcile(release, rs, 2, NOW, &plan);
+			bool sane = r == 0;
+			for (size_t k = 0; k < plan.n_actions; k++) {
+				const struct rec_action *a = &plan.actions[k];
+				if (a->kind == REC_MERGE_PATCH || a->kind == REC_DELETE) {
+					json_t *n = json_object_get(
+					    json_object_get(a->body, "spec"), "replicas");
+					sane &= a->ref.uid && a->ref.resource_version &&
+					        (!n || (json_integer_value(n) >= 0 &&
+					                json_integer_value(n) <= 2147483647));
+				}
+			}
+			ok(sane, "hostile RS %s = %s%s: reconciles, touches only what it can name",
+			   hostile[i].path, hostile[i].value, big ? " (2^31-1 replicas)" : "");
+			rec_plan_clear(&plan);
+			json_decref(release);
+			json_decref(rs[0]);
+			json_decref(rs[1]);
+		}
+	}
+}
+
 /* A Release being deleted is left to the garbage collector. */
 static void check_deleting(void)
 {
@@ -1188,6 +1279,7 @@ int main(void)
 	check_details();
 	check_patch_bodies();
 	check_deleting();
+	check_hostile();
 	check_simulation();
 	return tap_done();
 }
