@@ -93,8 +93,15 @@ static void set_str(char **dst, const char *s)
 	}
 }
 
+/* err NULL: a 2xx response whose body is not an object. */
 static void report_error(struct ctl_leader *le, const char *what, const struct kc_error *err)
 {
+	struct kc_error bad = {0};
+	if (!err) {
+		kc_error_set(&bad, -EBADMSG, "%s %s/%s: the response is not a Lease object", what,
+		             le->ns, le->name);
+		err = &bad;
+	}
 	if (le->on_error)
 		le->on_error(le, what, err, le->userdata);
 }
@@ -173,6 +180,16 @@ static bool is_write(enum ctl_leader_action a)
 
 static void start_watch(struct ctl_leader *le);
 
+/* Once the Lease exists (we know a resourceVersion to watch from), and
+ * while we campaign. */
+static void maybe_start_watch(struct ctl_leader *le)
+{
+	bool campaigning =
+	    le->fsm.state == CTL_LEADER_CANDIDATE || le->fsm.state == CTL_LEADER_LEADING;
+	if (campaigning && !le->watch_req && !ev_is_active(&le->watch_retry))
+		start_watch(le);
+}
+
 static void on_get(long status, json_t *body, const struct kc_error *err, void *userdata)
 {
 	struct ctl_leader *le = userdata;
@@ -191,10 +208,7 @@ static void on_get(long status, json_t *body, const struct kc_error *err, void *
 		le->last_err = 0;
 		struct ctl_lease_view v = absorb(le, body);
 		run(le, CTL_LEADER_IN_GOT, &v);
-		bool campaigning =
-		    le->fsm.state == CTL_LEADER_CANDIDATE || le->fsm.state == CTL_LEADER_LEADING;
-		if (campaigning && !le->watch_req && !ev_is_active(&le->watch_retry))
-			start_watch(le);
+		maybe_start_watch(le);
 	}
 	report_holder(le);
 }
@@ -216,6 +230,7 @@ static void on_write(long status, json_t *body, const struct kc_error *err, void
 		le->last_err = 0;
 		struct ctl_lease_view v = absorb(le, body);
 		run(le, CTL_LEADER_IN_WRITTEN, &v);
+		maybe_start_watch(le);
 	}
 	report_holder(le);
 }
