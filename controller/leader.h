@@ -39,10 +39,13 @@
  * leaseDurationSeconds 1 (client-go's ReleaseOnCancel), so a standby can
  * take over at once, and reports completion after the write or a timeout.
  *
- * Standbys also watch the Lease (one lightweight watch) and act on every
- * change when it happens rather than at their next poll, so a released
- * lease is taken over well within a second; the watch is only a hint, the
- * polls alone are enough for correctness.
+ * Electors also watch the Lease (one watch, field selector on its name):
+ * a standby acts on every change when it happens rather than at its next
+ * poll, so a released lease is taken over well within a second, and a
+ * leader stops at once when the Lease names someone else. The watch is only
+ * a hint (it backs off to a minute when refused); the polls alone are
+ * enough for correctness. RBAC: get, create, update and watch on
+ * coordination.k8s.io leases in the Lease's namespace.
  *
  * The decisions live in a pure state machine, ctl_leader_step(), tested from
  * a table (tests/unit/test-leader.c); struct ctl_leader is the I/O around it.
