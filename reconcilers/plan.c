@@ -17,6 +17,7 @@ static void ref_clear(struct rec_ref *r)
 	free(r->group);
 	free(r->version);
 	free(r->resource);
+	free(r->kind);
 	free(r->ns);
 	free(r->name);
 	free(r->uid);
@@ -81,6 +82,7 @@ struct rec_action *rec_plan_add(struct rec_plan *p, enum rec_action_kind kind,
 	a.ref.group = dup_opt(ref->group, &ok);
 	a.ref.version = dup_opt(ref->version, &ok);
 	a.ref.resource = dup_opt(ref->resource, &ok);
+	a.ref.kind = dup_opt(ref->kind, &ok);
 	a.ref.ns = dup_opt(ref->ns, &ok);
 	a.ref.name = dup_opt(ref->name, &ok);
 	a.ref.uid = dup_opt(ref->uid, &ok);

@@ -190,6 +190,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	    .group = REL_API_GROUP,
 	    .version = "v1alpha1",
 	    .resource = "releases",
+	    .kind = (char *)REL_KIND,
 	    .ns = (char *)json_string_value(json_object_get(md, "namespace")),
 	    .name = (char *)name,
 	    .uid = (char *)json_string_value(json_object_get(md, "uid")),

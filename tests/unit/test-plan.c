@@ -15,6 +15,7 @@ static void check_build_and_free(void)
 	struct rec_ref ref = {.group = "apps",
 	                      .version = "v1",
 	                      .resource = "replicasets",
+	                      .kind = "ReplicaSet",
 	                      .ns = "shop",
 	                      .name = name,
 	                      .uid = "u1",
@@ -27,6 +28,7 @@ static void check_build_and_free(void)
 	is_int(body->refcount, 2, "body is referenced, not copied");
 	json_decref(body);
 	ok(p.actions[0].ref.group != ref.group, "group copied too");
+	is_str(p.actions[0].ref.kind, "ReplicaSet", "kind copied (an Event's regarding needs it)");
 
 	for (int i = 0; i < 20; i++) {
 		ok(rec_plan_add_event(&p, &ref, i % 2 ? REC_EVENT_WARNING : REC_EVENT_NORMAL,

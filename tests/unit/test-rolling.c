@@ -773,6 +773,9 @@ static void check_details(void)
 	ok(ev->kind == REC_EVENT && ev->event_type == REC_EVENT_WARNING && ev->note &&
 	       strstr(ev->note, "spec.strategy.rolling.maxSurge") != NULL,
 	   "invalid spec: the Warning names the field");
+	ok(ev->ref.kind && strcmp(ev->ref.kind, "Release") == 0 && ev->ref.group &&
+	       strcmp(ev->ref.group, "slipway.dev") == 0,
+	   "invalid spec: the Warning is about the Release (kind and group set for its regarding)");
 	rec_plan_clear(&plan);
 	json_decref(release);
 	json_decref(rs);
