@@ -1,131 +1,342 @@
 /*
  * slipway-controller: the long-running release controller.
  *
- * Today: resolves the cluster like kubectl does, checks the API server
- * answers (retrying with backoff until it does), and runs until SIGTERM or
- * SIGINT, exiting 0. The informers, work queue and reconcilers plug into
- * this loop as they land.
+ * Wiring only: options and logging, the cluster connection, the runtime
+ * bound to Releases (controller/release-controller.h), leader election,
+ * Events housekeeping, /metrics /healthz /readyz, and the shutdown sequence:
+ * on SIGTERM or SIGINT the leader takes no new work, lets reconciles in
+ * flight finish (up to DRAIN_SECONDS), releases its Lease so a standby takes
+ * over at once, and exits 0.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
 
+#include "controller/event-sender.h"
+#include "controller/events.h"
+#include "controller/httpserver.h"
+#include "controller/leader.h"
 #include "controller/log.h"
+#include "controller/metrics.h"
+#include "controller/observability.h"
 #include "controller/options.h"
-#include "kubeclient/backoff.h"
+#include "controller/release-controller.h"
+#include "controller/runtime.h"
 #include "kubeclient/client.h"
 #include "kubeclient/config.h"
 #include "slipway-version.h"
 
-struct controller {
+#define DRAIN_SECONDS        5.0
+#define EVENTS_TICK_SECONDS  30.0
+#define FIELD_MANAGER        "slipway-controller"
+
+struct app {
 	struct ev_loop *loop;
-	struct kc_client *client;
+	struct ctl_options opts;
+	char identity[256];
+	char **namespaces;
 	struct kc_config *config;
-	ev_timer probe_retry;
-	unsigned probe_failures;
-	ev_signal sigterm;
-	ev_signal sigint;
+	struct kc_client *client;
+	struct kc_client *leader_client; /* renewals never queue behind reconcile traffic */
+	struct ctl_events *events;
+	unsigned long event_failures;
+	struct ctl_runtime *runtime;
+	struct ctl_leader *leader;
+	struct ctl_metrics *metrics;
+	struct ctl_observability *observability;
+	struct ctl_httpserver *http;
+	ev_timer events_tick;
+	ev_timer drain;
+	double drain_deadline;
+	ev_signal sigterm, sigint;
+	bool stopping;
+	int exit_code;
 };
 
-static void probe_start(struct controller *c);
-
-static void probe_done(long status, json_t *body, const struct kc_error *err, void *userdata)
+static double wall_now(void)
 {
-	struct controller *c = userdata;
-	if (err) {
-		static const struct kc_backoff retry = {.initial = 1, .max = 30, .factor = 2, .jitter = 0.2};
-		c->probe_failures++;
-		double delay = kc_backoff_delay(&retry, c->probe_failures, drand48());
-		char delay_s[32];
-		snprintf(delay_s, sizeof(delay_s), "%.1fs", delay);
-		ctl_log(NULL, CTL_LOG_WARN, "API server not reachable", "server", c->config->server, "error",
-			err->message, "retry_in", delay_s, NULL);
-		ev_timer_set(&c->probe_retry, delay, 0);
-		ev_timer_start(c->loop, &c->probe_retry);
-		return;
-	}
-	c->probe_failures = 0;
-	const char *version = json_string_value(json_object_get(body, "gitVersion"));
-	ctl_log(NULL, CTL_LOG_INFO, "connected to the API server", "server", c->config->server, "context",
-		c->config->context, "server_version", version ? version : "unknown", NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void probe_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static void api_request(const char *verb, long status, double seconds, void *userdata)
 {
-	probe_start(w->data);
+	struct app *app = userdata;
+	if (app->observability)
+		ctl_observe_api_request(verb, status, seconds, app->observability);
 }
 
-static void probe_start(struct controller *c)
+static bool ready(void *userdata, char *reason, size_t size)
 {
-	struct kc_error err = {0};
-	struct kc_request_options req = {
-		.method = KC_GET, .path = "/version", .on_done = probe_done, .userdata = c};
-	if (kc_request_start(c->client, &req, NULL, &err) < 0) {
-		ctl_log(NULL, CTL_LOG_ERROR, "cannot start a request", "error", err.message, NULL);
-		kc_error_clear(&err);
-		ev_break(c->loop, EVBREAK_ALL);
-	}
+	struct app *app = userdata;
+	if (ctl_runtime_synced(app->runtime))
+		return true;
+	snprintf(reason, size, "caches not synced yet");
+	return false;
+}
+
+static void started_leading(struct ctl_leader *le, void *userdata)
+{
+	struct app *app = userdata;
+	ctl_log(NULL, CTL_LOG_INFO, "leading: reconciling Releases", "identity", app->identity, NULL);
+	if (ctl_runtime_start_leading(app->runtime) < 0)
+		ctl_log(NULL, CTL_LOG_ERROR, "cannot start reconciling: out of memory", NULL);
+}
+
+static void stopped_leading(struct ctl_leader *le, void *userdata)
+{
+	struct app *app = userdata;
+	ctl_runtime_stop_leading(app->runtime);
+	ctl_log(NULL, app->stopping ? CTL_LOG_INFO : CTL_LOG_WARN, "stopped leading: no more writes", "identity",
+		app->identity, NULL);
+}
+
+static void new_leader(struct ctl_leader *le, const char *holder, void *userdata)
+{
+	ctl_log(NULL, CTL_LOG_INFO, "leader observed", "holder", *holder ? holder : "(none)", NULL);
+}
+
+static void leader_error(struct ctl_leader *le, const char *what, const struct kc_error *err, void *userdata)
+{
+	ctl_log(NULL, CTL_LOG_WARN, "leader election", "step", what, "error", err->message, NULL);
+}
+
+static void emit_series(const struct ctl_event_write *w, void *userdata)
+{
+	struct app *app = userdata;
+	ctl_event_send(app->client, FIELD_MANAGER, w, &app->event_failures);
+}
+
+static void events_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct app *app = t->data;
+	if (!app->leader || ctl_leader_is_leader(app->leader))
+		ctl_events_tick(app->events, wall_now(), emit_series, app);
+}
+
+static void released(struct ctl_leader *le, int result, void *userdata)
+{
+	struct app *app = userdata;
+	if (result < 0)
+		ctl_log(NULL, CTL_LOG_WARN, "could not release the Lease; a standby takes over when it expires",
+			"error", strerror(-result), NULL);
+	ev_break(app->loop, EVBREAK_ALL);
+}
+
+/* Reconciles in flight have finished (or DRAIN_SECONDS passed): stop
+ * writing and hand the Lease over. */
+static void finish_stop(struct app *app)
+{
+	ev_timer_stop(app->loop, &app->drain);
+	ctl_runtime_stop_leading(app->runtime);
+	if (!app->leader || ctl_leader_release(app->leader, released, app) < 0)
+		ev_break(app->loop, EVBREAK_ALL);
+}
+
+static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct app *app = t->data;
+	if (ctl_runtime_in_flight(app->runtime) == 0 || ev_now(loop) >= app->drain_deadline)
+		finish_stop(app);
 }
 
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	ctl_log(NULL, CTL_LOG_INFO, "stopping", "signal", w->signum == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
-	ev_break(loop, EVBREAK_ALL);
+	struct app *app = w->data;
+	if (app->stopping) {
+		ctl_log(NULL, CTL_LOG_WARN, "second signal: exiting now", NULL);
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	app->stopping = true;
+	ctl_log(NULL, CTL_LOG_INFO, "stopping", "signal", w->signum == SIGTERM ? "SIGTERM" : "SIGINT", "in_flight",
+		ctl_runtime_in_flight(app->runtime) ? "yes" : "no", NULL);
+	ctl_runtime_drain(app->runtime);
+	app->drain_deadline = ev_now(loop) + DRAIN_SECONDS;
+	ev_timer_init(&app->drain, drain_cb, 0, 0.05);
+	app->drain.data = app;
+	ev_timer_again(loop, &app->drain);
+	drain_cb(loop, &app->drain, 0);
+}
+
+static int setup_cluster(struct app *app, struct kc_error *err)
+{
+	struct kc_load_options load = {.kubeconfig = app->opts.kubeconfig, .context = app->opts.context};
+	int r = kc_config_auto(&load, &app->config, err);
+	if (r < 0)
+		return r;
+	struct kc_client_options co = {
+	    .qps = app->opts.qps,
+	    .burst = app->opts.burst,
+	    .metrics = api_request,
+	    .metrics_userdata = app,
+	};
+	r = kc_client_new(app->loop, app->config, &co, &app->client, err);
+	if (r < 0)
+		return r;
+	if (!app->opts.leader_elect)
+		return 0;
+	struct kc_client_options lo = {.metrics = api_request, .metrics_userdata = app};
+	return kc_client_new(app->loop, app->config, &lo, &app->leader_client, err);
+}
+
+static int setup_runtime(struct app *app, struct kc_error *err)
+{
+	struct ctl_events_config ec;
+	ctl_events_config_default(&ec);
+	ec.reporting_instance = app->identity;
+	app->events = ctl_events_new(&ec);
+	if (!app->events)
+		return kc_error_set(err, -ENOMEM, "cannot set up Events");
+
+	struct ctl_runtime_options ro = {
+	    .client = app->client,
+	    .primary = ctl_release_kind,
+	    .owned = &ctl_replicaset_kind,
+	    .n_owned = 1,
+	    .namespaces = (const char *const *)app->namespaces,
+	    .workers = app->opts.workers,
+	    .events = app->events,
+	    .field_manager = FIELD_MANAGER,
+	    .reconcile = ctl_release_reconcile,
+	};
+	return ctl_runtime_new(&ro, &app->runtime, err);
+}
+
+static int setup_leader(struct app *app, struct kc_error *err)
+{
+	const char *ns = app->opts.leader_election_namespace ? app->opts.leader_election_namespace
+							      : app->config->namespace;
+	struct ctl_leader_options lo = {
+	    .ns = ns,
+	    .name = app->opts.leader_election_id,
+	    .identity = app->identity,
+	    .lease_duration = app->opts.lease_duration,
+	    .renew_deadline = app->opts.renew_deadline,
+	    .retry_period = app->opts.retry_period,
+	    .on_started_leading = started_leading,
+	    .on_stopped_leading = stopped_leading,
+	    .on_new_leader = new_leader,
+	    .on_error = leader_error,
+	    .userdata = app,
+	};
+	return ctl_leader_new(app->leader_client, &lo, &app->leader, err);
+}
+
+static int setup_http(struct app *app, struct kc_error *err)
+{
+	const char *addr = app->opts.metrics_address;
+	app->metrics = ctl_metrics_new();
+	if (!app->metrics)
+		return kc_error_set(err, -ENOMEM, "cannot set up metrics");
+	int r = ctl_observability_new(app->metrics, app->runtime, app->leader, &app->observability);
+	if (r < 0)
+		return kc_error_set(err, r, "cannot register metrics: %s", strerror(-r));
+	if (!addr || !*addr || strcmp(addr, "0") == 0)
+		return 0;
+	struct ctl_httpserver_config hc = {
+	    .address = addr,
+	    .metrics = app->metrics,
+	    .ready = ready,
+	    .ready_userdata = app,
+	};
+	r = ctl_httpserver_start(app->loop, &hc, &app->http);
+	if (r < 0)
+		return kc_error_set(err, r, "--metrics-address %s: %s", addr, strerror(-r));
+	char port[16];
+	snprintf(port, sizeof(port), "%u", ctl_httpserver_port(app->http));
+	ctl_log(NULL, CTL_LOG_INFO, "serving /metrics /healthz /readyz", "address", addr, "port", port, NULL);
+	return 0;
+}
+
+static int run(struct app *app)
+{
+	struct kc_error err = {0};
+	int r;
+	if (app->opts.namespaces && ctl_options_split_list(app->opts.namespaces, &app->namespaces) < 0) {
+		ctl_log(NULL, CTL_LOG_ERROR, "--namespaces: an empty name in the list", "value", app->opts.namespaces,
+			NULL);
+		return 2;
+	}
+	if ((r = setup_cluster(app, &err)) < 0 || (r = setup_runtime(app, &err)) < 0 ||
+	    (app->opts.leader_elect && (r = setup_leader(app, &err)) < 0) || (r = setup_http(app, &err)) < 0) {
+		ctl_log(NULL, CTL_LOG_ERROR, "cannot start", "error", err.message, NULL);
+		kc_error_clear(&err);
+		return 1;
+	}
+	ctl_log(NULL, CTL_LOG_INFO, "cluster", "server", app->config->server, "context", app->config->context,
+		"namespaces", app->opts.namespaces ? app->opts.namespaces : "(all)", NULL);
+
+	ev_signal_init(&app->sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&app->sigint, stop_cb, SIGINT);
+	app->sigterm.data = app->sigint.data = app;
+	ev_signal_start(app->loop, &app->sigterm);
+	ev_signal_start(app->loop, &app->sigint);
+	ev_timer_init(&app->events_tick, events_tick_cb, EVENTS_TICK_SECONDS, EVENTS_TICK_SECONDS);
+	app->events_tick.data = app;
+	ev_timer_start(app->loop, &app->events_tick);
+
+	if (ctl_runtime_start(app->runtime) < 0)
+		return 1;
+	if (app->leader)
+		ctl_leader_start(app->leader);
+	else
+		started_leading(NULL, app);
+	ev_run(app->loop, 0);
+	return 0;
+}
+
+static void teardown(struct app *app)
+{
+	app->http = ctl_httpserver_free(app->http);
+	app->leader = ctl_leader_free(app->leader);
+	app->runtime = ctl_runtime_free(app->runtime);
+	app->observability = ctl_observability_free(app->observability);
+	app->metrics = ctl_metrics_free(app->metrics);
+	app->events = ctl_events_free(app->events);
+	app->leader_client = kc_client_free(app->leader_client);
+	app->client = kc_client_free(app->client);
+	app->config = kc_config_free(app->config);
+	ctl_options_free_list(app->namespaces);
+	app->namespaces = NULL;
 }
 
 int main(int argc, char **argv)
 {
-	struct ctl_options opts;
-	if (ctl_options_parse(argc, argv, &opts, stderr) < 0)
+	struct app app = {.loop = EV_DEFAULT};
+	if (ctl_options_parse(argc, argv, &app.opts, stderr) < 0)
 		return 2;
-	if (opts.help) {
+	if (app.opts.help) {
 		ctl_options_usage(stdout);
 		return 0;
 	}
-	if (opts.version) {
+	if (app.opts.version) {
 		printf("slipway-controller %s\n", SLIPWAY_VERSION);
 		return 0;
 	}
-
-	struct ctl_log *log = ctl_log_new(stderr, opts.log_format, opts.log_level);
+	struct ctl_log *log = ctl_log_new(stderr, app.opts.log_format, app.opts.log_level);
 	if (!log)
 		return 1;
 	ctl_log_set_default(log);
-	ctl_log(NULL, CTL_LOG_INFO, "starting", "version", SLIPWAY_VERSION, NULL);
 
-	int rc = 1;
-	struct controller c = {.loop = EV_DEFAULT};
-	struct kc_error err = {0};
-	struct kc_load_options load = {.kubeconfig = opts.kubeconfig, .context = opts.context};
-	if (kc_config_auto(&load, &c.config, &err) < 0) {
-		ctl_log(NULL, CTL_LOG_ERROR, "no cluster configuration", "error", err.message, NULL);
-		goto out;
+	if (app.opts.identity) {
+		snprintf(app.identity, sizeof(app.identity), "%s", app.opts.identity);
+	} else {
+		char host[200] = "localhost";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(app.identity, sizeof(app.identity), "%s_%ld", host, (long)getpid());
 	}
-	if (kc_client_new(c.loop, c.config, NULL, &c.client, &err) < 0) {
-		ctl_log(NULL, CTL_LOG_ERROR, "cannot create the API client", "error", err.message, NULL);
-		goto out;
-	}
+	ctl_log(NULL, CTL_LOG_INFO, "starting", "version", SLIPWAY_VERSION, "identity", app.identity, NULL);
 
-	ev_timer_init(&c.probe_retry, probe_retry_cb, 0, 0);
-	c.probe_retry.data = &c;
-	ev_signal_init(&c.sigterm, stop_cb, SIGTERM);
-	ev_signal_init(&c.sigint, stop_cb, SIGINT);
-	ev_signal_start(c.loop, &c.sigterm);
-	ev_signal_start(c.loop, &c.sigint);
-	srand48(getpid());
-
-	probe_start(&c);
-	ev_run(c.loop, 0);
-	rc = 0;
-
-out:
-	kc_error_clear(&err);
-	c.client = kc_client_free(c.client);
-	c.config = kc_config_free(c.config);
+	int rc = run(&app);
+	teardown(&app);
 	ctl_log(NULL, CTL_LOG_INFO, "stopped", NULL);
 	ctl_log_set_default(NULL);
 	ctl_log_free(log);

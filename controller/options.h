@@ -14,6 +14,15 @@
 struct ctl_options {
 	const char *kubeconfig; /* NULL: $KUBECONFIG, ~/.kube/config, then in-cluster */
 	const char *context;    /* NULL: the kubeconfig's current-context */
+	const char *namespaces; /* comma-separated; NULL: all namespaces */
+	unsigned workers;       /* reconciles in flight at once */
+	double qps, burst;      /* client-side API rate limit */
+	const char *metrics_address; /* "host:port" for /metrics /healthz /readyz; "" or "0": off */
+	bool leader_elect;
+	const char *leader_election_namespace; /* NULL: the kubeconfig's namespace */
+	const char *leader_election_id;        /* the Lease's name */
+	const char *identity;                  /* NULL: hostname_pid */
+	double lease_duration, renew_deadline, retry_period; /* seconds */
 	enum ctl_log_format log_format;
 	enum ctl_log_level log_level;
 	bool help;
@@ -24,6 +33,11 @@ struct ctl_options {
  * environ). On a bad flag or value writes one line naming it to `errors` and
  * returns -EINVAL, leaving *ret untouched. */
 int ctl_options_parse(int argc, char **argv, struct ctl_options *ret, FILE *errors);
+
+/* Splits a comma-separated namespace list into a NULL-terminated array
+ * (caller frees with ctl_options_free_list). 0, -EINVAL (an empty name), -ENOMEM. */
+int ctl_options_split_list(const char *csv, char ***ret);
+void ctl_options_free_list(char **list);
 
 /* The --help text. */
 void ctl_options_usage(FILE *out);

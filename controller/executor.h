@@ -1,0 +1,72 @@
+/*
+ * The executor: carries out a reconciler's plan (reconcilers/plan.h) through
+ * kubeclient, one action at a time in order, and stops at the first failure.
+ * It knows no resource type; every action names its own.
+ *
+ *   CREATE        POST; AlreadyExists counts as done (names are
+ *                 deterministic, so the object is the one we meant).
+ *   MERGE_PATCH   JSON merge patch, with the ref's uid and resourceVersion
+ *                 written into the patch's metadata as preconditions: a
+ *                 stale one fails with 409 Conflict instead of landing.
+ *   DELETE        DELETE with uid/resourceVersion preconditions, Background
+ *                 propagation; NotFound counts as done.
+ *   WRITE_STATUS  merge patch {"status": body} on the status subresource,
+ *                 with the same preconditions; the body holds explicit nulls
+ *                 for fields to remove.
+ *   EVENT         recorded through controller/events.h (series, per-object
+ *                 rate limit) and written best-effort: a failed Event never
+ *                 fails the plan, it is only counted.
+ *
+ * A failure reports which action failed and whether it was a conflict, so
+ * the caller can re-read the object instead of retrying blindly.
+ *
+ * Everything runs on the client's loop; the completion callback never runs
+ * inside ctl_execute().
+ */
+#ifndef SLIPWAY_CONTROLLER_EXECUTOR_H
+#define SLIPWAY_CONTROLLER_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "controller/events.h"
+#include "kubeclient/client.h"
+#include "reconcilers/plan.h"
+
+struct ctl_execution;
+
+struct ctl_exec_result {
+	int code;               /* 0, or the failed action's negative errno */
+	size_t done;            /* actions completed */
+	const struct rec_action *failed; /* the action that failed, or NULL */
+	bool conflict;          /* the failure was a 409 Conflict (stale precondition) */
+	const struct kc_error *err; /* details of the failure, or NULL */
+};
+
+/* Called once when the plan has run or an action failed. result, its err
+ * and failed action are borrowed for the call. */
+typedef void ctl_exec_done_fn(const struct ctl_exec_result *result, void *userdata);
+
+struct ctl_exec_options {
+	struct kc_client *client; /* borrowed */
+	struct ctl_events *events; /* borrowed; NULL: Event actions are skipped */
+	const char *field_manager; /* recorded on every write, e.g. "slipway-controller" */
+	double now;               /* wall clock for Event times */
+	/* Incremented for every Event write that fails; it may complete after
+	 * on_done, so this points at something that outlives executions (a
+	 * metrics counter). NULL: not counted. */
+	unsigned long *event_failures;
+	ctl_exec_done_fn *on_done;
+	void *userdata;
+};
+
+/* Starts carrying out plan, which the execution takes over (the caller's
+ * struct is left empty). Caller may cancel with ctl_execution_cancel until
+ * on_done has run; the execution frees itself after on_done returns.
+ * -EINVAL when on_done or client is missing. */
+int ctl_execute(const struct ctl_exec_options *opts, struct rec_plan *plan, struct ctl_execution **ret);
+
+/* Stops an execution in flight; on_done is not called. NULL is fine. */
+void ctl_execution_cancel(struct ctl_execution *x);
+
+#endif

@@ -1,0 +1,226 @@
+#include "controller/observability.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct ctl_observability {
+	struct ctl_runtime *rt;
+	struct ctl_leader *le;
+	struct ctl_metric *api_requests;
+	struct ctl_metric *api_latency;
+	/* One informer's stats read per scrape of its series. */
+	struct informer_ref {
+		struct ctl_observability *o;
+		size_t index;
+	} *informers;
+	size_t n_informers;
+};
+
+static struct ctl_runtime_stats stats_of(const struct ctl_observability *o)
+{
+	struct ctl_runtime_stats s;
+	ctl_runtime_stats(o->rt, &s);
+	return s;
+}
+
+static int reconciles(void *ud, double *ret)
+{
+	*ret = (double)stats_of(ud).reconciles;
+	return 0;
+}
+
+static int reconcile_errors(void *ud, double *ret)
+{
+	*ret = (double)stats_of(ud).reconcile_errors;
+	return 0;
+}
+
+static int conflicts(void *ud, double *ret)
+{
+	*ret = (double)stats_of(ud).conflicts;
+	return 0;
+}
+
+static int event_failures(void *ud, double *ret)
+{
+	*ret = (double)stats_of(ud).event_failures;
+	return 0;
+}
+
+static int reconcile_duration(void *ud, struct ctl_histogram *ret)
+{
+	*ret = stats_of(ud).duration;
+	return 0;
+}
+
+static int queue_depth(void *ud, double *ret)
+{
+	*ret = (double)stats_of(ud).queue.depth;
+	return 0;
+}
+
+static int queue_adds(void *ud, double *ret)
+{
+	*ret = (double)stats_of(ud).queue.adds;
+	return 0;
+}
+
+static int queue_retries(void *ud, double *ret)
+{
+	*ret = (double)stats_of(ud).queue.retries;
+	return 0;
+}
+
+static int queue_latency(void *ud, struct ctl_histogram *ret)
+{
+	*ret = stats_of(ud).queue.latency;
+	return 0;
+}
+
+static int queue_work(void *ud, struct ctl_histogram *ret)
+{
+	*ret = stats_of(ud).queue.duration;
+	return 0;
+}
+
+static int leader(void *ud, double *ret)
+{
+	const struct ctl_observability *o = ud;
+	*ret = o->le ? (ctl_leader_is_leader(o->le) ? 1 : 0) : 1;
+	return 0;
+}
+
+static struct ctl_informer_stats informer_stats(const struct informer_ref *ref)
+{
+	struct ctl_informer_stats s;
+	ctl_informer_stats(ctl_runtime_informer(ref->o->rt, ref->index), &s);
+	return s;
+}
+
+static int informer_objects(void *ud, double *ret)
+{
+	*ret = (double)informer_stats(ud).objects;
+	return 0;
+}
+
+static int watch_restarts(void *ud, double *ret)
+{
+	*ret = (double)informer_stats(ud).restarts;
+	return 0;
+}
+
+static int watch_relists(void *ud, double *ret)
+{
+	*ret = (double)informer_stats(ud).relists;
+	return 0;
+}
+
+/* A metric whose one series (no labels) is read by fn. */
+static int bound(struct ctl_metrics *r, bool counter, const char *name, const char *help, ctl_metric_value_fn fn,
+		 void *ud)
+{
+	struct ctl_metric *m;
+	int rc = counter ? ctl_metrics_counter(r, name, help, NULL, &m) : ctl_metrics_gauge(r, name, help, NULL, &m);
+	return rc < 0 ? rc : ctl_metric_bind(m, NULL, fn, ud);
+}
+
+static int bound_histogram(struct ctl_metrics *r, const char *name, const char *help, ctl_metric_histogram_fn fn,
+			   void *ud)
+{
+	struct ctl_metric *m;
+	int rc = ctl_metrics_histogram(r, name, help, NULL, &m);
+	return rc < 0 ? rc : ctl_metric_bind_histogram(m, NULL, fn, ud);
+}
+
+int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct ctl_leader *le,
+			  struct ctl_observability **ret)
+{
+	struct ctl_observability *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->rt = rt;
+	o->le = le;
+	int rc = 0;
+#define TRY(x)                                                                                                     \
+	do {                                                                                                       \
+		if (rc == 0)                                                                                       \
+			rc = (x);                                                                                  \
+	} while (0)
+	TRY(bound(r, true, "slipway_reconcile_total", "Reconciles carried out, failed or not.", reconciles, o));
+	TRY(bound(r, true, "slipway_reconcile_errors_total", "Reconciles whose reconciler or plan failed.",
+		  reconcile_errors, o));
+	TRY(bound(r, true, "slipway_reconcile_conflicts_total",
+		  "Reconciles that failed on a stale object (409) and re-read it.", conflicts, o));
+	TRY(bound(r, true, "slipway_event_write_failures_total", "Event writes that failed.", event_failures, o));
+	TRY(bound_histogram(r, "slipway_reconcile_duration_seconds", "Time from taking a key to its plan's end.",
+			    reconcile_duration, o));
+	TRY(bound(r, false, "workqueue_depth", "Keys ready and waiting for a worker.", queue_depth, o));
+	TRY(bound(r, true, "workqueue_adds_total", "Keys added to the work queue.", queue_adds, o));
+	TRY(bound(r, true, "workqueue_retries_total", "Keys re-added with backoff after a failure.", queue_retries,
+		  o));
+	TRY(bound_histogram(r, "workqueue_queue_duration_seconds", "Time a key waited before a worker took it.",
+			    queue_latency, o));
+	TRY(bound_histogram(r, "workqueue_work_duration_seconds", "Time from taking a key to done.", queue_work, o));
+	TRY(bound(r, false, "slipway_leader", "1 while this replica holds the leader Lease.", leader, o));
+
+	static const char *const by_resource[] = {"resource", NULL};
+	static const char *const by_request[] = {"verb", "code", NULL};
+	struct ctl_metric *objects = NULL, *restarts = NULL, *relists = NULL;
+	TRY(ctl_metrics_gauge(r, "slipway_informer_objects", "Objects cached by each informer.", by_resource,
+			      &objects));
+	TRY(ctl_metrics_counter(r, "slipway_watch_restarts_total", "Watches resumed from a resourceVersion.",
+				by_resource, &restarts));
+	TRY(ctl_metrics_counter(r, "slipway_watch_relists_total", "Full relists after the first list.",
+				by_resource, &relists));
+	TRY(ctl_metrics_counter(r, "rest_client_requests_total", "API requests by verb and HTTP code (0: no answer).",
+				by_request, &o->api_requests));
+	static const char *const by_verb[] = {"verb", NULL};
+	TRY(ctl_metrics_histogram(r, "rest_client_request_duration_seconds", "API request latency by verb.", by_verb,
+				  &o->api_latency));
+	TRY(ctl_metrics_register_process(r));
+
+	for (size_t n = 0; rc == 0 && ctl_runtime_informer(rt, n); n++) {
+		struct informer_ref *refs = realloc(o->informers, (n + 1) * sizeof(*refs));
+		if (!refs) {
+			rc = -ENOMEM;
+			break;
+		}
+		o->informers = refs;
+		o->n_informers = n + 1;
+	}
+	for (size_t i = 0; rc == 0 && i < o->n_informers; i++) {
+		o->informers[i] = (struct informer_ref){o, i};
+		const char *values[] = {ctl_informer_resource(ctl_runtime_informer(rt, i)), NULL};
+		TRY(ctl_metric_bind(objects, values, informer_objects, &o->informers[i]));
+		TRY(ctl_metric_bind(restarts, values, watch_restarts, &o->informers[i]));
+		TRY(ctl_metric_bind(relists, values, watch_relists, &o->informers[i]));
+	}
+#undef TRY
+	if (rc < 0) {
+		ctl_observability_free(o);
+		return rc;
+	}
+	*ret = o;
+	return 0;
+}
+
+struct ctl_observability *ctl_observability_free(struct ctl_observability *o)
+{
+	if (o) {
+		free(o->informers);
+		free(o);
+	}
+	return NULL;
+}
+
+void ctl_observe_api_request(const char *verb, long http_status, double seconds, void *userdata)
+{
+	struct ctl_observability *o = userdata;
+	char code[16];
+	snprintf(code, sizeof(code), "%ld", http_status);
+	const char *request[] = {verb, code, NULL};
+	const char *by_verb[] = {verb, NULL};
+	ctl_metric_inc(o->api_requests, request);
+	ctl_metric_observe(o->api_latency, by_verb, seconds);
+}

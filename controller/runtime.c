@@ -1,0 +1,399 @@
+#include "controller/runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ev.h>
+
+#include "controller/executor.h"
+#include "kubeclient/rest.h"
+
+/* One reconcile in flight: the key from the queue, then the execution of its
+ * plan, then (after a conflict) the re-read of the object that conflicted. */
+struct worker {
+	struct ctl_runtime *rt;
+	const char *key; /* owned by the queue until ctl_queue_done */
+	struct ctl_execution *exec;
+	struct kc_request *reread;
+	struct ctl_informer *reread_into; /* the informer the re-read object goes to */
+	double started; /* ev_now */
+	bool busy;
+};
+
+struct ctl_runtime {
+	struct kc_client *client;
+	struct ev_loop *loop;
+	struct ctl_kind primary;
+	char *primary_group, *primary_kind;
+	size_t n_informers;
+	struct ctl_informer **informers;
+	struct ctl_queue_config queue_config;
+	struct ctl_queue *queue; /* non-NULL while leading */
+	ev_timer sync_wait;      /* polls for sync while leading but not synced */
+	bool seeded;             /* every primary key was enqueued after sync */
+	bool draining;           /* shutting down: no new keys */
+	unsigned n_workers;
+	struct worker *workers;
+	size_t in_flight;
+	struct ctl_events *events;
+	char *field_manager;
+	ctl_reconcile_fn *reconcile;
+	void *userdata;
+	struct ctl_runtime_stats stats;
+};
+
+static void pump(struct ctl_runtime *rt);
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void enqueue(struct ctl_runtime *rt, const char *key)
+{
+	if (rt->queue && rt->seeded)
+		ctl_queue_add(rt->queue, key, ev_now(rt->loop));
+}
+
+static void primary_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
+			    const json_t *obj, void *userdata)
+{
+	char key[CTL_STORE_KEY_MAX];
+	if (ctl_object_key(obj, key, sizeof(key)) == 0)
+		enqueue(userdata, key);
+}
+
+static void owned_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
+			  const json_t *obj, void *userdata)
+{
+	struct ctl_runtime *rt = userdata;
+	char key[CTL_STORE_KEY_MAX];
+	if (ctl_object_owner_key(obj, rt->primary_group, rt->primary_kind, key, sizeof(key)) == 0)
+		enqueue(rt, key);
+	/* An object handed to another owner wakes its former owner too. */
+	char old_key[CTL_STORE_KEY_MAX];
+	if (old && ctl_object_owner_key(old, rt->primary_group, rt->primary_kind, old_key, sizeof(old_key)) == 0 &&
+	    strcmp(old_key, key) != 0)
+		enqueue(rt, old_key);
+}
+
+static int informer_for(const struct ctl_kind *k, struct kc_client *c, const char *const *namespaces,
+			ctl_informer_fn *fn, void *userdata, struct ctl_informer **ret, struct kc_error *err)
+{
+	struct ctl_informer_options o = {
+	    .group = k->group,
+	    .version = k->version,
+	    .resource = k->resource,
+	    .namespaces = namespaces,
+	    .strip_paths = k->strip_paths,
+	    .n_strip_paths = k->n_strip_paths,
+	    .compact = k->compact,
+	    .on_event = fn,
+	    .userdata = userdata,
+	};
+	return ctl_informer_new(c, &o, ret, err);
+}
+
+int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime **ret, struct kc_error *err)
+{
+	if (!opts->client || !opts->reconcile || !opts->primary.kind)
+		return kc_error_set(err, -EINVAL, "runtime: client, reconcile and primary.kind are required");
+	struct ctl_runtime *rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return kc_error_set(err, -ENOMEM, "runtime: out of memory");
+	rt->client = opts->client;
+	rt->loop = kc_client_loop(opts->client);
+	rt->events = opts->events;
+	rt->reconcile = opts->reconcile;
+	rt->userdata = opts->userdata;
+	rt->n_workers = opts->workers ? opts->workers : 4;
+	if (opts->queue)
+		rt->queue_config = *opts->queue;
+	else
+		ctl_queue_config_default(&rt->queue_config);
+	rt->primary_group = strdup(opts->primary.group ? opts->primary.group : "");
+	rt->primary_kind = strdup(opts->primary.kind);
+	rt->field_manager = strdup(opts->field_manager ? opts->field_manager : "slipway-controller");
+	rt->workers = calloc(rt->n_workers, sizeof(*rt->workers));
+	rt->informers = calloc(1 + opts->n_owned, sizeof(*rt->informers));
+	if (!rt->primary_group || !rt->primary_kind || !rt->field_manager || !rt->workers || !rt->informers) {
+		ctl_runtime_free(rt);
+		return kc_error_set(err, -ENOMEM, "runtime: out of memory");
+	}
+	for (unsigned i = 0; i < rt->n_workers; i++)
+		rt->workers[i].rt = rt;
+
+	int r = informer_for(&opts->primary, opts->client, opts->namespaces, primary_changed, rt, &rt->informers[0],
+			     err);
+	if (r < 0)
+		goto fail;
+	rt->n_informers = 1;
+	for (size_t i = 0; i < opts->n_owned; i++) {
+		r = informer_for(&opts->owned[i], opts->client, opts->namespaces, owned_changed, rt,
+				 &rt->informers[1 + i], err);
+		if (r < 0)
+			goto fail;
+		rt->n_informers++;
+	}
+	*ret = rt;
+	return 0;
+fail:
+	ctl_runtime_free(rt);
+	return r;
+}
+
+int ctl_runtime_start(struct ctl_runtime *rt)
+{
+	for (size_t i = 0; i < rt->n_informers; i++) {
+		int r = ctl_informer_start(rt->informers[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+bool ctl_runtime_synced(const struct ctl_runtime *rt)
+{
+	for (size_t i = 0; i < rt->n_informers; i++)
+		if (!ctl_informer_synced(rt->informers[i]))
+			return false;
+	return true;
+}
+
+/* ---- Workers -------------------------------------------------------------- */
+
+static void worker_finish(struct worker *w)
+{
+	struct ctl_runtime *rt = w->rt;
+	if (rt->queue && w->key)
+		ctl_queue_done(rt->queue, w->key, ev_now(rt->loop));
+	ctl_histogram_observe(&rt->stats.duration, ev_now(rt->loop) - w->started);
+	w->key = NULL;
+	w->exec = NULL;
+	w->reread = NULL;
+	w->busy = false;
+	rt->in_flight--;
+	pump(rt);
+}
+
+static struct ctl_informer *informer_of_resource(struct ctl_runtime *rt, const char *resource)
+{
+	for (size_t i = 0; i < rt->n_informers; i++)
+		if (strcmp(ctl_informer_resource(rt->informers[i]), resource) == 0)
+			return rt->informers[i];
+	return NULL;
+}
+
+static void reread_done(long status, json_t *body, const struct kc_error *err, void *userdata)
+{
+	struct worker *w = userdata;
+	struct ctl_runtime *rt = w->rt;
+	w->reread = NULL;
+	/* Not found: the watch will deliver the delete; the requeue sees it. */
+	if (!err && body)
+		ctl_informer_refresh(w->reread_into, body);
+	ctl_queue_add(rt->queue, w->key, ev_now(rt->loop));
+	worker_finish(w);
+}
+
+static void exec_done(const struct ctl_exec_result *res, void *userdata)
+{
+	struct worker *w = userdata;
+	struct ctl_runtime *rt = w->rt;
+	w->exec = NULL;
+	rt->stats.reconciles++;
+	if (res->code == 0) {
+		ctl_queue_forget(rt->queue, w->key);
+		worker_finish(w);
+		return;
+	}
+	rt->stats.reconcile_errors++;
+	if (res->conflict && res->failed) {
+		rt->stats.conflicts++;
+		const struct rec_ref *r = &res->failed->ref;
+		struct kc_ref ref = {.group = r->group, .version = r->version, .resource = r->resource, .ns = r->ns,
+				     .name = r->name};
+		w->reread_into = informer_of_resource(rt, r->resource);
+		if (w->reread_into && r->name && kc_get(rt->client, &ref, NULL, reread_done, w, &w->reread, NULL) == 0)
+			return;
+		ctl_queue_add(rt->queue, w->key, ev_now(rt->loop));
+		worker_finish(w);
+		return;
+	}
+	ctl_queue_add_rate_limited(rt->queue, w->key, ev_now(rt->loop), NULL);
+	worker_finish(w);
+}
+
+static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
+{
+	w->busy = true;
+	w->key = key;
+	w->started = ev_now(rt->loop);
+	rt->in_flight++;
+
+	json_t *obj = NULL;
+	int r = ctl_informer_get(rt->informers[0], key, &obj);
+	if (r == -ENOENT) {
+		ctl_queue_forget(rt->queue, key);
+		worker_finish(w);
+		return;
+	}
+	struct rec_plan plan;
+	rec_plan_init(&plan);
+	if (r == 0)
+		r = rt->reconcile(rt, obj, wall_now(), &plan, rt->userdata);
+	json_decref(obj);
+	if (r < 0) {
+		rec_plan_clear(&plan);
+		rt->stats.reconciles++;
+		rt->stats.reconcile_errors++;
+		ctl_queue_add_rate_limited(rt->queue, key, ev_now(rt->loop), NULL);
+		worker_finish(w);
+		return;
+	}
+	if (plan.requeue_after >= 0)
+		ctl_queue_add_after(rt->queue, key, plan.requeue_after, ev_now(rt->loop));
+	struct ctl_exec_options eo = {
+	    .client = rt->client,
+	    .events = rt->events,
+	    .field_manager = rt->field_manager,
+	    .now = wall_now(),
+	    .event_failures = &rt->stats.event_failures,
+	    .on_done = exec_done,
+	    .userdata = w,
+	};
+	r = ctl_execute(&eo, &plan, &w->exec);
+	if (r < 0) {
+		rec_plan_clear(&plan);
+		rt->stats.reconcile_errors++;
+		ctl_queue_add_rate_limited(rt->queue, key, ev_now(rt->loop), NULL);
+		worker_finish(w);
+	}
+}
+
+static int seed_key(const char *key, json_t *obj, void *userdata)
+{
+	struct ctl_runtime *rt = userdata;
+	ctl_queue_add(rt->queue, key, ev_now(rt->loop));
+	return 0;
+}
+
+/* Hands ready keys to free workers; before the caches have synced, waits. */
+static void pump(struct ctl_runtime *rt)
+{
+	if (!rt->queue || rt->draining)
+		return;
+	if (!rt->seeded) {
+		if (!ctl_runtime_synced(rt)) {
+			if (!ev_is_active(&rt->sync_wait))
+				ev_timer_start(rt->loop, &rt->sync_wait);
+			return;
+		}
+		rt->seeded = true;
+		json_t *everything = json_object();
+		ctl_informer_select(rt->informers[0], NULL, everything, seed_key, rt);
+		json_decref(everything);
+	}
+	for (unsigned i = 0; i < rt->n_workers && rt->queue; i++) {
+		struct worker *w = &rt->workers[i];
+		if (w->busy)
+			continue;
+		const char *key;
+		if (ctl_queue_get(rt->queue, ev_now(rt->loop), &key) < 0)
+			return;
+		process(rt, w, key);
+	}
+}
+
+static void queue_ready(struct ctl_queue *q, void *userdata)
+{
+	pump(userdata);
+}
+
+static void sync_wait_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct ctl_runtime *rt = t->data;
+	ev_timer_stop(loop, t);
+	pump(rt);
+}
+
+int ctl_runtime_start_leading(struct ctl_runtime *rt)
+{
+	if (rt->queue)
+		return 0;
+	rt->queue = ctl_queue_new(&rt->queue_config, ev_now(rt->loop));
+	if (!rt->queue)
+		return -ENOMEM;
+	ctl_queue_attach(rt->queue, rt->loop, queue_ready, rt);
+	rt->seeded = false;
+	ev_timer_init(&rt->sync_wait, sync_wait_cb, 0.1, 0.1);
+	rt->sync_wait.data = rt;
+	pump(rt);
+	return 0;
+}
+
+void ctl_runtime_stop_leading(struct ctl_runtime *rt)
+{
+	if (!rt->queue)
+		return;
+	ctl_queue_shutdown(rt->queue);
+	ev_timer_stop(rt->loop, &rt->sync_wait);
+	for (unsigned i = 0; i < rt->n_workers; i++) {
+		struct worker *w = &rt->workers[i];
+		if (!w->busy)
+			continue;
+		ctl_execution_cancel(w->exec);
+		kc_request_cancel(w->reread);
+		w->exec = NULL;
+		w->reread = NULL;
+		w->key = NULL;
+		w->busy = false;
+		rt->in_flight--;
+	}
+	rt->queue = ctl_queue_free(rt->queue);
+	rt->seeded = false;
+}
+
+void ctl_runtime_drain(struct ctl_runtime *rt)
+{
+	rt->draining = true;
+}
+
+size_t ctl_runtime_in_flight(const struct ctl_runtime *rt)
+{
+	return rt->in_flight;
+}
+
+struct ctl_runtime *ctl_runtime_free(struct ctl_runtime *rt)
+{
+	if (!rt)
+		return NULL;
+	ctl_runtime_stop_leading(rt);
+	for (size_t i = 0; i < rt->n_informers; i++)
+		ctl_informer_free(rt->informers[i]);
+	free(rt->informers);
+	free(rt->workers);
+	free(rt->primary_group);
+	free(rt->primary_kind);
+	free(rt->field_manager);
+	free(rt);
+	return NULL;
+}
+
+struct ctl_informer *ctl_runtime_informer(const struct ctl_runtime *rt, size_t i)
+{
+	return i < rt->n_informers ? rt->informers[i] : NULL;
+}
+
+void ctl_runtime_stats(const struct ctl_runtime *rt, struct ctl_runtime_stats *ret)
+{
+	*ret = rt->stats;
+	memset(&ret->queue, 0, sizeof(ret->queue));
+	if (rt->queue)
+		ctl_queue_metrics(rt->queue, ev_now(rt->loop), &ret->queue);
+}
