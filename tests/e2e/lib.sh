@@ -50,3 +50,34 @@ until_true() {
 		sleep 0.5
 	done
 }
+
+# start_controller [ARGS...]: runs slipway-controller in the background,
+# scoped to this test's namespace and without leader election unless ARGS
+# say otherwise, logging to $CONTROLLER_LOG; stopped when the test exits.
+# CONTROLLER_PID is its PID.
+start_controller() {
+	CONTROLLER_LOG=${CONTROLLER_LOG:-$(mktemp /tmp/slipway-controller.XXXXXX.log)}
+	"$SLIPWAY_BUILD_ROOT/controller/slipway-controller" --kubeconfig "$KUBECONFIG" \
+		--namespaces "$TEST_NS" --leader-elect=false --metrics-address 0 "$@" >>"$CONTROLLER_LOG" 2>&1 &
+	CONTROLLER_PID=$!
+	trap 'stop_controller; kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
+}
+
+# stop_controller [SIGNAL]: stops the controller started by start_controller
+# (TERM by default) and waits for it; prints its log when a test failed.
+stop_controller() {
+	[ -n "${CONTROLLER_PID:-}" ] || return 0
+	kill "-${1:-TERM}" "$CONTROLLER_PID" 2>/dev/null
+	wait "$CONTROLLER_PID" 2>/dev/null
+	CONTROLLER_PID=
+	if [ "$tap_failed" -gt 0 ] && [ -f "$CONTROLLER_LOG" ]; then
+		echo "# controller log (last 30 lines):"
+		tail -n 30 "$CONTROLLER_LOG" | cut -c1-300 | sed 's/^/#   /'
+	fi
+}
+
+# install_crds: the CRDs from the source tree, established.
+install_crds() {
+	kubectl apply --server-side --force-conflicts -f "$SLIPWAY_SOURCE_ROOT/crds/" >/dev/null &&
+		until_true 30 kubectl wait --for=condition=Established crd/releases.slipway.dev --timeout=5s >/dev/null
+}
