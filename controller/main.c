@@ -205,6 +205,7 @@ static int setup_runtime(struct app *app, struct kc_error *err)
 	    .workers = app->opts.workers,
 	    .events = app->events,
 	    .field_manager = FIELD_MANAGER,
+	    .log_key = CTL_LOG_RELEASE,
 	    .reconcile = ctl_release_reconcile,
 	};
 	return ctl_runtime_new(&ro, &app->runtime, err);

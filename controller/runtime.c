@@ -9,6 +9,7 @@
 #include <ev.h>
 
 #include "controller/executor.h"
+#include "controller/log.h"
 #include "kubeclient/rest.h"
 
 /* One reconcile in flight: the key from the queue, then the execution of its
@@ -40,6 +41,7 @@ struct ctl_runtime {
 	size_t in_flight;
 	struct ctl_events *events;
 	char *field_manager;
+	char *log_key;
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
 	struct ctl_runtime_stats stats;
@@ -119,9 +121,11 @@ int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime *
 	rt->primary_group = strdup(opts->primary.group ? opts->primary.group : "");
 	rt->primary_kind = strdup(opts->primary.kind);
 	rt->field_manager = strdup(opts->field_manager ? opts->field_manager : "slipway-controller");
+	rt->log_key = strdup(opts->log_key ? opts->log_key : "key");
 	rt->workers = calloc(rt->n_workers, sizeof(*rt->workers));
 	rt->informers = calloc(1 + opts->n_owned, sizeof(*rt->informers));
-	if (!rt->primary_group || !rt->primary_kind || !rt->field_manager || !rt->workers || !rt->informers) {
+	if (!rt->primary_group || !rt->primary_kind || !rt->field_manager || !rt->log_key || !rt->workers ||
+	    !rt->informers) {
 		ctl_runtime_free(rt);
 		return kc_error_set(err, -ENOMEM, "runtime: out of memory");
 	}
@@ -213,7 +217,12 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 		return;
 	}
 	rt->stats.reconcile_errors++;
+	const char *what = res->failed ? rec_action_kind_name(res->failed->kind) : "plan";
+	const char *object = res->failed && res->failed->ref.name ? res->failed->ref.name : "";
+	const char *error = res->err ? res->err->message : "failed";
 	if (res->conflict && res->failed) {
+		ctl_log(NULL, CTL_LOG_DEBUG, "stale object: re-reading it before the next reconcile", rt->log_key,
+			w->key, "action", what, "object", object, NULL);
 		rt->stats.conflicts++;
 		const struct rec_ref *r = &res->failed->ref;
 		struct kc_ref ref = {.group = r->group, .version = r->version, .resource = r->resource, .ns = r->ns,
@@ -225,7 +234,12 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 		worker_finish(w);
 		return;
 	}
-	ctl_queue_add_rate_limited(rt->queue, w->key, ev_now(rt->loop), NULL);
+	double delay = 0;
+	ctl_queue_add_rate_limited(rt->queue, w->key, ev_now(rt->loop), &delay);
+	char retry[32];
+	snprintf(retry, sizeof(retry), "%.3fs", delay);
+	ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, w->key, "action", what, "object", object, "error",
+		error, "retry_in", retry, NULL);
 	worker_finish(w);
 }
 
@@ -245,10 +259,13 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	}
 	struct rec_plan plan;
 	rec_plan_init(&plan);
-	if (r == 0)
+	if (r == 0) {
+		ctl_log(NULL, CTL_LOG_DEBUG, "reconcile", rt->log_key, key, NULL);
 		r = rt->reconcile(rt, obj, wall_now(), &plan, rt->userdata);
+	}
 	json_decref(obj);
 	if (r < 0) {
+		ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, key, "error", strerror(-r), NULL);
 		rec_plan_clear(&plan);
 		rt->stats.reconciles++;
 		rt->stats.reconcile_errors++;
@@ -295,6 +312,12 @@ static void pump(struct ctl_runtime *rt)
 			return;
 		}
 		rt->seeded = true;
+		char objects[32];
+		struct ctl_informer_stats st;
+		ctl_informer_stats(rt->informers[0], &st);
+		snprintf(objects, sizeof(objects), "%zu", st.objects);
+		ctl_log(NULL, CTL_LOG_INFO, "caches synced", "resource", ctl_informer_resource(rt->informers[0]),
+			"objects", objects, NULL);
 		json_t *everything = json_object();
 		ctl_informer_select(rt->informers[0], NULL, everything, seed_key, rt);
 		json_decref(everything);
@@ -381,6 +404,7 @@ struct ctl_runtime *ctl_runtime_free(struct ctl_runtime *rt)
 	free(rt->primary_group);
 	free(rt->primary_kind);
 	free(rt->field_manager);
+	free(rt->log_key);
 	free(rt);
 	return NULL;
 }

@@ -27,6 +27,10 @@
  * land: the API server does not take it back) and drops the queue. Starting
  * enqueues every primary object.
  *
+ * Logs (the process default logger): "caches synced" once, a debug line
+ * per reconcile, and a warning per failed reconcile naming the object, the
+ * action that failed and the error.
+ *
  * Everything runs on the client's loop.
  */
 #ifndef SLIPWAY_CONTROLLER_RUNTIME_H
@@ -74,6 +78,9 @@ struct ctl_runtime_options {
 	const struct ctl_queue_config *queue; /* NULL: client-go defaults */
 	struct ctl_events *events;     /* borrowed; NULL: no Events */
 	const char *field_manager;     /* NULL: "slipway-controller" */
+	/* The log key naming a primary object in every line about it
+	 * ("release" -> release=ns/name); NULL: "key". Copied. */
+	const char *log_key;
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
 };
