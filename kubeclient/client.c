@@ -732,8 +732,11 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 		c->stats.http2++;
 	if (r->abort_code < 0)
 		terr = r->abort_code;
-	else if (res != CURLE_OK)
+	else if (res != CURLE_OK && r->status < 400)
 		terr = kc_curl_errno(res);
+	/* An error status whose body was cut short (HTTP/2 servers often reset
+	 * the stream of a refused upload right after answering 401 or 429) is
+	 * still that status: decide on it, not on the broken transfer. */
 
 	/* A request cut off after its status line is counted as failed (0);
 	 * a stream is counted by the status it ran under, like client-go. */

@@ -8,11 +8,13 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,9 +117,18 @@ static void wait_for_close(int fd)
 static void *serve(void *arg)
 {
 	for (int i = 0; i < srv.n_actions; i++) {
+		/* Bounded waits everywhere: a client that does not come back makes
+		 * the test fail on its assertions instead of hanging. */
+		struct pollfd pfd = {.fd = srv.fd, .events = POLLIN};
+		if (poll(&pfd, 1, 5000) != 1) {
+			tap_diag("server: no connection for action %d of %d", i + 1, srv.n_actions);
+			return NULL;
+		}
 		int fd = accept(srv.fd, NULL, NULL);
 		if (fd < 0)
 			return NULL;
+		struct timeval tv = {.tv_sec = 10};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		const struct action *a = &srv.script[i];
 		read_request(fd);
 		if (a->act == SEND) {
@@ -431,7 +442,7 @@ static void test_reauth(void)
 	                      "{\"kind\":\"Status\",\"reason\":\"Unauthorized\",\"code\":401}")},
 	};
 	struct kc_client *c = client(-1, 3);
-	struct done d = {0}, e = {0};
+	struct done d = {0}, e = {0}, f = {0};
 	server_start(script, 4);
 	kc_get(c, &cm_x, NULL, on_done, &d, NULL, NULL);
 	run_until(&d.called, 5);
@@ -445,6 +456,24 @@ static void test_reauth(void)
 	struct kc_client_stats st;
 	kc_client_stats(c, &st);
 	is_int(st.retries, 2, "re-auth attempts count as retries");
+
+	/* A 401 to a POST whose body is cut short by the server closing the
+	 * stream is still a 401: re-authenticate and retry. */
+	const struct action cut[] = {
+	    {.act = SEND,
+	     .text = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+	             "Content-Length: 200\r\n\r\n{\"kind\":\"Status\",\"rea"},
+	    {.act = SEND, .text = response(201, "", "{\"kind\":\"ConfigMap\"}")},
+	};
+	json_t *obj = json_pack("{s:s}", "kind", "ConfigMap");
+	const struct kc_ref coll = {.version = "v1", .resource = "configmaps", .ns = "ns"};
+	server_start(cut, 2);
+	kc_create(c, &coll, NULL, obj, on_done, &f, NULL, NULL);
+	run_until(&f.called, 5);
+	server_join();
+	is_int(f.status, 201, "cut-off 401 to a POST: re-authenticated and created: %s", f.message);
+	json_decref(obj);
+	json_decref(f.body);
 	json_decref(d.body);
 	json_decref(e.body);
 	kc_client_free(c);
