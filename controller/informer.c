@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/log.h"
 #include "kubeclient/watch.h"
 
 /* One watched namespace (or all of them, ns NULL) with its own store. */
@@ -116,6 +117,16 @@ static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *o
 	}
 }
 
+/* Every failure the watch recovers from is worth a line: a watch that keeps
+ * failing (RBAC, a CRD not installed) would otherwise leave the cache empty
+ * in silence. */
+static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const struct kc_error *err, void *userdata)
+{
+	struct shard *sh = userdata;
+	ctl_log(NULL, CTL_LOG_WARN, "watch failed; retrying", "resource", sh->inf->resource, "namespace",
+		sh->ns ? sh->ns : "(all)", "as", kc_watch_input_name(what), "error", err ? err->message : "", NULL);
+}
+
 int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts, struct ctl_informer **ret,
 		     struct kc_error *err)
 {
@@ -172,6 +183,7 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
 			.ns = sh->ns,
 			.label_selector = opts->label_selector,
 			.on_change = on_change,
+			.on_error = on_watch_error,
 			.userdata = sh,
 		};
 		int r = kc_watch_new(c, &wo, &sh->watch, err);
