@@ -73,6 +73,21 @@ static void api_request(const char *verb, long status, double seconds, void *use
 		ctl_observe_api_request(verb, status, seconds, app->observability);
 }
 
+/* Says once which API server version answered, or why none did (the
+ * informers keep retrying on their own either way). */
+static void version_answered(long status, json_t *body, const struct kc_error *err, void *userdata)
+{
+	struct app *app = userdata;
+	if (err) {
+		ctl_log(NULL, CTL_LOG_WARN, "API server not reachable yet", "server", app->config->server, "error",
+			err->message, NULL);
+		return;
+	}
+	const char *version = json_string_value(json_object_get(body, "gitVersion"));
+	ctl_log(NULL, CTL_LOG_INFO, "connected to the API server", "server", app->config->server, "server_version",
+		version ? version : "unknown", NULL);
+}
+
 static bool ready(void *userdata, char *reason, size_t size)
 {
 	struct app *app = userdata;
@@ -284,6 +299,9 @@ static int run(struct app *app)
 	app->events_tick.data = app;
 	ev_timer_start(app->loop, &app->events_tick);
 
+	struct kc_request_options version = {
+	    .method = KC_GET, .path = "/version", .on_done = version_answered, .userdata = app};
+	kc_request_start(app->client, &version, NULL, NULL);
 	if (ctl_runtime_start(app->runtime) < 0)
 		return 1;
 	if (app->leader)

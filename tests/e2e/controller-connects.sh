@@ -7,7 +7,8 @@ controller=$SLIPWAY_BUILD_ROOT/controller/slipway-controller
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-"$controller" --kubeconfig "$KUBECONFIG" --log-format json >"$log" 2>&1 &
+"$controller" --kubeconfig "$KUBECONFIG" --log-format json --metrics-address 127.0.0.1:0 \
+	--leader-election-id "e2e-connects-$$" >"$log" 2>&1 &
 pid=$!
 ok "logs the API server version it connected to" \
 	until_true 20 grep -q '"msg":"connected to the API server".*"server_version":"v1\.' "$log"
