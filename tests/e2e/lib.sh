@@ -1,54 +1,19 @@
-# Shared helpers for end-to-end tests (sourced). Each test is a TAP program
-# that talks to the cluster in $KUBECONFIG with the kubectl on PATH (./check
-# puts the pinned kubectl from tests/cluster/build-tools first).
+# Shared helpers for end-to-end tests against the cluster (sourced). Each
+# test is a TAP program (tap.sh) that talks to the cluster in $KUBECONFIG with
+# the kubectl on PATH (./check puts the pinned kubectl first).
 
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 if [ -z "${KUBECONFIG:-}" ] || [ ! -r "$KUBECONFIG" ]; then
 	echo "1..0 # SKIP no cluster: KUBECONFIG is unset (run through ./check)"
 	exit 0
 fi
 
-tap_n=0
-tap_failed=0
-
-# ok NAME COMMAND...: one check; the command's output is shown on failure.
-ok() {
-	local name=$1 out
-	shift
-	tap_n=$((tap_n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $tap_n - $name"
-	else
-		tap_failed=$((tap_failed + 1))
-		echo "not ok $tap_n - $name"
-		# Enough to see why, not a whole object dump.
-		printf '%s\n' "$out" | head -n 20 | cut -c1-400 | sed 's/^/#   /'
-	fi
-}
-
-# done_testing: prints the plan and exits non-zero when a check failed.
-done_testing() {
-	echo "1..$tap_n"
-	[ "$tap_failed" -eq 0 ]
-	exit $?
-}
-
 # A namespace of this test's own, deleted on exit so tests do not see each other.
 use_test_namespace() {
 	export TEST_NS="e2e-$1-$$"
 	kubectl create namespace "$TEST_NS" >/dev/null
 	trap 'kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
-}
-
-# until_true TIMEOUT_SECONDS COMMAND...: polls every 0.5 s until the command succeeds.
-until_true() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.5
-	done
 }
 
 # start_controller [ARGS...]: runs slipway-controller in the background,
@@ -80,4 +45,49 @@ stop_controller() {
 install_crds() {
 	kubectl apply --server-side --force-conflicts -f "$SLIPWAY_SOURCE_ROOT/crds/" >/dev/null &&
 		until_true 30 kubectl wait --for=condition=Established crd/releases.slipway.dev --timeout=5s >/dev/null
+}
+
+# k ARGS...: kubectl in the test's namespace.
+k() { kubectl -n "$TEST_NS" "$@"; }
+
+# release_yaml NAME IMAGE REPLICAS [SPEC-LINES]: a Release whose pods are
+# labelled app=NAME; SPEC-LINES (indented two spaces) are added to its spec.
+release_yaml() {
+	cat <<YAML
+apiVersion: slipway.dev/v1alpha1
+kind: Release
+metadata: {name: $1}
+spec:
+  replicas: $3
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      containers: [{name: app, image: "$2"}]
+${4:-}
+YAML
+}
+
+# apply_release NAME IMAGE REPLICAS [SPEC-LINES]: applies release_yaml.
+apply_release() { release_yaml "$@" | k apply -f - >/dev/null; }
+
+# set_image NAME IMAGE: changes the image of the Release's one container.
+set_image() {
+	k patch release "$1" --type=json \
+		-p "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/image\",\"value\":\"$2\"}]" >/dev/null
+}
+
+# jsonpath_is OBJECT TEMPLATE WANT: `k get OBJECT -o jsonpath=TEMPLATE` prints WANT.
+jsonpath_is() {
+	local got
+	got=$(k get "$1" -o jsonpath="$2") || return 1
+	[ "$got" = "$3" ] || { echo "$1 $2: got '$got', want '$3'"; return 1; }
+}
+
+# rolled_out NAME GENERATION REPLICAS: the Release observed GENERATION and has
+# REPLICAS pods updated and available, of REPLICAS in all, and is Ready.
+rolled_out() {
+	jsonpath_is "release/$1" \
+		'{.status.observedGeneration}/{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}' \
+		"$2/$3/$3/$3" && k wait --for=condition=Ready "release/$1" --timeout=1s >/dev/null
 }

@@ -2,35 +2,10 @@
 # A real Prometheus (the Debian package) scrapes our /metrics every second
 # and reads back what we exported: the target is up (so the text parsed),
 # counters, histograms, escaped label values and process metrics have the
-# values we set. Needs no cluster, so it does not source lib.sh (which skips
-# without KUBECONFIG); it skips only when prometheus is not installed.
-set -u
-
-tap_n=0
-tap_failed=0
-# ok NAME COMMAND...: one check; the command's output is shown on failure.
-ok() {
-	local name=$1 out
-	shift
-	tap_n=$((tap_n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $tap_n - $name"
-	else
-		tap_failed=$((tap_failed + 1))
-		echo "not ok $tap_n - $name"
-		printf '%s\n' "$out" | sed 's/^/#   /'
-	fi
-}
-
-# until_true TIMEOUT_SECONDS COMMAND...: polls every 0.5 s until the command succeeds.
-until_true() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.5
-	done
-}
+# values we set. Needs no cluster, so it sources tap.sh rather than lib.sh
+# (which skips without KUBECONFIG); it skips only when prometheus is not
+# installed.
+. "$(dirname "$0")/tap.sh"
 
 prometheus=$(command -v prometheus || true)
 if [ -z "$prometheus" ]; then

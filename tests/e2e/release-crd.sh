@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 use_test_namespace crd
 crd=$SLIPWAY_SOURCE_ROOT/crds/releases.slipway.dev.yaml
-k() { kubectl -n "$TEST_NS" "$@"; }
 
 ok "the CRD applies" kubectl apply -f "$crd"
 # Conditions and the published OpenAPI appear a moment after the create.
@@ -41,12 +40,6 @@ rejected() {
 
 # accepted NAME [SPEC-PATCH]: applying it succeeds.
 accepted() { release "$@" | k apply -f -; }
-# jsonpath_is NAME PATH VALUE
-jsonpath_is() {
-	local got
-	got=$(k get rel "$1" -o jsonpath="{$2}") || return 1
-	[ "$got" = "$3" ] || { echo "$2 is '$got', want '$3'"; return 1; }
-}
 # header_matches REGEX ARGS...: the first line of `kubectl get rel ARGS` matches.
 header_matches() {
 	local re=$1 out
@@ -56,7 +49,7 @@ header_matches() {
 }
 
 ok "a valid Release is accepted" accepted web
-ok "an absent strategy defaults to rolling" jsonpath_is web .spec.strategy '{"rolling":{}}'
+ok "an absent strategy defaults to rolling" jsonpath_is rel/web '{.spec.strategy}' '{"rolling":{}}'
 ok "the short name rel and the printer columns work" \
 	header_matches 'NAME +DESIRED +CURRENT +UP-TO-DATE +AVAILABLE +PHASE +AGE$' web
 ok "-o wide adds strategy and message" header_matches 'AGE +STRATEGY +MESSAGE$' web -o wide
@@ -99,6 +92,6 @@ selector_change_refused() {
 }
 ok "the selector is immutable" selector_change_refused
 ok "kubectl scale goes through the scale subresource" k scale rel/web --replicas=7
-ok "and sets spec.replicas" jsonpath_is web .spec.replicas 7
+ok "and sets spec.replicas" jsonpath_is rel/web '{.spec.replicas}' 7
 
 done_testing

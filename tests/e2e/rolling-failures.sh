@@ -8,59 +8,44 @@
 use_test_namespace failures
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
 start_controller
-k() { kubectl -n "$TEST_NS" "$@"; }
 
-# release NAME EXTRA-SPEC-YAML [CONTAINER-YAML]
-release() {
-	cat <<YAML | k apply -f - >/dev/null
-apiVersion: slipway.dev/v1alpha1
-kind: Release
-metadata: {name: $1}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: $1}}
-  template:
-    metadata: {labels: {app: $1}}
-    spec:
-      containers: [${3:-{name: app, image: registry.example/app:1\}}]
-$2
-YAML
+# condition_is NAME TYPE STATUS/REASON: the Release's condition TYPE is so.
+condition_is() {
+	jsonpath_is "release/$1" "{.status.conditions[?(@.type==\"$2\")].status}/{.status.conditions[?(@.type==\"$2\")].reason}" "$3"
 }
-# condition NAME TYPE STATUS REASON: polls until the Release has that condition.
-condition() {
-	until_true 90 sh -c "[ \"\$(kubectl -n $TEST_NS get release $1 -o jsonpath='{.status.conditions[?(@.type==\"$2\")].status}/{.status.conditions[?(@.type==\"$2\")].reason}')\" = '$3/$4' ]"
+# warning_about NAME REASON TEXT: a Warning Event REASON about Release NAME whose note has TEXT.
+warning_about() {
+	k get events.events.k8s.io -o jsonpath='{range .items[*]}{.type}/{.reason}/{.regarding.name}/{.note}{"\n"}{end}' |
+		grep -F "Warning/$2/$1/" | grep -qF "$3"
 }
 
-release healthy ""
+apply_release healthy registry.example/app:1 2
 ok "a healthy Release becomes Ready" k wait --for=condition=Ready release/healthy --timeout=90s
 
-release stuck "  progressDeadlineSeconds: 5"
+apply_release stuck registry.example/app:1 2 "  progressDeadlineSeconds: 5"
 k wait --for=condition=Ready release/stuck --timeout=90s >/dev/null
 k patch release stuck --type=merge -p '{"spec":{"template":{"spec":{"nodeSelector":{"no-such-label":"anywhere"}}}}}' >/dev/null
 ok "a template no node can run: Progressing=False, ProgressDeadlineExceeded" \
-	condition stuck Progressing False ProgressDeadlineExceeded
-ok "and Stalled=True" until_true 30 sh -c \
-	"kubectl -n $TEST_NS get release stuck -o jsonpath='{.status.conditions[?(@.type==\"Stalled\")].status}' | grep -qx True"
-ok "and phase Degraded" until_true 30 sh -c \
-	"kubectl -n $TEST_NS get release stuck -o jsonpath='{.status.phase}' | grep -qx Degraded"
-ok "with a ProgressDeadlineExceeded Warning Event" until_true 30 sh -c \
-	"kubectl -n $TEST_NS get events.events.k8s.io -o jsonpath='{range .items[*]}{.type}/{.reason}/{.regarding.name}{\"\n\"}{end}' | grep -qx Warning/ProgressDeadlineExceeded/stuck"
+	until_true 90 condition_is stuck Progressing False/ProgressDeadlineExceeded
+ok "and Stalled=True" until_true 30 jsonpath_is release/stuck '{.status.conditions[?(@.type=="Stalled")].status}' True
+ok "and phase Degraded" until_true 30 jsonpath_is release/stuck '{.status.phase}' Degraded
+ok "with a ProgressDeadlineExceeded Warning Event" until_true 30 warning_about stuck ProgressDeadlineExceeded ""
 
-release noimage "" "{name: app}"
-ok "a container without an image: Stalled=True, InvalidSpec" condition noimage Stalled True InvalidSpec
-ok "the status message names the field" until_true 30 sh -c \
-	"kubectl -n $TEST_NS get release noimage -o jsonpath='{.status.message}' | grep -qF 'spec.template.spec.containers[0].image'"
-ok "and so does a Warning Event" until_true 30 sh -c \
-	"kubectl -n $TEST_NS get events.events.k8s.io -o jsonpath='{range .items[*]}{.type}/{.reason}/{.regarding.name}/{.note}{\"\n\"}{end}' | grep -F 'Warning/InvalidSpec/noimage/' | grep -qF 'spec.template.spec.containers[0].image'"
-ok "no ReplicaSet was created for it" sh -c "[ -z \"\$(kubectl -n $TEST_NS get rs -l app=noimage -o name)\" ]"
+release_yaml noimage registry.example/app:1 2 | sed 's/, image: "registry.example\/app:1"//' | k apply -f - >/dev/null
+ok "a container without an image: Stalled=True, InvalidSpec" until_true 90 condition_is noimage Stalled True/InvalidSpec
+message_has() { k get release "$1" -o jsonpath='{.status.message}' | grep -qF "$2"; }
+ok "the status message names the field" until_true 30 message_has noimage 'spec.template.spec.containers[0].image'
+ok "and so does a Warning Event" until_true 30 warning_about noimage InvalidSpec 'spec.template.spec.containers[0].image'
+no_replicasets() { [ -z "$(k get rs -l "app=$1" -o name)" ]; }
+ok "no ReplicaSet was created for it" no_replicasets noimage
 
-release canary "  strategy: {canary: {steps: [{setWeight: 20}, {pause: {}}]}}"
+apply_release canary registry.example/app:1 2 "  strategy: {canary: {steps: [{setWeight: 20}, {pause: {}}]}}"
 ok "a canary Release is reported as not implemented yet, not crashed on" \
-	condition canary Stalled True StrategyNotImplemented
+	until_true 90 condition_is canary Stalled True/StrategyNotImplemented
 
 k scale release/healthy --replicas=3 >/dev/null
-ok "the healthy Release still reconciles beside them" until_true 60 sh -c \
-	"[ \"\$(kubectl -n $TEST_NS get release healthy -o jsonpath='{.status.availableReplicas}')\" = 3 ]"
+ok "the healthy Release still reconciles beside them" \
+	until_true 60 jsonpath_is release/healthy '{.status.availableReplicas}' 3
 ok "the controller is still running" kill -0 "$CONTROLLER_PID"
 
 stop_controller

@@ -6,46 +6,30 @@
 use_test_namespace restart
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
 start_controller
-k() { kubectl -n "$TEST_NS" "$@"; }
 
-# release IMAGE: 20 replicas, one pod at a time, each ready for 2 s before it counts.
-release() {
-	cat <<YAML | k apply -f - >/dev/null
-apiVersion: slipway.dev/v1alpha1
-kind: Release
-metadata: {name: web}
-spec:
-  replicas: 20
-  minReadySeconds: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "$1"}]
-  strategy: {rolling: {maxSurge: 1, maxUnavailable: 0}}
-YAML
-}
-release registry.example/web:1
+# 20 replicas, one pod at a time, each ready for 2 s before it counts.
+spec="  minReadySeconds: 2
+  strategy: {rolling: {maxSurge: 1, maxUnavailable: 0}}"
+apply_release web registry.example/web:1 20 "$spec"
 ok "the Release becomes Ready" k wait --for=condition=Ready release/web --timeout=120s
 
 watch_log=$(mktemp)
 k get rs -l app=web -w -o jsonpath='{.metadata.name} {.spec.replicas}{"\n"}' >"$watch_log" 2>/dev/null &
 watcher=$!
-release registry.example/web:2
-ok "the update starts" until_true 60 sh -c \
-	"[ \"\$(kubectl -n $TEST_NS get release web -o jsonpath='{.status.updatedReplicas}')\" -ge 2 ] 2>/dev/null"
+set_image web registry.example/web:2
+updated() { k get release web -o jsonpath='{.status.updatedReplicas}'; }
+updated_at_least() { [ "$(updated)" -ge "$1" ] 2>/dev/null; }
+ok "the update starts" until_true 60 updated_at_least 2
 stop_controller KILL
-ok "the controller was killed mid-rollout (updated < 20)" sh -c \
-	"[ \"\$(kubectl -n $TEST_NS get release web -o jsonpath='{.status.updatedReplicas}')\" -lt 20 ]"
+ok "the controller was killed mid-rollout (updated $(updated) < 20)" test "$(updated)" -lt 20
 start_controller
-ok "a new controller finishes the rollout" until_true 180 sh -c \
-	"[ \"\$(kubectl -n $TEST_NS get release web -o jsonpath='{.status.observedGeneration}/{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}')\" = 2/20/20/20 ]"
-ok "and reports Ready" k wait --for=condition=Ready release/web --timeout=30s
+ok "a new controller finishes the rollout" until_true 180 rolled_out web 2 20
 kill "$watcher" 2>/dev/null
 wait "$watcher" 2>/dev/null
 
-ok "exactly two ReplicaSets, one per revision" sh -c \
-	"[ \"\$(kubectl -n $TEST_NS get rs -l app=web -o jsonpath='{range .items[*]}{.metadata.labels.slipway\.dev/revision}{\"\n\"}{end}' | sort -u | wc -l)/\$(kubectl -n $TEST_NS get rs -l app=web -o name | wc -l)\" = 2/2 ]"
+revisions() { k get rs -l app=web -o jsonpath='{range .items[*]}{.metadata.labels.slipway\.dev/revision}{"\n"}{end}'; }
+ok "exactly two ReplicaSets, one per revision" \
+	test "$(revisions | sort -u | wc -l)/$(k get rs -l app=web -o name | wc -l)" = 2/2
 surge_held() {
 	awk 'NF == 2 { d[$1] = $2; t = 0; for (r in d) t += d[r]; if (t > 21) { print "desired " t " > 21"; bad = 1 } }
 	     END { exit bad }' "$watch_log"
