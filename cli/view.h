@@ -1,0 +1,58 @@
+/*
+ * What the CLI shows, computed from objects as the API server returns them
+ * (a Release, its ReplicaSets, their pods) and the time: pure functions, so
+ * the tests render recorded objects and compare with golden files.
+ *
+ * Objects are borrowed for the call; strings returned are the caller's
+ * (free). Fields that are missing or of the wrong type show as "-" rather
+ * than failing: the view must work on a Release the controller has not
+ * reached yet.
+ */
+#ifndef SLIPWAY_CLI_VIEW_H
+#define SLIPWAY_CLI_VIEW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+/* How long ago, the way kubectl prints ages: "45s", "3m20s", "5h", "12d". */
+void cli_format_age(time_t since, time_t now, char *buf, size_t cap);
+
+/* `get`: the Release's phase and message, strategy and step, current and
+ * stable revision with their images, replica counts, then the tree
+ * revisions -> ReplicaSets -> pods with readiness. replicasets and pods are
+ * JSON arrays (list items) and may hold objects of other owners: only the
+ * ReplicaSets the Release controls, and their pods, are shown. NULL on ENOMEM. */
+char *cli_view_release(const json_t *release, const json_t *replicasets, const json_t *pods,
+                       time_t now);
+
+/* `list`: one row per Release of items (a JSON array), with a NAMESPACE
+ * column when all_namespaces. */
+void cli_view_list(FILE *out, const json_t *items, bool all_namespaces, time_t now);
+
+/* `history`: status.history oldest first, marking the current and stable
+ * revision and whether the revision's ReplicaSet still exists (undo needs
+ * it). replicasets may be NULL. */
+void cli_view_history(FILE *out, const json_t *release, const json_t *replicasets);
+
+/* Where a rollout stands, for `status`. */
+enum cli_health {
+	CLI_HEALTH_WAITING = 0, /* the controller has not observed this generation yet */
+	CLI_HEALTH_PROGRESSING,
+	CLI_HEALTH_PAUSED,
+	CLI_HEALTH_HEALTHY,
+	CLI_HEALTH_DEGRADED,
+	CLI_HEALTH_STALLED,
+};
+
+/* The health of the Release for its current metadata.generation, and one
+ * line saying so ("Healthy: revision x: 3 of 3 pods available"). Stalled
+ * (condition Stalled=True) wins over the phase; Healthy needs the phase and
+ * status.observedGeneration == metadata.generation. */
+enum cli_health cli_release_health(const json_t *release, char *line, size_t cap);
+
+const char *cli_health_name(enum cli_health h);
+
+#endif
