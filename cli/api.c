@@ -109,7 +109,8 @@ void cli_report_api_error(const struct cli *c, const char *verb, const struct kc
 		snprintf(where, sizeof(where), " in namespace \"%s\"", ref->ns);
 	else
 		snprintf(where, sizeof(where), " in any namespace");
-	if (err->http_status == 0) {
+	if (err->http_status == 0 && err->code != -EINVAL && err->code != -ENOMEM &&
+	    err->code != -E2BIG) {
 		cli_errorf(c, "cannot reach the cluster at %s (context \"%s\"): %s",
 		           c->cfg ? c->cfg->server : "?", c->cfg ? c->cfg->context : "?",
 		           err->message);

@@ -455,10 +455,14 @@ static int get_watch(struct cli *c, const json_t *rel, const char *name)
 		l.objs[i] = json_object();
 	ev_timer_init(&l.render, on_render, 0.15, 0.);
 	l.render.data = &l;
-	ev_timer_init(&l.deadline, on_render, 1, 0.);
 	ev_signal_init(&l.sigint, on_sigint, SIGINT);
 	l.sigint.data = &l;
 	ev_signal_start(c->loop, &l.sigint);
+	/* On a terminal, redraw now and then so ages stay true between changes. */
+	ev_timer_init(&l.deadline, on_render, 5., 5.);
+	l.deadline.data = &l;
+	if (l.tty)
+		ev_timer_start(c->loop, &l.deadline);
 	struct kc_ref r0 = cli_release_ref(c->ns, NULL), r1 = rs_ref(c->ns, NULL),
 	              r2 = pod_ref(c->ns, NULL);
 	if (!sel || start_watch(&l, 0, &r0, NULL, field) < 0 ||
@@ -1009,8 +1013,19 @@ int cmd_restart(struct cli *c, int argc, char **argv)
 			                       pn, "namespace", c->ns, "uid", uid_of(p));
 			struct kc_sync s = {0};
 			struct kc_error err = {0};
-			int er_rc =
-			    kc_create(c->client, &er, NULL, ev, kc_sync_done, &s, NULL, &err);
+			/* kc_create posts to collections; an eviction is a
+			 * POST to the pod's subresource. */
+			char *path = NULL;
+			int er_rc = kc_path_build(&er, NULL, &path);
+			struct kc_request_options ro = {.method = KC_POST,
+			                                .path = path,
+			                                .body = ev,
+			                                .content_type = KC_CONTENT_JSON,
+			                                .on_done = kc_sync_done,
+			                                .userdata = &s};
+			if (er_rc == 0)
+				er_rc = kc_request_start(c->client, &ro, NULL, &err);
+			free(path);
 			if (er_rc == 0)
 				er_rc = kc_sync_wait(c->client, &s, NULL, &err);
 			json_decref(ev);

@@ -453,7 +453,7 @@ void cli_view_history(FILE *out, const json_t *release, const json_t *replicaset
 	const char *stable = json_string_value(json_object_get(st, "stableRevision"));
 	const char *uid = str_at(release, "metadata", "uid", NULL);
 	fprintf(out, "%-11s %-20s %-20s %-10s %-9s %-16s %s\n", "REVISION", "STARTED", "FINISHED",
-	        "OUTCOME", "UNDO", "", "IMAGES");
+	        "OUTCOME", "UNDO", "ROLE", "IMAGES");
 	/* status.history is newest first; print oldest first, as kubectl rollout history. */
 	for (size_t k = json_array_size(hist); k-- > 0;) {
 		const json_t *h = json_array_get(hist, k);
@@ -472,18 +472,26 @@ void cli_view_history(FILE *out, const json_t *release, const json_t *replicaset
 			off += (size_t)nn;
 		}
 		const char *mark = "";
-		bool is_cur = rev && cur && strcmp(rev, cur) == 0;
-		bool is_stable = rev && stable && strcmp(rev, stable) == 0;
+		/* A revision rolled out again appears twice: mark the newest. */
+		bool newest = true;
+		for (size_t m = 0; rev && m < k; m++) {
+			const char *o =
+			    json_string_value(json_object_get(json_array_get(hist, m), "revision"));
+			if (o && strcmp(o, rev) == 0)
+				newest = false;
+		}
+		bool is_cur = newest && rev && cur && strcmp(rev, cur) == 0;
+		bool is_stable = newest && rev && stable && strcmp(rev, stable) == 0;
 		if (is_cur && is_stable)
 			mark = "current,stable";
 		else if (is_cur)
 			mark = "current";
 		else if (is_stable)
 			mark = "stable";
-		const char *undo = is_cur                             ? "-"
-		                   : rs_exists(replicasets, uid, rev) ? "yes"
-		                   : replicasets                      ? "no (gone)"
-		                                                      : "?";
+		const char *undo = is_cur || (!newest && cur && strcmp(rev, cur) == 0) ? "-"
+		                   : rs_exists(replicasets, uid, rev)                  ? "yes"
+		                   : replicasets                                       ? "no (gone)"
+		                                                                       : "?";
 		fprintf(out, "%-11s %-20s %-20s %-10s %-9s %-16s %s\n", or_dash(rev),
 		        or_dash(json_string_value(json_object_get(h, "started"))),
 		        or_dash(json_string_value(json_object_get(h, "finished"))),

@@ -1,5 +1,6 @@
 #include "cli/yamlout.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,6 +22,10 @@ static bool needs_quotes(const char *s, size_t len)
 	for (size_t i = 0; words[i]; i++)
 		if (strcmp(s, words[i]) == 0)
 			return true;
+	/* YAML 1.1 timestamps (2026-11-26...), which some readers turn into dates. */
+	if (len >= 10 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3]) && s[4] == '-')
+		return true;
 	struct ydoc_node n = {.kind = YDOC_SCALAR, .value = (char *)s, .len = len, .plain = true};
 	json_t *j = ydoc_to_json(&n, NULL, NULL);
 	bool other = !json_is_string(j);
@@ -36,9 +41,9 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev)
 static int scalar(yaml_emitter_t *e, const char *s, size_t len, bool quote)
 {
 	yaml_event_t ev;
-	if (!yaml_scalar_event_initialize(
-	        &ev, NULL, NULL, (yaml_char_t *)s, (int)len, !quote, !quote,
-	        quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE))
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len, !quote, 1,
+	                                  quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+	                                        : YAML_ANY_SCALAR_STYLE))
 		return -ENOMEM;
 	return emit(e, &ev);
 }
