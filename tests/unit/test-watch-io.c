@@ -5,146 +5,20 @@
  * status, and free from inside a callback; the test checks what the consumer
  * saw and which requests the server received, in order.
  */
+#include "scripted-server.h"
 #include "tap.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "kubeclient/client.h"
 #include "kubeclient/watch.h"
 
-/* ---- a scripted server: one action per connection, in order ---- */
-
-enum act {
-	SEND,       /* send `text`, close */
-	STREAM_END, /* send `text` (headers), each part as a chunk 20 ms apart, end, close */
-	STREAM_CUT, /* the same, then wait for the client to go away */
-};
-
-struct action {
-	enum act act;
-	const char *text;
-	const char *parts[4];
-};
-
-#define MAX_REQ 16
-static struct {
-	int fd;
-	int port;
-	const struct action *script;
-	int n;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	int seen;
-	char lines[MAX_REQ][512];
-} srv;
-
-static void read_request(int fd)
-{
-	char buf[4096];
-	size_t len = 0;
-	while (len < sizeof(buf) - 1) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n"))
-			break;
-	}
-	buf[len] = '\0';
-	pthread_mutex_lock(&srv.lock);
-	if (srv.seen < MAX_REQ)
-		snprintf(srv.lines[srv.seen], sizeof(srv.lines[0]), "%.*s",
-		         (int)strcspn(buf, "\r\n"), buf);
-	srv.seen++;
-	pthread_mutex_unlock(&srv.lock);
-}
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < srv.n; i++) {
-		int fd = accept(srv.fd, NULL, NULL);
-		if (fd < 0)
-			return NULL;
-		const struct action *a = &srv.script[i];
-		read_request(fd);
-		(void)!write(fd, a->text, strlen(a->text));
-		if (a->act != SEND) {
-			for (int p = 0; p < 4 && a->parts[p]; p++) {
-				struct timespec ts = {0, 20 * 1000 * 1000};
-				nanosleep(&ts, NULL);
-				char head[32];
-				int h =
-				    snprintf(head, sizeof(head), "%zx\r\n", strlen(a->parts[p]));
-				(void)!write(fd, head, (size_t)h);
-				(void)!write(fd, a->parts[p], strlen(a->parts[p]));
-				(void)!write(fd, "\r\n", 2);
-			}
-		}
-		if (a->act == STREAM_END) {
-			(void)!write(fd, "0\r\n\r\n", 5);
-		} else if (a->act == STREAM_CUT) {
-			char buf[256];
-			while (read(fd, buf, sizeof(buf)) > 0)
-				;
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
-static int server_listen(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t alen = sizeof(a);
-	int one = 1;
-	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(srv.fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(srv.fd, 16) < 0)
-		return -1;
-	getsockname(srv.fd, (struct sockaddr *)&a, &alen);
-	srv.port = ntohs(a.sin_port);
-	pthread_mutex_init(&srv.lock, NULL);
-	return 0;
-}
-
-static void server_run(const struct action *script, int n)
-{
-	srv.script = script;
-	srv.n = n;
-	srv.seen = 0;
-	pthread_create(&srv.thread, NULL, serve, NULL);
-}
-
 /* ---- responses ---- */
 
-#define JSON_HEAD(len)                                                                             \
-	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"               \
-	"Content-Length: " len "\r\n\r\n"
-#define STREAM_HEAD                                                                                \
-	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"               \
-	"Transfer-Encoding: chunked\r\n\r\n"
-
-static char *response(int status, const char *body)
-{
-	static char bufs[8][1024];
-	static int next;
-	char *b = bufs[next++ % 8];
-	snprintf(b, sizeof(bufs[0]),
-	         "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nConnection: close\r\n"
-	         "Content-Length: %zu\r\n\r\n%s",
-	         status, strlen(body), body);
-	return b;
-}
+static struct ss_server *srv;
 
 #define CM(name, rv) "{\"metadata\":{\"name\":\"" name "\",\"resourceVersion\":\"" rv "\"}}"
 #define LIST(rv, items)                                                                            \
@@ -234,7 +108,7 @@ static struct kc_client *new_client(struct kc_config **cfg)
 	                 "users: [{name: u, user: {token: t}}]\n"
 	                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
 	                 "current-context: x\n",
-	                 srv.port);
+	                 ss_port(srv));
 	if (kc_config_load_string(yaml, (size_t)n, "test", NULL, cfg, &err) < 0) {
 		tap_diag("config: %s", err.message);
 		return NULL;
@@ -285,31 +159,35 @@ static void test_script(void)
 	memset(big_event + off, 'x', sizeof(big_event) - off - 1);
 	big_event[sizeof(big_event) - 1] = '\0';
 
-	const struct action script[] = {
-	    /* 0 */ {SEND, response(200, LIST("10", CM("a", "9"))), {NULL}},
+	const struct ss_action script[] = {
+	    /* 0 */ {SS_SEND, ss_response(srv, 200, "", LIST("10", CM("a", "9"))), {NULL}},
 	    /* 1: an event split across chunks, a bookmark, then a clean early end */
-	    {STREAM_END,
-	     STREAM_HEAD,
+	    {SS_STREAM_END,
+	     SS_CHUNKED_HEAD,
 	     {"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\",",
 	      "\"resourceVersion\":\"11\"}}}\n",
 	      EV("BOOKMARK", "{\"metadata\":{\"resourceVersion\":\"15\"}}"), NULL}},
 	    /* 2: resumes from the bookmark; then an oversized event */
-	    {STREAM_CUT, STREAM_HEAD, {EV("MODIFIED", CM("b", "16")), big_event, NULL}},
-	    /* 3 */ {SEND, response(200, LIST("20", CM("b", "16") "," CM("c", "17"))), {NULL}},
+	    {SS_STREAM_HOLD, SS_CHUNKED_HEAD, {EV("MODIFIED", CM("b", "16")), big_event, NULL}},
+	    /* 3 */
+	    {SS_SEND,
+	     ss_response(srv, 200, "", LIST("20", CM("b", "16") "," CM("c", "17"))),
+	     {NULL}},
 	    /* 4: an ERROR event that is not Gone */
-	    {STREAM_CUT,
-	     STREAM_HEAD,
+	    {SS_STREAM_HOLD,
+	     SS_CHUNKED_HEAD,
 	     {EV("ERROR", "{\"kind\":\"Status\",\"code\":500,\"reason\":\"InternalError\","
 	                  "\"message\":\"etcd hiccup\"}"),
 	      NULL}},
 	    /* 5: 410 as an HTTP status */
-	    {SEND,
-	     response(410, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
-	                   "\"reason\":\"Expired\",\"code\":410,\"message\":\"too old\"}"),
+	    {SS_SEND,
+	     ss_response(srv, 410, "",
+	                 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+	                 "\"reason\":\"Expired\",\"code\":410,\"message\":\"too old\"}"),
 	     {NULL}},
-	    /* 6 */ {SEND, response(200, LIST("30", CM("c", "17"))), {NULL}},
+	    /* 6 */ {SS_SEND, ss_response(srv, 200, "", LIST("30", CM("c", "17"))), {NULL}},
 	    /* 7: the consumer frees the watch from inside DELETED */
-	    {STREAM_CUT, STREAM_HEAD, {EV("DELETED", CM("c", "31")), NULL}},
+	    {SS_STREAM_HOLD, SS_CHUNKED_HEAD, {EV("DELETED", CM("c", "31")), NULL}},
 	};
 	int n = (int)(sizeof(script) / sizeof(script[0]));
 	struct kc_config *cfg = NULL;
@@ -320,12 +198,12 @@ static void test_script(void)
 		ok(false, "client and watch created");
 		return;
 	}
-	server_run(script, n);
+	ss_start(srv, script, n);
 	is_int(kc_watch_start(l.w), 0, "start");
 	is_int(kc_watch_start(l.w), -EALREADY, "a second start is refused");
 	is_int(l.n, 0, "no callback inside start");
 	run_until(&l.done, 10);
-	pthread_join(srv.thread, NULL);
+	ss_join(srv);
 
 	static const char *want[] = {
 	    "REPLACE ConfigMap/a", "ADDED b",   "MODIFIED b", "REPLACE ConfigMap/b,ConfigMap/c",
@@ -342,7 +220,7 @@ static void test_script(void)
 	is_int(l.relists, 2, "relists: after the oversized event and after the 410");
 
 	/* What the server was asked, in order. */
-	is_int(srv.seen, n, "every scripted request was made, no more");
+	is_int(ss_seen(srv), n, "every scripted request was made, no more");
 	static const struct {
 		const char *has;
 		const char *lacks;
@@ -356,10 +234,10 @@ static void test_script(void)
 	    {"limit=500 ", "resourceVersion"},
 	    {"resourceVersion=30&watch=1", NULL},
 	};
-	for (int i = 0; i < n && i < srv.seen; i++) {
-		bool pass = strstr(srv.lines[i], req[i].has) &&
-		            (!req[i].lacks || !strstr(srv.lines[i], req[i].lacks));
-		ok(pass, "request %d: %s", i + 1, srv.lines[i]);
+	for (int i = 0; i < n && i < ss_seen(srv); i++) {
+		bool pass = strstr(ss_request(srv, i)->line, req[i].has) &&
+		            (!req[i].lacks || !strstr(ss_request(srv, i)->line, req[i].lacks));
+		ok(pass, "request %d: %s", i + 1, ss_request(srv, i)->line);
 	}
 	kc_client_free(c);
 	kc_config_free(cfg);
@@ -367,8 +245,8 @@ static void test_script(void)
 
 static void test_counters_and_stop(void)
 {
-	const struct action script[] = {
-	    {SEND, response(200, LIST("5", "")), {NULL}},
+	const struct ss_action script[] = {
+	    {SS_SEND, ss_response(srv, 200, "", LIST("5", "")), {NULL}},
 	};
 	struct kc_config *cfg = NULL;
 	struct kc_client *c = new_client(&cfg);
@@ -378,7 +256,7 @@ static void test_counters_and_stop(void)
 		ok(false, "client and watch created");
 		return;
 	}
-	server_run(script, 1);
+	ss_start(srv, script, 1);
 	kc_watch_start(l.w);
 	ok(!kc_watch_synced(l.w), "not synced before the list");
 	run_until(&l.done, 5);
@@ -387,10 +265,10 @@ static void test_counters_and_stop(void)
 	is_str(l.entries[0], "REPLACE ", "an empty list is an empty REPLACE");
 	ok(kc_watch_synced(l.w), "synced");
 	is_int(kc_watch_state(l.w), KC_WATCH_STOPPED, "stopped from inside REPLACE");
-	is_int(srv.seen, 1, "stopping inside REPLACE starts no watch");
+	is_int(ss_seen(srv), 1, "stopping inside REPLACE starts no watch");
 	is_str(kc_watch_resource_version(l.w), "5", "resourceVersion from the list");
 	is_int(kc_watch_restarts(l.w) + kc_watch_relists(l.w), 0, "no restarts or relists");
-	pthread_join(srv.thread, NULL);
+	ss_join(srv);
 	kc_watch_free(l.w);
 	kc_client_free(c);
 	kc_config_free(cfg);
@@ -419,12 +297,12 @@ static void test_counters_and_stop(void)
 int main(void)
 {
 	loop = ev_default_loop(0);
-	if (server_listen() < 0) {
+	if (ss_new(&srv) < 0) {
 		printf("Bail out! cannot listen on loopback\n");
 		return 1;
 	}
 	test_script();
 	test_counters_and_stop();
-	close(srv.fd);
+	srv = ss_free(srv);
 	return tap_done();
 }
