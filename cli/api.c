@@ -130,7 +130,10 @@ void cli_report_api_error(const struct cli *c, const char *verb, const struct kc
 		           "unauthorized: the cluster at %s did not accept the credentials of "
 		           "context \"%s\"",
 		           c->cfg ? c->cfg->server : "?", c->cfg ? c->cfg->context : "?");
-	} else if (kc_is_conflict(err)) {
+	} else if (kc_is_conflict(err) ||
+	           (strcmp(verb, "patch") == 0 && err->http_status == 422 && err->status &&
+	            strstr(err->message, "rejected our request"))) {
+		/* 422 here is a JSON patch's failed "test": the spec moved on. */
 		singular(ref, one, sizeof(one));
 		cli_errorf(c, "%s \"%s\" changed while this command ran; run it again", one,
 		           ref->name ? ref->name : "?");

@@ -654,14 +654,17 @@ int cmd_history(struct cli *c, int argc, char **argv)
 
 /* ---- writes ----------------------------------------------------------- */
 
-/* A JSON patch that first tests metadata.resourceVersion, so a write based
- * on what we read fails (409/422) instead of overwriting a newer change. */
+/* A JSON patch that first tests metadata.generation, so a spec write based
+ * on what we read fails instead of overwriting a newer spec change. Not
+ * resourceVersion: the controller's status writes move that every few
+ * seconds during a rollout, and they do not touch the spec. */
 static json_t *guarded_patch(const json_t *obj)
 {
-	const char *rv =
-	    json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
-	return json_pack("[{s:s, s:s, s:s?}]", "op", "test", "path", "/metadata/resourceVersion",
-	                 "value", rv);
+	json_t *gen = json_object_get(json_object_get(obj, "metadata"), "generation");
+	if (!json_is_integer(gen))
+		return json_array();
+	return json_pack("[{s:s, s:s, s:O}]", "op", "test", "path", "/metadata/generation", "value",
+	                 gen);
 }
 
 static int set_paused(struct cli *c, int argc, char **argv, bool paused)
