@@ -6,6 +6,7 @@
  * authentication (the exec plugin's first token is refused, so the 401
  * re-authentication path runs for real).
  */
+#include "e2e-lib.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -42,8 +43,7 @@ static void res_clear(struct res *r)
 
 static void res_wait(struct kc_client *c, struct res *r)
 {
-	if (r->rc == 0)
-		r->rc = kc_sync_wait(c, &S, &r->body, &r->err);
+	r->rc = e2e_sync(c, r->rc, &S, &r->body, &r->err);
 }
 
 /* DO(client, res, verb call using kc_sync_done, &S, NULL, &res.err) */
@@ -447,9 +447,7 @@ static void test_stream(void)
 	                    json_pack("{s:s}", "e2e", "stream"));
 	DO(C, &r, kc_create(C, &coll, NULL, obj, kc_sync_done, &S, NULL, &r.err));
 	json_decref(obj);
-	double t0 = ev_time();
-	while (!w.done && ev_time() - t0 < 20)
-		ev_run(loop, EVRUN_ONCE);
+	e2e_run_until_flag(loop, &w.done, 20);
 	ok(w.done && w.code == 0 && w.status == 200,
 	   "the server's timeoutSeconds ends the stream with 200: %s", w.message);
 	ok(strstr(w.buf, "\"type\":\"ADDED\"") && strstr(w.buf, "\"name\":\"streamed\""),
@@ -464,9 +462,8 @@ static void test_stream(void)
 	o.userdata = &w2;
 	o.idle_timeout = 1;
 	kc_request_start(C, &o, NULL, &err);
-	t0 = ev_time();
-	while (!w2.done && ev_time() - t0 < 20)
-		ev_run(loop, EVRUN_ONCE);
+	double t0 = ev_time();
+	e2e_run_until_flag(loop, &w2.done, 20);
 	double took = ev_time() - t0;
 	is_int(w2.code, -ETIMEDOUT, "a quiet watch with idle_timeout 1 s: -ETIMEDOUT: %s",
 	       w2.message);
@@ -671,29 +668,21 @@ static void test_auth(const char *kubeconfig)
 
 int main(void)
 {
-	const char *kubeconfig = getenv("KUBECONFIG");
-	if (!kubeconfig || !*kubeconfig || access(kubeconfig, R_OK) != 0) {
-		printf("1..0 # SKIP no cluster: KUBECONFIG is unset (run through ./check)\n");
+	const char *kubeconfig = e2e_kubeconfig_or_skip();
+	if (!kubeconfig)
 		return 0;
-	}
 	loop = ev_default_loop(0);
-	struct kc_load_options lo = {.kubeconfig = kubeconfig};
 	struct kc_config *cfg = NULL;
 	struct kc_error err = {0};
-	if (kc_config_load(&lo, &cfg, &err) < 0 || kc_client_new(loop, cfg, NULL, &C, &err) < 0) {
+	if (e2e_client_new(loop, kubeconfig, NULL, &cfg, &C, &err) < 0) {
 		tap_diag("%s", err.message);
 		ok(false, "load %s and create a client", kubeconfig);
 		return tap_done();
 	}
 
-	struct res r = {0};
-	snprintf(NS, sizeof(NS), "e2e-kcrest-%d", (int)getpid());
-	struct kc_ref nss = {.version = "v1", .resource = "namespaces"};
-	json_t *ns = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
-	                       "metadata", "name", NS);
-	DO(C, &r, kc_create(C, &nss, NULL, ns, kc_sync_done, &S, NULL, &r.err));
-	is_int(r.rc, 0, "create namespace %s: %s", NS, r.err.message);
-	json_decref(ns);
+	int rc = e2e_namespace_create(C, "e2e-kcrest", NS, sizeof(NS), &err);
+	is_int(rc, 0, "create namespace %s: %s", NS, err.message);
+	kc_error_clear(&err);
 
 	test_crud();
 	test_pagination();
@@ -712,10 +701,9 @@ int main(void)
 	is_int(st.http2, st.attempts, "every response came over HTTP/2");
 	ok(st.connections <= 4, "requests shared at most 4 connections (%lu)", st.connections);
 
-	nss.name = NS;
-	DO(C, &r, kc_delete(C, &nss, NULL, NULL, kc_sync_done, &S, NULL, &r.err));
-	is_int(r.rc, 0, "delete namespace: %s", r.err.message);
-	res_clear(&r);
+	rc = e2e_namespace_delete(C, NS, &err);
+	is_int(rc, 0, "delete namespace: %s", err.message);
+	kc_error_clear(&err);
 	C = kc_client_free(C);
 	kc_config_free(cfg);
 	return tap_done();

@@ -6,11 +6,10 @@
  * idempotent, so it is not retried). Restarts the cluster's kube-apiserver
  * with tests/cluster/restart-apiserver.
  */
+#include "e2e-lib.h"
 #include "tap.h"
 
 #include <errno.h>
-#include <libgen.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,6 @@
 #include "kubeclient/config.h"
 #include "kubeclient/rest.h"
 #include "kubeclient/retry.h"
-
-extern char **environ;
 
 static struct ev_loop *loop;
 static struct kc_client *C;
@@ -39,18 +36,6 @@ static void got(long status, json_t *body, const struct kc_error *err, void *use
 	} else {
 		succeeded++;
 	}
-}
-
-/* The default libev loop reaps children itself, so the script's exit is
- * observed through an ev_child watcher, not waitpid(). */
-static bool restart_done;
-static int restart_status = -1;
-
-static void child_exited(struct ev_loop *l, ev_child *w, int revents)
-{
-	restart_done = true;
-	restart_status = w->rstatus;
-	ev_child_stop(l, w);
 }
 
 static void tick(struct ev_loop *l, ev_timer *w, int revents)
@@ -74,23 +59,15 @@ static void posted(long status, json_t *body, const struct kc_error *err, void *
 
 int main(void)
 {
-	const char *kubeconfig = getenv("KUBECONFIG");
-	const char *src = getenv("SLIPWAY_SOURCE_ROOT");
-	if (!kubeconfig || !*kubeconfig || access(kubeconfig, R_OK) != 0) {
-		printf("1..0 # SKIP no cluster: KUBECONFIG is unset (run through ./check)\n");
+	const char *kubeconfig = e2e_kubeconfig_or_skip();
+	if (!kubeconfig)
 		return 0;
-	}
-	if (!src) {
+	if (!getenv("SLIPWAY_SOURCE_ROOT")) {
 		printf("1..0 # SKIP SLIPWAY_SOURCE_ROOT is unset (run through meson test)\n");
 		return 0;
 	}
-	char dirbuf[4096], script[4200];
-	snprintf(dirbuf, sizeof(dirbuf), "%s", kubeconfig);
-	const char *dir = dirname(dirbuf);
-	snprintf(script, sizeof(script), "%s/tests/cluster/restart-apiserver", src);
 
 	loop = ev_default_loop(0);
-	struct kc_load_options lo = {.kubeconfig = kubeconfig};
 	struct kc_config *cfg = NULL;
 	struct kc_error err = {0};
 	/* Enough retries to outlast the restart: 0.2 s doubling to 2 s, 30 times. */
@@ -98,26 +75,21 @@ int main(void)
 	    .max_retries = 30,
 	    .backoff = {.initial = 0.2, .max = 2, .factor = 2, .jitter = 0.2},
 	};
-	if (kc_config_load(&lo, &cfg, &err) < 0 || kc_client_new(loop, cfg, &o, &C, &err) < 0) {
+	if (e2e_client_new(loop, kubeconfig, &o, &cfg, &C, &err) < 0) {
 		ok(false, "client: %s", err.message);
 		return tap_done();
 	}
 	struct kc_ref ns = {.version = "v1", .resource = "namespaces", .name = "default"};
 	struct kc_sync s = {0};
-	int rc = kc_get(C, &ns, NULL, kc_sync_done, &s, NULL, &err);
-	if (rc == 0)
-		rc = kc_sync_wait(C, &s, NULL, &err);
+	int rc = e2e_sync(C, kc_get(C, &ns, NULL, kc_sync_done, &s, NULL, &err), &s, NULL, &err);
 	is_int(rc, 0, "GET before the restart: %s", err.message);
 
-	pid_t pid;
-	char *argv[] = {"bash", script, (char *)dir, "3", NULL};
-	if (posix_spawn(&pid, "/bin/bash", NULL, NULL, argv, environ) != 0) {
-		ok(false, "spawn %s", script);
+	struct e2e_child restart;
+	rc = e2e_restart_apiserver_start(loop, 3, &restart);
+	if (rc < 0) {
+		ok(false, "start tests/cluster/restart-apiserver: %s", strerror(-rc));
 		return tap_done();
 	}
-	ev_child child;
-	ev_child_init(&child, child_exited, pid, 0);
-	ev_child_start(loop, &child);
 	ev_timer ticker;
 	ev_timer_init(&ticker, tick, 0.1, 0.1);
 	ev_timer_start(loop, &ticker);
@@ -131,7 +103,7 @@ int main(void)
 	int started = 0;
 	double deadline = ev_time() + 120;
 	while (ev_time() < deadline) {
-		if (restart_done)
+		if (restart.done)
 			break;
 		if (kc_get(C, &ns, NULL, got, NULL, NULL, &err) == 0) {
 			in_flight++;
@@ -152,8 +124,8 @@ int main(void)
 			ev_run(loop, EVRUN_ONCE);
 	}
 	ev_timer_stop(loop, &ticker);
-	ok(restart_done && WIFEXITED(restart_status) && WEXITSTATUS(restart_status) == 0,
-	   "restart-apiserver succeeded (status %d)", restart_status);
+	ok(restart.done && WIFEXITED(restart.status) && WEXITSTATUS(restart.status) == 0,
+	   "restart-apiserver succeeded (status %d)", restart.done ? restart.status : -1);
 	while ((in_flight > 0 || (posted_once && !post.done)) && ev_time() < deadline)
 		ev_run(loop, EVRUN_ONCE);
 	kc_client_stats(C, &st);
@@ -173,9 +145,7 @@ int main(void)
 	}
 
 	memset(&s, 0, sizeof(s));
-	rc = kc_get(C, &ns, NULL, kc_sync_done, &s, NULL, &err);
-	if (rc == 0)
-		rc = kc_sync_wait(C, &s, NULL, &err);
+	rc = e2e_sync(C, kc_get(C, &ns, NULL, kc_sync_done, &s, NULL, &err), &s, NULL, &err);
 	is_int(rc, 0, "GET after the restart: %s", err.message);
 	C = kc_client_free(C);
 	kc_config_free(cfg);

@@ -14,12 +14,11 @@
  *      selectors (the API server's identity Leases, renewed every 10 s).
  *   5. A cluster-scoped resource (Namespaces) with a label selector.
  */
+#include "e2e-lib.h"
 #include "tap.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +29,6 @@
 #include "kubeclient/config.h"
 #include "kubeclient/rest.h"
 #include "kubeclient/watch.h"
-
-extern char **environ;
 
 #define LABEL_KEY   "slipway-test"
 #define LABEL_VALUE "watch"
@@ -125,30 +122,6 @@ static bool replaced_with(const struct log *l, int from, const char *name)
 	return false;
 }
 
-static void tick_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)l;
-	(void)t;
-	(void)revents;
-}
-
-/* Runs the loop until cond(arg) or `seconds` pass. */
-static bool run_until(bool (*cond)(void *), void *arg, double seconds)
-{
-	ev_timer tick;
-	ev_timer_init(&tick, tick_cb, 0.05, 0.05);
-	ev_timer_start(loop, &tick);
-	ev_now_update(loop);
-	double deadline = ev_now(loop) + seconds;
-	bool done = cond(arg);
-	while (!done && ev_now(loop) < deadline) {
-		ev_run(loop, EVRUN_ONCE);
-		done = cond(arg);
-	}
-	ev_timer_stop(loop, &tick);
-	return done;
-}
-
 struct want {
 	const struct log *log;
 	int from;
@@ -168,7 +141,7 @@ static bool wait_for(const struct log *l, int from, enum kc_watch_change change,
                      double seconds)
 {
 	struct want w = {l, from, change, name};
-	return run_until(seen, &w, seconds);
+	return e2e_run_until(loop, seen, &w, seconds);
 }
 
 static bool seen_name(void *arg)
@@ -182,8 +155,7 @@ static bool seen_name(void *arg)
 
 static int call_done(int rc, struct kc_sync *s, const char *what, struct kc_error *err)
 {
-	if (rc == 0)
-		rc = kc_sync_wait(client, s, NULL, err);
+	rc = e2e_sync(client, rc, s, NULL, err);
 	if (rc < 0)
 		tap_diag("%s: %s", what, err->message);
 	kc_error_clear(err);
@@ -223,18 +195,6 @@ static int delete_obj(const char *resource, const char *namespace, const char *n
 	struct kc_error err = {0};
 	int rc = kc_delete(client, &ref, NULL, NULL, kc_sync_done, &s, NULL, &err);
 	return call_done(rc, &s, "delete", &err);
-}
-
-static int create_namespace(void)
-{
-	json_t *obj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
-	                        "metadata", "name", ns);
-	struct kc_ref ref = {.version = "v1", .resource = "namespaces"};
-	struct kc_sync s = {0};
-	struct kc_error err = {0};
-	int rc = kc_create(client, &ref, NULL, obj, kc_sync_done, &s, NULL, &err);
-	json_decref(obj);
-	return call_done(rc, &s, "create namespace", &err);
 }
 
 static struct kc_watch *start_watch(struct log *l, struct kc_watch_options o)
@@ -290,7 +250,7 @@ static void test_events_in_order(void)
 	if (!l.self)
 		return;
 	ok(!kc_watch_synced(l.self), "not synced before the loop ran");
-	ok(run_until(is_synced, l.self, 30), "synced after the first list");
+	ok(e2e_run_until(loop, is_synced, l.self, 30), "synced after the first list");
 	is_int(l.n, 1, "exactly one delivery so far");
 	is_int(l.change[0], KC_WATCH_REPLACE, "the first delivery is a REPLACE");
 	is_str(l.name[0], "pre", "REPLACE holds the existing labelled ConfigMap only");
@@ -312,7 +272,7 @@ static void test_events_in_order(void)
 	int n = l.n;
 	ok(create_cm("after-free", true, "1") == 0, "create after the watch is gone");
 	struct want nothing = {&l, n, KC_WATCH_ADDED, "after-free"};
-	ok(!run_until(seen, &nothing, 2), "a freed watch delivers nothing more");
+	ok(!e2e_run_until(loop, seen, &nothing, 2), "a freed watch delivers nothing more");
 	is_int(l.errors, 0, "no errors on a quiet healthy watch");
 }
 
@@ -321,53 +281,31 @@ static bool back_to_watching(void *arg)
 	return kc_watch_state(arg) == KC_WATCH_WATCHING;
 }
 
-static int run_script(const char *path, const char *arg)
-{
-	pid_t pid;
-	char *argv[] = {(char *)path, (char *)arg, (char *)"3", NULL};
-	int rc = posix_spawn(&pid, path, NULL, NULL, argv, environ);
-	if (rc != 0)
-		return -rc;
-	/* Keep the loop turning while the script stops and starts the server,
-	 * so the watch lives through the outage instead of sleeping through it. */
-	int status = 0;
-	for (;;) {
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		if (got == pid)
-			break;
-		if (got < 0)
-			return -errno;
-		ev_run(loop, EVRUN_NOWAIT);
-		usleep(20000);
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
-
 static void test_apiserver_restart(void)
 {
-	const char *src = getenv("SLIPWAY_SOURCE_ROOT");
-	const char *kubeconfig = getenv("KUBECONFIG");
-	char script[4096], dir[4096], pids[4200];
-	snprintf(script, sizeof(script), "%s/tests/cluster/restart-apiserver", src ? src : ".");
-	snprintf(dir, sizeof(dir), "%s", kubeconfig);
-	snprintf(pids, sizeof(pids), "%s/pids", dirname(dir));
-	if (access(script, X_OK) != 0 || access(pids, R_OK) != 0) {
-		ok(true, "# SKIP no %s or no cluster dir at %s", script, pids);
-		return;
-	}
-
 	struct log l = {0};
 	struct kc_watch *w = new_watch(&l, NULL);
-	ok(w && run_until(is_synced, w, 30), "restart: watch synced");
+	ok(w && e2e_run_until(loop, is_synced, w, 30), "restart: watch synced");
 	if (!w)
 		return;
 	ok(create_cm("before-restart", true, "1") == 0, "create before the restart");
 	ok(wait_for(&l, 0, KC_WATCH_ADDED, "before-restart", 30), "seen before the restart");
 
-	is_int(run_script(script, dir), 0, "kube-apiserver stopped for 3 s and started again");
+	/* The loop keeps turning while the script stops and starts the server,
+	 * so the watch lives through the outage instead of sleeping through it. */
+	struct e2e_child restart;
+	int rc = e2e_restart_apiserver_start(loop, 3, &restart);
+	if (rc == -ENOENT) {
+		ok(true, "# SKIP no tests/cluster/restart-apiserver or no cluster directory");
+		kc_watch_free(w);
+		return;
+	}
+	ok(rc == 0 && e2e_run_until_flag(loop, &restart.done, 120) && WIFEXITED(restart.status) &&
+	       WEXITSTATUS(restart.status) == 0,
+	   "kube-apiserver stopped for 3 s and started again");
 	ok(create_cm("after-restart", true, "1") == 0, "create after the restart");
 	struct want w_after = {&l, 0, KC_WATCH_ADDED, "after-restart"};
-	ok(run_until(seen_name, &w_after, 90),
+	ok(e2e_run_until(loop, seen_name, &w_after, 90),
 	   "the watch sees a ConfigMap created after the restart");
 	/* A stopping server may end the stream cleanly (no error to report), so
 	 * the counters, not on_error, are what must show the outage. */
@@ -375,7 +313,7 @@ static void test_apiserver_restart(void)
 	ok(kc_watch_restarts(w) + kc_watch_relists(w) >= 1,
 	   "the outage was survived by re-watching or relisting: %lu restarts, %lu relists",
 	   kc_watch_restarts(w), kc_watch_relists(w));
-	ok(run_until(back_to_watching, w, 30), "the watch is watching again");
+	ok(e2e_run_until(loop, back_to_watching, w, 30), "the watch is watching again");
 	int n = l.n;
 	ok(patch_cm("after-restart", "2") == 0, "modify after the restart");
 	ok(wait_for(&l, n, KC_WATCH_MODIFIED, "after-restart", 30),
@@ -396,7 +334,7 @@ static void test_group_all_namespaces(void)
 	    .field_selector = "metadata.namespace=kube-system",
 	};
 	struct kc_watch *w = start_watch(&l, o);
-	ok(w && run_until(is_synced, w, 30), "leases: synced");
+	ok(w && e2e_run_until(loop, is_synced, w, 30), "leases: synced");
 	if (!w)
 		return;
 	ok(l.n > 0 && l.change[0] == KC_WATCH_REPLACE && strncmp(l.name[0], "apiserver-", 10) == 0,
@@ -405,7 +343,7 @@ static void test_group_all_namespaces(void)
 	bool modified = false;
 	for (int tries = 0; tries < 60 && !modified; tries++) {
 		bool never = false;
-		run_until(seen_never, &never, 0.5);
+		e2e_run_until(loop, seen_never, &never, 0.5);
 		for (int i = 1; i < l.n && i < MAX_LOG; i++)
 			modified |= l.change[i] == KC_WATCH_MODIFIED;
 	}
@@ -425,7 +363,7 @@ static void test_cluster_scoped(void)
 	    .label_selector = label,
 	};
 	struct kc_watch *w = start_watch(&l, o);
-	ok(w && run_until(is_synced, w, 30), "namespaces: synced");
+	ok(w && e2e_run_until(loop, is_synced, w, 30), "namespaces: synced");
 	if (!w)
 		return;
 	is_str(l.n > 0 ? l.name[0] : "?", "", "namespaces: nothing labelled yet: empty REPLACE");
@@ -456,7 +394,8 @@ static void test_gone_relists(void)
 	ok(w != NULL, "watch resumed from resourceVersion 1");
 	if (!w)
 		return;
-	ok(run_until(relisted, &l, 60), "410 on the compacted resourceVersion leads to a list");
+	ok(e2e_run_until(loop, relisted, &l, 60),
+	   "410 on the compacted resourceVersion leads to a list");
 	is_int(l.last_error, KC_WATCH_IN_GONE, "the failure was recognised as Gone");
 	ok(l.n > 0 && replaced_with(&l, 0, "exists"), "REPLACE holds the current objects (%s)",
 	   l.n > 0 ? l.name[0] : "");
@@ -472,27 +411,19 @@ static void test_gone_relists(void)
 
 int main(void)
 {
-	if (!getenv("KUBECONFIG") || access(getenv("KUBECONFIG"), R_OK) != 0) {
-		printf("1..0 # SKIP no cluster: KUBECONFIG is unset (run through ./check)\n");
+	if (!e2e_kubeconfig_or_skip())
 		return 0;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	loop = ev_default_loop(0);
 	struct kc_config *cfg = NULL;
 	struct kc_error err = {0};
-	struct kc_load_options lo = {0};
-	if (kc_config_load(&lo, &cfg, &err) < 0) {
-		printf("Bail out! kubeconfig: %s\n", err.message);
-		return 1;
-	}
 	struct kc_client_options co = {.qps = -1};
-	if (kc_client_new(loop, cfg, &co, &client, &err) < 0) {
-		printf("Bail out! client: %s\n", err.message);
+	if (e2e_client_new(loop, NULL, &co, &cfg, &client, &err) < 0) {
+		printf("Bail out! kubeconfig and client: %s\n", err.message);
 		return 1;
 	}
-	snprintf(ns, sizeof(ns), "e2e-kcwatch-%ld", (long)getpid());
-	if (create_namespace() < 0) {
-		printf("Bail out! cannot create namespace %s\n", ns);
+	if (e2e_namespace_create(client, "e2e-kcwatch", ns, sizeof(ns), &err) < 0) {
+		printf("Bail out! cannot create namespace %s: %s\n", ns, err.message);
 		return 1;
 	}
 
@@ -502,7 +433,9 @@ int main(void)
 	test_group_all_namespaces();
 	test_cluster_scoped();
 
-	delete_obj("namespaces", NULL, ns);
+	if (e2e_namespace_delete(client, ns, &err) < 0)
+		tap_diag("delete namespace %s: %s", ns, err.message);
+	kc_error_clear(&err);
 	client = kc_client_free(client);
 	kc_config_free(cfg);
 	ev_loop_destroy(loop);

@@ -16,6 +16,7 @@
  *     polls (no watch) takes over after the lease expired; on SIGCONT the
  *     old leader reports STOPPED at once and never LEADING again.
  */
+#include "e2e-lib.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -97,8 +98,7 @@ static int candidate(int argc, char **argv)
 	struct kc_config *cfg = NULL;
 	struct kc_client *c = NULL;
 	struct kc_error err = {0};
-	struct kc_load_options lo = {0};
-	if (kc_config_load(&lo, &cfg, &err) < 0 || kc_client_new(loop, cfg, NULL, &c, &err) < 0) {
+	if (e2e_client_new(loop, NULL, NULL, &cfg, &c, &err) < 0) {
 		say("ERROR", err.message);
 		return 1;
 	}
@@ -307,9 +307,7 @@ static int read_lease(char *holder, size_t cap, long long *transitions)
 	                     .resource = "leases",
 	                     .ns = NS,
 	                     .name = NAME};
-	int rc = kc_get(C, &ref, NULL, kc_sync_done, &s, NULL, &err);
-	if (rc == 0)
-		rc = kc_sync_wait(C, &s, &body, &err);
+	int rc = e2e_sync(C, kc_get(C, &ref, NULL, kc_sync_done, &s, NULL, &err), &s, &body, &err);
 	if (rc < 0) {
 		tap_diag("get lease: %s", err.message);
 		kc_error_clear(&err);
@@ -546,9 +544,8 @@ static void test_race(void)
 	    .group = "coordination.k8s.io", .version = "v1", .resource = "leases", .ns = NS};
 	struct kc_sync s = {0};
 	struct kc_error err = {0};
-	int rc = kc_create(C, &coll, NULL, lease, kc_sync_done, &s, NULL, &err);
-	if (rc == 0)
-		rc = kc_sync_wait(C, &s, NULL, &err);
+	int rc = e2e_sync(C, kc_create(C, &coll, NULL, lease, kc_sync_done, &s, NULL, &err), &s,
+	                  NULL, &err);
 	json_decref(lease);
 	is_int(rc, 0, "race: create a Lease held by a departed ghost: %s", err.message);
 	kc_error_clear(&err);
@@ -603,11 +600,9 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "candidate") == 0)
 		return candidate(argc, argv);
 
-	const char *kubeconfig = getenv("KUBECONFIG");
-	if (!kubeconfig || !*kubeconfig || access(kubeconfig, R_OK) != 0) {
-		printf("1..0 # SKIP no cluster: KUBECONFIG is unset (run through ./check)\n");
+	const char *kubeconfig = e2e_kubeconfig_or_skip();
+	if (!kubeconfig)
 		return 0;
-	}
 	ssize_t n = readlink("/proc/self/exe", SELF, sizeof(SELF) - 1);
 	if (n <= 0) {
 		ok(false, "find our own executable");
@@ -617,23 +612,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct ev_loop *loop = ev_default_loop(0);
-	struct kc_load_options lo = {.kubeconfig = kubeconfig};
 	struct kc_config *cfg = NULL;
 	struct kc_error err = {0};
-	if (kc_config_load(&lo, &cfg, &err) < 0 || kc_client_new(loop, cfg, NULL, &C, &err) < 0) {
+	if (e2e_client_new(loop, kubeconfig, NULL, &cfg, &C, &err) < 0) {
 		tap_diag("%s", err.message);
 		ok(false, "load %s and create a client", kubeconfig);
 		return tap_done();
 	}
-	snprintf(NS, sizeof(NS), "e2e-leader-%d", (int)getpid());
-	struct kc_ref nss = {.version = "v1", .resource = "namespaces"};
-	json_t *ns = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
-	                       "metadata", "name", NS);
-	struct kc_sync s = {0};
-	int rc = kc_create(C, &nss, NULL, ns, kc_sync_done, &s, NULL, &err);
-	if (rc == 0)
-		rc = kc_sync_wait(C, &s, NULL, &err);
-	json_decref(ns);
+	int rc = e2e_namespace_create(C, "e2e-leader", NS, sizeof(NS), &err);
 	is_int(rc, 0, "create namespace %s: %s", NS, err.message);
 	kc_error_clear(&err);
 
@@ -642,11 +628,7 @@ int main(int argc, char **argv)
 		run_test();
 	}
 
-	struct kc_ref nsref = {.version = "v1", .resource = "namespaces", .name = NS};
-	memset(&s, 0, sizeof(s));
-	rc = kc_delete(C, &nsref, NULL, NULL, kc_sync_done, &s, NULL, &err);
-	if (rc == 0)
-		rc = kc_sync_wait(C, &s, NULL, &err);
+	e2e_namespace_delete(C, NS, &err);
 	kc_error_clear(&err);
 	kc_client_free(C);
 	kc_config_free(cfg);
