@@ -121,10 +121,9 @@ void cli_report_api_error(const struct cli *c, const char *verb, const struct kc
 		cli_errorf(c, "the server does not serve %s%s (is the Slipway CRD installed?)", res,
 		           where);
 	} else if (kc_is_forbidden(err)) {
-		cli_errorf(c, "forbidden: you may not %s %s%s%s%s", verb, res,
+		cli_errorf(c, "forbidden: you may not %s %s%s%s%s%s", verb, res,
 		           ref->name ? " \"" : "", ref->name ? ref->name : "",
-		           ref->name ? "\"" : "");
-		(void)where;
+		           ref->name ? "\"" : "", where);
 	} else if (err->http_status == 401) {
 		cli_errorf(c,
 		           "unauthorized: the cluster at %s did not accept the credentials of "

@@ -982,8 +982,19 @@ int cmd_restart(struct cli *c, int argc, char **argv)
 	       cur, unavailable);
 	fflush(stdout);
 	double deadline = ev_time() + (double)timeout_ns / 1e9;
+	char rs_name[320];
+	snprintf(rs_name, sizeof(rs_name), "%s-%s", name, cur);
+	struct kc_ref rsr = rs_ref(c->ns, rs_name);
 	int32_t desired = parsed->replicas;
 	for (;;) {
+		/* The pods this revision should have now: its ReplicaSet's
+		 * replicas, which are fewer than spec.replicas mid-rollout. */
+		json_t *rs = NULL;
+		if (cli_api_get(c, &rsr, &rs) < 0)
+			goto out;
+		json_t *want = json_object_get(json_object_get(rs, "spec"), "replicas");
+		desired = json_is_integer(want) ? (int32_t)json_integer_value(want) : 1;
+		json_decref(rs);
 		json_decref(pods);
 		pods = NULL;
 		if (cli_api_list(c, &pr, sel, &pods) < 0)
