@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/names.h"
+
 static bool is_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -21,26 +23,6 @@ static bool name_valid(const char *s, size_t len)
 	return true;
 }
 
-/* DNS-1123 subdomain: lowercase labels [a-z0-9]([-a-z0-9]*[a-z0-9])? joined by dots. */
-static bool dns_subdomain_valid(const char *s, size_t len)
-{
-	if (len == 0 || len > 253)
-		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != '.') {
-			char c = s[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-				return false;
-			continue;
-		}
-		if (i == start || s[start] == '-' || s[i - 1] == '-')
-			return false;
-		start = i + 1;
-	}
-	return true;
-}
-
 bool model_label_key_valid(const char *key)
 {
 	size_t len = strnlen(key, 254 + 64);
@@ -48,7 +30,7 @@ bool model_label_key_valid(const char *key)
 	if (!slash)
 		return name_valid(key, len);
 	size_t plen = (size_t)(slash - key);
-	return dns_subdomain_valid(key, plen) && name_valid(slash + 1, len - plen - 1);
+	return model_dns_subdomain_valid(key, plen) && name_valid(slash + 1, len - plen - 1);
 }
 
 bool model_label_value_valid(const char *value)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/duration.h"
+#include "model/names.h"
 
 /* Field paths are short; a longer one is cut, which only shortens a message. */
 #define PATH_LEN 256
@@ -128,24 +129,8 @@ enum name_kind {
 
 static bool name_valid(const char *s, size_t len, enum name_kind kind)
 {
-	size_t max = kind == NAME_DNS_LABEL ? 63 : 253;
-	if (len == 0 || len > max)
-		return false;
-	if (kind == NAME_DNS_LABEL && !(s[0] >= 'a' && s[0] <= 'z'))
-		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && (s[i] != '.' || kind == NAME_DNS_LABEL)) {
-			char ch = s[i];
-			if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
-				return false;
-			continue;
-		}
-		if (i == start || s[start] == '-' || s[i - 1] == '-')
-			return false;
-		start = i + 1;
-	}
-	return true;
+	return kind == NAME_DNS_LABEL ? model_dns_label_valid(s, len)
+	                              : model_dns_subdomain_valid(s, len);
 }
 
 /* A string member naming an object: *out = copy or NULL when absent. */
