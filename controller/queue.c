@@ -238,6 +238,28 @@ static void item_release_if_idle(struct ctl_queue *q, struct item *it)
 	free(it);
 }
 
+/* What every Add checks first: a valid key, on a queue not shutting down. */
+static int check_add(const struct ctl_queue *q, const char *key)
+{
+	int r = check_key(key);
+	if (r < 0)
+		return r;
+	return q->shutting_down ? -ESHUTDOWN : 0;
+}
+
+/* check_add, then the key's item, made when new. */
+static int item_for_add(struct ctl_queue *q, const char *key, struct item **ret)
+{
+	int r = check_add(q, key);
+	if (r < 0)
+		return r;
+	struct item *it = item_get_or_new(q, key);
+	if (!it)
+		return -ENOMEM;
+	*ret = it;
+	return 0;
+}
+
 static void rearm(struct ctl_queue *q);
 
 /* The core of Add, for an existing item. */
@@ -258,14 +280,10 @@ static int mark_dirty(struct ctl_queue *q, struct item *it, double now)
 
 int ctl_queue_add(struct ctl_queue *q, const char *key, double now)
 {
-	int r = check_key(key);
+	struct item *it = NULL;
+	int r = item_for_add(q, key, &it);
 	if (r < 0)
 		return r;
-	if (q->shutting_down)
-		return -ESHUTDOWN;
-	struct item *it = item_get_or_new(q, key);
-	if (!it)
-		return -ENOMEM;
 	r = mark_dirty(q, it, now);
 	if (r < 0) {
 		item_release_if_idle(q, it);
@@ -280,14 +298,10 @@ int ctl_queue_add_after(struct ctl_queue *q, const char *key, double delay, doub
 {
 	if (!(delay > 0))
 		return ctl_queue_add(q, key, now);
-	int r = check_key(key);
+	struct item *it = NULL;
+	int r = item_for_add(q, key, &it);
 	if (r < 0)
 		return r;
-	if (q->shutting_down)
-		return -ESHUTDOWN;
-	struct item *it = item_get_or_new(q, key);
-	if (!it)
-		return -ENOMEM;
 	double due = now + delay;
 	if (it->heap_idx != NOT_IN_HEAP) {
 		if (due < it->due) {
@@ -308,11 +322,9 @@ int ctl_queue_add_after(struct ctl_queue *q, const char *key, double delay, doub
 
 int ctl_queue_add_rate_limited(struct ctl_queue *q, const char *key, double now, double *ret_delay)
 {
-	int r = check_key(key);
+	int r = check_add(q, key);
 	if (r < 0)
 		return r;
-	if (q->shutting_down)
-		return -ESHUTDOWN;
 	uintptr_t failures = (uintptr_t)ctl_hashmap_get(q->failures, key);
 	if (failures < UINT32_MAX)
 		failures++;
