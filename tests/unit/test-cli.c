@@ -1,0 +1,92 @@
+/* The CLI's small parsers and printers: a command's flags (as kubectl takes
+ * them), and -o yaml's quoting of strings that YAML would read as something
+ * else. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/yamldoc.h"
+#include "cli/yamlout.h"
+#include "tap.h"
+
+static void test_flags(void)
+{
+	static const struct {
+		const char *args[6];
+		int want; /* 0 or CLI_EXIT_USAGE */
+		bool watch;
+		const char *timeout;
+		int npos;
+		const char *pos0;
+	} rows[] = {
+	    {{"web"}, 0, false, NULL, 1, "web"},
+	    {{"web", "--watch"}, 0, true, NULL, 1, "web"},
+	    {{"-w", "web"}, 0, true, NULL, 1, "web"},
+	    {{"web", "--watch=false"}, 0, false, NULL, 1, "web"},
+	    {{"web", "--watch=maybe"}, CLI_EXIT_USAGE, false, NULL, 0, NULL},
+	    {{"web", "--timeout", "5m"}, 0, false, "5m", 1, "web"},
+	    {{"web", "--timeout=90s"}, 0, false, "90s", 1, "web"},
+	    {{"web", "--timeout"}, CLI_EXIT_USAGE, false, NULL, 0, NULL},
+	    {{"web", "--nope"}, CLI_EXIT_USAGE, false, NULL, 0, NULL},
+	    {{"web", "other"}, CLI_EXIT_USAGE, false, NULL, 0, NULL},
+	    {{"--", "--watch"}, 0, false, NULL, 1, "--watch"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct cli c = {.prog = "test"};
+		char *argv[6] = {0};
+		int argc = 0;
+		while (argc < 6 && rows[i].args[argc]) {
+			argv[argc] = (char *)rows[i].args[argc];
+			argc++;
+		}
+		bool watch = false;
+		const char *timeout = NULL;
+		const struct cli_flag flags[] = {
+		    {"watch", 'w', false, NULL, &watch}, {"timeout", 0, true, &timeout, NULL}, {0}};
+		char *pos[1] = {0};
+		int npos = 0;
+		int r = cli_parse_flags(&c, argc, argv, flags, pos, 1, &npos);
+		is_int(r, rows[i].want, "flags row %zu: result", i);
+		if (r != 0)
+			continue;
+		is_int(watch, rows[i].watch, "flags row %zu: watch", i);
+		is_str(timeout ? timeout : "(none)", rows[i].timeout ? rows[i].timeout : "(none)",
+		       "flags row %zu: timeout", i);
+		is_int(npos, rows[i].npos, "flags row %zu: positionals", i);
+		is_str(pos[0], rows[i].pos0, "flags row %zu: first positional", i);
+	}
+}
+
+static void test_yaml_out(void)
+{
+	json_t *v =
+	    json_loads("{\"s\":\"plain\",\"t\":\"true\",\"y\":\"yes\",\"n\":\"12\",\"e\":\"\","
+	               "\"d\":\"2026-11-26T10:00:00Z\",\"nul\":\"null\",\"i\":12,\"b\":false,"
+	               "\"z\":null,\"a\":[1.5,\"x: y\"],\"o\":{}}",
+	               0, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	is_int(cli_yaml_write(f, v), 0, "written");
+	fclose(f);
+	is_str(buf,
+	       "a:\n- 1.5\n- 'x: y'\nb: false\nd: \"2026-11-26T10:00:00Z\"\ne: \"\"\ni: 12\nn: "
+	       "\"12\"\n"
+	       "nul: \"null\"\no: {}\ns: plain\nt: \"true\"\n\"y\": \"yes\"\nz: null\n",
+	       "keys sorted; look-alike strings (and the keys y and n) quoted");
+	struct ydoc_stream s;
+	is_int(ydoc_parse(buf, len, &s), 0, "reads back");
+	json_t *back = s.n_docs == 1 ? ydoc_to_json(s.docs[0], NULL, NULL) : NULL;
+	ok(back && json_equal(back, v), "as the same JSON");
+	json_decref(back);
+	ydoc_stream_clear(&s);
+	free(buf);
+	json_decref(v);
+}
+
+int main(void)
+{
+	test_flags();
+	test_yaml_out();
+	return tap_done();
+}
