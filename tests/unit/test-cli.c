@@ -70,7 +70,7 @@ static void test_yaml_out(void)
 	is_int(cli_yaml_write(f, v), 0, "written");
 	fclose(f);
 	is_str(buf,
-	       "a:\n- 1.5\n- 'x: y'\nb: false\nd: \"2026-11-26T10:00:00Z\"\ne: \"\"\ni: 12\nn: "
+	       "a:\n- 1.5\n- 'x: y'\nb: false\nd: \"2026-11-26T10:00:00Z\"\ne: \"\"\ni: 12\n\"n\": "
 	       "\"12\"\n"
 	       "nul: \"null\"\no: {}\ns: plain\nt: \"true\"\n\"y\": \"yes\"\nz: null\n",
 	       "keys sorted; look-alike strings (and the keys y and n) quoted");
