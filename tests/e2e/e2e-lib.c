@@ -1,5 +1,6 @@
 /* Shared helpers of the C end-to-end tests; e2e-lib.h says how to use them. */
 #include "e2e-lib.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,24 @@ int e2e_client_new(struct ev_loop *loop, const char *kubeconfig, const struct kc
 	*cfg = c;
 	*client = k;
 	return 0;
+}
+
+int e2e_start(struct ev_loop *loop, const char *kubeconfig, const struct kc_client_options *o,
+              const char *prefix, char *ns, size_t cap, struct kc_config **cfg,
+              struct kc_client **client)
+{
+	struct kc_error err = {0};
+	int rc = e2e_client_new(loop, kubeconfig, o, cfg, client, &err);
+	if (rc < 0) {
+		tap_diag("%s", err.message);
+		ok(false, "load %s and create a client", kubeconfig ? kubeconfig : "$KUBECONFIG");
+		kc_error_clear(&err);
+		return rc;
+	}
+	rc = e2e_namespace_create(*client, prefix, ns, cap, &err);
+	is_int(rc, 0, "create namespace %s: %s", ns, err.message);
+	kc_error_clear(&err);
+	return rc;
 }
 
 int e2e_sync(struct kc_client *client, int rc, struct kc_sync *s, json_t **body,

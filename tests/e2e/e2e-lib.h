@@ -5,9 +5,10 @@
  * make and remove a namespace of their own, turn the loop until something
  * happened, and restart the cluster's kube-apiserver while the loop turns.
  *
- * These helpers make no TAP checks of their own: each test keeps saying, in
- * its own words, what failed. Failures come back as a negative errno with a
- * kc_error (when there is one) and out-parameters untouched.
+ * Except e2e_start, these helpers make no TAP checks of their own: each test
+ * keeps saying, in its own words, what failed. Failures come back as a
+ * negative errno with a kc_error (when there is one) and out-parameters
+ * untouched.
  *
  * Threading: everything runs on the caller's thread and loop; nothing here
  * keeps state between calls except the struct e2e_child the caller owns.
@@ -40,6 +41,19 @@ const char *e2e_kubeconfig_or_skip(void);
  */
 int e2e_client_new(struct ev_loop *loop, const char *kubeconfig, const struct kc_client_options *o,
                    struct kc_config **cfg, struct kc_client **client, struct kc_error *err);
+
+/*
+ * The usual start of a test, with its two checks: a client on `loop` from
+ * `kubeconfig` (options `o`, NULL for the defaults), then a namespace
+ * "PREFIX-PID" of the test's own (name in ns, cap bytes). When the client
+ * cannot be made, reports "not ok - load KUBECONFIG and create a client" and
+ * returns its negative errno with *cfg and *client untouched: the caller ends
+ * with tap_done(). Otherwise sets both (the caller's to free) and returns
+ * what creating the namespace returned, checked as "create namespace NS".
+ */
+int e2e_start(struct ev_loop *loop, const char *kubeconfig, const struct kc_client_options *o,
+              const char *prefix, char *ns, size_t cap, struct kc_config **cfg,
+              struct kc_client **client);
 
 /*
  * Finishes a synchronous call: `rc` is what the kc_ verb returned when it was

@@ -614,14 +614,9 @@ int main(int argc, char **argv)
 	struct ev_loop *loop = ev_default_loop(0);
 	struct kc_config *cfg = NULL;
 	struct kc_error err = {0};
-	if (e2e_client_new(loop, kubeconfig, NULL, &cfg, &C, &err) < 0) {
-		tap_diag("%s", err.message);
-		ok(false, "load %s and create a client", kubeconfig);
+	int rc = e2e_start(loop, kubeconfig, NULL, "e2e-leader", NS, sizeof(NS), &cfg, &C);
+	if (!C)
 		return tap_done();
-	}
-	int rc = e2e_namespace_create(C, "e2e-leader", NS, sizeof(NS), &err);
-	is_int(rc, 0, "create namespace %s: %s", NS, err.message);
-	kc_error_clear(&err);
 
 	if (rc == 0) {
 		test_race();
