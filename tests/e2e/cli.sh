@@ -47,7 +47,8 @@ err_has() { grep -qF -- "$1" "$ERRF" || { echo "no '$1' on stderr:"; cat "$ERRF"
 image() { k get release "$1" -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 revision() { k get release "$1" -o jsonpath='{.status.currentRevision}'; }
 
-release web registry.example/app:1
+# minReadySeconds makes the update take a few seconds, so status sees it move.
+release web registry.example/app:1 "  minReadySeconds: 2"
 ok "status waits until a new Release is Healthy: exit 0" run 0 s status web --timeout 90s
 ok "and says Healthy" has "web: Healthy"
 rev1=$(revision web)
@@ -73,7 +74,8 @@ ok "set image changes the template" run 0 s set image web app=registry.example/a
 ok "  and says so" has 'release "web" image updated'
 ok "  the spec has the new image" test "$(image web)" = registry.example/app:2
 ok "status follows the update to Healthy: exit 0" run 0 s status web --timeout 90s
-ok "  printing one line per change, Progressing before Healthy" sh -c \
+ok "  printing one line per change (no line twice in a row)" sh -c "[ -z \"\$(uniq -d '$OUTF')\" ]"
+ok "  Progressing before Healthy" sh -c \
 	"grep -n 'Progressing' '$OUTF' | head -1 | cut -d: -f1 | { read p; h=\$(grep -n 'Healthy' '$OUTF' | cut -d: -f1); [ -n \"\$p\" ] && [ \"\$p\" -lt \"\$h\" ]; }"
 rev2=$(revision web)
 sleep 1.5
