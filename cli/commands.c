@@ -1097,9 +1097,14 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 			argv[i] = NULL;
 		} else if (strncmp(argv[i], "--filename=", 11) == 0 ||
 		           strncmp(argv[i], "-f", 2) == 0) {
+			const char *v = argv[i][1] == 'f' ? argv[i] + 2 : argv[i] + 11;
+			if (*v == '=')
+				v++;
+			if (!*v)
+				return cli_usage_error(c, "-f needs a FILE");
 			if (nfiles == 256)
 				return cli_usage_error(c, "at most 256 files");
-			files[nfiles++] = argv[i][1] == 'f' ? argv[i] + 2 : argv[i] + 11;
+			files[nfiles++] = v;
 			argv[i] = NULL;
 		}
 	}
