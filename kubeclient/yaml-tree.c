@@ -236,8 +236,8 @@ static int fault_error(const struct kc_yaml_fault *f, int code, const char *name
 		return kc_error_set(err, code, "%s:%lu: more than %d YAML nodes", name, f->line,
 		                    KC_YAML_MAX_NODES);
 	case KC_YAML_TOO_MANY_DOCS:
-		return kc_error_set(err, code, "%s:%lu: more than %d YAML documents", name,
-		                    f->line, KC_YAML_MAX_DOCS);
+		return kc_error_set(err, code, "%s:%lu: more than %d YAML documents", name, f->line,
+		                    KC_YAML_MAX_DOCS);
 	}
 	return kc_error_set(err, code, "%s:%lu: invalid YAML", name, f->line);
 }
@@ -269,7 +269,8 @@ const struct kc_ynode *kc_yaml_get(const struct kc_ynode *map, const char *key)
 	size_t klen = strlen(key);
 	for (size_t i = 0; i + 1 < map->n_items; i += 2) {
 		const struct kc_ynode *k = map->items[i];
-		if (k->kind == KC_YNODE_SCALAR && k->len == klen && memcmp(k->value, key, klen) == 0)
+		if (k->kind == KC_YNODE_SCALAR && k->len == klen &&
+		    memcmp(k->value, key, klen) == 0)
 			found = map->items[i + 1];
 	}
 	return found;
