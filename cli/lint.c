@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/yamldoc.h"
+#include "cli/yamljson.h"
 #include "model/errors.h"
 #include "model/release.h"
 
@@ -23,7 +23,7 @@ static void report(struct lint_ctx *c, unsigned long line, unsigned long column,
 	c->res->problems++;
 }
 
-static void on_problem(const struct ydoc_node *at, const char *message, void *userdata)
+static void on_problem(const struct kc_ynode *at, const char *message, void *userdata)
 {
 	report(userdata, at->line, at->column, "yaml", message);
 }
@@ -31,11 +31,11 @@ static void on_problem(const struct ydoc_node *at, const char *message, void *us
 /* Where to point for a model error on `path`: a scalar at its value, a
  * mapping or list at its key (its own start is the next line's first
  * key), a missing field at the parent found. */
-static const struct ydoc_node *position_of(const struct ydoc_node *root, const char *path)
+static const struct kc_ynode *position_of(const struct kc_ynode *root, const char *path)
 {
-	const struct ydoc_node *key = NULL;
-	const struct ydoc_node *at = ydoc_find(root, path, &key);
-	if (at && at->kind != YDOC_SCALAR && key)
+	const struct kc_ynode *key = NULL;
+	const struct kc_ynode *at = cli_yaml_find(root, path, &key);
+	if (at && at->kind != KC_YNODE_SCALAR && key)
 		return key;
 	return at ? at : root;
 }
@@ -57,7 +57,7 @@ static void split_error(const char *msg, char *path, size_t cap, const char **te
 	*text = sep + 2;
 }
 
-static int lint_release(struct lint_ctx *c, const struct ydoc_node *root, const json_t *obj)
+static int lint_release(struct lint_ctx *c, const struct kc_ynode *root, const json_t *obj)
 {
 	struct model_errors errs = {0};
 	struct rel_release *rel = NULL;
@@ -71,7 +71,7 @@ static int lint_release(struct lint_ctx *c, const struct ydoc_node *root, const 
 		char path[512];
 		const char *text;
 		split_error(errs.msg[i], path, sizeof(path), &text);
-		const struct ydoc_node *at = position_of(root, path);
+		const struct kc_ynode *at = position_of(root, path);
 		report(c, at->line, at->column, path[0] ? path : "(document)", text);
 	}
 	if (errs.dropped > 0) {
@@ -83,28 +83,28 @@ static int lint_release(struct lint_ctx *c, const struct ydoc_node *root, const 
 	return 0;
 }
 
-static int lint_document(struct lint_ctx *c, const struct ydoc_node *root)
+static int lint_document(struct lint_ctx *c, const struct kc_ynode *root)
 {
 	if (!root)
 		return 0; /* an empty document, as after a trailing "---" */
-	if (root->kind != YDOC_MAP) {
+	if (root->kind != KC_YNODE_MAP) {
 		report(c, root->line, root->column, "(document)",
 		       "not a Kubernetes object (expected a mapping with apiVersion and kind)");
 		return 0;
 	}
-	json_t *obj = ydoc_to_json(root, on_problem, c);
+	json_t *obj = cli_yaml_to_json(root, on_problem, c);
 	if (!obj)
 		return -ENOMEM;
 	json_t *kind = json_object_get(obj, "kind");
 	json_t *api = json_object_get(obj, "apiVersion");
 	int r = 0;
 	if (!json_is_string(kind)) {
-		const struct ydoc_node *at = position_of(root, "kind");
+		const struct kc_ynode *at = position_of(root, "kind");
 		report(c, at->line, at->column, "kind", kind ? "must be a string" : "required");
 	} else if (strcmp(json_string_value(kind), REL_KIND) == 0) {
 		c->res->releases++;
 		if (!json_is_string(api) || strcmp(json_string_value(api), REL_API_VERSION) != 0) {
-			const struct ydoc_node *at = position_of(root, "apiVersion");
+			const struct kc_ynode *at = position_of(root, "apiVersion");
 			report(c, at->line, at->column, "apiVersion", "must be " REL_API_VERSION);
 		}
 		r = lint_release(c, root, obj);
@@ -113,19 +113,54 @@ static int lint_document(struct lint_ctx *c, const struct ydoc_node *root)
 	return r;
 }
 
+/* lint's words for a stream the reader refused; they follow the "yaml:" field. */
+static const char *fault_text(const struct kc_yaml_fault *f)
+{
+	switch (f->kind) {
+	case KC_YAML_SYNTAX:
+		return f->problem;
+	case KC_YAML_ALIAS:
+		return "aliases are not supported";
+	case KC_YAML_COMPLEX_KEY:
+		return "a key must be a scalar";
+	case KC_YAML_TOO_DEEP:
+		return "nested too deeply";
+	case KC_YAML_TOO_MANY_NODES:
+		return "too many nodes";
+	case KC_YAML_TOO_MANY_DOCS:
+		return "too many documents";
+	}
+	return "invalid YAML";
+}
+
 int cli_lint_buffer(const char *name, const char *buf, size_t len, FILE *out,
                     struct cli_lint_result *res)
 {
 	struct lint_ctx c = {.name = name, .out = out, .res = res};
-	struct ydoc_stream s;
-	int r = ydoc_parse(buf, len, &s);
+	struct kc_yaml_reader *reader = NULL;
+	/* Complex keys are read, then reported (and skipped) by the conversion to
+	 * JSON, so that the rest of the document is still linted. */
+	int r = kc_yaml_reader_new(buf, len, KC_YAML_COMPLEX_KEYS, &reader);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < s.n_docs && r == 0; i++)
-		r = lint_document(&c, s.docs[i]);
-	if (r == 0 && s.failed)
-		report(&c, s.error_line, s.error_column, "yaml", s.error);
-	ydoc_stream_clear(&s);
+	for (;;) {
+		struct kc_ynode *root = NULL;
+		struct kc_yaml_fault fault;
+		r = kc_yaml_next(reader, &root, &fault);
+		if (r == 0 || r == -ENOMEM)
+			break;
+		if (r < 0) {
+			/* The documents before the fault have been linted. */
+			report(&c, fault.line, fault.column, "yaml", fault_text(&fault));
+			r = 0;
+			break;
+		}
+		r = lint_document(&c, root);
+		kc_yaml_free(root);
+		if (r < 0)
+			break;
+	}
+	kc_yaml_reader_free(reader);
 	return r;
 }
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "cli/yamldoc.h"
+#include "cli/yamljson.h"
 
 /* Would a plain scalar with this text read back as something other than
  * this string? YAML 1.1 words (yes, no, on, off, y, n) count too, since
@@ -26,8 +26,9 @@ static bool needs_quotes(const char *s, size_t len)
 	if (len >= 10 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
 	    isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3]) && s[4] == '-')
 		return true;
-	struct ydoc_node n = {.kind = YDOC_SCALAR, .value = (char *)s, .len = len, .plain = true};
-	json_t *j = ydoc_to_json(&n, NULL, NULL);
+	struct kc_ynode n = {
+	    .kind = KC_YNODE_SCALAR, .value = (char *)s, .len = len, .plain = true};
+	json_t *j = cli_yaml_to_json(&n, NULL, NULL);
 	bool other = !json_is_string(j);
 	json_decref(j);
 	return other;

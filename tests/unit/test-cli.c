@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/yamldoc.h"
+#include "cli/yamljson.h"
 #include "cli/yamlout.h"
 #include "tap.h"
 
@@ -74,12 +74,18 @@ static void test_yaml_out(void)
 	       "\"12\"\n"
 	       "nul: \"null\"\no: {}\ns: plain\nt: \"true\"\n\"y\": \"yes\"\nz: null\n",
 	       "keys sorted; look-alike strings (and the keys y and n) quoted");
-	struct ydoc_stream s;
-	is_int(ydoc_parse(buf, len, &s), 0, "reads back");
-	json_t *back = s.n_docs == 1 ? ydoc_to_json(s.docs[0], NULL, NULL) : NULL;
+	struct kc_yaml_reader *reader = NULL;
+	struct kc_ynode *doc = NULL, *extra = NULL;
+	is_int(kc_yaml_reader_new(buf, len, 0, &reader), 0, "a reader");
+	int first = reader ? kc_yaml_next(reader, &doc, NULL) : -1;
+	is_int(first, 1, "reads back");
+	is_int(first == 1 ? kc_yaml_next(reader, &extra, NULL) : -1, 0, "as one document");
+	json_t *back = first == 1 ? cli_yaml_to_json(doc, NULL, NULL) : NULL;
 	ok(back && json_equal(back, v), "as the same JSON");
 	json_decref(back);
-	ydoc_stream_clear(&s);
+	kc_yaml_free(doc);
+	kc_yaml_free(extra);
+	kc_yaml_reader_free(reader);
 	free(buf);
 	json_decref(v);
 }
