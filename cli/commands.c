@@ -247,8 +247,34 @@ static const char *uid_of(const json_t *o)
 	return json_string_value(json_object_get(json_object_get(o, "metadata"), "uid"));
 }
 
+/* Ends the loop of get --watch or status with `code` as the exit status. */
+static void live_stop(struct live *l, int code)
+{
+	l->exit_code = code;
+	l->done = true;
+	ev_break(l->c->loop, EVBREAK_ALL);
+}
+
+/* The watched Release, or NULL when it was deleted: then the loop is
+ * stopped with `gone_code`. Borrowed from l. */
+static json_t *live_release(struct live *l, int gone_code)
+{
+	const char *k;
+	json_t *rel = NULL, *v;
+	json_object_foreach(l->objs[0], k, v)
+	{
+		rel = v;
+	}
+	if (!rel) {
+		cli_errorf(l->c, "release was deleted");
+		live_stop(l, gone_code);
+	}
+	return rel;
+}
+
 /* Terminal width from the tty, else $COLUMNS, else 0 (no cut). */
 static size_t tty_width(void);
+static void live_free(struct live *l);
 
 /* Prints text, each line cut to width display columns (UTF-8 aware) so a
  * redraw can count the lines it has to move up over. Returns lines printed. */
@@ -286,19 +312,9 @@ static void render(struct live *l)
 {
 	if (!l->synced[0] || !l->synced[1] || !l->synced[2])
 		return;
-	const char *k;
-	json_t *rel = NULL, *v;
-	json_object_foreach(l->objs[0], k, v)
-	{
-		rel = v;
-	}
-	if (!rel) {
-		cli_errorf(l->c, "release was deleted");
-		l->exit_code = CLI_EXIT_FAIL;
-		l->done = true;
-		ev_break(l->c->loop, EVBREAK_ALL);
+	json_t *rel = live_release(l, CLI_EXIT_FAIL);
+	if (!rel)
 		return;
-	}
 	json_t *rs = values_of(l->objs[1]), *pods = values_of(l->objs[2]);
 	char *text = cli_view_release(rel, rs, pods, time(NULL));
 	json_decref(rs);
@@ -376,17 +392,14 @@ static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const s
 		                    : w == l->w[1] ? rs_ref(l->c->ns, NULL)
 		                                   : pod_ref(l->c->ns, NULL);
 		cli_report_api_error(l->c, "watch", &ref, err);
-		l->exit_code = l->status_mode ? CLI_STATUS_UNKNOWN : CLI_EXIT_FAIL;
-		l->done = true;
-		ev_break(l->c->loop, EVBREAK_ALL);
+		live_stop(l, l->status_mode ? CLI_STATUS_UNKNOWN : CLI_EXIT_FAIL);
 	}
 }
 
 static void on_sigint(struct ev_loop *loop, ev_signal *s, int revents)
 {
 	struct live *l = s->data;
-	l->done = true;
-	ev_break(loop, EVBREAK_ALL);
+	live_stop(l, l->exit_code);
 }
 
 static int start_watch(struct live *l, int i, const struct kc_ref *ref, const char *label,
@@ -412,6 +425,26 @@ static int start_watch(struct live *l, int i, const struct kc_ref *ref, const ch
 	return kc_watch_start(l->w[i]) < 0 ? -1 : 0;
 }
 
+/* Empty stores, and Ctrl-C ends the loop; l->c is set. The caller sets
+ * up its timers. */
+static void live_init(struct live *l)
+{
+	for (int i = 0; i < 3; i++)
+		l->objs[i] = json_object();
+	ev_signal_init(&l->sigint, on_sigint, SIGINT);
+	l->sigint.data = l;
+	ev_signal_start(l->c->loop, &l->sigint);
+}
+
+/* Watch 0: the Release called `name`. */
+static int start_release_watch(struct live *l, const char *name)
+{
+	char field[300];
+	snprintf(field, sizeof(field), "metadata.name=%s", name);
+	struct kc_ref ref = cli_release_ref(l->c->ns, NULL);
+	return start_watch(l, 0, &ref, NULL, field);
+}
+
 static void live_free(struct live *l)
 {
 	for (int i = 0; i < 3; i++) {
@@ -424,6 +457,16 @@ static void live_free(struct live *l)
 		ev_signal_stop(l->c->loop, &l->sigint);
 	}
 	free(l->last);
+}
+
+/* Runs the loop until live_stop, frees l and returns the exit status. */
+static int live_run(struct live *l)
+{
+	while (!l->done)
+		ev_run(l->c->loop, EVRUN_ONCE);
+	int code = l->exit_code;
+	live_free(l);
+	return code;
 }
 
 static size_t term_width(void)
@@ -448,35 +491,24 @@ static size_t tty_width(void)
 static int get_watch(struct cli *c, const json_t *rel, const char *name)
 {
 	struct live l = {.c = c, .tty = isatty(STDOUT_FILENO)};
-	char field[300];
-	snprintf(field, sizeof(field), "metadata.name=%s", name);
 	char *sel = owned_selector(rel, NULL);
-	for (int i = 0; i < 3; i++)
-		l.objs[i] = json_object();
+	live_init(&l);
 	ev_timer_init(&l.render, on_render, 0.15, 0.);
 	l.render.data = &l;
-	ev_signal_init(&l.sigint, on_sigint, SIGINT);
-	l.sigint.data = &l;
-	ev_signal_start(c->loop, &l.sigint);
 	/* On a terminal, redraw now and then so ages stay true between changes. */
 	ev_timer_init(&l.deadline, on_render, 5., 5.);
 	l.deadline.data = &l;
 	if (l.tty)
 		ev_timer_start(c->loop, &l.deadline);
-	struct kc_ref r0 = cli_release_ref(c->ns, NULL), r1 = rs_ref(c->ns, NULL),
-	              r2 = pod_ref(c->ns, NULL);
-	if (!sel || start_watch(&l, 0, &r0, NULL, field) < 0 ||
-	    start_watch(&l, 1, &r1, sel, NULL) < 0 || start_watch(&l, 2, &r2, sel, NULL) < 0) {
+	struct kc_ref r1 = rs_ref(c->ns, NULL), r2 = pod_ref(c->ns, NULL);
+	if (!sel || start_release_watch(&l, name) < 0 || start_watch(&l, 1, &r1, sel, NULL) < 0 ||
+	    start_watch(&l, 2, &r2, sel, NULL) < 0) {
 		free(sel);
 		live_free(&l);
 		return CLI_EXIT_FAIL;
 	}
 	free(sel);
-	while (!l.done)
-		ev_run(c->loop, EVRUN_ONCE);
-	int code = l.exit_code;
-	live_free(&l);
-	return code;
+	return live_run(&l);
 }
 
 int cmd_get(struct cli *c, int argc, char **argv)
@@ -529,21 +561,11 @@ static int health_exit(enum cli_health h)
 
 static void status_check(struct live *l)
 {
-	const char *k;
-	json_t *rel = NULL, *v;
 	if (!l->synced[0])
 		return;
-	json_object_foreach(l->objs[0], k, v)
-	{
-		rel = v;
-	}
-	if (!rel) {
-		cli_errorf(l->c, "release was deleted");
-		l->exit_code = CLI_STATUS_UNKNOWN;
-		l->done = true;
-		ev_break(l->c->loop, EVBREAK_ALL);
+	const json_t *rel = live_release(l, CLI_STATUS_UNKNOWN);
+	if (!rel)
 		return;
-	}
 	char line[1024];
 	enum cli_health h = cli_release_health(rel, line, sizeof(line));
 	if (strcmp(line, l->last_line) != 0) {
@@ -552,20 +574,15 @@ static void status_check(struct live *l)
 		snprintf(l->last_line, sizeof(l->last_line), "%s", line);
 	}
 	int code = health_exit(h);
-	if (code >= 0) {
-		l->exit_code = code;
-		l->done = true;
-		ev_break(l->c->loop, EVBREAK_ALL);
-	}
+	if (code >= 0)
+		live_stop(l, code);
 }
 
 static void on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct live *l = t->data;
 	cli_errorf(l->c, "timed out after %s waiting for the rollout", l->timeout_text);
-	l->exit_code = CLI_STATUS_TIMEOUT;
-	l->done = true;
-	ev_break(loop, EVBREAK_ALL);
+	live_stop(l, CLI_STATUS_TIMEOUT);
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)
@@ -601,29 +618,19 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	snprintf(l.last_line, sizeof(l.last_line), "%s", line);
 	printf("%s\n", line);
 	fflush(stdout);
-	for (int i = 0; i < 3; i++)
-		l.objs[i] = json_object();
+	live_init(&l);
+	/* Never started: live_free stops it with the others. */
 	ev_timer_init(&l.render, on_render, 1, 0.);
 	ev_timer_init(&l.deadline, on_deadline, (double)timeout_ns / 1e9, 0.);
 	l.deadline.data = &l;
 	if (timeout_ns > 0)
 		ev_timer_start(c->loop, &l.deadline);
-	ev_signal_init(&l.sigint, on_sigint, SIGINT);
-	l.sigint.data = &l;
-	ev_signal_start(c->loop, &l.sigint);
-	char field[300];
-	snprintf(field, sizeof(field), "metadata.name=%s", name);
-	struct kc_ref r0 = cli_release_ref(c->ns, NULL);
 	l.exit_code = CLI_STATUS_UNKNOWN;
-	if (start_watch(&l, 0, &r0, NULL, field) < 0) {
+	if (start_release_watch(&l, name) < 0) {
 		live_free(&l);
 		return CLI_STATUS_UNKNOWN;
 	}
-	while (!l.done)
-		ev_run(c->loop, EVRUN_ONCE);
-	code = l.exit_code;
-	live_free(&l);
-	return code;
+	return live_run(&l);
 }
 
 /* ---- history ---------------------------------------------------------- */
@@ -763,6 +770,41 @@ int cmd_set(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+/* A ReplicaSet's revision label, or NULL. */
+static const char *rs_revision(const json_t *rs)
+{
+	return json_string_value(json_object_get(
+	    json_object_get(json_object_get(rs, "metadata"), "labels"), MODEL_REVISION_LABEL));
+}
+
+/* Whether any ownerReference of obj (controller or not) names uid. */
+static bool owned_by(const json_t *obj, const char *uid)
+{
+	size_t i;
+	json_t *o;
+	if (!uid)
+		return false;
+	json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i,
+	                   o)
+	{
+		const char *u = json_string_value(json_object_get(o, "uid"));
+		if (u && strcmp(u, uid) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether undo may go to revision rev: the one asked for, else any but the
+ * current one. */
+static bool undo_candidate(const char *rev, const char *want, const char *cur)
+{
+	if (!rev)
+		return false;
+	if (want)
+		return strcmp(rev, want) == 0;
+	return !cur || strcmp(rev, cur) != 0;
+}
+
 /* The revision to go back to: --to-revision, else the newest entry of
  * status.history other than the current revision whose ReplicaSet still
  * exists, else the old ReplicaSet last made current. */
@@ -770,60 +812,30 @@ static const json_t *pick_target(const json_t *rel, const json_t *rs_items, cons
 {
 	const json_t *st = json_object_get(rel, "status");
 	const char *cur = json_string_value(json_object_get(st, "currentRevision"));
-	const char *uid =
-	    json_string_value(json_object_get(json_object_get(rel, "metadata"), "uid"));
+	const char *uid = uid_of(rel);
 	const json_t *best = NULL;
 	long long best_gen = -1;
-	size_t i;
-	json_t *rs;
-	size_t h, k;
-	json_t *e;
+	size_t i, h;
+	json_t *rs, *e;
 	json_array_foreach(json_object_get(st, "history"), h, e)
 	{
 		const char *rev = json_string_value(json_object_get(e, "revision"));
-		if (!rev || (want && strcmp(rev, want) != 0) ||
-		    (!want && cur && strcmp(rev, cur) == 0))
+		if (!undo_candidate(rev, want, cur))
 			continue;
-		json_array_foreach(rs_items, k, rs)
+		json_array_foreach(rs_items, i, rs)
 		{
-			const json_t *md = json_object_get(rs, "metadata");
-			const char *r = json_string_value(
-			    json_object_get(json_object_get(md, "labels"), MODEL_REVISION_LABEL));
-			const json_t *refs = json_object_get(md, "ownerReferences");
-			size_t x;
-			json_t *o;
-			bool mine = false;
-			json_array_foreach(refs, x, o)
-			{
-				const char *u = json_string_value(json_object_get(o, "uid"));
-				if (u && uid && strcmp(u, uid) == 0)
-					mine = true;
-			}
-			if (mine && r && strcmp(r, rev) == 0)
+			const char *r = rs_revision(rs);
+			if (r && strcmp(r, rev) == 0 && owned_by(rs, uid))
 				return rs;
 		}
 	}
 	json_array_foreach(rs_items, i, rs)
 	{
-		const json_t *md = json_object_get(rs, "metadata");
-		const char *r = json_string_value(
-		    json_object_get(json_object_get(md, "labels"), MODEL_REVISION_LABEL));
-		if (!r || (want && strcmp(r, want) != 0) || (!want && cur && strcmp(r, cur) == 0))
-			continue;
-		const json_t *refs = json_object_get(md, "ownerReferences");
-		size_t x;
-		json_t *o;
-		bool mine = false;
-		json_array_foreach(refs, x, o)
-		{
-			const char *u = json_string_value(json_object_get(o, "uid"));
-			if (u && uid && strcmp(u, uid) == 0)
-				mine = true;
-		}
-		if (!mine)
+		if (!undo_candidate(rs_revision(rs), want, cur) || !owned_by(rs, uid))
 			continue;
 		const char *g = json_string_value(
-		    json_object_get(json_object_get(md, "annotations"), "slipway.dev/generation"));
+		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "annotations"),
+		                    "slipway.dev/generation"));
 		long long gen = g ? strtoll(g, NULL, 10) : 0;
 		if (gen > best_gen) {
 			best = rs;
@@ -860,8 +872,7 @@ int cmd_undo(struct cli *c, int argc, char **argv)
 			cli_errorf(c, "release \"%s\" has no earlier revision to go back to", name);
 		goto out;
 	}
-	const char *rev = json_string_value(json_object_get(
-	    json_object_get(json_object_get(target, "metadata"), "labels"), MODEL_REVISION_LABEL));
+	const char *rev = rs_revision(target);
 	if (cur && strcmp(rev, cur) == 0) {
 		printf("release \"%s\" is already at revision %s: nothing to undo\n", name, rev);
 		r = 0;
