@@ -10,6 +10,7 @@ const struct ctl_kind ctl_release_kind = {
     .version = "v1alpha1",
     .resource = "releases",
     .kind = "Release",
+    .compact = true,
 };
 
 const struct ctl_kind ctl_replicaset_kind = {
