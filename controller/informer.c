@@ -42,12 +42,19 @@ static void notify(struct ctl_informer *inf, enum ctl_informer_event ev, const j
 		inf->on_event(inf, ev, old, obj, inf->userdata);
 }
 
-/* The watch hands objects over borrowed for the call and drops them after;
- * stripping them in place saves a deep copy of every event. */
 static void strip(const struct ctl_informer *inf, json_t *obj)
 {
 	ctl_object_strip(obj);
 	ctl_object_strip_paths(obj, (const char *const *)inf->strip_paths, inf->n_strip_paths);
+}
+
+/* The watch's transform: every object is stripped as it arrives, each list
+ * page as it comes, so the first list of 10,000 objects never holds them
+ * all with their managedFields at once. */
+static void strip_arriving(json_t *obj, void *userdata)
+{
+	struct shard *sh = userdata;
+	strip(sh->inf, obj);
 }
 
 static void upsert(struct shard *sh, json_t *obj)
@@ -90,26 +97,21 @@ static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *o
 	struct ctl_informer *inf = sh->inf;
 	char key[CTL_STORE_KEY_MAX];
 	json_t *old = NULL;
-	size_t i;
-	json_t *item;
 
 	switch (change) {
 	case KC_WATCH_ADDED:
 	case KC_WATCH_MODIFIED:
-		strip(inf, obj);
 		upsert(sh, obj);
 		break;
 	case KC_WATCH_DELETED:
 		if (ctl_object_key(obj, key, sizeof(key)) < 0)
 			break;
 		if (ctl_store_delete(sh->store, key, &old) == 0) {
-			strip(inf, obj);
 			notify(inf, CTL_INFORMER_DELETE, old, obj);
 			json_decref(old);
 		}
 		break;
 	case KC_WATCH_REPLACE: {
-		json_array_foreach(obj, i, item) strip(inf, item);
 		static const struct ctl_store_replace_ops ops = {replace_upsert, replace_delete};
 		ctl_store_replace(sh->store, obj, &ops, sh);
 		break;
@@ -182,6 +184,7 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
 			.resource = opts->resource,
 			.ns = sh->ns,
 			.label_selector = opts->label_selector,
+			.transform = strip_arriving,
 			.on_change = on_change,
 			.on_error = on_watch_error,
 			.userdata = sh,

@@ -94,6 +94,7 @@ struct kc_request {
 	bool idempotent;
 	bool all_pages;
 	kc_data_fn *on_data;
+	kc_page_fn *on_page;
 	double idle_timeout;
 	kc_response_fn *on_done;
 	void *userdata;
@@ -664,6 +665,9 @@ static void complete_success(struct kc_request *r)
 	}
 	if (r->all_pages) {
 		bool more = false;
+		json_t *items = json_object_get(body, "items");
+		if (r->on_page && json_is_array(items))
+			r->on_page(items, r->userdata);
 		int rc = add_page(r, body, &more);
 		json_decref(body);
 		if (rc < 0) {
@@ -824,6 +828,7 @@ int kc_request_start(struct kc_client *c, const struct kc_request_options *o,
 	r->idempotent = o->idempotent || o->method == KC_GET;
 	r->all_pages = o->all_pages;
 	r->on_data = o->on_data;
+	r->on_page = o->on_page;
 	r->idle_timeout = o->idle_timeout;
 	r->on_done = o->on_done;
 	r->userdata = o->userdata;

@@ -151,6 +151,15 @@ typedef void kc_response_fn(long status, json_t *body, const struct kc_error *er
  */
 typedef int kc_data_fn(const char *data, size_t len, void *userdata);
 
+/*
+ * all_pages lists: called with each page's "items" array as the page
+ * arrives, before it joins the result. The array is borrowed for the call and
+ * may be changed in place (items stripped of what the caller will not keep),
+ * so a long list never holds every object whole at once. Must not start or
+ * cancel requests of this client.
+ */
+typedef void kc_page_fn(json_t *items, void *userdata);
+
 struct kc_request_options {
 	enum kc_method method;
 	const char *path; /* "/api/v1/...?query", already encoded (kubeclient/path.h); copied */
@@ -163,6 +172,7 @@ struct kc_request_options {
 	 * one list object holding all items (metadata.continue removed). GET only;
 	 * the path must not carry a continue token already. */
 	bool all_pages;
+	kc_page_fn *on_page; /* all_pages only, or NULL (see kc_page_fn) */
 	kc_data_fn *on_data; /* non-NULL: a streaming request (see kc_data_fn) */
 	/* Streaming only: fail with -ETIMEDOUT when no byte arrives for this many
 	 * seconds (counted from the start of each attempt). 0: never. Watches

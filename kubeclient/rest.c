@@ -7,8 +7,8 @@
 /* Builds the path and starts the request; every verb ends here. */
 static int start(struct kc_client *c, enum kc_method method, const struct kc_ref *ref,
                  const struct kc_query *q, json_t *body, enum kc_content_type ct, bool idempotent,
-                 bool all_pages, kc_response_fn *cb, void *userdata, struct kc_request **ret,
-                 struct kc_error *err)
+                 bool all_pages, kc_page_fn *on_page, kc_response_fn *cb, void *userdata,
+                 struct kc_request **ret, struct kc_error *err)
 {
 	char *path = NULL;
 	int rc = kc_path_build(ref, q, &path);
@@ -25,6 +25,7 @@ static int start(struct kc_client *c, enum kc_method method, const struct kc_ref
 	    .content_type = ct,
 	    .idempotent = idempotent,
 	    .all_pages = all_pages,
+	    .on_page = on_page,
 	    .on_done = cb,
 	    .userdata = userdata,
 	};
@@ -55,7 +56,7 @@ int kc_get(struct kc_client *c, const struct kc_ref *ref, const struct kc_query 
 	int rc = need_name(ref, "get", err);
 	if (rc < 0)
 		return rc;
-	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, cb, userdata, ret, err);
+	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, NULL, cb, userdata, ret, err);
 }
 
 int kc_list(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
@@ -64,11 +65,18 @@ int kc_list(struct kc_client *c, const struct kc_ref *ref, const struct kc_query
 	int rc = need_no_name(ref, "list", err);
 	if (rc < 0)
 		return rc;
-	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, cb, userdata, ret, err);
+	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, NULL, cb, userdata, ret, err);
 }
 
 int kc_list_all(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
                 kc_response_fn *cb, void *userdata, struct kc_request **ret, struct kc_error *err)
+{
+	return kc_list_all_each(c, ref, q, NULL, cb, userdata, ret, err);
+}
+
+int kc_list_all_each(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
+                     kc_page_fn *on_page, kc_response_fn *cb, void *userdata,
+                     struct kc_request **ret, struct kc_error *err)
 {
 	struct kc_query page = {0};
 	int rc = need_no_name(ref, "list", err);
@@ -81,7 +89,7 @@ int kc_list_all(struct kc_client *c, const struct kc_ref *ref, const struct kc_q
 		                    ref->resource);
 	if (page.limit <= 0)
 		page.limit = 500;
-	return start(c, KC_GET, ref, &page, NULL, KC_CONTENT_JSON, true, true, cb, userdata, ret,
+	return start(c, KC_GET, ref, &page, NULL, KC_CONTENT_JSON, true, true, on_page, cb, userdata, ret,
 	             err);
 }
 
@@ -94,7 +102,7 @@ int kc_create(struct kc_client *c, const struct kc_ref *ref, const struct kc_que
 	if (!json_is_object(obj))
 		return kc_error_set(err, -EINVAL, "create %s: the object must be a JSON object",
 		                    ref->resource);
-	return start(c, KC_POST, ref, q, obj, KC_CONTENT_JSON, false, false, cb, userdata, ret,
+	return start(c, KC_POST, ref, q, obj, KC_CONTENT_JSON, false, false, NULL, cb, userdata, ret,
 	             err);
 }
 
@@ -107,7 +115,7 @@ int kc_update(struct kc_client *c, const struct kc_ref *ref, const struct kc_que
 	if (!json_is_object(obj))
 		return kc_error_set(err, -EINVAL, "update %s: the object must be a JSON object",
 		                    ref->resource);
-	return start(c, KC_PUT, ref, q, obj, KC_CONTENT_JSON, false, false, cb, userdata, ret, err);
+	return start(c, KC_PUT, ref, q, obj, KC_CONTENT_JSON, false, false, NULL, cb, userdata, ret, err);
 }
 
 int kc_patch(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
@@ -136,7 +144,7 @@ int kc_patch(struct kc_client *c, const struct kc_ref *ref, const struct kc_quer
 	if (ct != KC_CONTENT_JSON_PATCH && !json_is_object(patch))
 		return kc_error_set(err, -EINVAL, "patch %s: a merge patch is an object",
 		                    ref->name);
-	return start(c, KC_PATCH, ref, q, patch, ct, false, false, cb, userdata, ret, err);
+	return start(c, KC_PATCH, ref, q, patch, ct, false, false, NULL, cb, userdata, ret, err);
 }
 
 int kc_apply(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q, json_t *obj,
@@ -157,7 +165,7 @@ int kc_apply(struct kc_client *c, const struct kc_ref *ref, const struct kc_quer
 	if (!named.name)
 		return kc_error_set(err, -EINVAL, "apply %s: the object has no metadata.name",
 		                    ref->resource);
-	return start(c, KC_PATCH, &named, q, obj, KC_CONTENT_APPLY_PATCH, true, false, cb, userdata,
+	return start(c, KC_PATCH, &named, q, obj, KC_CONTENT_APPLY_PATCH, true, false, NULL, cb, userdata,
 	             ret, err);
 }
 
@@ -192,7 +200,7 @@ int kc_delete(struct kc_client *c, const struct kc_ref *ref, const struct kc_que
 			                    json_string(pre->resource_version));
 		json_object_set_new(opts, "preconditions", p);
 	}
-	rc = start(c, KC_DELETE, ref, &rest, opts, KC_CONTENT_JSON, false, false, cb, userdata, ret,
+	rc = start(c, KC_DELETE, ref, &rest, opts, KC_CONTENT_JSON, false, false, NULL, cb, userdata, ret,
 	           err);
 	json_decref(opts);
 	return rc;

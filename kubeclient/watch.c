@@ -49,6 +49,7 @@ struct kc_watch {
 	double (*rand01)(void *userdata);
 	uint64_t rng;
 
+	void (*transform)(json_t *obj, void *userdata);
 	kc_watch_fn *on_change;
 	kc_watch_error_fn *on_error;
 	void *userdata;
@@ -210,6 +211,15 @@ out:
 	leave(w);
 }
 
+/* Each list page's items go through the transform as the page arrives. */
+static void list_page(json_t *items, void *userdata)
+{
+	struct kc_watch *w = userdata;
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) w->transform(item, w->userdata);
+}
+
 static int start_list(struct kc_watch *w, struct kc_error *err)
 {
 	struct kc_ref ref = watch_ref(w);
@@ -221,7 +231,8 @@ static int start_list(struct kc_watch *w, struct kc_error *err)
 	    .field_selector = w->field_selector,
 	    .limit = w->page_size,
 	};
-	return kc_list_all(w->client, &ref, &q, list_done, w, &w->req, err);
+	return kc_list_all_each(w->client, &ref, &q, w->transform ? list_page : NULL, list_done, w,
+	                        &w->req, err);
 }
 
 /* ---- watch --------------------------------------------------------------- */
@@ -349,6 +360,8 @@ static void run(struct kc_watch *w, struct kc_watch_step step)
 	case KC_WATCH_DO_NOTHING:
 		return;
 	case KC_WATCH_DO_DELIVER:
+		if (w->transform)
+			w->transform(w->pending_event->object, w->userdata);
 		w->on_change(w, change_of(w->pending_event->type), w->pending_event->object,
 		             w->userdata);
 		return;
@@ -478,6 +491,7 @@ int kc_watch_new(struct kc_client *c, const struct kc_watch_options *opts, struc
 	w->rand01 = opts->rand01;
 	w->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)w ^ 0x9e3779b97f4a7c15ull;
 	w->on_change = opts->on_change;
+	w->transform = opts->transform;
 	w->on_error = opts->on_error;
 	w->userdata = opts->userdata;
 	ev_init(&w->timer, timer_cb);

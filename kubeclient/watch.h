@@ -149,6 +149,12 @@ struct kc_watch_options {
 	 * internal generator. For tests. */
 	double (*rand01)(void *userdata);
 
+	/* Optional: applied to every object as it arrives, each list page as it
+	 * comes and each event before delivery, before anything else sees it (like
+	 * client-go's SetTransform). A consumer that keeps only part of each
+	 * object strips it here, so a long first list never holds every object
+	 * whole at once. Modifies obj in place; must not touch the watch. */
+	void (*transform)(json_t *obj, void *userdata);
 	kc_watch_fn *on_change;      /* required */
 	kc_watch_error_fn *on_error; /* or NULL */
 	void *userdata;

@@ -294,6 +294,66 @@ static void test_counters_and_stop(void)
 	kc_config_free(cfg2);
 }
 
+/* The transform sees every listed object, page by page, before the REPLACE. */
+struct transformed {
+	int calls;
+	int pages_seen_at_first_call; /* requests the server had answered then */
+};
+
+static struct transformed *transform_log;
+
+static void mark(json_t *obj, void *ud)
+{
+	(void)ud;
+	if (transform_log->calls++ == 0)
+		transform_log->pages_seen_at_first_call = ss_seen(srv);
+	json_object_set_new(obj, "marked", json_true());
+	json_object_del(obj, "data"); /* what a consumer would strip */
+}
+
+static void test_transform(void)
+{
+	const struct ss_action script[] = {
+	    {SS_SEND,
+	     ss_response(srv, 200, "",
+	                 "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{"
+	                 "\"resourceVersion\":\"7\",\"continue\":\"next\"},\"items\":["
+	                 "{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"6\"},\"data\":{\"k\":\"v\"}},"
+	                 "{\"metadata\":{\"name\":\"b\",\"resourceVersion\":\"7\"},\"data\":{\"k\":\"v\"}}]}"),
+	     {NULL}},
+	    {SS_SEND, ss_response(srv, 200, "", LIST("7", CM("c", "7"))), {NULL}},
+	};
+	struct transformed t = {0};
+	transform_log = &t;
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = new_client(&cfg);
+	struct log l = {.stop_on_replace = true};
+	struct kc_watch_options o = {
+	    .version = "v1",
+	    .resource = "configmaps",
+	    .ns = "ns",
+	    .transform = mark,
+	    .on_change = on_change,
+	    .on_error = on_error,
+	    .userdata = &l,
+	};
+	struct kc_error err = {0};
+	if (!c || kc_watch_new(c, &o, &l.w, &err) < 0) {
+		ok(false, "client and watch created: %s", err.message);
+		return;
+	}
+	ss_start(srv, script, 2);
+	kc_watch_start(l.w);
+	run_until(&l.done, 5);
+	is_str(l.entries[0], "REPLACE ConfigMap/a,ConfigMap/b,ConfigMap/c", "both pages listed");
+	is_int(t.calls, 3, "the transform saw each listed object once");
+	is_int(t.pages_seen_at_first_call, 1, "the first page was transformed before the second was fetched");
+	ss_join(srv);
+	kc_watch_free(l.w);
+	kc_client_free(c);
+	kc_config_free(cfg);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -303,6 +363,7 @@ int main(void)
 	}
 	test_script();
 	test_counters_and_stop();
+	test_transform();
 	srv = ss_free(srv);
 	return tap_done();
 }
