@@ -1,5 +1,7 @@
 #include "controller/log.h"
 
+#include "controller/clock.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,13 +16,6 @@ struct ctl_log {
 	double (*now)(void);
 };
 
-static double wall_clock(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 struct ctl_log *ctl_log_new(FILE *out, enum ctl_log_format format, enum ctl_log_level level)
 {
 	struct ctl_log *lg = calloc(1, sizeof(*lg));
@@ -30,7 +25,7 @@ struct ctl_log *ctl_log_new(FILE *out, enum ctl_log_format format, enum ctl_log_
 	lg->format = format;
 	lg->level = level;
 	lg->with_time = true;
-	lg->now = wall_clock;
+	lg->now = ctl_wall_now;
 	return lg;
 }
 
@@ -43,7 +38,7 @@ struct ctl_log *ctl_log_free(struct ctl_log *lg)
 void ctl_log_set_clock(struct ctl_log *lg, double (*now)(void))
 {
 	lg->with_time = now != NULL;
-	lg->now = now ? now : wall_clock;
+	lg->now = now ? now : ctl_wall_now;
 }
 
 void ctl_log_set_level(struct ctl_log *lg, enum ctl_log_level level)
@@ -63,7 +58,7 @@ struct ctl_log *ctl_log_default(void)
 		default_log.format = CTL_LOG_LOGFMT;
 		default_log.level = CTL_LOG_INFO;
 		default_log.with_time = true;
-		default_log.now = wall_clock;
+		default_log.now = ctl_wall_now;
 	}
 	return &default_log;
 }

@@ -21,6 +21,7 @@
 #include <malloc.h>
 #endif
 
+#include "controller/clock.h"
 #include "controller/event-sender.h"
 #include "controller/events.h"
 #include "controller/httpserver.h"
@@ -62,13 +63,6 @@ struct app {
 	bool stopping;
 	int exit_code;
 };
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void api_request(const char *verb, long status, double seconds, void *userdata)
 {
@@ -137,7 +131,7 @@ static void events_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct app *app = t->data;
 	if (!app->leader || ctl_leader_is_leader(app->leader))
-		ctl_events_tick(app->events, wall_now(), emit_series, app);
+		ctl_events_tick(app->events, ctl_wall_now(), emit_series, app);
 }
 
 /* The first list of every informer parses all objects at once, and only
