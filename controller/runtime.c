@@ -8,6 +8,7 @@
 
 #include <ev.h>
 
+#include "controller/clock.h"
 #include "controller/executor.h"
 #include "controller/log.h"
 #include "kubeclient/rest.h"
@@ -48,13 +49,6 @@ struct ctl_runtime {
 };
 
 static void pump(struct ctl_runtime *rt);
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void enqueue(struct ctl_runtime *rt, const char *key)
 {
@@ -171,18 +165,39 @@ bool ctl_runtime_synced(const struct ctl_runtime *rt)
 
 /* ---- Workers -------------------------------------------------------------- */
 
+/* The worker is free again; its key belongs to the queue once more. */
+static void worker_release(struct worker *w)
+{
+	w->key = NULL;
+	w->exec = NULL;
+	w->reread = NULL;
+	w->busy = false;
+	w->rt->in_flight--;
+}
+
 static void worker_finish(struct worker *w)
 {
 	struct ctl_runtime *rt = w->rt;
 	if (rt->queue && w->key)
 		ctl_queue_done(rt->queue, w->key, ev_now(rt->loop));
 	ctl_histogram_observe(&rt->stats.duration, ev_now(rt->loop) - w->started);
-	w->key = NULL;
-	w->exec = NULL;
-	w->reread = NULL;
-	w->busy = false;
-	rt->in_flight--;
+	worker_release(w);
 	pump(rt);
+}
+
+/* A failed reconcile: counted, logged with what failed, and retried after
+ * the key's backoff. */
+static void retry_later(struct worker *w, const char *what, const char *object, const char *error)
+{
+	struct ctl_runtime *rt = w->rt;
+	rt->stats.reconcile_errors++;
+	double delay = 0;
+	ctl_queue_add_rate_limited(rt->queue, w->key, ev_now(rt->loop), &delay);
+	char retry[32];
+	snprintf(retry, sizeof(retry), "%.3fs", delay);
+	ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, w->key, "action", what, "object", object,
+		"error", error, "retry_in", retry, NULL);
+	worker_finish(w);
 }
 
 static struct ctl_informer *informer_of_resource(struct ctl_runtime *rt, const char *resource)
@@ -210,19 +225,17 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 	struct worker *w = userdata;
 	struct ctl_runtime *rt = w->rt;
 	w->exec = NULL;
-	rt->stats.reconciles++;
 	if (res->code == 0) {
 		ctl_queue_forget(rt->queue, w->key);
 		worker_finish(w);
 		return;
 	}
-	rt->stats.reconcile_errors++;
 	const char *what = res->failed ? rec_action_kind_name(res->failed->kind) : "plan";
 	const char *object = res->failed && res->failed->ref.name ? res->failed->ref.name : "";
-	const char *error = res->err ? res->err->message : "failed";
 	if (res->conflict && res->failed) {
 		ctl_log(NULL, CTL_LOG_DEBUG, "stale object: re-reading it before the next reconcile", rt->log_key,
 			w->key, "action", what, "object", object, NULL);
+		rt->stats.reconcile_errors++;
 		rt->stats.conflicts++;
 		const struct rec_ref *r = &res->failed->ref;
 		struct kc_ref ref = {.group = r->group, .version = r->version, .resource = r->resource, .ns = r->ns,
@@ -234,13 +247,7 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 		worker_finish(w);
 		return;
 	}
-	double delay = 0;
-	ctl_queue_add_rate_limited(rt->queue, w->key, ev_now(rt->loop), &delay);
-	char retry[32];
-	snprintf(retry, sizeof(retry), "%.3fs", delay);
-	ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, w->key, "action", what, "object", object, "error",
-		error, "retry_in", retry, NULL);
-	worker_finish(w);
+	retry_later(w, what, object, res->err ? res->err->message : "failed");
 }
 
 static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
@@ -261,16 +268,13 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	rec_plan_init(&plan);
 	if (r == 0) {
 		ctl_log(NULL, CTL_LOG_DEBUG, "reconcile", rt->log_key, key, NULL);
-		r = rt->reconcile(rt, obj, wall_now(), &plan, rt->userdata);
+		rt->stats.reconciles++;
+		r = rt->reconcile(rt, obj, ctl_wall_now(), &plan, rt->userdata);
 	}
 	json_decref(obj);
 	if (r < 0) {
-		ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, key, "error", strerror(-r), NULL);
 		rec_plan_clear(&plan);
-		rt->stats.reconciles++;
-		rt->stats.reconcile_errors++;
-		ctl_queue_add_rate_limited(rt->queue, key, ev_now(rt->loop), NULL);
-		worker_finish(w);
+		retry_later(w, "reconcile", "", strerror(-r));
 		return;
 	}
 	if (plan.requeue_after >= 0)
@@ -279,7 +283,7 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	    .client = rt->client,
 	    .events = rt->events,
 	    .field_manager = rt->field_manager,
-	    .now = wall_now(),
+	    .now = ctl_wall_now(),
 	    .event_failures = &rt->stats.event_failures,
 	    .on_done = exec_done,
 	    .userdata = w,
@@ -287,9 +291,7 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	r = ctl_execute(&eo, &plan, &w->exec);
 	if (r < 0) {
 		rec_plan_clear(&plan);
-		rt->stats.reconcile_errors++;
-		ctl_queue_add_rate_limited(rt->queue, key, ev_now(rt->loop), NULL);
-		worker_finish(w);
+		retry_later(w, "plan", "", strerror(-r));
 	}
 }
 
@@ -372,11 +374,7 @@ void ctl_runtime_stop_leading(struct ctl_runtime *rt)
 			continue;
 		ctl_execution_cancel(w->exec);
 		kc_request_cancel(w->reread);
-		w->exec = NULL;
-		w->reread = NULL;
-		w->key = NULL;
-		w->busy = false;
-		rt->in_flight--;
+		worker_release(w);
 	}
 	rt->queue = ctl_queue_free(rt->queue);
 	rt->seeded = false;

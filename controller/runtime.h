@@ -117,8 +117,8 @@ struct ctl_runtime *ctl_runtime_free(struct ctl_runtime *rt);
 struct ctl_informer *ctl_runtime_informer(const struct ctl_runtime *rt, size_t i);
 
 struct ctl_runtime_stats {
-	unsigned long reconciles;        /* plans carried out, failed or not */
-	unsigned long reconcile_errors;  /* reconcile() or an action failed */
+	unsigned long reconciles;        /* reconcile() calls, whatever came of them */
+	unsigned long reconcile_errors;  /* reconcile(), starting its plan, or an action failed */
 	unsigned long conflicts;         /* failures that were 409 Conflicts */
 	unsigned long event_failures;    /* Event writes that failed */
 	struct ctl_histogram duration;   /* reconcile() + execution, seconds */
