@@ -57,25 +57,10 @@ static void strip_arriving(json_t *obj, void *userdata)
 	strip(sh->inf, obj);
 }
 
-static void upsert(struct shard *sh, json_t *obj)
+/* ADD when there was no old object, UPDATE when its resourceVersion moved
+ * (a relist hands over unchanged objects too: those are not news). */
+static void notify_upsert(struct shard *sh, const json_t *old, const json_t *obj)
 {
-	json_t *old = NULL;
-	int r = ctl_store_upsert(sh->store, obj, &old);
-	if (r < 0)
-		return; /* no key, or ENOMEM: the next relist repairs the store */
-	if (r == 0) {
-		notify(sh->inf, CTL_INFORMER_ADD, NULL, obj);
-		return;
-	}
-	const char *was = resource_version(old), *now = resource_version(obj);
-	if (!(was && now && strcmp(was, now) == 0))
-		notify(sh->inf, CTL_INFORMER_UPDATE, old, obj);
-	json_decref(old);
-}
-
-static void replace_upsert(const char *key, json_t *old, json_t *obj, void *userdata)
-{
-	struct shard *sh = userdata;
 	if (!old) {
 		notify(sh->inf, CTL_INFORMER_ADD, NULL, obj);
 		return;
@@ -83,6 +68,21 @@ static void replace_upsert(const char *key, json_t *old, json_t *obj, void *user
 	const char *was = resource_version(old), *now = resource_version(obj);
 	if (!(was && now && strcmp(was, now) == 0))
 		notify(sh->inf, CTL_INFORMER_UPDATE, old, obj);
+}
+
+static void upsert(struct shard *sh, json_t *obj)
+{
+	json_t *old = NULL;
+	int r = ctl_store_upsert(sh->store, obj, &old);
+	if (r < 0)
+		return; /* no key, or ENOMEM: the next relist repairs the store */
+	notify_upsert(sh, r == 1 ? old : NULL, obj);
+	json_decref(old);
+}
+
+static void replace_upsert(const char *key, json_t *old, json_t *obj, void *userdata)
+{
+	notify_upsert(userdata, old, obj);
 }
 
 static void replace_delete(const char *key, json_t *old, void *userdata)
