@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "kubeclient/apierror.h"
+#include "kubeclient/list-split.h"
 #include "kubeclient/path.h"
 #include "kubeclient/ratelimit.h"
 #include "kubeclient/retry.h"
@@ -94,7 +95,7 @@ struct kc_request {
 	bool idempotent;
 	bool all_pages;
 	kc_data_fn *on_data;
-	kc_page_fn *on_page;
+	kc_item_fn *on_item;
 	double idle_timeout;
 	kc_response_fn *on_done;
 	void *userdata;
@@ -647,28 +648,109 @@ static int add_page(struct kc_request *r, json_t *page, bool *more)
 	return 0;
 }
 
+static int load_json(const char *text, size_t len, json_t **ret, json_error_t *jerr)
+{
+	*ret = json_loadb(text, len, 0, jerr);
+	return *ret ? 0 : -EBADMSG;
+}
+
+/* all_pages with on_item: the page without its items goes into *ret, each
+ * item is parsed on its own and handed to on_item. A page whose items cannot
+ * be found in the text (no "items" member) is parsed whole. 0, -EBADMSG
+ * (jerr says what), -ENOMEM, or what on_item returned. */
+static int load_page_by_item(struct kc_request *r, json_t **ret, json_error_t *jerr)
+{
+	size_t start, end;
+	int rc = kc_list_split_items(r->resp, r->resp_len, &start, &end);
+	if (rc == -ENOENT) {
+		/* No "items" as the scan reads keys: there must be none either as
+		 * jansson reads them (a key spelt with escapes), or they would
+		 * bypass on_item. */
+		json_t *whole = NULL;
+		rc = load_json(r->resp, r->resp_len, &whole, jerr);
+		if (rc == 0 && json_array_size(json_object_get(whole, "items")) > 0) {
+			snprintf(jerr->text, sizeof(jerr->text),
+			         "list items not found by the scan");
+			json_decref(whole);
+			return -EBADMSG;
+		}
+		if (rc == 0)
+			*ret = whole;
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(jerr->text, sizeof(jerr->text), "malformed list");
+		return rc;
+	}
+	/* The page itself: the text with "[]" where the items were. */
+	size_t rest = r->resp_len - (end - start);
+	char *text = malloc(rest + 2);
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, r->resp, start);
+	memcpy(text + start, "[]", 2);
+	memcpy(text + start + 2, r->resp + end, r->resp_len - end);
+	json_t *page = NULL;
+	rc = load_json(text, rest + 2, &page, jerr);
+	free(text);
+	if (rc < 0)
+		return rc;
+	const char *items = r->resp + start;
+	size_t len = end - start, pos = 0, item_start, item_end;
+	if (len == 4 && memcmp(items, "null", 4) == 0)
+		len = 0;
+	while (len > 0) {
+		rc = kc_list_split_next(items, len, &pos, &item_start, &item_end);
+		if (rc <= 0) {
+			if (rc < 0)
+				snprintf(jerr->text, sizeof(jerr->text), "malformed items array");
+			break;
+		}
+		json_t *item = NULL;
+		rc = load_json(items + item_start, item_end - item_start, &item, jerr);
+		if (rc == 0 && !json_is_object(item)) {
+			snprintf(jerr->text, sizeof(jerr->text),
+			         "list item at byte %zu is not an object", start + item_start);
+			rc = -EBADMSG;
+		}
+		if (rc == 0)
+			rc = r->on_item(page, item, r->userdata);
+		json_decref(item);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		json_decref(page);
+		return rc;
+	}
+	*ret = page;
+	return 0;
+}
+
 static void complete_success(struct kc_request *r)
 {
 	json_t *body = NULL;
-	json_error_t jerr;
+	json_error_t jerr = {0};
 	const char *m = kc_method_name(r->method);
 
 	if (r->on_data || r->resp_len == 0) {
 		finish(r, r->status, NULL, NULL);
 		return;
 	}
-	body = json_loadb(r->resp, r->resp_len, 0, &jerr);
-	if (!body) {
-		fail(r, r->status, -EBADMSG, "%s %s: %ld response is not JSON: %s", m, r->path,
-		     r->status, jerr.text);
+	int rc = r->all_pages && r->on_item ? load_page_by_item(r, &body, &jerr)
+	                                    : load_json(r->resp, r->resp_len, &body, &jerr);
+	if (rc < 0) {
+		if (rc == -EBADMSG)
+			fail(r, r->status, rc, "%s %s: %ld response is not JSON: %s", m, r->path,
+			     r->status, jerr.text);
+		else
+			fail(r, r->status, rc, "%s %s: list item refused: %s", m, r->path,
+			     strerror(-rc));
 		return;
 	}
 	if (r->all_pages) {
 		bool more = false;
-		json_t *items = json_object_get(body, "items");
-		if (r->on_page && json_is_array(items))
-			r->on_page(items, r->userdata);
-		int rc = add_page(r, body, &more);
+		rc = add_page(r, body, &more);
 		json_decref(body);
 		if (rc < 0) {
 			fail(r, r->status, rc, "%s %s: cannot collect list pages: %s", m, r->path,
@@ -828,7 +910,7 @@ int kc_request_start(struct kc_client *c, const struct kc_request_options *o,
 	r->idempotent = o->idempotent || o->method == KC_GET;
 	r->all_pages = o->all_pages;
 	r->on_data = o->on_data;
-	r->on_page = o->on_page;
+	r->on_item = o->on_item;
 	r->idle_timeout = o->idle_timeout;
 	r->on_done = o->on_done;
 	r->userdata = o->userdata;

@@ -152,13 +152,15 @@ typedef void kc_response_fn(long status, json_t *body, const struct kc_error *er
 typedef int kc_data_fn(const char *data, size_t len, void *userdata);
 
 /*
- * all_pages lists: called with each page's "items" array as the page
- * arrives, before it joins the result. The array is borrowed for the call and
- * may be changed in place (items stripped of what the caller will not keep),
- * so a long list never holds every object whole at once. Must not start or
- * cancel requests of this client.
+ * all_pages lists: each item of each page as the page arrives, parsed on its
+ * own (a page is never parsed whole, so a 500-item page costs one parsed item
+ * at a time, not 500), with the page it came from: the list object (kind,
+ * apiVersion, metadata; its "items" empty). Both are borrowed for the call;
+ * the item may be changed in place. Items handed over do not join the
+ * result, whose "items" is then empty. Returns 0, or a negative errno that
+ * fails the request. Must not start or cancel requests of this client.
  */
-typedef void kc_page_fn(json_t *items, void *userdata);
+typedef int kc_item_fn(const json_t *page, json_t *item, void *userdata);
 
 struct kc_request_options {
 	enum kc_method method;
@@ -172,7 +174,7 @@ struct kc_request_options {
 	 * one list object holding all items (metadata.continue removed). GET only;
 	 * the path must not carry a continue token already. */
 	bool all_pages;
-	kc_page_fn *on_page; /* all_pages only, or NULL (see kc_page_fn) */
+	kc_item_fn *on_item; /* all_pages only, or NULL (see kc_item_fn) */
 	kc_data_fn *on_data; /* non-NULL: a streaming request (see kc_data_fn) */
 	/* Streaming only: fail with -ETIMEDOUT when no byte arrives for this many
 	 * seconds (counted from the start of each attempt). 0: never. Watches

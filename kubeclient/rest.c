@@ -7,7 +7,7 @@
 /* Builds the path and starts the request; every verb ends here. */
 static int start(struct kc_client *c, enum kc_method method, const struct kc_ref *ref,
                  const struct kc_query *q, json_t *body, enum kc_content_type ct, bool idempotent,
-                 bool all_pages, kc_page_fn *on_page, kc_response_fn *cb, void *userdata,
+                 bool all_pages, kc_item_fn *on_item, kc_response_fn *cb, void *userdata,
                  struct kc_request **ret, struct kc_error *err)
 {
 	char *path = NULL;
@@ -25,7 +25,7 @@ static int start(struct kc_client *c, enum kc_method method, const struct kc_ref
 	    .content_type = ct,
 	    .idempotent = idempotent,
 	    .all_pages = all_pages,
-	    .on_page = on_page,
+	    .on_item = on_item,
 	    .on_done = cb,
 	    .userdata = userdata,
 	};
@@ -56,7 +56,8 @@ int kc_get(struct kc_client *c, const struct kc_ref *ref, const struct kc_query 
 	int rc = need_name(ref, "get", err);
 	if (rc < 0)
 		return rc;
-	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, NULL, cb, userdata, ret, err);
+	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, NULL, cb, userdata, ret,
+	             err);
 }
 
 int kc_list(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
@@ -65,7 +66,8 @@ int kc_list(struct kc_client *c, const struct kc_ref *ref, const struct kc_query
 	int rc = need_no_name(ref, "list", err);
 	if (rc < 0)
 		return rc;
-	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, NULL, cb, userdata, ret, err);
+	return start(c, KC_GET, ref, q, NULL, KC_CONTENT_JSON, true, false, NULL, cb, userdata, ret,
+	             err);
 }
 
 int kc_list_all(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
@@ -75,7 +77,7 @@ int kc_list_all(struct kc_client *c, const struct kc_ref *ref, const struct kc_q
 }
 
 int kc_list_all_each(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
-                     kc_page_fn *on_page, kc_response_fn *cb, void *userdata,
+                     kc_item_fn *on_item, kc_response_fn *cb, void *userdata,
                      struct kc_request **ret, struct kc_error *err)
 {
 	struct kc_query page = {0};
@@ -89,8 +91,8 @@ int kc_list_all_each(struct kc_client *c, const struct kc_ref *ref, const struct
 		                    ref->resource);
 	if (page.limit <= 0)
 		page.limit = 500;
-	return start(c, KC_GET, ref, &page, NULL, KC_CONTENT_JSON, true, true, on_page, cb, userdata, ret,
-	             err);
+	return start(c, KC_GET, ref, &page, NULL, KC_CONTENT_JSON, true, true, on_item, cb,
+	             userdata, ret, err);
 }
 
 int kc_create(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q, json_t *obj,
@@ -102,8 +104,8 @@ int kc_create(struct kc_client *c, const struct kc_ref *ref, const struct kc_que
 	if (!json_is_object(obj))
 		return kc_error_set(err, -EINVAL, "create %s: the object must be a JSON object",
 		                    ref->resource);
-	return start(c, KC_POST, ref, q, obj, KC_CONTENT_JSON, false, false, NULL, cb, userdata, ret,
-	             err);
+	return start(c, KC_POST, ref, q, obj, KC_CONTENT_JSON, false, false, NULL, cb, userdata,
+	             ret, err);
 }
 
 int kc_update(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q, json_t *obj,
@@ -115,7 +117,8 @@ int kc_update(struct kc_client *c, const struct kc_ref *ref, const struct kc_que
 	if (!json_is_object(obj))
 		return kc_error_set(err, -EINVAL, "update %s: the object must be a JSON object",
 		                    ref->resource);
-	return start(c, KC_PUT, ref, q, obj, KC_CONTENT_JSON, false, false, NULL, cb, userdata, ret, err);
+	return start(c, KC_PUT, ref, q, obj, KC_CONTENT_JSON, false, false, NULL, cb, userdata, ret,
+	             err);
 }
 
 int kc_patch(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
@@ -165,8 +168,8 @@ int kc_apply(struct kc_client *c, const struct kc_ref *ref, const struct kc_quer
 	if (!named.name)
 		return kc_error_set(err, -EINVAL, "apply %s: the object has no metadata.name",
 		                    ref->resource);
-	return start(c, KC_PATCH, &named, q, obj, KC_CONTENT_APPLY_PATCH, true, false, NULL, cb, userdata,
-	             ret, err);
+	return start(c, KC_PATCH, &named, q, obj, KC_CONTENT_APPLY_PATCH, true, false, NULL, cb,
+	             userdata, ret, err);
 }
 
 int kc_delete(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
@@ -200,8 +203,8 @@ int kc_delete(struct kc_client *c, const struct kc_ref *ref, const struct kc_que
 			                    json_string(pre->resource_version));
 		json_object_set_new(opts, "preconditions", p);
 	}
-	rc = start(c, KC_DELETE, ref, &rest, opts, KC_CONTENT_JSON, false, false, NULL, cb, userdata, ret,
-	           err);
+	rc = start(c, KC_DELETE, ref, &rest, opts, KC_CONTENT_JSON, false, false, NULL, cb,
+	           userdata, ret, err);
 	json_decref(opts);
 	return rc;
 }

@@ -32,10 +32,10 @@ int kc_list(struct kc_client *c, const struct kc_ref *ref, const struct kc_query
 int kc_list_all(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
                 kc_response_fn *cb, void *userdata, struct kc_request **ret, struct kc_error *err);
 
-/* kc_list_all with on_page (may be NULL) shown each page's items as the page
- * arrives (see kc_page_fn in client.h). */
+/* kc_list_all that hands every item to on_item as its page arrives, parsed
+ * one at a time, instead of collecting them (see kc_item_fn in client.h). */
 int kc_list_all_each(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q,
-                     kc_page_fn *on_page, kc_response_fn *cb, void *userdata,
+                     kc_item_fn *on_item, kc_response_fn *cb, void *userdata,
                      struct kc_request **ret, struct kc_error *err);
 
 /* POST obj to the collection (ref->name NULL). q: field_manager, dry_run. Not retried. */

@@ -50,6 +50,9 @@ struct kc_watch {
 	uint64_t rng;
 
 	void (*transform)(json_t *obj, void *userdata);
+	bool list_items;
+	bool list_begun; /* list_items: LIST_BEGIN was sent for the list in flight */
+	json_t *listed;  /* without list_items: the objects of the list in flight */
 	kc_watch_fn *on_change;
 	kc_watch_error_fn *on_error;
 	void *userdata;
@@ -144,24 +147,17 @@ static struct kc_ref watch_ref(const struct kc_watch *w)
 
 /* Items of a List come without kind and apiVersion; watch events carry them.
  * Fill them in so the consumer sees one shape whichever way an object came. */
-static void fill_kind(json_t *list, json_t *items)
+static int fill_kind(const json_t *list, json_t *item)
 {
 	const char *list_kind = json_string_value(json_object_get(list, "kind"));
 	json_t *api_version = json_object_get(list, "apiVersion");
 	size_t n = list_kind ? strlen(list_kind) : 0;
-	json_t *kind = NULL;
-	if (n > 4 && strcmp(list_kind + n - 4, "List") == 0)
-		kind = json_stringn(list_kind, n - 4);
-	size_t i;
-	json_t *item;
-	json_array_foreach(items, i, item)
-	{
-		if (kind && !json_object_get(item, "kind"))
-			json_object_set(item, "kind", kind);
-		if (json_is_string(api_version) && !json_object_get(item, "apiVersion"))
-			json_object_set(item, "apiVersion", api_version);
-	}
-	json_decref(kind);
+	int r = 0;
+	if (n > 4 && strcmp(list_kind + n - 4, "List") == 0 && !json_object_get(item, "kind"))
+		r |= json_object_set_new(item, "kind", json_stringn(list_kind, n - 4));
+	if (json_is_string(api_version) && !json_object_get(item, "apiVersion"))
+		r |= json_object_set(item, "apiVersion", api_version);
+	return r ? -ENOMEM : 0;
 }
 
 static bool is_gone(long status, const struct kc_error *err)
@@ -199,25 +195,35 @@ static void list_done(long status, json_t *body, const struct kc_error *err, voi
 		feed(w, KC_WATCH_IN_LIST_FAILED, &bad);
 		goto out;
 	}
-	json_t *empty = NULL;
-	if (!json_is_array(items)) /* "items": null is how an empty list may come */
-		items = empty = json_array();
-	fill_kind(body, items);
-	w->pending_items = items;
+	/* Every item went through list_item(). A new array for the next list:
+	 * the consumer may keep a reference to this one. */
+	w->pending_items = w->listed;
+	w->listed = json_array();
 	feed(w, KC_WATCH_IN_LISTED, NULL);
+	json_decref(w->pending_items);
 	w->pending_items = NULL;
-	json_decref(empty);
 out:
 	leave(w);
 }
 
-/* Each list page's items go through the transform as the page arrives. */
-static void list_page(json_t *items, void *userdata)
+/* Each listed object as its page arrives: it gets its kind and goes through
+ * the transform, then to the consumer (list_items) or into the collection
+ * that the REPLACE hands over. */
+static int list_item(const json_t *page, json_t *item, void *userdata)
 {
 	struct kc_watch *w = userdata;
-	size_t i;
-	json_t *item;
-	json_array_foreach(items, i, item) w->transform(item, w->userdata);
+	if (fill_kind(page, item) < 0)
+		return -ENOMEM;
+	if (w->transform)
+		w->transform(item, w->userdata);
+	if (!w->list_items)
+		return w->listed && json_array_append(w->listed, item) == 0 ? 0 : -ENOMEM;
+	if (!w->list_begun) {
+		w->list_begun = true;
+		w->on_change(w, KC_WATCH_LIST_BEGIN, NULL, w->userdata);
+	}
+	w->on_change(w, KC_WATCH_LIST_ITEM, item, w->userdata);
+	return 0;
 }
 
 static int start_list(struct kc_watch *w, struct kc_error *err)
@@ -231,8 +237,11 @@ static int start_list(struct kc_watch *w, struct kc_error *err)
 	    .field_selector = w->field_selector,
 	    .limit = w->page_size,
 	};
-	return kc_list_all_each(w->client, &ref, &q, w->transform ? list_page : NULL, list_done, w,
-	                        &w->req, err);
+	w->list_begun = false;
+	if (!w->listed)
+		w->listed = json_array();
+	json_array_clear(w->listed);
+	return kc_list_all_each(w->client, &ref, &q, list_item, list_done, w, &w->req, err);
 }
 
 /* ---- watch --------------------------------------------------------------- */
@@ -380,7 +389,8 @@ static void run(struct kc_watch *w, struct kc_watch_step step)
 		break;
 	case KC_WATCH_DO_REPLACE_AND_WATCH:
 		cancel_io(w);
-		w->on_change(w, KC_WATCH_REPLACE, w->pending_items, w->userdata);
+		w->on_change(w, KC_WATCH_REPLACE, w->list_items ? NULL : w->pending_items,
+		             w->userdata);
 		/* The consumer may have stopped us from its callback. */
 		if (w->fsm.state != KC_WATCH_WATCHING || w->free_pending)
 			return;
@@ -470,7 +480,8 @@ int kc_watch_new(struct kc_client *c, const struct kc_watch_options *opts, struc
 	rc |= dup_opt(opts->field_selector, &w->field_selector);
 	rc |= dup_opt(opts->resume_from, &w->rv);
 	w->stream = kc_stream_new(opts->max_event_bytes);
-	if (rc < 0 || !w->stream) {
+	w->listed = json_array();
+	if (rc < 0 || !w->stream || !w->listed) {
 		destroy(w);
 		return kc_error_set(err, -ENOMEM, "watch %s: out of memory", opts->resource);
 	}
@@ -492,6 +503,7 @@ int kc_watch_new(struct kc_client *c, const struct kc_watch_options *opts, struc
 	w->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)w ^ 0x9e3779b97f4a7c15ull;
 	w->on_change = opts->on_change;
 	w->transform = opts->transform;
+	w->list_items = opts->list_items;
 	w->on_error = opts->on_error;
 	w->userdata = opts->userdata;
 	ev_init(&w->timer, timer_cb);
@@ -525,6 +537,7 @@ static void destroy(struct kc_watch *w)
 		ev_timer_stop(w->loop, &w->timer);
 	kc_request_cancel(w->req);
 	kc_stream_free(w->stream);
+	json_decref(w->listed);
 	free(w->group);
 	free(w->version);
 	free(w->resource);

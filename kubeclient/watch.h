@@ -109,7 +109,12 @@ enum kc_watch_change {
 	KC_WATCH_ADDED,
 	KC_WATCH_MODIFIED,
 	KC_WATCH_DELETED, /* obj is the last state of the object */
-	KC_WATCH_REPLACE, /* obj is a JSON array: every object that exists now */
+	/* A list completed. obj is a JSON array: every object that exists now;
+	 * with list_items, obj is NULL and those objects are the ones handed
+	 * over as LIST_ITEM since the last LIST_BEGIN. */
+	KC_WATCH_REPLACE,
+	KC_WATCH_LIST_BEGIN, /* list_items only: a list's first page arrived; obj is NULL */
+	KC_WATCH_LIST_ITEM,  /* list_items only: one object of the list in progress */
 };
 
 /* A change for the consumer. obj is borrowed for the call (json_incref to
@@ -155,6 +160,15 @@ struct kc_watch_options {
 	 * object strips it here, so a long first list never holds every object
 	 * whole at once. Modifies obj in place; must not touch the watch. */
 	void (*transform)(json_t *obj, void *userdata);
+	/* Hand every listed object to on_change as LIST_ITEM while its page is
+	 * at hand (after LIST_BEGIN, before the REPLACE that ends the list),
+	 * instead of collecting them all for REPLACE. A consumer that keeps
+	 * objects in a smaller form of its own (the informer's compact store)
+	 * then never holds more than one page of parsed objects, and its heap is
+	 * not left fragmented by a whole list of them freed at once. A list cut
+	 * short by a failure is followed by a new LIST_BEGIN when it is retried.
+	 * LIST_BEGIN and LIST_ITEM callbacks must not stop or free the watch. */
+	bool list_items;
 	kc_watch_fn *on_change;      /* required */
 	kc_watch_error_fn *on_error; /* or NULL */
 	void *userdata;

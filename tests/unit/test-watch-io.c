@@ -42,7 +42,8 @@ struct log {
 
 static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *obj, void *ud)
 {
-	static const char *names[] = {"ADDED", "MODIFIED", "DELETED", "REPLACE"};
+	static const char *names[] = {"ADDED",   "MODIFIED",   "DELETED",
+	                              "REPLACE", "LIST_BEGIN", "LIST_ITEM"};
 	struct log *l = ud;
 	if (l->n >= 32)
 		return;
@@ -61,10 +62,13 @@ static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *o
 			if (len >= 96)
 				break;
 		}
-	} else {
+	} else if (obj) {
 		const char *name =
 		    json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
-		snprintf(e + len, 96 - len, "%s", name ? name : "?");
+		const char *kind = json_string_value(json_object_get(obj, "kind"));
+		snprintf(e + len, 96 - len, "%s%s%s",
+		         change == KC_WATCH_LIST_ITEM && kind ? kind : "",
+		         change == KC_WATCH_LIST_ITEM && kind ? "/" : "", name ? name : "?");
 	}
 	if (change == KC_WATCH_REPLACE && l->stop_on_replace) {
 		kc_watch_stop(w);
@@ -315,11 +319,13 @@ static void test_transform(void)
 {
 	const struct ss_action script[] = {
 	    {SS_SEND,
-	     ss_response(srv, 200, "",
-	                 "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{"
-	                 "\"resourceVersion\":\"7\",\"continue\":\"next\"},\"items\":["
-	                 "{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"6\"},\"data\":{\"k\":\"v\"}},"
-	                 "{\"metadata\":{\"name\":\"b\",\"resourceVersion\":\"7\"},\"data\":{\"k\":\"v\"}}]}"),
+	     ss_response(
+	         srv, 200, "",
+	         "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{"
+	         "\"resourceVersion\":\"7\",\"continue\":\"next\"},\"items\":["
+	         "{\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"6\"},\"data\":{\"k\":\"v\"}},"
+	         "{\"metadata\":{\"name\":\"b\",\"resourceVersion\":\"7\"},\"data\":{\"k\":\"v\"}}]"
+	         "}"),
 	     {NULL}},
 	    {SS_SEND, ss_response(srv, 200, "", LIST("7", CM("c", "7"))), {NULL}},
 	};
@@ -347,7 +353,63 @@ static void test_transform(void)
 	run_until(&l.done, 5);
 	is_str(l.entries[0], "REPLACE ConfigMap/a,ConfigMap/b,ConfigMap/c", "both pages listed");
 	is_int(t.calls, 3, "the transform saw each listed object once");
-	is_int(t.pages_seen_at_first_call, 1, "the first page was transformed before the second was fetched");
+	is_int(t.pages_seen_at_first_call, 1,
+	       "the first page was transformed before the second was fetched");
+	ss_join(srv);
+	kc_watch_free(l.w);
+	kc_client_free(c);
+	kc_config_free(cfg);
+}
+
+/* list_items: each listed object goes to the consumer with its page, and a
+ * list cut short and retried starts over with a new LIST_BEGIN. */
+static void test_list_items(void)
+{
+	const struct ss_action script[] = {
+	    {SS_SEND,
+	     ss_response(srv, 200, "",
+	                 "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{"
+	                 "\"resourceVersion\":\"7\",\"continue\":\"next\"},\"items\":[" CM(
+	                     "a", "6") "," CM("b", "7") "]}"),
+	     {NULL}},
+	    /* The continue token expired: the whole list starts again. */
+	    {SS_SEND,
+	     ss_response(srv, 410, "",
+	                 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+	                 "\"reason\":\"Expired\",\"code\":410}"),
+	     {NULL}},
+	    {SS_SEND, ss_response(srv, 200, "", LIST("9", CM("b", "7") "," CM("c", "9"))), {NULL}},
+	};
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = new_client(&cfg);
+	struct log l = {.stop_on_replace = true};
+	struct kc_watch_options o = {
+	    .version = "v1",
+	    .resource = "configmaps",
+	    .ns = "ns",
+	    .list_items = true,
+	    .rand01 = half,
+	    .on_change = on_change,
+	    .on_error = on_error,
+	    .userdata = &l,
+	};
+	struct kc_error err = {0};
+	if (!c || kc_watch_new(c, &o, &l.w, &err) < 0) {
+		ok(false, "client and watch created: %s", err.message);
+		return;
+	}
+	ss_start(srv, script, 3);
+	kc_watch_start(l.w);
+	run_until(&l.done, 10);
+	static const char *const want[] = {
+	    "LIST_BEGIN ", "LIST_ITEM ConfigMap/a", "LIST_ITEM ConfigMap/b",
+	    "LIST_BEGIN ", "LIST_ITEM ConfigMap/b", "LIST_ITEM ConfigMap/c",
+	    "REPLACE "};
+	is_int(l.n, 7, "seven deliveries");
+	for (int i = 0; i < 7 && i < l.n; i++)
+		is_str(l.entries[i], want[i], "delivery %d", i);
+	is_str(kc_watch_resource_version(l.w), "9",
+	       "resumes from the completed list's resourceVersion");
 	ss_join(srv);
 	kc_watch_free(l.w);
 	kc_client_free(c);
@@ -364,6 +426,7 @@ int main(void)
 	test_script();
 	test_counters_and_stop();
 	test_transform();
+	test_list_items();
 	srv = ss_free(srv);
 	return tap_done();
 }
