@@ -33,10 +33,12 @@ static const char *str_or_empty(const char *s)
 
 static const char *resource_version(const json_t *obj)
 {
-	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+	return json_string_value(
+	    json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
 }
 
-static void notify(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old, const json_t *obj)
+static void notify(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
+                   const json_t *obj)
 {
 	if (inf->on_event)
 		inf->on_event(inf, ev, old, obj, inf->userdata);
@@ -48,9 +50,10 @@ static void strip(const struct ctl_informer *inf, json_t *obj)
 	ctl_object_strip_paths(obj, (const char *const *)inf->strip_paths, inf->n_strip_paths);
 }
 
-/* The watch's transform: every object is stripped as it arrives, each list
- * page as it comes, so the first list of 10,000 objects never holds them
- * all with their managedFields at once. */
+/* The watch's transform: every object is stripped as it arrives. Listed
+ * objects then go into the store one by one while their page is at hand
+ * (list_items), so a first list of 10,000 objects never holds more than a
+ * page of them parsed. */
 static void strip_arriving(json_t *obj, void *userdata)
 {
 	struct shard *sh = userdata;
@@ -91,6 +94,8 @@ static void replace_delete(const char *key, json_t *old, void *userdata)
 	notify(sh->inf, CTL_INFORMER_DELETE, old, old);
 }
 
+static const struct ctl_store_replace_ops replace_ops = {replace_upsert, replace_delete};
+
 static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *obj, void *userdata)
 {
 	struct shard *sh = userdata;
@@ -111,26 +116,34 @@ static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *o
 			json_decref(old);
 		}
 		break;
-	case KC_WATCH_REPLACE: {
-		static const struct ctl_store_replace_ops ops = {replace_upsert, replace_delete};
-		ctl_store_replace(sh->store, obj, &ops, sh);
+	case KC_WATCH_LIST_BEGIN:
+		ctl_store_replace_begin(sh->store);
 		break;
-	}
+	case KC_WATCH_LIST_ITEM:
+		/* Failures leave the item out: the sweep then drops its stale
+		 * copy, and the next relist repairs it. */
+		ctl_store_replace_add(sh->store, obj, &replace_ops, sh);
+		break;
+	case KC_WATCH_REPLACE:
+		ctl_store_replace_end(sh->store, &replace_ops, sh);
+		break;
 	}
 }
 
 /* Every failure the watch recovers from is worth a line: a watch that keeps
  * failing (RBAC, a CRD not installed) would otherwise leave the cache empty
  * in silence. */
-static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const struct kc_error *err, void *userdata)
+static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const struct kc_error *err,
+                           void *userdata)
 {
 	struct shard *sh = userdata;
-	ctl_log(NULL, CTL_LOG_WARN, "watch failed; retrying", "resource", sh->inf->resource, "namespace",
-		sh->ns ? sh->ns : "(all)", "as", kc_watch_input_name(what), "error", err ? err->message : "", NULL);
+	ctl_log(NULL, CTL_LOG_WARN, "watch failed; retrying", "resource", sh->inf->resource,
+	        "namespace", sh->ns ? sh->ns : "(all)", "as", kc_watch_input_name(what), "error",
+	        err ? err->message : "", NULL);
 }
 
-int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts, struct ctl_informer **ret,
-		     struct kc_error *err)
+int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts,
+                     struct ctl_informer **ret, struct kc_error *err)
 {
 	if (!opts->version || !opts->resource)
 		return kc_error_set(err, -EINVAL, "informer: version and resource are required");
@@ -161,7 +174,8 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
 			;
 	if (n == 0) {
 		ctl_informer_free(inf);
-		return kc_error_set(err, -EINVAL, "informer %s: the namespace list is empty", opts->resource);
+		return kc_error_set(err, -EINVAL, "informer %s: the namespace list is empty",
+		                    opts->resource);
 	}
 	inf->shards = calloc(n, sizeof(*inf->shards));
 	if (!inf->shards)
@@ -179,15 +193,16 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
 		if (!sh->store)
 			goto nomem;
 		struct kc_watch_options wo = {
-			.group = opts->group,
-			.version = opts->version,
-			.resource = opts->resource,
-			.ns = sh->ns,
-			.label_selector = opts->label_selector,
-			.transform = strip_arriving,
-			.on_change = on_change,
-			.on_error = on_watch_error,
-			.userdata = sh,
+		    .group = opts->group,
+		    .version = opts->version,
+		    .resource = opts->resource,
+		    .ns = sh->ns,
+		    .label_selector = opts->label_selector,
+		    .transform = strip_arriving,
+		    .list_items = true,
+		    .on_change = on_change,
+		    .on_error = on_watch_error,
+		    .userdata = sh,
 		};
 		int r = kc_watch_new(c, &wo, &sh->watch, err);
 		if (r < 0) {
@@ -274,8 +289,8 @@ int ctl_informer_get(const struct ctl_informer *inf, const char *key, json_t **r
 	return sh ? ctl_store_get(sh->store, key, ret) : -ENOENT;
 }
 
-int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const char *uid, ctl_store_visit_fn fn,
-			  void *userdata)
+int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const char *uid,
+                          ctl_store_visit_fn fn, void *userdata)
 {
 	if (ns) {
 		struct shard *sh = shard_for(inf, ns);
@@ -290,7 +305,7 @@ int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const 
 }
 
 int ctl_informer_select(const struct ctl_informer *inf, const char *ns, const json_t *selector,
-			ctl_store_visit_fn fn, void *userdata)
+                        ctl_store_visit_fn fn, void *userdata)
 {
 	if (ns) {
 		struct shard *sh = shard_for(inf, ns);
@@ -321,7 +336,8 @@ static bool older_than(const char *a, const char *b)
 
 int ctl_informer_refresh(struct ctl_informer *inf, json_t *obj)
 {
-	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+	const char *ns =
+	    json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
 	struct shard *sh = shard_for(inf, ns);
 	if (!sh)
 		return -ENOENT;

@@ -13,12 +13,19 @@ const struct ctl_kind ctl_release_kind = {
     .compact = true,
 };
 
+/* The reconciler reads a ReplicaSet's metadata, spec.replicas,
+ * spec.minReadySeconds and status (rec_rs_read); its revision is in a label,
+ * so the pod template, the bulk of it, need not be kept. */
+static const char *const replicaset_unread[] = {"spec.template", "spec.selector"};
+
 const struct ctl_kind ctl_replicaset_kind = {
     .group = "apps",
     .version = "v1",
     .resource = "replicasets",
     .kind = "ReplicaSet",
     .compact = true,
+    .strip_paths = replicaset_unread,
+    .n_strip_paths = sizeof(replicaset_unread) / sizeof(replicaset_unread[0]),
 };
 
 /* The ReplicaSets of one Release, each a reference we own. */
@@ -42,8 +49,8 @@ static int collect(const char *key, json_t *obj, void *userdata)
 	return 0;
 }
 
-int ctl_release_reconcile(struct ctl_runtime *rt, const json_t *release, double now, struct rec_plan *plan,
-			  void *userdata)
+int ctl_release_reconcile(struct ctl_runtime *rt, const json_t *release, double now,
+                          struct rec_plan *plan, void *userdata)
 {
 	const json_t *meta = json_object_get(release, "metadata");
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));

@@ -31,6 +31,7 @@ struct ctl_store {
 	struct ctl_hashmap *by_label;
 	unsigned gen;
 	bool compact;
+	bool index_labels;
 	size_t text_bytes;
 };
 
@@ -40,6 +41,7 @@ struct ctl_store *ctl_store_new(unsigned flags)
 	if (!s)
 		return NULL;
 	s->compact = (flags & CTL_STORE_COMPACT) != 0;
+	s->index_labels = (flags & CTL_STORE_INDEX_LABELS) != 0;
 	s->objects = ctl_hashmap_new_borrowed();
 	s->by_ns = ctl_hashmap_new();
 	s->by_owner = ctl_hashmap_new();
@@ -158,7 +160,7 @@ static int index_object(struct ctl_store *s, struct entry *e, const json_t *obj,
 	if (!ns)
 		ns = "";
 	json_t *meta = json_object_get(obj, "metadata");
-	json_t *labels = json_object_get(meta, "labels");
+	json_t *labels = s->index_labels ? json_object_get(meta, "labels") : NULL;
 	json_t *owners = json_object_get(meta, "ownerReferences");
 	char name[INDEX_KEY_MAX];
 	int r = 0;
@@ -533,6 +535,8 @@ int ctl_store_select(const struct ctl_store *s, const char *ns, const json_t *se
 		return r;
 	if (!ns)
 		return walk_set(s->objects, selector, fn, userdata);
+	if (!s->index_labels)
+		return walk_set(ctl_hashmap_get(s->by_ns, ns), selector, fn, userdata);
 	const struct ctl_hashmap *best = NULL;
 	bool empty = false;
 	const char *k;
@@ -562,35 +566,38 @@ int ctl_store_select(const struct ctl_store *s, const char *ns, const json_t *se
 
 /* ---- replace ---- */
 
-int ctl_store_replace(struct ctl_store *s, json_t *items, const struct ctl_store_replace_ops *ops,
-                      void *userdata)
+static const struct ctl_store_replace_ops no_ops;
+
+void ctl_store_replace_begin(struct ctl_store *s)
 {
-	static const struct ctl_store_replace_ops none;
-	if (!ops)
-		ops = &none;
-	if (!json_is_array(items))
-		return -EINVAL;
-	/* Mark-and-sweep: everything upserted now carries the new
-	 * generation; what still has an older one vanished from the list. */
+	/* Mark-and-sweep: everything added from now on carries the new
+	 * generation; what still has an older one at the end vanished. */
 	s->gen++;
+}
+
+int ctl_store_replace_add(struct ctl_store *s, json_t *obj, const struct ctl_store_replace_ops *ops,
+                          void *userdata)
+{
+	if (!ops)
+		ops = &no_ops;
+	json_t *old = NULL;
+	int r = ctl_store_upsert(s, obj, &old);
+	if (r < 0)
+		return r;
+	char key[CTL_STORE_KEY_MAX];
+	ctl_object_key(obj, key, sizeof(key));
+	if (ops->on_upsert)
+		ops->on_upsert(key, old, obj, userdata);
+	json_decref(old);
+	return 0;
+}
+
+int ctl_store_replace_end(struct ctl_store *s, const struct ctl_store_replace_ops *ops,
+                          void *userdata)
+{
+	if (!ops)
+		ops = &no_ops;
 	int result = 0;
-	size_t i;
-	json_t *obj;
-	json_array_foreach(items, i, obj)
-	{
-		json_t *old = NULL;
-		int r = ctl_store_upsert(s, obj, &old);
-		if (r < 0) {
-			if (result == 0 || r == -ENOMEM)
-				result = r;
-			continue;
-		}
-		char key[CTL_STORE_KEY_MAX];
-		ctl_object_key(obj, key, sizeof(key));
-		if (ops->on_upsert)
-			ops->on_upsert(key, old, obj, userdata);
-		json_decref(old);
-	}
 	size_t n = 0, cap = 0;
 	struct entry **gone = NULL;
 	size_t pos = 0;
@@ -626,6 +633,25 @@ int ctl_store_replace(struct ctl_store *s, json_t *items, const struct ctl_store
 	}
 	free(gone);
 	return result;
+}
+
+int ctl_store_replace(struct ctl_store *s, json_t *items, const struct ctl_store_replace_ops *ops,
+                      void *userdata)
+{
+	if (!json_is_array(items))
+		return -EINVAL;
+	ctl_store_replace_begin(s);
+	int result = 0;
+	size_t i;
+	json_t *obj;
+	json_array_foreach(items, i, obj)
+	{
+		int r = ctl_store_replace_add(s, obj, ops, userdata);
+		if (r < 0 && (result == 0 || r == -ENOMEM))
+			result = r;
+	}
+	int r = ctl_store_replace_end(s, ops, userdata);
+	return r < 0 ? r : result;
 }
 
 static size_t index_bytes(const struct ctl_hashmap *index)

@@ -10,12 +10,13 @@
  *   - objects in a namespace matching a       ctl_store_select
  *     metav1.LabelSelector
  *
- * The label index maps "namespace + label key=value" to its objects. A
- * selector query starts from the smallest candidate set among its equality
- * requirements (matchLabels, and `In` with one value) — or the namespace's
- * set when it has none — and checks the full selector on each candidate.
- * Only a selector query across all namespaces (ns NULL) without an equality
- * requirement scans everything. Lookups by key are O(1).
+ * The label index (optional, CTL_STORE_INDEX_LABELS) maps "namespace +
+ * label key=value" to its objects. With it, a selector query starts from
+ * the smallest candidate set among its equality requirements (matchLabels,
+ * and `In` with one value) — or the namespace's set when it has none — and
+ * checks the full selector on each candidate. Without it, a query checks
+ * every object of its namespace; a query across all namespaces (ns NULL)
+ * checks everything either way. Lookups by key are O(1).
  *
  * Memory: objects are kept as the caller gives them; strip them first
  * (ctl_object_strip) — managedFields alone is often half of an object. A
@@ -46,7 +47,8 @@
 struct ctl_store;
 
 /* Flags for ctl_store_new. */
-#define CTL_STORE_COMPACT 1u /* keep objects as compact JSON text */
+#define CTL_STORE_COMPACT      1u /* keep objects as compact JSON text */
+#define CTL_STORE_INDEX_LABELS 2u /* index labels for ctl_store_select */
 
 /* Caller owns the store (ctl_store_free). NULL on out of memory. */
 struct ctl_store *ctl_store_new(unsigned flags);
@@ -88,6 +90,10 @@ int ctl_store_by_owner(const struct ctl_store *s, const char *uid, ctl_store_vis
                        void *userdata);
 /* Every object in ns (NULL: all namespaces) whose labels match selector, a
  * metav1.LabelSelector ({"matchLabels": {...}, "matchExpressions": [...]}).
+ * Without CTL_STORE_INDEX_LABELS it checks every object of ns: the label
+ * index costs a set per distinct label pair (~300 bytes when, like a
+ * ReplicaSet's revision label, the pair is unique), worth it only for a
+ * store that is queried by labels often.
  * As in Kubernetes, an empty selector matches everything and a NULL one
  * nothing. -EINVAL for a malformed selector (nothing visited). */
 int ctl_store_select(const struct ctl_store *s, const char *ns, const json_t *selector,
@@ -111,6 +117,16 @@ struct ctl_store_replace_ops {
 };
 int ctl_store_replace(struct ctl_store *s, json_t *items, const struct ctl_store_replace_ops *ops,
                       void *userdata);
+/* The same replace, one item at a time, for lists that arrive page by page:
+ * begin, then add each item (on_upsert as above; -EINVAL or -ENOMEM for that
+ * item alone), then end (on_delete for every key not added since begin;
+ * 0 or -ENOMEM). A begin without an end (a list cut short) is harmless: the
+ * next begin starts over. */
+void ctl_store_replace_begin(struct ctl_store *s);
+int ctl_store_replace_add(struct ctl_store *s, json_t *obj, const struct ctl_store_replace_ops *ops,
+                          void *userdata);
+int ctl_store_replace_end(struct ctl_store *s, const struct ctl_store_replace_ops *ops,
+                          void *userdata);
 
 /* Index sets alive (namespaces + owner UIDs + label pairs in use): empty
  * sets are released, so this tracks what is stored, not what ever was. */

@@ -102,7 +102,8 @@ static void test_basic_indexes(void)
 	is_int(ctl_store_len(s), 4, "four objects");
 	/* ns shop, blog; owners uid-1..3; labels shop:app=web, rev=a, rev=b,
 	 * app=db; blog: app=web, rev=a. */
-	is_int(ctl_store_index_sets(s), 2 + 3 + 6, "one index set per namespace, owner and label");
+	is_int(ctl_store_index_sets(s), 2 + 3 + (mode & CTL_STORE_INDEX_LABELS ? 6 : 0),
+	       "one index set per namespace, owner (and label when indexed)");
 	json_t *got = NULL;
 	is_int(ctl_store_get(s, "shop/web-a", &got), 0, "get by namespace/name");
 	is_str(json_string_value(json_object_get(json_object_get(got, "metadata"), "name")),
@@ -362,6 +363,28 @@ static void test_replace(void)
 	is_str(owner_keys(s, "u2"), "ns/keep", "replace: owner index of the updated object");
 	is_str(select_keys(s, "ns", "{\"matchLabels\":{\"app\":\"web\"}}"), "ns/new",
 	       "replace: label index follows");
+
+	/* A list cut short (begin, some items, no end) and then retried: what
+	 * only the abandoned list saw must not survive the retry's sweep. */
+	struct replace_log l2 = {{0}, {0}, {0}};
+	ctl_store_replace_begin(s);
+	json_t *only_first = obj("ns", "only-first", NULL, "u3");
+	is_int(ctl_store_replace_add(s, only_first, &ops, &l2), 0, "replace_add");
+	json_decref(only_first);
+	ctl_store_replace_begin(s);
+	json_t *again = obj("ns", "new", "{\"app\":\"web\"}", "u1");
+	is_int(ctl_store_replace_add(s, again, &ops, &l2), 0, "replace_add after a new begin");
+	json_decref(again);
+	json_t *keyless = json_pack("{s:{}}", "metadata");
+	is_int(ctl_store_replace_add(s, keyless, &ops, &l2), -EINVAL,
+	       "replace_add of an object without a name");
+	json_decref(keyless);
+	is_int(ctl_store_replace_end(s, &ops, &l2), 0, "replace_end");
+	is_str(l2.adds, "ns/only-first", "incremental: the abandoned list's object was added");
+	ok(strlen(l2.deletes) == strlen("ns/keep,ns/only-first") && strstr(l2.deletes, "ns/keep") &&
+	       strstr(l2.deletes, "ns/only-first"),
+	   "incremental: swept with what the retry did not see: %s", l2.deletes);
+	is_str(ns_keys(s, "ns"), "ns/new", "incremental: the store holds the retried list");
 	ctl_store_free(s);
 }
 
@@ -458,9 +481,9 @@ static void test_strip_and_bytes(void)
 	size_t json_bytes = ctl_memcount_bytes() - before;
 	size_t per_object = (json_bytes + ctl_store_bytes(s)) / 1000;
 	tap_diag("%s store: retained per cached ReplicaSet: %zu bytes (json %zu, store %zu)",
-	         mode ? "compact" : "plain", per_object, json_bytes / 1000,
+	         mode & CTL_STORE_COMPACT ? "compact" : "plain", per_object, json_bytes / 1000,
 	         ctl_store_bytes(s) / 1000);
-	if (mode == CTL_STORE_COMPACT)
+	if (mode & CTL_STORE_COMPACT)
 		ok(per_object < 2048, "compact: retained bytes per object under 2 KiB");
 	else
 		ok(per_object < 12 * 1024, "plain: retained bytes per object under Go's 13 KiB");
@@ -491,10 +514,13 @@ int main(void)
 	is_int(ctl_memcount_install(), 0, "count jansson's allocations");
 	test_selector_table();
 	test_owner_key();
-	const unsigned modes[] = {0, CTL_STORE_COMPACT};
-	for (size_t m = 0; m < 2; m++) {
+	const unsigned modes[] = {CTL_STORE_INDEX_LABELS,
+	                          CTL_STORE_COMPACT | CTL_STORE_INDEX_LABELS, CTL_STORE_COMPACT};
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		mode = modes[m];
-		tap_diag("%s store", mode ? "compact" : "plain");
+		tap_diag("%s store, labels %sindexed",
+		         mode & CTL_STORE_COMPACT ? "compact" : "plain",
+		         mode & CTL_STORE_INDEX_LABELS ? "" : "not ");
 		test_basic_indexes();
 		test_random_consistency();
 		test_replace();
