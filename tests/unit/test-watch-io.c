@@ -298,6 +298,43 @@ static void test_counters_and_stop(void)
 	kc_config_free(cfg2);
 }
 
+/* For the list tests: a watch on configmaps in ns with o's extras, run
+ * against script until it stops itself at the REPLACE. NULL (after a failed
+ * check) when the client or the watch cannot be made. */
+static struct kc_client *run_listing_watch(struct kc_watch_options *o, struct log *l,
+                                           const struct ss_action *script, int n,
+                                           struct kc_config **cfg)
+{
+	struct kc_client *c = new_client(cfg);
+	o->version = "v1";
+	o->resource = "configmaps";
+	o->ns = "ns";
+	o->rand01 = half;
+	o->on_change = on_change;
+	o->on_error = on_error;
+	o->userdata = l;
+	struct kc_error err = {0};
+	if (!c || kc_watch_new(c, o, &l->w, &err) < 0) {
+		ok(false, "client and watch created: %s", err.message);
+		kc_error_clear(&err);
+		kc_client_free(c);
+		kc_config_free(*cfg);
+		return NULL;
+	}
+	ss_start(srv, script, n);
+	kc_watch_start(l->w);
+	run_until(&l->done, 10);
+	return c;
+}
+
+static void end_watch(struct log *l, struct kc_client *c, struct kc_config *cfg)
+{
+	ss_join(srv);
+	kc_watch_free(l->w);
+	kc_client_free(c);
+	kc_config_free(cfg);
+}
+
 /* The transform sees every listed object, page by page, before the REPLACE. */
 struct transformed {
 	int calls;
@@ -331,34 +368,17 @@ static void test_transform(void)
 	};
 	struct transformed t = {0};
 	transform_log = &t;
-	struct kc_config *cfg = NULL;
-	struct kc_client *c = new_client(&cfg);
 	struct log l = {.stop_on_replace = true};
-	struct kc_watch_options o = {
-	    .version = "v1",
-	    .resource = "configmaps",
-	    .ns = "ns",
-	    .transform = mark,
-	    .on_change = on_change,
-	    .on_error = on_error,
-	    .userdata = &l,
-	};
-	struct kc_error err = {0};
-	if (!c || kc_watch_new(c, &o, &l.w, &err) < 0) {
-		ok(false, "client and watch created: %s", err.message);
+	struct kc_watch_options o = {.transform = mark};
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = run_listing_watch(&o, &l, script, 2, &cfg);
+	if (!c)
 		return;
-	}
-	ss_start(srv, script, 2);
-	kc_watch_start(l.w);
-	run_until(&l.done, 5);
 	is_str(l.entries[0], "REPLACE ConfigMap/a,ConfigMap/b,ConfigMap/c", "both pages listed");
 	is_int(t.calls, 3, "the transform saw each listed object once");
 	is_int(t.pages_seen_at_first_call, 1,
 	       "the first page was transformed before the second was fetched");
-	ss_join(srv);
-	kc_watch_free(l.w);
-	kc_client_free(c);
-	kc_config_free(cfg);
+	end_watch(&l, c, cfg);
 }
 
 /* list_items: each listed object goes to the consumer with its page, and a
@@ -380,27 +400,12 @@ static void test_list_items(void)
 	     {NULL}},
 	    {SS_SEND, ss_response(srv, 200, "", LIST("9", CM("b", "7") "," CM("c", "9"))), {NULL}},
 	};
-	struct kc_config *cfg = NULL;
-	struct kc_client *c = new_client(&cfg);
 	struct log l = {.stop_on_replace = true};
-	struct kc_watch_options o = {
-	    .version = "v1",
-	    .resource = "configmaps",
-	    .ns = "ns",
-	    .list_items = true,
-	    .rand01 = half,
-	    .on_change = on_change,
-	    .on_error = on_error,
-	    .userdata = &l,
-	};
-	struct kc_error err = {0};
-	if (!c || kc_watch_new(c, &o, &l.w, &err) < 0) {
-		ok(false, "client and watch created: %s", err.message);
+	struct kc_watch_options o = {.list_items = true};
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = run_listing_watch(&o, &l, script, 3, &cfg);
+	if (!c)
 		return;
-	}
-	ss_start(srv, script, 3);
-	kc_watch_start(l.w);
-	run_until(&l.done, 10);
 	static const char *const want[] = {
 	    "LIST_BEGIN ", "LIST_ITEM ConfigMap/a", "LIST_ITEM ConfigMap/b",
 	    "LIST_BEGIN ", "LIST_ITEM ConfigMap/b", "LIST_ITEM ConfigMap/c",
@@ -410,10 +415,7 @@ static void test_list_items(void)
 		is_str(l.entries[i], want[i], "delivery %d", i);
 	is_str(kc_watch_resource_version(l.w), "9",
 	       "resumes from the completed list's resourceVersion");
-	ss_join(srv);
-	kc_watch_free(l.w);
-	kc_client_free(c);
-	kc_config_free(cfg);
+	end_watch(&l, c, cfg);
 }
 
 int main(void)
