@@ -134,10 +134,10 @@ static void events_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		ctl_events_tick(app->events, ctl_wall_now(), emit_series, app);
 }
 
-/* The first list of every informer parses all objects at once, and only
- * their compact copies stay: glibc keeps the freed pages in its arenas
- * (~180 MiB at 10,000 Releases, tests/bench/results). Handing them back once,
- * when the caches have synced, costs one call. */
+/* What the first lists freed stays in glibc's arenas; handing the free
+ * pages back once, when the caches have synced, costs one call (~1.3 MiB at
+ * 10,000 Releases since lists are parsed item by item; ~180 MiB before,
+ * tests/bench/results). */
 static void synced_check_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct app *app = t->data;
