@@ -21,7 +21,7 @@ struct cached {
 	 * to max_series of these stay for minutes. */
 	char *event;
 	size_t event_len;
-	double first;  /* eventTime */
+	double first; /* eventTime */
 	double last_observed;
 	double last_write;
 	int32_t count;   /* occurrences so far */
