@@ -389,6 +389,10 @@ static void run(struct kc_watch *w, struct kc_watch_step step)
 		break;
 	case KC_WATCH_DO_REPLACE_AND_WATCH:
 		cancel_io(w);
+		/* An empty list hands over no item, but still begins: the REPLACE
+		 * must not sweep against an older list's LIST_BEGIN. */
+		if (w->list_items && !w->list_begun)
+			w->on_change(w, KC_WATCH_LIST_BEGIN, NULL, w->userdata);
 		w->on_change(w, KC_WATCH_REPLACE, w->list_items ? NULL : w->pending_items,
 		             w->userdata);
 		/* The consumer may have stopped us from its callback. */

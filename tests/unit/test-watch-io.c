@@ -418,6 +418,25 @@ static void test_list_items(void)
 	end_watch(&l, c, cfg);
 }
 
+/* list_items with an empty list: no item, but still a LIST_BEGIN, so the
+ * REPLACE never sweeps against an older list's. */
+static void test_list_items_empty(void)
+{
+	const struct ss_action script[] = {
+	    {SS_SEND, ss_response(srv, 200, "", LIST("3", "")), {NULL}},
+	};
+	struct log l = {.stop_on_replace = true};
+	struct kc_watch_options o = {.list_items = true};
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = run_listing_watch(&o, &l, script, 1, &cfg);
+	if (!c)
+		return;
+	is_int(l.n, 2, "two deliveries");
+	is_str(l.entries[0], "LIST_BEGIN ", "an empty list begins");
+	is_str(l.entries[1], "REPLACE ", "and ends");
+	end_watch(&l, c, cfg);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -429,6 +448,7 @@ int main(void)
 	test_counters_and_stop();
 	test_transform();
 	test_list_items();
+	test_list_items_empty();
 	srv = ss_free(srv);
 	return tap_done();
 }
