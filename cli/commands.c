@@ -771,29 +771,6 @@ int cmd_set(struct cli *c, int argc, char **argv)
 }
 
 /* A ReplicaSet's revision label, or NULL. */
-static const char *rs_revision(const json_t *rs)
-{
-	return json_string_value(json_object_get(
-	    json_object_get(json_object_get(rs, "metadata"), "labels"), MODEL_REVISION_LABEL));
-}
-
-/* Whether any ownerReference of obj (controller or not) names uid. */
-static bool owned_by(const json_t *obj, const char *uid)
-{
-	size_t i;
-	json_t *o;
-	if (!uid)
-		return false;
-	json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i,
-	                   o)
-	{
-		const char *u = json_string_value(json_object_get(o, "uid"));
-		if (u && strcmp(u, uid) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Whether undo may go to revision rev: the one asked for, else any but the
  * current one. */
 static bool undo_candidate(const char *rev, const char *want, const char *cur)
@@ -824,14 +801,15 @@ static const json_t *pick_target(const json_t *rel, const json_t *rs_items, cons
 			continue;
 		json_array_foreach(rs_items, i, rs)
 		{
-			const char *r = rs_revision(rs);
-			if (r && strcmp(r, rev) == 0 && owned_by(rs, uid))
+			const char *r = model_revision_of(rs);
+			if (r && strcmp(r, rev) == 0 && model_controlled_by(rs, uid))
 				return rs;
 		}
 	}
 	json_array_foreach(rs_items, i, rs)
 	{
-		if (!undo_candidate(rs_revision(rs), want, cur) || !owned_by(rs, uid))
+		if (!undo_candidate(model_revision_of(rs), want, cur) ||
+		    !model_controlled_by(rs, uid))
 			continue;
 		const char *g = json_string_value(
 		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "annotations"),
@@ -872,7 +850,7 @@ int cmd_undo(struct cli *c, int argc, char **argv)
 			cli_errorf(c, "release \"%s\" has no earlier revision to go back to", name);
 		goto out;
 	}
-	const char *rev = rs_revision(target);
+	const char *rev = model_revision_of(target);
 	if (cur && strcmp(rev, cur) == 0) {
 		printf("release \"%s\" is already at revision %s: nothing to undo\n", name, rev);
 		r = 0;

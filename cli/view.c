@@ -121,28 +121,6 @@ static bool history_images(const json_t *release, const char *rev, char *buf, si
 	return false;
 }
 
-static bool controlled_by(const json_t *obj, const char *uid)
-{
-	size_t i;
-	json_t *ref;
-	if (!uid)
-		return false;
-	json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i,
-	                   ref)
-	{
-		const char *u = json_string_value(json_object_get(ref, "uid"));
-		if (u && strcmp(u, uid) == 0 && json_is_true(json_object_get(ref, "controller")))
-			return true;
-	}
-	return false;
-}
-
-static const char *revision_of(const json_t *rs)
-{
-	return json_string_value(json_object_get(
-	    json_object_get(json_object_get(rs, "metadata"), "labels"), MODEL_REVISION_LABEL));
-}
-
 struct rs_entry {
 	const json_t *rs;
 	const char *revision;
@@ -296,11 +274,11 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 	json_t *rs;
 	json_array_foreach(replicasets, i, rs)
 	{
-		if (!controlled_by(rs, uid))
+		if (!model_controlled_by(rs, uid))
 			continue;
 		struct rs_entry *e = &ents[n++];
 		e->rs = rs;
-		e->revision = revision_of(rs);
+		e->revision = model_revision_of(rs);
 		e->rank = e->revision && cur && strcmp(e->revision, cur) == 0         ? 0
 		          : e->revision && stable && strcmp(e->revision, stable) == 0 ? 1
 		                                                                      : 2;
@@ -370,7 +348,7 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 		json_t *pod;
 		json_array_foreach(pods, j, pod)
 		{
-			if (controlled_by(pod, str_at(e->rs, "metadata", "uid", NULL)))
+			if (model_controlled_by(pod, str_at(e->rs, "metadata", "uid", NULL)))
 				mine[np++] = pod;
 		}
 		qsort(mine, np, sizeof(*mine), name_cmp);
@@ -438,8 +416,8 @@ static bool rs_exists(const json_t *replicasets, const char *uid, const char *re
 	json_t *rs;
 	json_array_foreach(replicasets, i, rs)
 	{
-		const char *r = revision_of(rs);
-		if (r && rev && strcmp(r, rev) == 0 && controlled_by(rs, uid))
+		const char *r = model_revision_of(rs);
+		if (r && rev && strcmp(r, rev) == 0 && model_controlled_by(rs, uid))
 			return true;
 	}
 	return false;

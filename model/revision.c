@@ -32,3 +32,25 @@ int model_revision_hash(const json_t *template, char out[static MODEL_REVISION_L
 	out[MODEL_REVISION_LEN] = '\0';
 	return 0;
 }
+
+const char *model_revision_of(const json_t *obj)
+{
+	return json_string_value(json_object_get(
+	    json_object_get(json_object_get(obj, "metadata"), "labels"), MODEL_REVISION_LABEL));
+}
+
+bool model_controlled_by(const json_t *obj, const char *uid)
+{
+	if (!uid)
+		return false;
+	size_t i;
+	json_t *ref;
+	json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i,
+	                   ref)
+	{
+		const char *u = json_string_value(json_object_get(ref, "uid"));
+		if (u && strcmp(u, uid) == 0 && json_is_true(json_object_get(ref, "controller")))
+			return true;
+	}
+	return false;
+}

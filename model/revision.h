@@ -23,10 +23,20 @@
 #define SLIPWAY_MODEL_REVISION_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #define MODEL_REVISION_LEN 10
 /* The label that carries the revision on owned objects. */
 #define MODEL_REVISION_LABEL "slipway.dev/revision"
+
+/* The revision an owned object (a ReplicaSet, a pod) carries in its
+ * MODEL_REVISION_LABEL, or NULL. Borrowed from obj. */
+const char *model_revision_of(const json_t *obj);
+
+/* Whether obj's controller owner (the ownerReference with controller: true)
+ * has this uid; false for a NULL uid. Only a Release's controlled objects
+ * are its revisions: the reconciler, `get` and `undo` agree on that. */
+bool model_controlled_by(const json_t *obj, const char *uid);
 
 /* Writes the revision of `template` (a JSON object) and a NUL into out.
  * Returns 0, -EINVAL if template is not an object, -ENOMEM (out untouched). */

@@ -10,6 +10,7 @@
 #include "model/errors.h"
 #include "model/labels.h"
 #include "model/release.h"
+#include "model/revision.h"
 #include "model/status.h"
 #include "reconcilers/context.h"
 #include "reconcilers/replicaset.h"
@@ -153,7 +154,7 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 	for (size_t i = 0; i < n; i++) {
 		const json_t *obj = o->replicasets[i];
 		struct rec_rs v;
-		if (!rec_rs_controlled_by(obj, rel->uid) || rec_rs_read(obj, &v) < 0)
+		if (!model_controlled_by(obj, rel->uid) || rec_rs_read(obj, &v) < 0)
 			continue;
 		const char *ns = json_string_value(
 		    json_object_get(json_object_get(obj, "metadata"), "namespace"));

@@ -10,24 +10,6 @@
 #include "model/revision.h"
 #include "model/timefmt.h"
 
-bool rec_rs_controlled_by(const json_t *obj, const char *uid)
-{
-	if (!uid)
-		return false;
-	json_t *refs = json_object_get(json_object_get(obj, "metadata"), "ownerReferences");
-	size_t i;
-	json_t *ref;
-	json_array_foreach(refs, i, ref)
-	{
-		json_t *ctl = json_object_get(ref, "controller");
-		json_t *u = json_object_get(ref, "uid");
-		if (json_is_true(ctl) && json_is_string(u) &&
-		    strcmp(json_string_value(u), uid) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int32_t int32_member(const json_t *obj, const char *key, int32_t dflt)
 {
 	json_t *v = json_object_get(obj, key);
@@ -66,8 +48,7 @@ int rec_rs_read(const json_t *obj, struct rec_rs *v)
 		return -EINVAL;
 	struct rec_rs r = {.obj = obj, .name = name, .uid = uid};
 	r.resource_version = json_string_value(json_object_get(md, "resourceVersion"));
-	r.revision =
-	    json_string_value(json_object_get(json_object_get(md, "labels"), MODEL_REVISION_LABEL));
+	r.revision = model_revision_of(obj);
 	const char *created = json_string_value(json_object_get(md, "creationTimestamp"));
 	if (created && model_time_parse(created, &r.created_at) < 0)
 		r.created_at = 0;

@@ -64,10 +64,6 @@ struct rec_rs {
 	bool planned;      /* created by this plan (obj is NULL, nothing to patch) */
 };
 
-/* Whether obj's metadata.ownerReferences holds a controller reference
- * (controller: true) to the object with `uid`. */
-bool rec_rs_controlled_by(const json_t *obj, const char *uid);
-
 /* Reads obj into *v (want = spec_replicas, no decisions). Returns 0, or
  * -EINVAL when obj lacks a name or uid (v untouched). v borrows from obj. */
 int rec_rs_read(const json_t *obj, struct rec_rs *v);
