@@ -20,7 +20,6 @@ struct cached {
 	 * base. Text, not a jansson tree: a tree is ~4 times the size, and up
 	 * to max_series of these stay for minutes. */
 	char *event;
-	size_t event_len;
 	double first; /* eventTime */
 	double last_observed;
 	double last_write;
@@ -326,7 +325,7 @@ static int series_write(const struct cached *c, struct ctl_event_write *w)
 	json_t *series =
 	    json_pack("{s:i, s:s}", "count", (json_int_t)c->count, "lastObservedTime", when);
 	json_t *body = json_pack("{s:O}", "series", series);
-	json_t *fallback = json_loadb(c->event, c->event_len, 0, NULL);
+	json_t *fallback = json_loads(c->event, 0, NULL);
 	if (!series || !body || !fallback || json_object_set(fallback, "series", series) < 0) {
 		json_decref(series);
 		json_decref(body);
@@ -441,7 +440,6 @@ int ctl_events_record(struct ctl_events *e, const struct ctl_event *ev, double n
 			snprintf(c->ns, sizeof(c->ns), "%s", event_namespace(ev));
 			snprintf(c->name, sizeof(c->name), "%s", name);
 			c->event = json_dumps(event, JSON_COMPACT);
-			c->event_len = c->event ? strlen(c->event) : 0;
 			c->first = c->last_observed = c->last_write = now;
 			c->count = c->written = 1;
 			if (!c->event || ctl_hashmap_put(e->cache, key, c, NULL) < 0)
