@@ -43,7 +43,7 @@ static const struct opt_row rows[] = {
 	 "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster)"},
 	{OPT_CONTEXT, "context", "SLIPWAY_CONTEXT", "NAME", "kubeconfig context (default: current-context)"},
 	{OPT_NAMESPACES, "namespaces", "SLIPWAY_NAMESPACES", "NS,NS", "watch only these namespaces (default: all)"},
-	{OPT_WORKERS, "workers", "SLIPWAY_WORKERS", "N", "Releases reconciled at once (default 10)"},
+	{OPT_WORKERS, "workers", "SLIPWAY_WORKERS", "N", "Releases reconciled at once (default 4)"},
 	{OPT_QPS, "kube-api-qps", "SLIPWAY_KUBE_API_QPS", "QPS", "API requests per second (default 50)"},
 	{OPT_BURST, "kube-api-burst", "SLIPWAY_KUBE_API_BURST", "N", "API request burst (default 100)"},
 	{OPT_METRICS_ADDRESS, "metrics-address", "SLIPWAY_METRICS_ADDRESS", "ADDR",
@@ -199,7 +199,7 @@ int ctl_options_parse(int argc, char **argv, struct ctl_options *ret, FILE *erro
 	struct ctl_options o = {
 	    .log_format = CTL_LOG_LOGFMT,
 	    .log_level = CTL_LOG_INFO,
-	    .workers = 10,
+	    .workers = 4,
 	    .qps = 50,
 	    .burst = 100,
 	    .metrics_address = ":8080",

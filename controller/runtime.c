@@ -107,7 +107,7 @@ int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime *
 	rt->events = opts->events;
 	rt->reconcile = opts->reconcile;
 	rt->userdata = opts->userdata;
-	rt->n_workers = opts->workers ? opts->workers : 10;
+	rt->n_workers = opts->workers ? opts->workers : 4;
 	if (opts->queue)
 		rt->queue_config = *opts->queue;
 	else

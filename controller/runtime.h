@@ -74,7 +74,7 @@ struct ctl_runtime_options {
 	const struct ctl_kind *owned; /* kinds whose controller owner is a primary object */
 	size_t n_owned;
 	const char *const *namespaces; /* NULL-terminated; NULL: all namespaces */
-	unsigned workers;              /* reconciles in flight at once; 0: 10 */
+	unsigned workers;              /* reconciles in flight at once; 0: 4 */
 	const struct ctl_queue_config *queue; /* NULL: client-go defaults */
 	struct ctl_events *events;     /* borrowed; NULL: no Events */
 	const char *field_manager;     /* NULL: "slipway-controller" */
