@@ -71,6 +71,18 @@ static void api_request(const char *verb, long status, double seconds, void *use
 		ctl_observe_api_request(verb, status, seconds, app->observability);
 }
 
+/* A failed attempt is retried inside the client; without this line a list
+ * that took a minute to come back would say nothing of why. */
+static void api_retry(const char *verb, const char *path, long status, const char *error, double delay,
+		      void *userdata)
+{
+	char code[24], after[32];
+	snprintf(code, sizeof(code), "%ld", status);
+	snprintf(after, sizeof(after), "%.3fs", delay);
+	ctl_log(NULL, CTL_LOG_INFO, "API request failed, retrying", "verb", verb, "path", path, "code", code,
+		"error", error ? error : "", "retry_in", after, NULL);
+}
+
 /* Says once which API server version answered, or why none did (the
  * informers keep retrying on their own either way). */
 static void version_answered(long status, json_t *body, const struct kc_error *err, void *userdata)
@@ -205,13 +217,14 @@ static int setup_cluster(struct app *app, struct kc_error *err)
 	    .burst = app->opts.burst,
 	    .metrics = api_request,
 	    .metrics_userdata = app,
+	    .on_retry = api_retry,
 	};
 	r = kc_client_new(app->loop, app->config, &co, &app->client, err);
 	if (r < 0)
 		return r;
 	if (!app->opts.leader_elect)
 		return 0;
-	struct kc_client_options lo = {.metrics = api_request, .metrics_userdata = app};
+	struct kc_client_options lo = {.metrics = api_request, .metrics_userdata = app, .on_retry = api_retry};
 	return kc_client_new(app->loop, app->config, &lo, &app->leader_client, err);
 }
 

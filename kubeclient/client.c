@@ -60,6 +60,7 @@ struct kc_client {
 	char *user_agent;
 	kc_metrics_fn *metrics;
 	void *metrics_userdata;
+	kc_retry_fn *on_retry;
 	char *url_base;                /* server URL, host replaced by tls_server_name if set */
 	struct curl_slist *connect_to; /* tls_server_name:port -> real host:port */
 	struct kc_request *requests;   /* every live request */
@@ -574,12 +575,20 @@ static void start_attempt(struct kc_request *r)
 	}
 }
 
+/* What went wrong with an attempt that got no usable answer. */
+static const char *attempt_error(const struct kc_request *r, CURLcode res)
+{
+	if (r->abort_code < 0)
+		return strerror(-r->abort_code);
+	return r->errbuf[0] ? r->errbuf : curl_easy_strerror(res);
+}
+
 /* One line naming the request, the server and what went wrong on the wire. */
 static void fail_transport(struct kc_request *r, CURLcode res, int code)
 {
 	const struct kc_client *c = r->c;
 	const char *m = kc_method_name(r->method);
-	const char *detail = r->errbuf[0] ? r->errbuf : curl_easy_strerror(res);
+	const char *detail = attempt_error(r, res);
 
 	if (r->abort_code == -ETIMEDOUT && r->on_data) {
 		fail(r, r->status, code, "%s %s: no data from %s for %g s", m, r->path,
@@ -844,25 +853,31 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 	    .retries = r->retries,
 	    .max_retries = c->no_retries ? 0 : c->max_retries,
 	};
+	double delay = 0;
 	switch (kc_retry_decide(&in)) {
 	case KC_RETRY_REAUTH:
 		kc_config_invalidate_credential(c->cfg);
 		r->reauthed = true;
-		c->stats.retries++;
-		schedule(r, 0);
-		return;
+		break;
 	case KC_RETRY_AFTER:
 		r->retries++;
-		c->stats.retries++;
-		schedule(r, after);
-		return;
+		delay = after;
+		break;
 	case KC_RETRY_BACKOFF:
 		r->retries++;
-		c->stats.retries++;
-		schedule(r, kc_backoff_delay(&c->backoff, r->retries, rand01(c)));
-		return;
-	case KC_RETRY_NONE:
+		delay = kc_backoff_delay(&c->backoff, r->retries, rand01(c));
 		break;
+	case KC_RETRY_NONE:
+		delay = -1;
+		break;
+	}
+	if (delay >= 0) {
+		c->stats.retries++;
+		if (c->on_retry)
+			c->on_retry(verb, r->path, code, terr ? attempt_error(r, res) : NULL, delay,
+			            c->metrics_userdata);
+		schedule(r, delay);
+		return;
 	}
 
 	if (terr) {
@@ -1106,6 +1121,7 @@ int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_c
 		    (struct kc_backoff){.initial = 0.5, .max = 30, .factor = 2, .jitter = 0.5};
 	c->metrics = opts->metrics;
 	c->metrics_userdata = opts->metrics_userdata;
+	c->on_retry = opts->on_retry;
 	c->rand_state =
 	    (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 16) ^ 0x9e3779b97f4a7c15ull;
 	double qps = opts->qps == 0 ? DEFAULT_QPS : opts->qps;

@@ -67,6 +67,16 @@ const char *kc_content_type_name(enum kc_content_type t);
  */
 typedef void kc_metrics_fn(const char *verb, long http_status, double seconds, void *userdata);
 
+/*
+ * Called when an attempt failed and its request will be tried again, so that
+ * what a retry hides can be logged: the verb, the request's path, the HTTP
+ * status (0 when no response arrived), curl's message for a transport error
+ * (NULL when the server answered), and the delay before the next attempt.
+ * Runs on the loop.
+ */
+typedef void kc_retry_fn(const char *verb, const char *path, long http_status, const char *error,
+                         double delay, void *userdata);
+
 struct kc_client_options {
 	double qps;                /* token refill per second; 0: 50; < 0: no client-side limit */
 	double burst;              /* bucket size; 0: 100 */
@@ -79,6 +89,7 @@ struct kc_client_options {
 	const char *user_agent;    /* NULL: "slipway/VERSION"; copied */
 	kc_metrics_fn *metrics;    /* or NULL */
 	void *metrics_userdata;
+	kc_retry_fn *on_retry; /* or NULL; gets metrics_userdata */
 };
 
 /* Creates a client for cfg on `loop`. cfg and loop are borrowed and must

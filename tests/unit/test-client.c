@@ -76,6 +76,29 @@ static void run_until(bool *flag, double max_seconds)
 		ev_run(loop, EVRUN_ONCE);
 }
 
+/* What the clients made by client() said of their retries. */
+static struct {
+	unsigned n;
+	long status[8];
+	double delay[8];
+	char path[8][64];
+	bool error[8];
+} retried;
+
+static void record_retry(const char *verb, const char *path, long status, const char *error,
+                         double delay, void *userdata)
+{
+	(void)verb;
+	(void)userdata;
+	if (retried.n < 8) {
+		retried.status[retried.n] = status;
+		retried.delay[retried.n] = delay;
+		snprintf(retried.path[retried.n], sizeof(retried.path[0]), "%s", path);
+		retried.error[retried.n] = error != NULL;
+	}
+	retried.n++;
+}
+
 static struct kc_client *client(double qps, unsigned max_retries)
 {
 	struct kc_client_options o = {
@@ -84,6 +107,7 @@ static struct kc_client *client(double qps, unsigned max_retries)
 	    .timeout = 2,
 	    .max_retries = max_retries,
 	    .backoff = {.initial = 0.01, .max = 0.05, .factor = 2, .jitter = 0},
+	    .on_retry = record_retry,
 	};
 	struct kc_client *c = NULL;
 	struct kc_error err = {0};
@@ -159,6 +183,7 @@ static void test_retries(void)
 	};
 	struct kc_client *c = client(-1, 3);
 	struct done d = {0};
+	memset(&retried, 0, sizeof(retried));
 	ss_start(srv, script, 3);
 	kc_get(c, &cm_x, NULL, on_done, &d, NULL, NULL);
 	run_until(&d.called, 5);
@@ -166,6 +191,16 @@ static void test_retries(void)
 	is_int(d.status, 200, "GET retried through 429 and 503");
 	is_int(ss_seen(srv), 3, "three attempts");
 	json_decref(d.body);
+	is_int(retried.n, 2, "on_retry: once per retried attempt");
+	is_int(retried.status[0], 429, "on_retry: the 429 first");
+	ok(retried.delay[0] == 0, "on_retry: after Retry-After: 0 (%g s)", retried.delay[0]);
+	is_int(retried.status[1], 503, "on_retry: then the 503");
+	ok(retried.delay[1] == 0.02, "on_retry: after the backoff of a second retry (%g s)",
+	   retried.delay[1]);
+	is_str(retried.path[1], "/api/v1/namespaces/ns/configmaps/x",
+	       "on_retry: the request's path");
+	ok(!retried.error[0] && !retried.error[1],
+	   "on_retry: no transport error when the server answered");
 
 	/* A POST is not retried on 503, but is on 429. */
 	const struct ss_action post_script[] = {
@@ -215,6 +250,7 @@ static void test_retries(void)
 	kc_client_stats(c, &st);
 	is_int(st.attempts, 9, "nine attempts in all");
 	is_int(st.retries, 6, "six of them retries (2 + 1 + 3)");
+	is_int(retried.n, 6, "on_retry: called for each of the six, not for the POST's 503");
 	kc_client_free(c);
 }
 
