@@ -853,25 +853,18 @@ static void attempt_done(struct kc_request *r, CURLcode res)
 	    .retries = r->retries,
 	    .max_retries = c->no_retries ? 0 : c->max_retries,
 	};
-	double delay = 0;
-	switch (kc_retry_decide(&in)) {
-	case KC_RETRY_REAUTH:
-		kc_config_invalidate_credential(c->cfg);
-		r->reauthed = true;
-		break;
-	case KC_RETRY_AFTER:
-		r->retries++;
-		delay = after;
-		break;
-	case KC_RETRY_BACKOFF:
-		r->retries++;
-		delay = kc_backoff_delay(&c->backoff, r->retries, rand01(c));
-		break;
-	case KC_RETRY_NONE:
-		delay = -1;
-		break;
-	}
-	if (delay >= 0) {
+	enum kc_retry_action action = kc_retry_decide(&in);
+	if (action != KC_RETRY_NONE) {
+		double delay = 0;
+		if (action == KC_RETRY_REAUTH) {
+			kc_config_invalidate_credential(c->cfg);
+			r->reauthed = true;
+		} else {
+			r->retries++;
+			delay = action == KC_RETRY_AFTER
+			            ? after
+			            : kc_backoff_delay(&c->backoff, r->retries, rand01(c));
+		}
 		c->stats.retries++;
 		if (c->on_retry)
 			c->on_retry(verb, r->path, code, terr ? attempt_error(r, res) : NULL, delay,
