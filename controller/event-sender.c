@@ -30,7 +30,11 @@ static void count_failure(unsigned long *failures)
 
 static struct kc_ref events_ref(const char *ns, const char *name)
 {
-	return (struct kc_ref){.group = "events.k8s.io", .version = "v1", .resource = "events", .ns = ns, .name = name};
+	return (struct kc_ref){.group = "events.k8s.io",
+	                       .version = "v1",
+	                       .resource = "events",
+	                       .ns = ns,
+	                       .name = name};
 }
 
 static void created(long status, json_t *body, const struct kc_error *err, void *userdata)
@@ -56,7 +60,7 @@ static void patched(long status, json_t *body, const struct kc_error *err, void 
 }
 
 void ctl_event_send(struct kc_client *c, const char *field_manager, const struct ctl_event_write *w,
-		    unsigned long *failures)
+                    unsigned long *failures)
 {
 	if (w->decision != CTL_EVENT_CREATE && w->decision != CTL_EVENT_PATCH)
 		return;

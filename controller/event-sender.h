@@ -13,6 +13,6 @@
  * only read. *failures (may be NULL; must outlive the request, e.g. a metrics
  * counter) is incremented when the write fails, now or later. */
 void ctl_event_send(struct kc_client *c, const char *field_manager, const struct ctl_event_write *w,
-		    unsigned long *failures);
+                    unsigned long *failures);
 
 #endif

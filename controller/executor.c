@@ -35,7 +35,8 @@ static struct kc_ref ref_of(const struct rec_action *a, const char *subresource)
 	};
 }
 
-static void finish(struct ctl_execution *x, const struct kc_error *err, const struct rec_action *failed)
+static void finish(struct ctl_execution *x, const struct kc_error *err,
+                   const struct rec_action *failed)
 {
 	struct ctl_exec_result result = {
 	    .code = err ? (err->code ? err->code : -EIO) : 0,
@@ -57,7 +58,7 @@ static void action_done(long status, json_t *body, const struct kc_error *err, v
 	x->req = NULL;
 	if (err) {
 		bool harmless = (a->kind == REC_CREATE && kc_is_already_exists(err)) ||
-				(a->kind == REC_DELETE && kc_is_not_found(err));
+		                (a->kind == REC_DELETE && kc_is_not_found(err));
 		if (!harmless) {
 			finish(x, err, a);
 			return;
@@ -78,8 +79,11 @@ static void write_event(struct ctl_execution *x, const struct rec_action *a)
 	else
 		snprintf(api_version, sizeof(api_version), "%s", r->version);
 	struct ctl_event ev = {
-	    .regarding = {.api_version = api_version, .kind = r->kind, .namespace_ = r->ns, .name = r->name,
-			  .uid = r->uid},
+	    .regarding = {.api_version = api_version,
+	                  .kind = r->kind,
+	                  .namespace_ = r->ns,
+	                  .name = r->name,
+	                  .uid = r->uid},
 	    .type = a->event_type == REC_EVENT_WARNING ? CTL_EVENT_WARNING : CTL_EVENT_NORMAL,
 	    .reason = a->reason,
 	    .action = "Reconcile",
@@ -154,12 +158,14 @@ static void step(struct ctl_execution *x)
 	case REC_MERGE_PATCH:
 		ref = ref_of(a, a->subresource);
 		body = with_preconditions(a);
-		rc = body ? kc_patch(x->opts.client, &ref, &q, KC_PATCH_MERGE, body, action_done, x, &x->req, &err)
-			  : kc_error_set(&err, -ENOMEM, "out of memory");
+		rc = body ? kc_patch(x->opts.client, &ref, &q, KC_PATCH_MERGE, body, action_done, x,
+		                     &x->req, &err)
+		          : kc_error_set(&err, -ENOMEM, "out of memory");
 		break;
 	case REC_DELETE: {
 		ref = ref_of(a, NULL);
-		struct kc_preconditions pre = {.uid = a->ref.uid, .resource_version = a->ref.resource_version};
+		struct kc_preconditions pre = {.uid = a->ref.uid,
+		                               .resource_version = a->ref.resource_version};
 		q.propagation_policy = "Background";
 		rc = kc_delete(x->opts.client, &ref, &q, &pre, action_done, x, &x->req, &err);
 		break;
@@ -167,8 +173,9 @@ static void step(struct ctl_execution *x)
 	case REC_WRITE_STATUS:
 		ref = ref_of(a, "status");
 		body = status_patch(a);
-		rc = body ? kc_patch(x->opts.client, &ref, &q, KC_PATCH_MERGE, body, action_done, x, &x->req, &err)
-			  : kc_error_set(&err, -ENOMEM, "out of memory");
+		rc = body ? kc_patch(x->opts.client, &ref, &q, KC_PATCH_MERGE, body, action_done, x,
+		                     &x->req, &err)
+		          : kc_error_set(&err, -ENOMEM, "out of memory");
 		break;
 	case REC_EVENT:
 		break; /* handled above */
@@ -185,7 +192,8 @@ static void start_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	step(w->data);
 }
 
-int ctl_execute(const struct ctl_exec_options *opts, struct rec_plan *plan, struct ctl_execution **ret)
+int ctl_execute(const struct ctl_exec_options *opts, struct rec_plan *plan,
+                struct ctl_execution **ret)
 {
 	if (!opts->client || !opts->on_done)
 		return -EINVAL;

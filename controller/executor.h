@@ -36,11 +36,11 @@
 struct ctl_execution;
 
 struct ctl_exec_result {
-	int code;               /* 0, or the failed action's negative errno */
-	size_t done;            /* actions completed */
+	int code;                        /* 0, or the failed action's negative errno */
+	size_t done;                     /* actions completed */
 	const struct rec_action *failed; /* the action that failed, or NULL */
-	bool conflict;          /* the failure was a 409 Conflict (stale precondition) */
-	const struct kc_error *err; /* details of the failure, or NULL */
+	bool conflict;                   /* the failure was a 409 Conflict (stale precondition) */
+	const struct kc_error *err;      /* details of the failure, or NULL */
 };
 
 /* Called once when the plan has run or an action failed. result, its err
@@ -48,10 +48,10 @@ struct ctl_exec_result {
 typedef void ctl_exec_done_fn(const struct ctl_exec_result *result, void *userdata);
 
 struct ctl_exec_options {
-	struct kc_client *client; /* borrowed */
+	struct kc_client *client;  /* borrowed */
 	struct ctl_events *events; /* borrowed; NULL: Event actions are skipped */
 	const char *field_manager; /* recorded on every write, e.g. "slipway-controller" */
-	double now;               /* wall clock for Event times */
+	double now;                /* wall clock for Event times */
 	/* Incremented for every Event write that fails; it may complete after
 	 * on_done, so this points at something that outlives executions (a
 	 * metrics counter). NULL: not counted. */
@@ -64,7 +64,8 @@ struct ctl_exec_options {
  * struct is left empty). Caller may cancel with ctl_execution_cancel until
  * on_done has run; the execution frees itself after on_done returns.
  * -EINVAL when on_done or client is missing. */
-int ctl_execute(const struct ctl_exec_options *opts, struct rec_plan *plan, struct ctl_execution **ret);
+int ctl_execute(const struct ctl_exec_options *opts, struct rec_plan *plan,
+                struct ctl_execution **ret);
 
 /* Stops an execution in flight; on_done is not called. NULL is fine. */
 void ctl_execution_cancel(struct ctl_execution *x);

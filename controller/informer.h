@@ -39,8 +39,8 @@ enum ctl_informer_event { CTL_INFORMER_ADD, CTL_INFORMER_UPDATE, CTL_INFORMER_DE
 /* old: NULL for ADD; obj: the new object, or the last known one for DELETE.
  * Both borrowed for the call. The handler must not modify the informer's
  * stores (it may read them, add queue keys, log). */
-typedef void ctl_informer_fn(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
-			     const json_t *obj, void *userdata);
+typedef void ctl_informer_fn(struct ctl_informer *inf, enum ctl_informer_event ev,
+                             const json_t *old, const json_t *obj, void *userdata);
 
 struct ctl_informer_options {
 	const char *group; /* "" or NULL: core */
@@ -64,7 +64,7 @@ struct ctl_informer_options {
 /* Creates an informer on client c (borrowed, must outlive it). Nothing is
  * fetched before ctl_informer_start(). Caller owns *ret (ctl_informer_free). */
 int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts,
-		     struct ctl_informer **ret, struct kc_error *err);
+                     struct ctl_informer **ret, struct kc_error *err);
 
 /* Starts listing and watching. 0 or -EALREADY. */
 int ctl_informer_start(struct ctl_informer *inf);
@@ -84,12 +84,12 @@ int ctl_informer_get(const struct ctl_informer *inf, const char *key, json_t **r
 /* Objects in ns (NULL: every namespace) with an ownerReference to uid;
  * visit semantics as ctl_store_by_owner. */
 int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const char *uid,
-			  ctl_store_visit_fn fn, void *userdata);
+                          ctl_store_visit_fn fn, void *userdata);
 
 /* Objects in ns (NULL: every namespace) matching a metav1.LabelSelector;
  * semantics as ctl_store_select. */
 int ctl_informer_select(const struct ctl_informer *inf, const char *ns, const json_t *selector,
-			ctl_store_visit_fn fn, void *userdata);
+                        ctl_store_visit_fn fn, void *userdata);
 
 /* Puts an object read directly from the API (after a 409, say) into the
  * store when it is newer than what is there, firing UPDATE; the informer

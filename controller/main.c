@@ -36,9 +36,9 @@
 #include "kubeclient/config.h"
 #include "slipway-version.h"
 
-#define DRAIN_SECONDS        5.0
-#define EVENTS_TICK_SECONDS  30.0
-#define FIELD_MANAGER        "slipway-controller"
+#define DRAIN_SECONDS       5.0
+#define EVENTS_TICK_SECONDS 30.0
+#define FIELD_MANAGER       "slipway-controller"
 
 struct app {
 	struct ev_loop *loop;
@@ -73,14 +73,14 @@ static void api_request(const char *verb, long status, double seconds, void *use
 
 /* A failed attempt is retried inside the client; without this line a list
  * that took a minute to come back would say nothing of why. */
-static void api_retry(const char *verb, const char *path, long status, const char *error, double delay,
-		      void *userdata)
+static void api_retry(const char *verb, const char *path, long status, const char *error,
+                      double delay, void *userdata)
 {
 	char code[24], after[32];
 	snprintf(code, sizeof(code), "%ld", status);
 	snprintf(after, sizeof(after), "%.3fs", delay);
-	ctl_log(NULL, CTL_LOG_INFO, "API request failed, retrying", "verb", verb, "path", path, "code", code,
-		"error", error ? error : "", "retry_in", after, NULL);
+	ctl_log(NULL, CTL_LOG_INFO, "API request failed, retrying", "verb", verb, "path", path,
+	        "code", code, "error", error ? error : "", "retry_in", after, NULL);
 }
 
 /* Says once which API server version answered, or why none did (the
@@ -89,13 +89,13 @@ static void version_answered(long status, json_t *body, const struct kc_error *e
 {
 	struct app *app = userdata;
 	if (err) {
-		ctl_log(NULL, CTL_LOG_WARN, "API server not reachable yet", "server", app->config->server, "error",
-			err->message, NULL);
+		ctl_log(NULL, CTL_LOG_WARN, "API server not reachable yet", "server",
+		        app->config->server, "error", err->message, NULL);
 		return;
 	}
 	const char *version = json_string_value(json_object_get(body, "gitVersion"));
-	ctl_log(NULL, CTL_LOG_INFO, "connected to the API server", "server", app->config->server, "server_version",
-		version ? version : "unknown", NULL);
+	ctl_log(NULL, CTL_LOG_INFO, "connected to the API server", "server", app->config->server,
+	        "server_version", version ? version : "unknown", NULL);
 }
 
 static bool ready(void *userdata, char *reason, size_t size)
@@ -110,7 +110,8 @@ static bool ready(void *userdata, char *reason, size_t size)
 static void started_leading(struct ctl_leader *le, void *userdata)
 {
 	struct app *app = userdata;
-	ctl_log(NULL, CTL_LOG_INFO, "leading: reconciling Releases", "identity", app->identity, NULL);
+	ctl_log(NULL, CTL_LOG_INFO, "leading: reconciling Releases", "identity", app->identity,
+	        NULL);
 	if (ctl_runtime_start_leading(app->runtime) < 0)
 		ctl_log(NULL, CTL_LOG_ERROR, "cannot start reconciling: out of memory", NULL);
 }
@@ -119,8 +120,8 @@ static void stopped_leading(struct ctl_leader *le, void *userdata)
 {
 	struct app *app = userdata;
 	ctl_runtime_stop_leading(app->runtime);
-	ctl_log(NULL, app->stopping ? CTL_LOG_INFO : CTL_LOG_WARN, "stopped leading: no more writes", "identity",
-		app->identity, NULL);
+	ctl_log(NULL, app->stopping ? CTL_LOG_INFO : CTL_LOG_WARN,
+	        "stopped leading: no more writes", "identity", app->identity, NULL);
 }
 
 static void new_leader(struct ctl_leader *le, const char *holder, void *userdata)
@@ -128,7 +129,8 @@ static void new_leader(struct ctl_leader *le, const char *holder, void *userdata
 	ctl_log(NULL, CTL_LOG_INFO, "leader observed", "holder", *holder ? holder : "(none)", NULL);
 }
 
-static void leader_error(struct ctl_leader *le, const char *what, const struct kc_error *err, void *userdata)
+static void leader_error(struct ctl_leader *le, const char *what, const struct kc_error *err,
+                         void *userdata)
 {
 	ctl_log(NULL, CTL_LOG_WARN, "leader election", "step", what, "error", err->message, NULL);
 }
@@ -165,8 +167,9 @@ static void released(struct ctl_leader *le, int result, void *userdata)
 {
 	struct app *app = userdata;
 	if (result < 0)
-		ctl_log(NULL, CTL_LOG_WARN, "could not release the Lease; a standby takes over when it expires",
-			"error", strerror(-result), NULL);
+		ctl_log(NULL, CTL_LOG_WARN,
+		        "could not release the Lease; a standby takes over when it expires",
+		        "error", strerror(-result), NULL);
 	ev_break(app->loop, EVBREAK_ALL);
 }
 
@@ -196,8 +199,9 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	app->stopping = true;
-	ctl_log(NULL, CTL_LOG_INFO, "stopping", "signal", w->signum == SIGTERM ? "SIGTERM" : "SIGINT", "in_flight",
-		ctl_runtime_in_flight(app->runtime) ? "yes" : "no", NULL);
+	ctl_log(NULL, CTL_LOG_INFO, "stopping", "signal",
+	        w->signum == SIGTERM ? "SIGTERM" : "SIGINT", "in_flight",
+	        ctl_runtime_in_flight(app->runtime) ? "yes" : "no", NULL);
 	ctl_runtime_drain(app->runtime);
 	app->drain_deadline = ev_now(loop) + DRAIN_SECONDS;
 	ev_timer_init(&app->drain, drain_cb, 0, 0.05);
@@ -208,7 +212,8 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static int setup_cluster(struct app *app, struct kc_error *err)
 {
-	struct kc_load_options load = {.kubeconfig = app->opts.kubeconfig, .context = app->opts.context};
+	struct kc_load_options load = {.kubeconfig = app->opts.kubeconfig,
+	                               .context = app->opts.context};
 	int r = kc_config_auto(&load, &app->config, err);
 	if (r < 0)
 		return r;
@@ -224,7 +229,8 @@ static int setup_cluster(struct app *app, struct kc_error *err)
 		return r;
 	if (!app->opts.leader_elect)
 		return 0;
-	struct kc_client_options lo = {.metrics = api_request, .metrics_userdata = app, .on_retry = api_retry};
+	struct kc_client_options lo = {
+	    .metrics = api_request, .metrics_userdata = app, .on_retry = api_retry};
 	return kc_client_new(app->loop, app->config, &lo, &app->leader_client, err);
 }
 
@@ -255,7 +261,7 @@ static int setup_runtime(struct app *app, struct kc_error *err)
 static int setup_leader(struct app *app, struct kc_error *err)
 {
 	const char *ns = app->opts.leader_election_namespace ? app->opts.leader_election_namespace
-							      : app->config->namespace;
+	                                                     : app->config->namespace;
 	struct ctl_leader_options lo = {
 	    .ns = ns,
 	    .name = app->opts.leader_election_id,
@@ -294,7 +300,8 @@ static int setup_http(struct app *app, struct kc_error *err)
 		return kc_error_set(err, r, "--metrics-address %s: %s", addr, strerror(-r));
 	char port[16];
 	snprintf(port, sizeof(port), "%u", ctl_httpserver_port(app->http));
-	ctl_log(NULL, CTL_LOG_INFO, "serving /metrics /healthz /readyz", "address", addr, "port", port, NULL);
+	ctl_log(NULL, CTL_LOG_INFO, "serving /metrics /healthz /readyz", "address", addr, "port",
+	        port, NULL);
 	return 0;
 }
 
@@ -302,19 +309,22 @@ static int run(struct app *app)
 {
 	struct kc_error err = {0};
 	int r;
-	if (app->opts.namespaces && ctl_options_split_list(app->opts.namespaces, &app->namespaces) < 0) {
-		ctl_log(NULL, CTL_LOG_ERROR, "--namespaces: an empty name in the list", "value", app->opts.namespaces,
-			NULL);
+	if (app->opts.namespaces &&
+	    ctl_options_split_list(app->opts.namespaces, &app->namespaces) < 0) {
+		ctl_log(NULL, CTL_LOG_ERROR, "--namespaces: an empty name in the list", "value",
+		        app->opts.namespaces, NULL);
 		return 2;
 	}
 	if ((r = setup_cluster(app, &err)) < 0 || (r = setup_runtime(app, &err)) < 0 ||
-	    (app->opts.leader_elect && (r = setup_leader(app, &err)) < 0) || (r = setup_http(app, &err)) < 0) {
+	    (app->opts.leader_elect && (r = setup_leader(app, &err)) < 0) ||
+	    (r = setup_http(app, &err)) < 0) {
 		ctl_log(NULL, CTL_LOG_ERROR, "cannot start", "error", err.message, NULL);
 		kc_error_clear(&err);
 		return 1;
 	}
-	ctl_log(NULL, CTL_LOG_INFO, "cluster", "server", app->config->server, "context", app->config->context,
-		"namespaces", app->opts.namespaces ? app->opts.namespaces : "(all)", NULL);
+	ctl_log(NULL, CTL_LOG_INFO, "cluster", "server", app->config->server, "context",
+	        app->config->context, "namespaces",
+	        app->opts.namespaces ? app->opts.namespaces : "(all)", NULL);
 
 	ev_signal_init(&app->sigterm, stop_cb, SIGTERM);
 	ev_signal_init(&app->sigint, stop_cb, SIGINT);
@@ -381,7 +391,8 @@ int main(int argc, char **argv)
 		gethostname(host, sizeof(host) - 1);
 		snprintf(app.identity, sizeof(app.identity), "%s_%ld", host, (long)getpid());
 	}
-	ctl_log(NULL, CTL_LOG_INFO, "starting", "version", SLIPWAY_VERSION, "identity", app.identity, NULL);
+	ctl_log(NULL, CTL_LOG_INFO, "starting", "version", SLIPWAY_VERSION, "identity",
+	        app.identity, NULL);
 
 	int rc = run(&app);
 	teardown(&app);

@@ -13,7 +13,7 @@ struct ctl_observability {
 	struct informer_ref {
 		struct ctl_observability *o;
 		size_t index;
-	} *informers;
+	} * informers;
 	size_t n_informers;
 };
 
@@ -117,16 +117,17 @@ static int watch_relists(void *ud, double *ret)
 }
 
 /* A metric whose one series (no labels) is read by fn. */
-static int bound(struct ctl_metrics *r, bool counter, const char *name, const char *help, ctl_metric_value_fn fn,
-		 void *ud)
+static int bound(struct ctl_metrics *r, bool counter, const char *name, const char *help,
+                 ctl_metric_value_fn fn, void *ud)
 {
 	struct ctl_metric *m;
-	int rc = counter ? ctl_metrics_counter(r, name, help, NULL, &m) : ctl_metrics_gauge(r, name, help, NULL, &m);
+	int rc = counter ? ctl_metrics_counter(r, name, help, NULL, &m)
+	                 : ctl_metrics_gauge(r, name, help, NULL, &m);
 	return rc < 0 ? rc : ctl_metric_bind(m, NULL, fn, ud);
 }
 
-static int bound_histogram(struct ctl_metrics *r, const char *name, const char *help, ctl_metric_histogram_fn fn,
-			   void *ud)
+static int bound_histogram(struct ctl_metrics *r, const char *name, const char *help,
+                           ctl_metric_histogram_fn fn, void *ud)
 {
 	struct ctl_metric *m;
 	int rc = ctl_metrics_histogram(r, name, help, NULL, &m);
@@ -134,7 +135,7 @@ static int bound_histogram(struct ctl_metrics *r, const char *name, const char *
 }
 
 int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct ctl_leader *le,
-			  struct ctl_observability **ret)
+                          struct ctl_observability **ret)
 {
 	struct ctl_observability *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -142,42 +143,48 @@ int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct 
 	o->rt = rt;
 	o->le = le;
 	int rc = 0;
-#define TRY(x)                                                                                                     \
-	do {                                                                                                       \
-		if (rc == 0)                                                                                       \
-			rc = (x);                                                                                  \
+#define TRY(x)                                                                                     \
+	do {                                                                                       \
+		if (rc == 0)                                                                       \
+			rc = (x);                                                                  \
 	} while (0)
-	TRY(bound(r, true, "slipway_reconcile_total", "Reconciles carried out, failed or not.", reconciles, o));
-	TRY(bound(r, true, "slipway_reconcile_errors_total", "Reconciles whose reconciler or plan failed.",
-		  reconcile_errors, o));
+	TRY(bound(r, true, "slipway_reconcile_total", "Reconciles carried out, failed or not.",
+	          reconciles, o));
+	TRY(bound(r, true, "slipway_reconcile_errors_total",
+	          "Reconciles whose reconciler or plan failed.", reconcile_errors, o));
 	TRY(bound(r, true, "slipway_reconcile_conflicts_total",
-		  "Reconciles that failed on a stale object (409) and re-read it.", conflicts, o));
-	TRY(bound(r, true, "slipway_event_write_failures_total", "Event writes that failed.", event_failures, o));
-	TRY(bound_histogram(r, "slipway_reconcile_duration_seconds", "Time from taking a key to its plan's end.",
-			    reconcile_duration, o));
-	TRY(bound(r, false, "workqueue_depth", "Keys ready and waiting for a worker.", queue_depth, o));
+	          "Reconciles that failed on a stale object (409) and re-read it.", conflicts, o));
+	TRY(bound(r, true, "slipway_event_write_failures_total", "Event writes that failed.",
+	          event_failures, o));
+	TRY(bound_histogram(r, "slipway_reconcile_duration_seconds",
+	                    "Time from taking a key to its plan's end.", reconcile_duration, o));
+	TRY(bound(r, false, "workqueue_depth", "Keys ready and waiting for a worker.", queue_depth,
+	          o));
 	TRY(bound(r, true, "workqueue_adds_total", "Keys added to the work queue.", queue_adds, o));
-	TRY(bound(r, true, "workqueue_retries_total", "Keys re-added with backoff after a failure.", queue_retries,
-		  o));
-	TRY(bound_histogram(r, "workqueue_queue_duration_seconds", "Time a key waited before a worker took it.",
-			    queue_latency, o));
-	TRY(bound_histogram(r, "workqueue_work_duration_seconds", "Time from taking a key to done.", queue_work, o));
-	TRY(bound(r, false, "slipway_leader", "1 while this replica holds the leader Lease.", leader, o));
+	TRY(bound(r, true, "workqueue_retries_total", "Keys re-added with backoff after a failure.",
+	          queue_retries, o));
+	TRY(bound_histogram(r, "workqueue_queue_duration_seconds",
+	                    "Time a key waited before a worker took it.", queue_latency, o));
+	TRY(bound_histogram(r, "workqueue_work_duration_seconds", "Time from taking a key to done.",
+	                    queue_work, o));
+	TRY(bound(r, false, "slipway_leader", "1 while this replica holds the leader Lease.",
+	          leader, o));
 
 	static const char *const by_resource[] = {"resource", NULL};
 	static const char *const by_request[] = {"verb", "code", NULL};
 	struct ctl_metric *objects = NULL, *restarts = NULL, *relists = NULL;
-	TRY(ctl_metrics_gauge(r, "slipway_informer_objects", "Objects cached by each informer.", by_resource,
-			      &objects));
-	TRY(ctl_metrics_counter(r, "slipway_watch_restarts_total", "Watches resumed from a resourceVersion.",
-				by_resource, &restarts));
-	TRY(ctl_metrics_counter(r, "slipway_watch_relists_total", "Full relists after the first list.",
-				by_resource, &relists));
-	TRY(ctl_metrics_counter(r, "rest_client_requests_total", "API requests by verb and HTTP code (0: no answer).",
-				by_request, &o->api_requests));
+	TRY(ctl_metrics_gauge(r, "slipway_informer_objects", "Objects cached by each informer.",
+	                      by_resource, &objects));
+	TRY(ctl_metrics_counter(r, "slipway_watch_restarts_total",
+	                        "Watches resumed from a resourceVersion.", by_resource, &restarts));
+	TRY(ctl_metrics_counter(r, "slipway_watch_relists_total",
+	                        "Full relists after the first list.", by_resource, &relists));
+	TRY(ctl_metrics_counter(r, "rest_client_requests_total",
+	                        "API requests by verb and HTTP code (0: no answer).", by_request,
+	                        &o->api_requests));
 	static const char *const by_verb[] = {"verb", NULL};
-	TRY(ctl_metrics_histogram(r, "rest_client_request_duration_seconds", "API request latency by verb.", by_verb,
-				  &o->api_latency));
+	TRY(ctl_metrics_histogram(r, "rest_client_request_duration_seconds",
+	                          "API request latency by verb.", by_verb, &o->api_latency));
 	TRY(ctl_metrics_register_process(r));
 
 	for (size_t n = 0; rc == 0 && ctl_runtime_informer(rt, n); n++) {

@@ -18,7 +18,7 @@ struct ctl_observability;
  * are borrowed too; le may be NULL (no leader election: always leader).
  * Caller owns *ret (ctl_observability_free). 0, or a negative errno. */
 int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct ctl_leader *le,
-			  struct ctl_observability **ret);
+                          struct ctl_observability **ret);
 
 struct ctl_observability *ctl_observability_free(struct ctl_observability *o);
 

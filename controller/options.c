@@ -39,32 +39,37 @@ struct opt_row {
 };
 
 static const struct opt_row rows[] = {
-	{OPT_KUBECONFIG, "kubeconfig", "KUBECONFIG", "FILE",
-	 "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster)"},
-	{OPT_CONTEXT, "context", "SLIPWAY_CONTEXT", "NAME", "kubeconfig context (default: current-context)"},
-	{OPT_NAMESPACES, "namespaces", "SLIPWAY_NAMESPACES", "NS,NS", "watch only these namespaces (default: all)"},
-	{OPT_WORKERS, "workers", "SLIPWAY_WORKERS", "N", "Releases reconciled at once (default 4)"},
-	{OPT_QPS, "kube-api-qps", "SLIPWAY_KUBE_API_QPS", "QPS", "API requests per second (default 50)"},
-	{OPT_BURST, "kube-api-burst", "SLIPWAY_KUBE_API_BURST", "N", "API request burst (default 100)"},
-	{OPT_METRICS_ADDRESS, "metrics-address", "SLIPWAY_METRICS_ADDRESS", "ADDR",
-	 "serve /metrics, /healthz, /readyz on host:port (default :8080; 0 = off)"},
-	{OPT_LEADER_ELECT, "leader-elect", "SLIPWAY_LEADER_ELECT", "BOOL",
-	 "hold a Lease so only one replica writes (default true)"},
-	{OPT_LEADER_NAMESPACE, "leader-election-namespace", "SLIPWAY_LEADER_ELECTION_NAMESPACE", "NS",
-	 "namespace of the Lease (default: the kubeconfig's or pod's namespace)"},
-	{OPT_LEADER_ID, "leader-election-id", "SLIPWAY_LEADER_ELECTION_ID", "NAME",
-	 "name of the Lease (default slipway-controller)"},
-	{OPT_IDENTITY, "identity", "SLIPWAY_IDENTITY", "NAME", "this replica's name in the Lease (default hostname_pid)"},
-	{OPT_LEASE_DURATION, "leader-election-lease-duration", "SLIPWAY_LEADER_ELECTION_LEASE_DURATION", "DURATION",
-	 "how long a Lease holds without renewal (default 15s)"},
-	{OPT_RENEW_DEADLINE, "leader-election-renew-deadline", "SLIPWAY_LEADER_ELECTION_RENEW_DEADLINE", "DURATION",
-	 "a leader that cannot renew within this stops writing (default 10s)"},
-	{OPT_RETRY_PERIOD, "leader-election-retry-period", "SLIPWAY_LEADER_ELECTION_RETRY_PERIOD", "DURATION",
-	 "time between attempts to acquire or renew (default 2s)"},
-	{OPT_LOG_FORMAT, "log-format", "SLIPWAY_LOG_FORMAT", "FORMAT", "logfmt (default) or json"},
-	{OPT_LOG_LEVEL, "log-level", "SLIPWAY_LOG_LEVEL", "LEVEL", "error, warn, info (default) or debug"},
-	{OPT_HELP, "help", NULL, NULL, "show this help and exit"},
-	{OPT_VERSION, "version", NULL, NULL, "print the version and exit"},
+    {OPT_KUBECONFIG, "kubeconfig", "KUBECONFIG", "FILE",
+     "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster)"},
+    {OPT_CONTEXT, "context", "SLIPWAY_CONTEXT", "NAME",
+     "kubeconfig context (default: current-context)"},
+    {OPT_NAMESPACES, "namespaces", "SLIPWAY_NAMESPACES", "NS,NS",
+     "watch only these namespaces (default: all)"},
+    {OPT_WORKERS, "workers", "SLIPWAY_WORKERS", "N", "Releases reconciled at once (default 4)"},
+    {OPT_QPS, "kube-api-qps", "SLIPWAY_KUBE_API_QPS", "QPS",
+     "API requests per second (default 50)"},
+    {OPT_BURST, "kube-api-burst", "SLIPWAY_KUBE_API_BURST", "N", "API request burst (default 100)"},
+    {OPT_METRICS_ADDRESS, "metrics-address", "SLIPWAY_METRICS_ADDRESS", "ADDR",
+     "serve /metrics, /healthz, /readyz on host:port (default :8080; 0 = off)"},
+    {OPT_LEADER_ELECT, "leader-elect", "SLIPWAY_LEADER_ELECT", "BOOL",
+     "hold a Lease so only one replica writes (default true)"},
+    {OPT_LEADER_NAMESPACE, "leader-election-namespace", "SLIPWAY_LEADER_ELECTION_NAMESPACE", "NS",
+     "namespace of the Lease (default: the kubeconfig's or pod's namespace)"},
+    {OPT_LEADER_ID, "leader-election-id", "SLIPWAY_LEADER_ELECTION_ID", "NAME",
+     "name of the Lease (default slipway-controller)"},
+    {OPT_IDENTITY, "identity", "SLIPWAY_IDENTITY", "NAME",
+     "this replica's name in the Lease (default hostname_pid)"},
+    {OPT_LEASE_DURATION, "leader-election-lease-duration", "SLIPWAY_LEADER_ELECTION_LEASE_DURATION",
+     "DURATION", "how long a Lease holds without renewal (default 15s)"},
+    {OPT_RENEW_DEADLINE, "leader-election-renew-deadline", "SLIPWAY_LEADER_ELECTION_RENEW_DEADLINE",
+     "DURATION", "a leader that cannot renew within this stops writing (default 10s)"},
+    {OPT_RETRY_PERIOD, "leader-election-retry-period", "SLIPWAY_LEADER_ELECTION_RETRY_PERIOD",
+     "DURATION", "time between attempts to acquire or renew (default 2s)"},
+    {OPT_LOG_FORMAT, "log-format", "SLIPWAY_LOG_FORMAT", "FORMAT", "logfmt (default) or json"},
+    {OPT_LOG_LEVEL, "log-level", "SLIPWAY_LOG_LEVEL", "LEVEL",
+     "error, warn, info (default) or debug"},
+    {OPT_HELP, "help", NULL, NULL, "show this help and exit"},
+    {OPT_VERSION, "version", NULL, NULL, "print the version and exit"},
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -122,8 +127,8 @@ static int invalid(FILE *errors, const char *origin, const char *value, const ch
 	return -EINVAL;
 }
 
-static int apply(const struct opt_row *row, const char *value, const char *origin, struct ctl_options *o,
-		 FILE *errors)
+static int apply(const struct opt_row *row, const char *value, const char *origin,
+                 struct ctl_options *o, FILE *errors)
 {
 	long n;
 	switch (row->id) {
@@ -148,14 +153,20 @@ static int apply(const struct opt_row *row, const char *value, const char *origi
 		o->workers = (unsigned)n;
 		return 0;
 	case OPT_QPS:
-		return parse_rate(value, &o->qps) < 0 ? invalid(errors, origin, value, "a positive number") : 0;
+		return parse_rate(value, &o->qps) < 0
+		           ? invalid(errors, origin, value, "a positive number")
+		           : 0;
 	case OPT_BURST:
-		return parse_rate(value, &o->burst) < 0 ? invalid(errors, origin, value, "a positive number") : 0;
+		return parse_rate(value, &o->burst) < 0
+		           ? invalid(errors, origin, value, "a positive number")
+		           : 0;
 	case OPT_METRICS_ADDRESS:
 		o->metrics_address = value;
 		return 0;
 	case OPT_LEADER_ELECT:
-		return parse_bool(value, &o->leader_elect) < 0 ? invalid(errors, origin, value, "true or false") : 0;
+		return parse_bool(value, &o->leader_elect) < 0
+		           ? invalid(errors, origin, value, "true or false")
+		           : 0;
 	case OPT_LEADER_NAMESPACE:
 		o->leader_election_namespace = value;
 		return 0;
@@ -166,21 +177,29 @@ static int apply(const struct opt_row *row, const char *value, const char *origi
 		o->identity = value;
 		return 0;
 	case OPT_LEASE_DURATION:
-		return parse_seconds(value, &o->lease_duration) < 0 ? invalid(errors, origin, value, "a duration") : 0;
+		return parse_seconds(value, &o->lease_duration) < 0
+		           ? invalid(errors, origin, value, "a duration")
+		           : 0;
 	case OPT_RENEW_DEADLINE:
-		return parse_seconds(value, &o->renew_deadline) < 0 ? invalid(errors, origin, value, "a duration") : 0;
+		return parse_seconds(value, &o->renew_deadline) < 0
+		           ? invalid(errors, origin, value, "a duration")
+		           : 0;
 	case OPT_RETRY_PERIOD:
-		return parse_seconds(value, &o->retry_period) < 0 ? invalid(errors, origin, value, "a duration") : 0;
+		return parse_seconds(value, &o->retry_period) < 0
+		           ? invalid(errors, origin, value, "a duration")
+		           : 0;
 	case OPT_LOG_FORMAT:
 		if (ctl_log_parse_format(value, &o->log_format) == 0)
 			return 0;
-		fprintf(errors, "slipway-controller: %s: \"%s\" is not logfmt or json\n", origin, value);
+		fprintf(errors, "slipway-controller: %s: \"%s\" is not logfmt or json\n", origin,
+		        value);
 		return -EINVAL;
 	case OPT_LOG_LEVEL:
 		if (ctl_log_parse_level(value, &o->log_level) == 0)
 			return 0;
-		fprintf(errors, "slipway-controller: %s: \"%s\" is not error, warn, info or debug\n", origin,
-			value);
+		fprintf(errors,
+		        "slipway-controller: %s: \"%s\" is not error, warn, info or debug\n",
+		        origin, value);
 		return -EINVAL;
 	}
 	return -EINVAL;
@@ -221,14 +240,17 @@ int ctl_options_parse(int argc, char **argv, struct ctl_options *ret, FILE *erro
 		if (strcmp(a, "-h") == 0)
 			a = "--help";
 		if (strncmp(a, "--", 2) != 0) {
-			fprintf(errors, "slipway-controller: unexpected argument '%s' (see --help)\n", a);
+			fprintf(errors,
+			        "slipway-controller: unexpected argument '%s' (see --help)\n", a);
 			return -EINVAL;
 		}
 		const char *name = a + 2;
 		const char *eq = strchr(name, '=');
-		const struct opt_row *row = find_flag(name, eq ? (size_t)(eq - name) : strlen(name));
+		const struct opt_row *row =
+		    find_flag(name, eq ? (size_t)(eq - name) : strlen(name));
 		if (!row) {
-			fprintf(errors, "slipway-controller: unknown option '%s' (see --help)\n", a);
+			fprintf(errors, "slipway-controller: unknown option '%s' (see --help)\n",
+			        a);
 			return -EINVAL;
 		}
 		const char *value = NULL;
@@ -238,7 +260,8 @@ int ctl_options_parse(int argc, char **argv, struct ctl_options *ret, FILE *erro
 			else if (i + 1 < argc)
 				value = argv[++i];
 			else {
-				fprintf(errors, "slipway-controller: --%s needs a value (%s)\n", row->flag, row->arg);
+				fprintf(errors, "slipway-controller: --%s needs a value (%s)\n",
+				        row->flag, row->arg);
 				return -EINVAL;
 			}
 		} else if (eq) {
@@ -251,9 +274,11 @@ int ctl_options_parse(int argc, char **argv, struct ctl_options *ret, FILE *erro
 			return -EINVAL;
 	}
 	if (!(o.lease_duration > o.renew_deadline && o.renew_deadline > o.retry_period)) {
-		fprintf(errors, "slipway-controller: leader election needs lease duration > renew deadline > "
-				"retry period (got %gs, %gs, %gs)\n",
-			o.lease_duration, o.renew_deadline, o.retry_period);
+		fprintf(
+		    errors,
+		    "slipway-controller: leader election needs lease duration > renew deadline > "
+		    "retry period (got %gs, %gs, %gs)\n",
+		    o.lease_duration, o.renew_deadline, o.retry_period);
 		return -EINVAL;
 	}
 	*ret = o;
@@ -307,7 +332,7 @@ void ctl_options_usage(FILE *out)
 	for (size_t i = 0; i < N_ROWS; i++) {
 		char left[64];
 		snprintf(left, sizeof(left), "--%s%s%s", rows[i].flag, rows[i].arg ? " " : "",
-			 rows[i].arg ? rows[i].arg : "");
+		         rows[i].arg ? rows[i].arg : "");
 		/* Long flags get their own line, so the help column stays put. */
 		if (strlen(left) > 24)
 			fprintf(out, "  %s\n  %-24s %s\n", left, "", rows[i].help);

@@ -12,16 +12,16 @@
 #include "controller/log.h"
 
 struct ctl_options {
-	const char *kubeconfig; /* NULL: $KUBECONFIG, ~/.kube/config, then in-cluster */
-	const char *context;    /* NULL: the kubeconfig's current-context */
-	const char *namespaces; /* comma-separated; NULL: all namespaces */
-	unsigned workers;       /* reconciles in flight at once */
-	double qps, burst;      /* client-side API rate limit */
+	const char *kubeconfig;      /* NULL: $KUBECONFIG, ~/.kube/config, then in-cluster */
+	const char *context;         /* NULL: the kubeconfig's current-context */
+	const char *namespaces;      /* comma-separated; NULL: all namespaces */
+	unsigned workers;            /* reconciles in flight at once */
+	double qps, burst;           /* client-side API rate limit */
 	const char *metrics_address; /* "host:port" for /metrics /healthz /readyz; "" or "0": off */
 	bool leader_elect;
-	const char *leader_election_namespace; /* NULL: the kubeconfig's namespace */
-	const char *leader_election_id;        /* the Lease's name */
-	const char *identity;                  /* NULL: hostname_pid */
+	const char *leader_election_namespace;               /* NULL: the kubeconfig's namespace */
+	const char *leader_election_id;                      /* the Lease's name */
+	const char *identity;                                /* NULL: hostname_pid */
 	double lease_duration, renew_deadline, retry_period; /* seconds */
 	enum ctl_log_format log_format;
 	enum ctl_log_level log_level;

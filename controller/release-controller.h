@@ -18,7 +18,7 @@ extern const struct ctl_kind ctl_replicaset_kind;
 /* A ctl_reconcile_fn: collects the ReplicaSets whose ownerReferences name
  * the Release's uid (an index lookup, not a scan) and returns the
  * reconciler's plan. userdata is unused. */
-int ctl_release_reconcile(struct ctl_runtime *rt, const json_t *release, double now, struct rec_plan *plan,
-			  void *userdata);
+int ctl_release_reconcile(struct ctl_runtime *rt, const json_t *release, double now,
+                          struct rec_plan *plan, void *userdata);
 
 #endif

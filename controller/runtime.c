@@ -21,7 +21,7 @@ struct worker {
 	struct ctl_execution *exec;
 	struct kc_request *reread;
 	struct ctl_informer *reread_into; /* the informer the re-read object goes to */
-	double started; /* ev_now */
+	double started;                   /* ev_now */
 	bool busy;
 };
 
@@ -57,7 +57,7 @@ static void enqueue(struct ctl_runtime *rt, const char *key)
 }
 
 static void primary_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
-			    const json_t *obj, void *userdata)
+                            const json_t *obj, void *userdata)
 {
 	char key[CTL_STORE_KEY_MAX];
 	if (ctl_object_key(obj, key, sizeof(key)) == 0)
@@ -65,7 +65,7 @@ static void primary_changed(struct ctl_informer *inf, enum ctl_informer_event ev
 }
 
 static void owned_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
-			  const json_t *obj, void *userdata)
+                          const json_t *obj, void *userdata)
 {
 	struct ctl_runtime *rt = userdata;
 	char key[CTL_STORE_KEY_MAX];
@@ -73,13 +73,16 @@ static void owned_changed(struct ctl_informer *inf, enum ctl_informer_event ev, 
 		enqueue(rt, key);
 	/* An object handed to another owner wakes its former owner too. */
 	char old_key[CTL_STORE_KEY_MAX];
-	if (old && ctl_object_owner_key(old, rt->primary_group, rt->primary_kind, old_key, sizeof(old_key)) == 0 &&
+	if (old &&
+	    ctl_object_owner_key(old, rt->primary_group, rt->primary_kind, old_key,
+	                         sizeof(old_key)) == 0 &&
 	    strcmp(old_key, key) != 0)
 		enqueue(rt, old_key);
 }
 
-static int informer_for(const struct ctl_kind *k, struct kc_client *c, const char *const *namespaces,
-			ctl_informer_fn *fn, void *userdata, struct ctl_informer **ret, struct kc_error *err)
+static int informer_for(const struct ctl_kind *k, struct kc_client *c,
+                        const char *const *namespaces, ctl_informer_fn *fn, void *userdata,
+                        struct ctl_informer **ret, struct kc_error *err)
 {
 	struct ctl_informer_options o = {
 	    .group = k->group,
@@ -95,10 +98,12 @@ static int informer_for(const struct ctl_kind *k, struct kc_client *c, const cha
 	return ctl_informer_new(c, &o, ret, err);
 }
 
-int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime **ret, struct kc_error *err)
+int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime **ret,
+                    struct kc_error *err)
 {
 	if (!opts->client || !opts->reconcile || !opts->primary.kind)
-		return kc_error_set(err, -EINVAL, "runtime: client, reconcile and primary.kind are required");
+		return kc_error_set(err, -EINVAL,
+		                    "runtime: client, reconcile and primary.kind are required");
 	struct ctl_runtime *rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return kc_error_set(err, -ENOMEM, "runtime: out of memory");
@@ -114,26 +119,27 @@ int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime *
 		ctl_queue_config_default(&rt->queue_config);
 	rt->primary_group = strdup(opts->primary.group ? opts->primary.group : "");
 	rt->primary_kind = strdup(opts->primary.kind);
-	rt->field_manager = strdup(opts->field_manager ? opts->field_manager : "slipway-controller");
+	rt->field_manager =
+	    strdup(opts->field_manager ? opts->field_manager : "slipway-controller");
 	rt->log_key = strdup(opts->log_key ? opts->log_key : "key");
 	rt->workers = calloc(rt->n_workers, sizeof(*rt->workers));
 	rt->informers = calloc(1 + opts->n_owned, sizeof(*rt->informers));
-	if (!rt->primary_group || !rt->primary_kind || !rt->field_manager || !rt->log_key || !rt->workers ||
-	    !rt->informers) {
+	if (!rt->primary_group || !rt->primary_kind || !rt->field_manager || !rt->log_key ||
+	    !rt->workers || !rt->informers) {
 		ctl_runtime_free(rt);
 		return kc_error_set(err, -ENOMEM, "runtime: out of memory");
 	}
 	for (unsigned i = 0; i < rt->n_workers; i++)
 		rt->workers[i].rt = rt;
 
-	int r = informer_for(&opts->primary, opts->client, opts->namespaces, primary_changed, rt, &rt->informers[0],
-			     err);
+	int r = informer_for(&opts->primary, opts->client, opts->namespaces, primary_changed, rt,
+	                     &rt->informers[0], err);
 	if (r < 0)
 		goto fail;
 	rt->n_informers = 1;
 	for (size_t i = 0; i < opts->n_owned; i++) {
 		r = informer_for(&opts->owned[i], opts->client, opts->namespaces, owned_changed, rt,
-				 &rt->informers[1 + i], err);
+		                 &rt->informers[1 + i], err);
 		if (r < 0)
 			goto fail;
 		rt->n_informers++;
@@ -195,8 +201,8 @@ static void retry_later(struct worker *w, const char *what, const char *object, 
 	ctl_queue_add_rate_limited(rt->queue, w->key, ev_now(rt->loop), &delay);
 	char retry[32];
 	snprintf(retry, sizeof(retry), "%.3fs", delay);
-	ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, w->key, "action", what, "object", object,
-		"error", error, "retry_in", retry, NULL);
+	ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, w->key, "action", what,
+	        "object", object, "error", error, "retry_in", retry, NULL);
 	worker_finish(w);
 }
 
@@ -233,15 +239,20 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 	const char *what = res->failed ? rec_action_kind_name(res->failed->kind) : "plan";
 	const char *object = res->failed && res->failed->ref.name ? res->failed->ref.name : "";
 	if (res->conflict && res->failed) {
-		ctl_log(NULL, CTL_LOG_DEBUG, "stale object: re-reading it before the next reconcile", rt->log_key,
-			w->key, "action", what, "object", object, NULL);
+		ctl_log(NULL, CTL_LOG_DEBUG,
+		        "stale object: re-reading it before the next reconcile", rt->log_key,
+		        w->key, "action", what, "object", object, NULL);
 		rt->stats.reconcile_errors++;
 		rt->stats.conflicts++;
 		const struct rec_ref *r = &res->failed->ref;
-		struct kc_ref ref = {.group = r->group, .version = r->version, .resource = r->resource, .ns = r->ns,
-				     .name = r->name};
+		struct kc_ref ref = {.group = r->group,
+		                     .version = r->version,
+		                     .resource = r->resource,
+		                     .ns = r->ns,
+		                     .name = r->name};
 		w->reread_into = informer_of_resource(rt, r->resource);
-		if (w->reread_into && r->name && kc_get(rt->client, &ref, NULL, reread_done, w, &w->reread, NULL) == 0)
+		if (w->reread_into && r->name &&
+		    kc_get(rt->client, &ref, NULL, reread_done, w, &w->reread, NULL) == 0)
 			return;
 		ctl_queue_add(rt->queue, w->key, ev_now(rt->loop));
 		worker_finish(w);
@@ -318,8 +329,8 @@ static void pump(struct ctl_runtime *rt)
 		struct ctl_informer_stats st;
 		ctl_informer_stats(rt->informers[0], &st);
 		snprintf(objects, sizeof(objects), "%zu", st.objects);
-		ctl_log(NULL, CTL_LOG_INFO, "caches synced", "resource", ctl_informer_resource(rt->informers[0]),
-			"objects", objects, NULL);
+		ctl_log(NULL, CTL_LOG_INFO, "caches synced", "resource",
+		        ctl_informer_resource(rt->informers[0]), "objects", objects, NULL);
 		json_t *everything = json_object();
 		ctl_informer_select(rt->informers[0], NULL, everything, seed_key, rt);
 		json_decref(everything);

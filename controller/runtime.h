@@ -65,19 +65,19 @@ struct ctl_kind {
  * `now` (seconds since the epoch). Reads other objects through
  * ctl_runtime_informer(). Returns 0, or a negative errno (the key is retried
  * with backoff). */
-typedef int ctl_reconcile_fn(struct ctl_runtime *rt, const json_t *obj, double now, struct rec_plan *plan,
-			     void *userdata);
+typedef int ctl_reconcile_fn(struct ctl_runtime *rt, const json_t *obj, double now,
+                             struct rec_plan *plan, void *userdata);
 
 struct ctl_runtime_options {
 	struct kc_client *client; /* borrowed */
 	struct ctl_kind primary;
 	const struct ctl_kind *owned; /* kinds whose controller owner is a primary object */
 	size_t n_owned;
-	const char *const *namespaces; /* NULL-terminated; NULL: all namespaces */
-	unsigned workers;              /* reconciles in flight at once; 0: 4 */
+	const char *const *namespaces;        /* NULL-terminated; NULL: all namespaces */
+	unsigned workers;                     /* reconciles in flight at once; 0: 4 */
 	const struct ctl_queue_config *queue; /* NULL: client-go defaults */
-	struct ctl_events *events;     /* borrowed; NULL: no Events */
-	const char *field_manager;     /* NULL: "slipway-controller" */
+	struct ctl_events *events;            /* borrowed; NULL: no Events */
+	const char *field_manager;            /* NULL: "slipway-controller" */
 	/* The log key naming a primary object in every line about it
 	 * ("release" -> release=ns/name); NULL: "key". Copied. */
 	const char *log_key;
@@ -87,7 +87,8 @@ struct ctl_runtime_options {
 
 /* Caller owns *ret (ctl_runtime_free). Strings in opts are copied where
  * kept. */
-int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime **ret, struct kc_error *err);
+int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime **ret,
+                    struct kc_error *err);
 
 /* Starts the informers. */
 int ctl_runtime_start(struct ctl_runtime *rt);
@@ -117,12 +118,12 @@ struct ctl_runtime *ctl_runtime_free(struct ctl_runtime *rt);
 struct ctl_informer *ctl_runtime_informer(const struct ctl_runtime *rt, size_t i);
 
 struct ctl_runtime_stats {
-	unsigned long reconciles;        /* reconcile() calls, whatever came of them */
-	unsigned long reconcile_errors;  /* reconcile(), starting its plan, or an action failed */
-	unsigned long conflicts;         /* failures that were 409 Conflicts */
-	unsigned long event_failures;    /* Event writes that failed */
-	struct ctl_histogram duration;   /* reconcile() + execution, seconds */
-	struct ctl_queue_metrics queue;  /* zero when not leading */
+	unsigned long reconciles;       /* reconcile() calls, whatever came of them */
+	unsigned long reconcile_errors; /* reconcile(), starting its plan, or an action failed */
+	unsigned long conflicts;        /* failures that were 409 Conflicts */
+	unsigned long event_failures;   /* Event writes that failed */
+	struct ctl_histogram duration;  /* reconcile() + execution, seconds */
+	struct ctl_queue_metrics queue; /* zero when not leading */
 };
 void ctl_runtime_stats(const struct ctl_runtime *rt, struct ctl_runtime_stats *ret);
 

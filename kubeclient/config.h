@@ -41,19 +41,19 @@ struct kc_credential {
 };
 
 struct kc_config {
-	char *server;          /* "https://host:port" without a trailing slash */
-	char *ca_pem;          /* CA bundle, or NULL to use the system trust store */
+	char *server; /* "https://host:port" without a trailing slash */
+	char *ca_pem; /* CA bundle, or NULL to use the system trust store */
 	bool insecure_skip_tls_verify;
 	char *tls_server_name; /* or NULL */
 	char *proxy_url;       /* or NULL */
 	char *client_cert_pem; /* static client certificate, or NULL */
 	char *client_key_pem;
-	char *token;      /* static bearer token, or NULL */
-	char *token_file; /* bearer token file, re-read when it changes, or NULL */
+	char *token;                 /* static bearer token, or NULL */
+	char *token_file;            /* bearer token file, re-read when it changes, or NULL */
 	struct kc_exec_config *exec; /* or NULL */
-	char *namespace;  /* the context's namespace, "default" when unset */
-	char *context;    /* the context name, or "in-cluster" */
-	char *source;     /* where this came from, for messages: file path(s) or "in-cluster" */
+	char *namespace;             /* the context's namespace, "default" when unset */
+	char *context;               /* the context name, or "in-cluster" */
+	char *source; /* where this came from, for messages: file path(s) or "in-cluster" */
 
 	/* private: cached credential for kc_config_credential() */
 	struct kc_credential cached;
@@ -80,12 +80,14 @@ struct kc_load_options {
  * unknown context, cluster or user; -ENOTSUP for auth-provider, basic auth and
  * impersonation, which are refused rather than ignored. Files over 4 MiB, YAML
  * aliases and nesting deeper than 64 levels are refused. */
-int kc_config_load(const struct kc_load_options *opts, struct kc_config **ret, struct kc_error *err);
+int kc_config_load(const struct kc_load_options *opts, struct kc_config **ret,
+                   struct kc_error *err);
 
 /* Same, from one YAML document in memory; `path` names it in messages and is the
  * base for relative file references. For tests and fuzzing. */
-int kc_config_load_string(const char *yaml, size_t len, const char *path, const struct kc_load_options *opts,
-			  struct kc_config **ret, struct kc_error *err);
+int kc_config_load_string(const char *yaml, size_t len, const char *path,
+                          const struct kc_load_options *opts, struct kc_config **ret,
+                          struct kc_error *err);
 
 /* In-cluster: $KUBERNETES_SERVICE_HOST/PORT, the service-account token (as token_file, so
  * rotation is seen), ca.crt and namespace under `sa_dir` (NULL: the standard
@@ -93,7 +95,8 @@ int kc_config_load_string(const char *yaml, size_t len, const char *path, const 
 int kc_config_in_cluster(const char *sa_dir, struct kc_config **ret, struct kc_error *err);
 
 /* kubeconfig when one is given or found, else in-cluster: what the controller does at start. */
-int kc_config_auto(const struct kc_load_options *opts, struct kc_config **ret, struct kc_error *err);
+int kc_config_auto(const struct kc_load_options *opts, struct kc_config **ret,
+                   struct kc_error *err);
 
 /* The credential to use at `now`: the static token or certificate; the token file's
  * contents (re-read when its mtime changed); or the exec plugin's output, re-run when
@@ -107,7 +110,7 @@ int kc_config_auto(const struct kc_load_options *opts, struct kc_config **ret, s
  * for its timeout on every request). A credential with no token and no certificate is
  * anonymous access. */
 int kc_config_credential(struct kc_config *cfg, time_t now, const struct kc_credential **ret,
-			 struct kc_error *err);
+                         struct kc_error *err);
 
 /* Forgets the cached credential so the next kc_config_credential() re-resolves it. */
 void kc_config_invalidate_credential(struct kc_config *cfg);

@@ -23,7 +23,8 @@ struct kc_error {
 
 /* Sets code and message (printf-style); keeps http_status and status. NULL err is a no-op.
  * Returns code, so `return kc_error_set(err, -EINVAL, "...")` reads naturally. */
-int kc_error_set(struct kc_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int kc_error_set(struct kc_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Releases the owned Status and zeroes the struct; safe on a zeroed or NULL error. */
 void kc_error_clear(struct kc_error *err);

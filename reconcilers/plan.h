@@ -19,9 +19,9 @@ struct rec_ref {
 	char *group; /* "" for core */
 	char *version;
 	char *resource; /* plural, lower case: "replicasets" */
-	char *kind;     /* "ReplicaSet": needed for EVENT (the Event's regarding); else may be NULL */
-	char *ns;       /* NULL for cluster-scoped */
-	char *name;     /* NULL for CREATE when body has generateName */
+	char *kind; /* "ReplicaSet": needed for EVENT (the Event's regarding); else may be NULL */
+	char *ns;   /* NULL for cluster-scoped */
+	char *name; /* NULL for CREATE when body has generateName */
 	/* Preconditions: the action must fail rather than touch another
 	 * incarnation or a newer version of the object. NULL: none. */
 	char *uid;
@@ -29,11 +29,13 @@ struct rec_ref {
 };
 
 enum rec_action_kind {
-	REC_CREATE,       /* POST body to the collection of ref (ref.name unused); already exists = done */
+	REC_CREATE, /* POST body to the collection of ref (ref.name unused); already exists = done
+	             */
 	REC_MERGE_PATCH,  /* JSON merge patch `body` on ref (subresource optional) */
 	REC_DELETE,       /* DELETE ref with its preconditions; propagation Background */
 	REC_EVENT,        /* an Event about ref: event_type, reason, note */
-	REC_WRITE_STATUS, /* merge patch `body` (a whole status object) on ref's status subresource */
+	REC_WRITE_STATUS, /* merge patch `body` (a whole status object) on ref's status subresource
+	                   */
 };
 
 enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
@@ -42,7 +44,7 @@ struct rec_action {
 	enum rec_action_kind kind;
 	struct rec_ref ref;
 	char *subresource; /* MERGE_PATCH only: NULL, "scale", ... */
-	json_t *body;      /* CREATE: the object; MERGE_PATCH: the patch; WRITE_STATUS: the status */
+	json_t *body; /* CREATE: the object; MERGE_PATCH: the patch; WRITE_STATUS: the status */
 	enum rec_event_type event_type; /* EVENT */
 	char *reason;                   /* EVENT: CamelCase, e.g. ScalingReplicaSet */
 	char *note;                     /* EVENT: a sentence a person can act on */
@@ -65,12 +67,13 @@ void rec_plan_clear(struct rec_plan *p);
 
 /* Appends an action built from the arguments (strings copied, JSON
  * referenced). Returns the new action, or NULL on ENOMEM (plan unchanged). */
-struct rec_action *rec_plan_add(struct rec_plan *p, enum rec_action_kind kind, const struct rec_ref *ref,
-				json_t *body);
+struct rec_action *rec_plan_add(struct rec_plan *p, enum rec_action_kind kind,
+                                const struct rec_ref *ref, json_t *body);
 
 /* Appends an Event about ref. NULL on ENOMEM. */
-struct rec_action *rec_plan_add_event(struct rec_plan *p, const struct rec_ref *ref, enum rec_event_type type,
-				      const char *reason, const char *note);
+struct rec_action *rec_plan_add_event(struct rec_plan *p, const struct rec_ref *ref,
+                                      enum rec_event_type type, const char *reason,
+                                      const char *note);
 
 /* Keeps the earliest requeue: sets requeue_after to `seconds` when it is
  * sooner than the current one (or there is none). */

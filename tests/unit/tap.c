@@ -49,7 +49,8 @@ bool tap_is_str(const char *got, const char *want, const char *file, int line, c
 	bool pass = report(same, file, line, fmt, ap);
 	va_end(ap);
 	if (!pass)
-		printf("#   got: \"%s\"\n#  want: \"%s\"\n", got ? got : "(null)", want ? want : "(null)");
+		printf("#   got: \"%s\"\n#  want: \"%s\"\n", got ? got : "(null)",
+		       want ? want : "(null)");
 	return pass;
 }
 

@@ -559,8 +559,8 @@ static void test_server(void)
 	ok(has(&res[C_HEAD], "\r\nContent-Length: 3\r\n"), "HEAD: length of the GET body");
 	is_str(body_of(&res[C_HEAD]), "", "HEAD: no body");
 	ok(starts(&res[C_GARBAGE], "HTTP/1.1 400 Bad Request\r\n"), "garbage: 400");
-	ok(res[C_GARBAGE].seconds < TIMEOUT * 0.6, "garbage: refused at once, not at the timeout (%.3f s)",
-	   res[C_GARBAGE].seconds);
+	ok(res[C_GARBAGE].seconds < TIMEOUT * 0.6,
+	   "garbage: refused at once, not at the timeout (%.3f s)", res[C_GARBAGE].seconds);
 	ok(starts(&res[C_OVERSIZED], "HTTP/1.1 431 Request Header Fields Too Large\r\n"),
 	   "oversized request: 431");
 	ok(starts(&res[C_HTTP2], "HTTP/1.1 505 HTTP Version Not Supported\r\n"), "HTTP/2.0: 505");
@@ -571,7 +571,8 @@ static void test_server(void)
 	is_int(t.connect_and_close_ok, 2, "connect-and-close clients connected");
 	is_int(res[C_SILENT].len, 0, "silent client: closed without a response");
 	ok(res[C_SILENT].seconds >= TIMEOUT * 0.8 && res[C_SILENT].seconds < TIMEOUT * 10,
-	   "silent client: closed after the %.1f s timeout (%.3f s)", TIMEOUT, res[C_SILENT].seconds);
+	   "silent client: closed after the %.1f s timeout (%.3f s)", TIMEOUT,
+	   res[C_SILENT].seconds);
 	ok(res[C_SLOW_READER].len == res[C_METRICS].len && res[C_SLOW_READER].seconds > TIMEOUT,
 	   "slow reader: all %zu bytes in %.2f s, past the timeout", res[C_SLOW_READER].len,
 	   res[C_SLOW_READER].seconds);

@@ -1,0 +1,30 @@
+#include "model/api.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+const struct model_gvk model_release_gvk = {.group = MODEL_GROUP,
+                                            .version = MODEL_VERSION,
+                                            .resource = "releases",
+                                            .kind = "Release",
+                                            .namespaced = true};
+const struct model_gvk model_replicaset_gvk = {.group = "apps",
+                                               .version = "v1",
+                                               .resource = "replicasets",
+                                               .kind = "ReplicaSet",
+                                               .namespaced = true};
+const struct model_gvk model_pod_gvk = {
+    .group = "", .version = "v1", .resource = "pods", .kind = "Pod", .namespaced = true};
+const struct model_gvk model_lease_gvk = {.group = "coordination.k8s.io",
+                                          .version = "v1",
+                                          .resource = "leases",
+                                          .kind = "Lease",
+                                          .namespaced = true};
+
+int model_child_name(const char *release, const char *revision, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s-%s", release, revision);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return n;
+}

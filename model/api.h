@@ -1,0 +1,50 @@
+/*
+ * The one table of the API's names: group/version/resource/kind of every
+ * kind the product reads or writes, and the label and annotation keys it
+ * puts on objects. model, reconcilers, controller and cli all spell them
+ * through this header, so a name is written once.
+ *
+ * struct model_gvk carries the four strings a request or an action needs;
+ * the MODEL_* macros are for places that need a constant expression
+ * (string concatenation, static initialisers).
+ */
+#ifndef SLIPWAY_MODEL_API_H
+#define SLIPWAY_MODEL_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Our API group and version. */
+#define MODEL_GROUP       "slipway.dev"
+#define MODEL_VERSION     "v1alpha1"
+#define MODEL_API_VERSION MODEL_GROUP "/" MODEL_VERSION
+
+/* Label and annotation keys on objects the controller owns. */
+#define MODEL_LABEL_REVISION        MODEL_GROUP "/revision"
+#define MODEL_ANNOTATION_DESIRED    MODEL_GROUP "/desired-replicas"
+#define MODEL_ANNOTATION_MAX        MODEL_GROUP "/max-replicas"
+#define MODEL_ANNOTATION_GENERATION MODEL_GROUP "/generation"
+/* On the leader-election Lease: the version of the controller holding it. */
+#define MODEL_ANNOTATION_CONTROLLER_VERSION MODEL_GROUP "/controller-version"
+
+/* One kind: what a REST path and an ownerReference need. */
+struct model_gvk {
+	const char *group;    /* "" for the core group */
+	const char *version;  /* "v1" */
+	const char *resource; /* plural, lower case: "replicasets" */
+	const char *kind;     /* "ReplicaSet" */
+	bool namespaced;
+};
+
+extern const struct model_gvk model_release_gvk;
+extern const struct model_gvk model_replicaset_gvk;
+extern const struct model_gvk model_pod_gvk;
+extern const struct model_gvk model_lease_gvk;
+
+/* The name of a Release's child for one revision: "<release>-<revision>"
+ * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into
+ * buf with its NUL. Returns the length, or -ENAMETOOLONG when it does not fit
+ * (buf then holds nothing usable). */
+int model_child_name(const char *release, const char *revision, char *buf, size_t len);
+
+#endif
