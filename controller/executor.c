@@ -131,15 +131,37 @@ static json_t *status_patch(const struct rec_action *a)
 	return add_preconditions(a, json_pack("{s:O}", "status", a->body));
 }
 
+static bool may_write(const struct ctl_execution *x)
+{
+	return !x->opts.may_write || x->opts.may_write(x->opts.may_write_userdata);
+}
+
+/* Stops the plan at action a: the gate is closed. */
+static void refuse(struct ctl_execution *x, const struct rec_action *a)
+{
+	struct kc_error err = {0};
+	kc_error_set(&err, -EPERM, "not leading: write not sent");
+	finish(x, &err, a);
+	kc_error_clear(&err);
+}
+
 static void step(struct ctl_execution *x)
 {
 	while (x->next < x->plan.n_actions && x->plan.actions[x->next].kind == REC_EVENT) {
+		if (!may_write(x)) {
+			refuse(x, &x->plan.actions[x->next]);
+			return;
+		}
 		if (x->opts.events)
 			write_event(x, &x->plan.actions[x->next]);
 		x->next++;
 	}
 	if (x->next == x->plan.n_actions) {
 		finish(x, NULL, NULL);
+		return;
+	}
+	if (!may_write(x)) {
+		refuse(x, &x->plan.actions[x->next]);
 		return;
 	}
 

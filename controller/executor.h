@@ -17,6 +17,11 @@
  *                 rate limit) and written best-effort: a failed Event never
  *                 fails the plan, it is only counted.
  *
+ * The write gate: before every write (an Event included) the executor asks
+ * may_write(); when it answers false the plan stops there with -EPERM and
+ * nothing more is sent. controller/leader.h asks for exactly this: a leader
+ * that lost or cannot renew its lease must not write, even mid-plan.
+ *
  * A failure reports which action failed and whether it was a conflict, so
  * the caller can re-read the object instead of retrying blindly.
  *
@@ -56,6 +61,9 @@ struct ctl_exec_options {
 	 * on_done, so this points at something that outlives executions (a
 	 * metrics counter). NULL: not counted. */
 	unsigned long *event_failures;
+	/* The write gate (see above); NULL: always allowed. */
+	bool (*may_write)(void *userdata);
+	void *may_write_userdata;
 	ctl_exec_done_fn *on_done;
 	void *userdata;
 };

@@ -98,6 +98,14 @@ static void version_answered(long status, json_t *body, const struct kc_error *e
 	        "server_version", version ? version : "unknown", NULL);
 }
 
+/* The write gate: a leader that lost or cannot renew its Lease sends
+ * nothing more (controller/leader.h, THE GUARANTEE). */
+static bool leading(void *userdata)
+{
+	struct app *app = userdata;
+	return !app->leader || ctl_leader_is_leader(app->leader);
+}
+
 static bool ready(void *userdata, char *reason, size_t size)
 {
 	struct app *app = userdata;
@@ -144,7 +152,7 @@ static void emit_series(const struct ctl_event_write *w, void *userdata)
 static void events_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct app *app = t->data;
-	if (!app->leader || ctl_leader_is_leader(app->leader))
+	if (leading(app))
 		ctl_events_tick(app->events, ctl_wall_now(), emit_series, app);
 }
 
@@ -253,6 +261,8 @@ static int setup_runtime(struct app *app, struct kc_error *err)
 	    .events = app->events,
 	    .field_manager = FIELD_MANAGER,
 	    .log_key = CTL_LOG_RELEASE,
+	    .may_write = leading,
+	    .may_write_userdata = app,
 	    .reconcile = ctl_release_reconcile,
 	};
 	return ctl_runtime_new(&ro, &app->runtime, err);

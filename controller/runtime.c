@@ -43,6 +43,8 @@ struct ctl_runtime {
 	struct ctl_events *events;
 	char *field_manager;
 	char *log_key;
+	bool (*may_write)(void *userdata);
+	void *may_write_userdata;
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
 	struct ctl_runtime_stats stats;
@@ -112,6 +114,8 @@ int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime *
 	rt->events = opts->events;
 	rt->reconcile = opts->reconcile;
 	rt->userdata = opts->userdata;
+	rt->may_write = opts->may_write;
+	rt->may_write_userdata = opts->may_write_userdata;
 	rt->n_workers = opts->workers ? opts->workers : 4;
 	if (opts->queue)
 		rt->queue_config = *opts->queue;
@@ -296,6 +300,8 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	    .field_manager = rt->field_manager,
 	    .now = ctl_wall_now(),
 	    .event_failures = &rt->stats.event_failures,
+	    .may_write = rt->may_write,
+	    .may_write_userdata = rt->may_write_userdata,
 	    .on_done = exec_done,
 	    .userdata = w,
 	};

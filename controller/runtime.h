@@ -81,6 +81,10 @@ struct ctl_runtime_options {
 	/* The log key naming a primary object in every line about it
 	 * ("release" -> release=ns/name); NULL: "key". Copied. */
 	const char *log_key;
+	/* The write gate handed to every execution (controller/executor.h):
+	 * main.c passes one that asks ctl_leader_is_leader(). NULL: always. */
+	bool (*may_write)(void *userdata);
+	void *may_write_userdata;
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
 };
