@@ -239,27 +239,23 @@ static int ref_key(const struct ctl_object_ref *r, char *buf, size_t len, size_t
 {
 	if (!r)
 		return append(buf, len, off, "-");
-	int rc = 0;
-	rc |= append(buf, len, off, r->api_version);
-	rc |= append(buf, len, off, r->kind);
-	rc |= append(buf, len, off, r->namespace_);
-	rc |= append(buf, len, off, r->name);
-	rc |= append(buf, len, off, r->uid);
-	return rc ? -EINVAL : 0;
+	if (append(buf, len, off, r->api_version) < 0 || append(buf, len, off, r->kind) < 0 ||
+	    append(buf, len, off, r->namespace_) < 0 || append(buf, len, off, r->name) < 0 ||
+	    append(buf, len, off, r->uid) < 0)
+		return -EINVAL;
+	return 0;
 }
 
 static int isomorphic_key(const struct ctl_events *e, const struct ctl_event *ev, char *buf,
                           size_t len)
 {
 	size_t off = 0;
-	int rc = 0;
-	rc |= append(buf, len, &off, ev->type == CTL_EVENT_WARNING ? "Warning" : "Normal");
-	rc |= append(buf, len, &off, ev->reason);
-	rc |= append(buf, len, &off, ev->action);
-	rc |= append(buf, len, &off, e->instance);
-	rc |= ref_key(&ev->regarding, buf, len, &off);
-	rc |= ref_key(ev->related, buf, len, &off);
-	return rc ? -EINVAL : 0;
+	if (append(buf, len, &off, ev->type == CTL_EVENT_WARNING ? "Warning" : "Normal") < 0 ||
+	    append(buf, len, &off, ev->reason) < 0 || append(buf, len, &off, ev->action) < 0 ||
+	    append(buf, len, &off, e->instance) < 0 ||
+	    ref_key(&ev->regarding, buf, len, &off) < 0 || ref_key(ev->related, buf, len, &off) < 0)
+		return -EINVAL;
+	return 0;
 }
 
 /* ---- rate limit ---- */

@@ -152,12 +152,13 @@ static int fill_kind(const json_t *list, json_t *item)
 	const char *list_kind = json_string_value(json_object_get(list, "kind"));
 	json_t *api_version = json_object_get(list, "apiVersion");
 	size_t n = list_kind ? strlen(list_kind) : 0;
-	int r = 0;
-	if (n > 4 && strcmp(list_kind + n - 4, "List") == 0 && !json_object_get(item, "kind"))
-		r |= json_object_set_new(item, "kind", json_stringn(list_kind, n - 4));
-	if (json_is_string(api_version) && !json_object_get(item, "apiVersion"))
-		r |= json_object_set(item, "apiVersion", api_version);
-	return r ? -ENOMEM : 0;
+	if (n > 4 && strcmp(list_kind + n - 4, "List") == 0 && !json_object_get(item, "kind") &&
+	    json_object_set_new(item, "kind", json_stringn(list_kind, n - 4)) < 0)
+		return -ENOMEM;
+	if (json_is_string(api_version) && !json_object_get(item, "apiVersion") &&
+	    json_object_set(item, "apiVersion", api_version) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 static bool is_gone(long status, const struct kc_error *err)
@@ -475,17 +476,16 @@ int kc_watch_new(struct kc_client *c, const struct kc_watch_options *opts, struc
 		return kc_error_set(err, -ENOMEM, "watch %s: out of memory", opts->resource);
 	w->client = c;
 	w->loop = kc_client_loop(c);
-	int rc = 0;
-	rc |= dup_opt(opts->group ? opts->group : "", &w->group);
-	rc |= dup_opt(opts->version, &w->version);
-	rc |= dup_opt(opts->resource, &w->resource);
-	rc |= dup_opt(opts->ns, &w->ns);
-	rc |= dup_opt(opts->label_selector, &w->label_selector);
-	rc |= dup_opt(opts->field_selector, &w->field_selector);
-	rc |= dup_opt(opts->resume_from, &w->rv);
+	bool copied = dup_opt(opts->group ? opts->group : "", &w->group) == 0 &&
+	              dup_opt(opts->version, &w->version) == 0 &&
+	              dup_opt(opts->resource, &w->resource) == 0 &&
+	              dup_opt(opts->ns, &w->ns) == 0 &&
+	              dup_opt(opts->label_selector, &w->label_selector) == 0 &&
+	              dup_opt(opts->field_selector, &w->field_selector) == 0 &&
+	              dup_opt(opts->resume_from, &w->rv) == 0;
 	w->stream = kc_stream_new(opts->max_event_bytes);
 	w->listed = json_array();
-	if (rc < 0 || !w->stream || !w->listed) {
+	if (!copied || !w->stream || !w->listed) {
 		destroy(w);
 		return kc_error_set(err, -ENOMEM, "watch %s: out of memory", opts->resource);
 	}

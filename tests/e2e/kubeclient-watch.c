@@ -344,8 +344,8 @@ static void test_group_all_namespaces(void)
 	for (int tries = 0; tries < 60 && !modified; tries++) {
 		bool never = false;
 		e2e_run_until(loop, seen_never, &never, 0.5);
-		for (int i = 1; i < l.n && i < MAX_LOG; i++)
-			modified |= l.change[i] == KC_WATCH_MODIFIED;
+		for (int i = 1; i < l.n && i < MAX_LOG && !modified; i++)
+			modified = l.change[i] == KC_WATCH_MODIFIED;
 	}
 	ok(modified, "leases: a renewal arrives as MODIFIED within 30 s");
 	kc_watch_free(w);

@@ -209,8 +209,8 @@ static void pump_once(double wait)
 			continue;
 		}
 		p->len += (size_t)r;
-		char *nl;
-		while ((nl = memchr(p->buf, '\n', p->len))) {
+		for (char *nl = memchr(p->buf, '\n', p->len); nl;
+		     nl = memchr(p->buf, '\n', p->len)) {
 			size_t l = (size_t)(nl - p->buf);
 			if (p->n < MAX_LINES) {
 				snprintf(p->lines[p->n], sizeof(p->lines[0]), "%.*s", (int)l,

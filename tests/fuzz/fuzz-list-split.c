@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *whole = json_loadb(buf, size, JSON_REJECT_DUPLICATES, NULL);
 	json_t *items = json_object_get(whole, "items");
 	size_t pos = 0, s, e, n = 0;
-	while ((r = kc_list_split_next(buf + start, end - start, &pos, &s, &e)) > 0) {
+	for (r = kc_list_split_next(buf + start, end - start, &pos, &s, &e); r > 0;
+	     r = kc_list_split_next(buf + start, end - start, &pos, &s, &e)) {
 		if (s > e || e > end - start)
 			abort();
 		if (json_is_array(items)) {

@@ -75,7 +75,8 @@ static void test_next(void)
 		size_t len = strlen(c->array), pos = 0, start, end;
 		int n = 0, r;
 		bool all_match = true;
-		while ((r = kc_list_split_next(c->array, len, &pos, &start, &end)) > 0 && n < 8) {
+		for (r = kc_list_split_next(c->array, len, &pos, &start, &end); r > 0 && n < 8;
+		     r = kc_list_split_next(c->array, len, &pos, &start, &end)) {
 			char got[256];
 			snprintf(got, sizeof(got), "%.*s", (int)(end - start), c->array + start);
 			if (n >= 4 || !c->elems[n] || strcmp(got, c->elems[n]) != 0)
