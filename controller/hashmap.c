@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 struct slot {
 	const char *key; /* NULL: empty */
@@ -34,8 +37,91 @@ uint64_t ctl_hash_string(const char *s)
 	return h;
 }
 
+/* ---- The table's keyed hash ------------------------------------------------
+ *
+ * Object names come from the cluster, so anyone who may create objects
+ * chooses the keys. With a fixed hash they could pick names that share a home
+ * slot and turn every lookup into a walk of one long probe sequence
+ * (quadratic work over a list). The table therefore hashes with SipHash-1-3
+ * under a key drawn at random once per process; ctl_hash_string, which must
+ * stay the same across processes (sharding), is not used for slots. */
+
+static uint64_t sip_key[2];
+static bool sip_keyed;
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static void sip_round(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = rotl(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = rotl(v[0], 32);
+	v[2] += v[3];
+	v[3] = rotl(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = rotl(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = rotl(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = rotl(v[2], 32);
+}
+
+static void sip_absorb(uint64_t v[4], uint64_t m)
+{
+	v[3] ^= m;
+	sip_round(v);
+	v[0] ^= m;
+}
+
+/* SipHash-1-3 of the NUL-terminated s under the process's key (one
+ * compression round, three finalisation rounds: the variant Rust and Python
+ * use for their tables). */
+static uint64_t slot_hash(const char *s)
+{
+	uint64_t v[4] = {sip_key[0] ^ 0x736f6d6570736575ULL, sip_key[1] ^ 0x646f72616e646f6dULL,
+	                 sip_key[0] ^ 0x6c7967656e657261ULL, sip_key[1] ^ 0x7465646279746573ULL};
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = 0;
+	uint64_t word = 0;
+	for (; *p; p++, len++) {
+		word |= (uint64_t)*p << (8 * (len % 8));
+		if (len % 8 == 7) {
+			sip_absorb(v, word);
+			word = 0;
+		}
+	}
+	sip_absorb(v, word | ((uint64_t)(len & 0xff) << 56));
+	v[2] ^= 0xff;
+	for (int i = 0; i < 3; i++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* The process's key, drawn on first use. getrandom() without blocking; a
+ * machine whose entropy pool is not ready yet falls back to the clock and
+ * pid, still unknown to a remote object author. */
+static void sip_init(void)
+{
+	if (sip_keyed)
+		return;
+	if (getrandom(sip_key, sizeof(sip_key), GRND_NONBLOCK) != (ssize_t)sizeof(sip_key)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sip_key[0] = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec;
+		sip_key[1] = ctl_hash_string("slipway") ^ (uint64_t)getpid();
+	}
+	sip_keyed = true;
+}
+
 static struct ctl_hashmap *create(bool borrowed)
 {
+	sip_init();
 	struct ctl_hashmap *m = calloc(1, sizeof(*m));
 	if (m)
 		m->borrowed = borrowed;
@@ -87,7 +173,7 @@ void *ctl_hashmap_get(const struct ctl_hashmap *m, const char *key)
 {
 	if (m->size == 0)
 		return NULL;
-	size_t i = find(m, key, ctl_hash_string(key));
+	size_t i = find(m, key, slot_hash(key));
 	return m->slots[i].key ? m->slots[i].value : NULL;
 }
 
@@ -95,7 +181,7 @@ const char *ctl_hashmap_key(const struct ctl_hashmap *m, const char *key)
 {
 	if (m->size == 0)
 		return NULL;
-	return m->slots[find(m, key, ctl_hash_string(key))].key;
+	return m->slots[find(m, key, slot_hash(key))].key;
 }
 
 static int grow(struct ctl_hashmap *m)
@@ -128,7 +214,7 @@ int ctl_hashmap_put(struct ctl_hashmap *m, const char *key, void *value, void **
 		if (r < 0)
 			return r;
 	}
-	uint64_t hash = ctl_hash_string(key);
+	uint64_t hash = slot_hash(key);
 	size_t i = find(m, key, hash);
 	struct slot *s = &m->slots[i];
 	if (s->key) {
@@ -157,7 +243,7 @@ int ctl_hashmap_remove(struct ctl_hashmap *m, const char *key, void **ret_value)
 	if (m->size == 0)
 		return -ENOENT;
 	size_t mask = m->cap - 1;
-	size_t i = find(m, key, ctl_hash_string(key));
+	size_t i = find(m, key, slot_hash(key));
 	if (!m->slots[i].key)
 		return -ENOENT;
 	if (ret_value)
@@ -202,6 +288,21 @@ bool ctl_hashmap_next(const struct ctl_hashmap *m, size_t *pos, const char **ret
 	}
 	*pos = m->cap;
 	return false;
+}
+
+size_t ctl_hashmap_longest_probe(const struct ctl_hashmap *m)
+{
+	size_t longest = 0;
+	size_t mask = m->cap - 1;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->slots[i].key)
+			continue;
+		size_t home = (size_t)m->slots[i].hash & mask;
+		size_t distance = (i - home) & mask;
+		if (distance + 1 > longest)
+			longest = distance + 1;
+	}
+	return longest;
 }
 
 size_t ctl_hashmap_bytes(const struct ctl_hashmap *m)

@@ -10,6 +10,9 @@
  * secondary indexes share the one copy of "namespace/name" kept by the
  * primary table instead of holding one copy per index.
  *
+ * Slots are chosen by SipHash-1-3 under a per-process random key, so keys an
+ * object author picks to collide cannot make lookups quadratic.
+ *
  * Not thread-safe. Lookups, insertions and removals are O(1) expected; the
  * table grows at 3/4 load and never shrinks (a controller's working set is
  * stable; shrinking would only buy churn).
@@ -48,10 +51,14 @@ int ctl_hashmap_remove(struct ctl_hashmap *m, const char *key, void **ret_value)
  * not be modified during an iteration. Order is unspecified. */
 bool ctl_hashmap_next(const struct ctl_hashmap *m, size_t *pos, const char **ret_key,
                       void **ret_value);
+/* The longest probe sequence a lookup of a stored key walks (1: every key
+ * in its home slot; 0: empty), for tests and diagnostics. */
+size_t ctl_hashmap_longest_probe(const struct ctl_hashmap *m);
 /* Bytes the table itself holds (slots and key copies), for memory reports. */
 size_t ctl_hashmap_bytes(const struct ctl_hashmap *m);
 
-/* FNV-1a, 64 bit. Exposed for tests and for callers that shard by key. */
+/* FNV-1a, 64 bit, the same in every process: for callers that shard by key.
+ * The table itself does not use it (see above). */
 uint64_t ctl_hash_string(const char *s);
 
 #endif

@@ -21,8 +21,41 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
+/* Names an object author could pick against a table that slotted keys by
+ * the fixed ctl_hash_string: all share its low 12 bits, so in any table of
+ * up to 4096 slots they would all start probing at one slot. Keyed slots
+ * must spread them like any other names. */
+#define COLLIDING 200
+static void test_chosen_collisions(void)
+{
+	struct ctl_hashmap *m = ctl_hashmap_new();
+	static char names[COLLIDING][48];
+	int found = 0;
+	uint64_t target = ctl_hash_string("ns/web") & 0xfff;
+	for (unsigned long i = 0; found < COLLIDING && i < 100000000UL; i++) {
+		char name[48];
+		snprintf(name, sizeof(name), "ns/web-%lx", i);
+		if ((ctl_hash_string(name) & 0xfff) != target)
+			continue;
+		memcpy(names[found], name, sizeof(name));
+		ctl_hashmap_put(m, names[found], (void *)names[found], NULL);
+		found++;
+	}
+	is_int(found, COLLIDING, "found %d names sharing ctl_hash_string's low 12 bits", COLLIDING);
+	bool all = true;
+	for (int i = 0; i < found; i++)
+		all = all && ctl_hashmap_get(m, names[i]) == names[i];
+	ok(all, "every colliding name is found");
+	size_t longest = ctl_hashmap_longest_probe(m);
+	ok(longest <= 24, "the longest probe is %zu slots, not the ~%d of one shared home slot",
+	   longest, COLLIDING);
+	ctl_hashmap_free(m);
+}
+
 int main(void)
 {
+	test_chosen_collisions();
+
 	struct ctl_hashmap *m = ctl_hashmap_new();
 	is_int(ctl_hashmap_size(m), 0, "empty");
 	ok(ctl_hashmap_get(m, "x") == NULL, "lookup in an empty table");
