@@ -4,7 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/events.h"
 #include "model/duration.h"
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+#define IDENTITY_MAX  STRINGIFY(CTL_EVENT_FIELD_MAX)
 
 /* One row per option: the flag, its environment variable, whether it takes a
  * value, and the help line. Adding an option is adding a row and a case in
@@ -58,7 +63,8 @@ static const struct opt_row rows[] = {
     {OPT_LEADER_ID, "leader-election-id", "SLIPWAY_LEADER_ELECTION_ID", "NAME",
      "name of the Lease (default slipway-controller)"},
     {OPT_IDENTITY, "identity", "SLIPWAY_IDENTITY", "NAME",
-     "this replica's name in the Lease (default hostname_pid)"},
+     "this replica's name in the Lease and its Events, at most 128 characters (default "
+     "hostname_pid)"},
     {OPT_LEASE_DURATION, "leader-election-lease-duration", "SLIPWAY_LEADER_ELECTION_LEASE_DURATION",
      "DURATION", "how long a Lease holds without renewal (default 15s)"},
     {OPT_RENEW_DEADLINE, "leader-election-renew-deadline", "SLIPWAY_LEADER_ELECTION_RENEW_DEADLINE",
@@ -174,6 +180,12 @@ static int apply(const struct opt_row *row, const char *value, const char *origi
 		o->leader_election_id = value;
 		return 0;
 	case OPT_IDENTITY:
+		/* It is every Event's reportingInstance too, which the API
+		 * server limits: a longer one would cost every Event. */
+		if (!*value || strlen(value) > CTL_EVENT_FIELD_MAX)
+			return invalid(errors, origin, value,
+			               "1 to " IDENTITY_MAX
+			               " characters (it is each Event's reportingInstance)");
 		o->identity = value;
 		return 0;
 	case OPT_LEASE_DURATION:
