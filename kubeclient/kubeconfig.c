@@ -314,6 +314,16 @@ static int find_entry(const struct loader *l, const char *list, const char *fiel
 	return 0;
 }
 
+/* Whether a URL's authority (after "scheme://", or from the start for a
+ * bare host:port, up to the first '/', '?' or '#') holds an '@'. */
+static bool has_user_info(const char *url)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *authority = scheme_end ? scheme_end + 3 : url;
+	size_t len = strcspn(authority, "/?#");
+	return memchr(authority, '@', len) != NULL;
+}
+
 static int load_cluster(const struct at *at, const struct kc_ynode *c, struct kc_config *cfg,
                         struct kc_error *err)
 {
@@ -340,6 +350,14 @@ static int load_cluster(const struct at *at, const struct kc_ynode *c, struct kc
 		return type_error(at, "insecure-skip-tls-verify",
 		                  "cannot be combined with a certificate authority", err);
 
+	/* user:password@ in the URL would be sent to the server and end up in
+	 * every log line that names it; client-go's users keep credentials in
+	 * the user entry. The message names the field, never the value. */
+	if (has_user_info(server))
+		return type_error(at, "server",
+		                  "holds user-info (user:password@); credentials belong in the "
+		                  "user entry",
+		                  err);
 	/* A bare host:port means https, as kubectl assumes. */
 	bool has_scheme = strstr(server, "://") != NULL;
 	size_t len = strlen(server);

@@ -314,6 +314,15 @@ static void test_string_errors(void)
 	    {"current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n"
 	     "clusters: [{name: c, cluster: {insecure-skip-tls-verify: true}}]\n",
 	     -EINVAL, "t.yaml: clusters[0].cluster.server: not set"},
+	    /* Credentials in the URL: refused, and the message never repeats them. */
+	    {"current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n"
+	     "clusters: [{name: c, cluster: {server: \"https://admin:s3cret@x:6443/api\"}}]\n",
+	     -EINVAL,
+	     "t.yaml: clusters[0].cluster.server: holds user-info (user:password@); "
+	     "credentials belong in the user entry"},
+	    {"current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n"
+	     "clusters: [{name: c, cluster: {server: \"token@x\"}}]\n",
+	     -EINVAL, "t.yaml: clusters[0].cluster.server: holds user-info"},
 	    {"current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\n"
 	     "clusters: [{name: c, cluster: {server: https://x, insecure-skip-tls-verify: "
 	     "maybe}}]\n",
@@ -398,6 +407,7 @@ static void test_string_errors(void)
 		       strstr(err.message, rows[i].message),
 		   "row %zu message: %s", i, err.message);
 		ok(!cfg, "row %zu: no config", i);
+		ok(!strstr(err.message, "s3cret"), "row %zu: no credential in the message", i);
 		kc_config_free(cfg);
 	}
 
