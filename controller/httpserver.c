@@ -35,6 +35,7 @@ struct conn {
 	struct conn *next;
 	int fd;
 	enum conn_state state;
+	bool probes_only; /* accepted into a probe slot (see httpserver.h) */
 	ev_io io;
 	ev_timer timer;
 	char *out; /* the whole response, head and body */
@@ -239,6 +240,11 @@ int ctl_http_parse_request(const char *buf, size_t len, struct ctl_http_request 
 
 /* ---- connections ---- */
 
+static bool slot_free(const struct ctl_httpserver *s)
+{
+	return s->nconns < s->max_connections + CTL_HTTP_PROBE_SLOTS;
+}
+
 static void conn_close(struct conn *c)
 {
 	struct ctl_httpserver *s = c->srv;
@@ -325,8 +331,10 @@ static int route(struct conn *c, const struct ctl_http_request *req)
 {
 	struct ctl_httpserver *s = c->srv;
 	bool head = strcmp(req->method, "HEAD") == 0;
-	bool known = strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
-	             (strcmp(req->path, "/metrics") == 0 && s->metrics);
+	bool probe = strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0;
+	if (c->probes_only && !probe)
+		return set_text(c, 503, "busy: every connection slot is in use\n", !head);
+	bool known = probe || (strcmp(req->path, "/metrics") == 0 && s->metrics);
 	if (!known)
 		return set_text(c, 404, "not found\n", !head);
 	if (!head && strcmp(req->method, "GET") != 0)
@@ -510,7 +518,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ctl_httpserver *s = w->data;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		if (s->nconns >= s->max_connections) {
+		if (!slot_free(s)) {
 			/* Let the backlog hold the rest until a slot frees. */
 			ev_io_stop(loop, &s->accept_io);
 			return;
@@ -535,6 +543,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->srv = s;
 		c->fd = fd;
 		c->state = READING;
+		c->probes_only = s->nconns >= s->max_connections;
 		ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
 		c->io.data = c;
 		ev_timer_init(&c->timer, conn_timer_cb, s->timeout, s->timeout);
@@ -552,7 +561,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ctl_httpserver *s = w->data;
-	if (s->nconns < s->max_connections)
+	if (slot_free(s))
 		ev_io_start(loop, &s->accept_io);
 }
 

@@ -23,13 +23,15 @@
  * taken by the client (measured with SIOCOUTQ, so bytes still queued in
  * the kernel do not count), else the connection is closed: a silent or stalled client costs
  * one slot for one timeout, a slow but steady scraper still gets a large
- * /metrics. At most max_connections are open; beyond that the
- * server stops accepting (the kernel backlog holds the rest) until one
- * closes. A client that goes away mid-response only ends its connection
- * (writes use MSG_NOSIGNAL: no SIGPIPE). After the response the server
- * shuts down its side and reads (and discards) what the client still sends
- * until it closes, so a client that sent more than we read still gets the
- * response instead of a reset ("lingering close").
+ * /metrics. At most max_connections are open for any request, plus
+ * CTL_HTTP_PROBE_SLOTS more that serve only /healthz and /readyz (a
+ * request for anything else on one of those gets 503 at once): a client
+ * holding every ordinary slot, idle or scraping slowly, cannot make the
+ * kubelet's probes fail. Beyond both the server stops accepting (the kernel
+ * backlog holds the rest) until one closes. A client that goes away mid-response only ends its
+ * connection (writes use MSG_NOSIGNAL: no SIGPIPE). After the response the server shuts down its
+ * side and reads (and discards) what the client still sends until it closes, so a client that sent
+ * more than we read still gets the response instead of a reset ("lingering close").
  *
  * Callbacks (ready, and the metrics callbacks inside rendering) run on the
  * loop's thread, from the loop, never inside ctl_httpserver_start(). Every
@@ -51,6 +53,7 @@ struct ctl_httpserver;
 #define CTL_HTTP_HOST_MAX            255  /* bytes of the host part of an address */
 #define CTL_HTTP_TIMEOUT_DEFAULT     10.0 /* seconds per connection */
 #define CTL_HTTP_CONNECTIONS_DEFAULT 64
+#define CTL_HTTP_PROBE_SLOTS         4   /* connections beyond the limit kept for probes */
 #define CTL_HTTP_REASON_MAX          256 /* bytes of a /readyz reason */
 
 /* Asked on every /readyz. Returns true when ready; otherwise may write a

@@ -593,6 +593,88 @@ static void test_server(void)
 	ctl_metrics_free(metrics);
 }
 
+/* Every ordinary slot held by an idle client: the probes still answer,
+ * anything else on a probe slot is told the server is busy. */
+struct probe_ctx {
+	uint16_t port;
+	ev_async done;
+	int held;
+	struct result healthz, readyz, metrics;
+};
+
+static void *hold_every_slot(void *arg)
+{
+	struct probe_ctx *t = arg;
+	int idle[CTL_HTTP_CONNECTIONS_DEFAULT];
+	for (int i = 0; i < CTL_HTTP_CONNECTIONS_DEFAULT; i++) {
+		idle[i] = dial(t->port, 0);
+		t->held += idle[i] >= 0;
+	}
+	/* Let the server accept them all (accepting is on its loop). */
+	usleep(300 * 1000);
+	struct {
+		const char *raw;
+		struct result *res;
+	} asks[] = {{"GET /healthz HTTP/1.1\r\n\r\n", &t->healthz},
+	            {"GET /readyz HTTP/1.1\r\n\r\n", &t->readyz},
+	            {"GET /metrics HTTP/1.1\r\n\r\n", &t->metrics}};
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		double t0 = now_s();
+		int fd = dial(t->port, 0);
+		if (fd < 0)
+			continue;
+		send_all(fd, asks[i].raw, strlen(asks[i].raw));
+		read_all(fd, asks[i].res, t0);
+		close(fd);
+	}
+	for (int i = 0; i < CTL_HTTP_CONNECTIONS_DEFAULT; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	ev_async_send(EV_DEFAULT, &t->done);
+	return NULL;
+}
+
+static void probe_done_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void test_probe_slots(void)
+{
+	struct ev_loop *loop = EV_DEFAULT;
+	struct ctl_metrics *metrics = ctl_metrics_new();
+	/* Idle clients are closed only at the timeout, long after the probes. */
+	struct ctl_httpserver_config cfg = {
+	    .address = "127.0.0.1:0", .metrics = metrics, .timeout = 30};
+	struct ctl_httpserver *srv = NULL;
+	if (!is_int(ctl_httpserver_start(loop, &cfg, &srv), 0, "probe slots: server starts"))
+		return;
+	static struct probe_ctx t;
+	t.port = ctl_httpserver_port(srv);
+	ev_async_init(&t.done, probe_done_cb);
+	ev_async_start(loop, &t.done);
+	pthread_t th;
+	if (!is_int(pthread_create(&th, NULL, hold_every_slot, &t), 0,
+	            "probe slots: client starts"))
+		return;
+	ev_run(loop, 0);
+	pthread_join(th, NULL);
+	ev_async_stop(loop, &t.done);
+	is_int(t.held, CTL_HTTP_CONNECTIONS_DEFAULT, "probe slots: %d idle clients hold every slot",
+	       CTL_HTTP_CONNECTIONS_DEFAULT);
+	ok(starts(&t.healthz, "HTTP/1.1 200 OK\r\n") && t.healthz.seconds < 1.0,
+	   "probe slots: /healthz answers in %.3f s", t.healthz.seconds);
+	ok(starts(&t.readyz, "HTTP/1.1 200 OK\r\n") && t.readyz.seconds < 1.0,
+	   "probe slots: /readyz answers in %.3f s", t.readyz.seconds);
+	ok(starts(&t.metrics, "HTTP/1.1 503 Service Unavailable\r\n") && has(&t.metrics, "busy"),
+	   "probe slots: /metrics on a probe slot is refused as busy");
+	free(t.healthz.resp);
+	free(t.readyz.resp);
+	free(t.metrics.resp);
+	ctl_httpserver_free(srv);
+	ctl_metrics_free(metrics);
+}
+
 /* ":0" listens on every address; IPv4 loopback reaches it. */
 static void test_wildcard(void)
 {
@@ -625,6 +707,7 @@ int main(void)
 	test_parse_address();
 	test_parse_request();
 	test_server();
+	test_probe_slots();
 	test_wildcard();
 	ev_loop_destroy(EV_DEFAULT);
 	return tap_done();
