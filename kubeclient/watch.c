@@ -172,12 +172,23 @@ static bool is_gone(long status, const struct kc_error *err)
 	                         json_string_value(json_object_get(err->status, "reason")));
 }
 
+/* A page over the client's response limit (a namespace of huge objects)
+ * would fail the same way on every retry and the informer would never sync:
+ * ask for half as many items next time. The smaller size is kept for later
+ * relists, since the objects that needed it are likely still there. */
+static void shrink_page_if_oversized(struct kc_watch *w, const struct kc_error *err)
+{
+	if (err->code == -E2BIG && w->page_size > 1)
+		w->page_size /= 2;
+}
+
 static void list_done(long status, json_t *body, const struct kc_error *err, void *userdata)
 {
 	struct kc_watch *w = userdata;
 	w->req = NULL; /* the client frees it when we return */
 	enter(w);
 	if (err) {
+		shrink_page_if_oversized(w, err);
 		feed(w, is_gone(status, err) ? KC_WATCH_IN_GONE : KC_WATCH_IN_LIST_FAILED, err);
 		goto out;
 	}

@@ -142,7 +142,9 @@ struct kc_watch_options {
 	const char *resume_from;
 
 	size_t max_event_bytes;   /* 0: KC_STREAM_DEFAULT_MAX_EVENT */
-	long list_page_size;      /* items per list page; 0: 500 */
+	long list_page_size;      /* items per list page; 0: 500. Halved after a page over the
+	                           * client's max_body, down to 1, so huge objects cannot keep
+	                           * a list from ever completing. */
 	long min_timeout_seconds; /* server timeout of each watch, drawn uniformly */
 	long max_timeout_seconds; /*   from [min, max]; 0, 0: 300 .. 600 */
 	/* Fail a watch that receives no byte for this long (bookmarks arrive

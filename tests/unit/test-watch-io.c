@@ -102,6 +102,9 @@ static double half(void *ud)
 
 static struct ev_loop *loop;
 
+/* The client's response limit (kc_client_options.max_body); 0: the default. */
+static size_t client_max_body;
+
 static struct kc_client *new_client(struct kc_config **cfg)
 {
 	char yaml[512];
@@ -118,7 +121,8 @@ static struct kc_client *new_client(struct kc_config **cfg)
 		return NULL;
 	}
 	/* No client-side retries: every failure must reach the watch. */
-	struct kc_client_options o = {.qps = -1, .no_retries = true, .timeout = 5};
+	struct kc_client_options o = {
+	    .qps = -1, .no_retries = true, .timeout = 5, .max_body = client_max_body};
 	struct kc_client *c = NULL;
 	if (kc_client_new(loop, *cfg, &o, &c, &err) < 0)
 		tap_diag("client: %s", err.message);
@@ -381,6 +385,43 @@ static void test_transform(void)
 	end_watch(&l, c, cfg);
 }
 
+/* A page over the client's response limit (one tenant's huge objects) does
+ * not stop the list for good: the next try asks for half as many items. */
+static void test_oversized_page(void)
+{
+	const struct ss_action script[] = {
+	    {SS_SEND,
+	     ss_response(srv, 200, "",
+	                 LIST("9", CM("a-much-longer-name-than-the-others",
+	                              "6") "," CM("b-much-longer-name-than-the-others",
+	                                          "7") "," CM("c", "8") "," CM("d", "9"))),
+	     {NULL}},
+	    {SS_SEND,
+	     ss_response(srv, 200, "",
+	                 "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{"
+	                 "\"resourceVersion\":\"9\",\"continue\":\"next\"},\"items\":[" CM(
+	                     "a", "6") "," CM("b", "7") "]}"),
+	     {NULL}},
+	    {SS_SEND, ss_response(srv, 200, "", LIST("9", CM("c", "8") "," CM("d", "9"))), {NULL}},
+	};
+	client_max_body = 240;
+	struct log l = {.stop_on_replace = true};
+	struct kc_watch_options o = {.list_page_size = 4,
+	                             .backoff = {.initial = 0.01, .max = 0.05, .factor = 2}};
+	struct kc_config *cfg = NULL;
+	struct kc_client *c = run_listing_watch(&o, &l, script, 3, &cfg);
+	client_max_body = 0;
+	if (!c)
+		return;
+	ok(strstr(ss_request(srv, 0)->line, "limit=4") != NULL, "first page asked for 4 items: %s",
+	   ss_request(srv, 0)->line);
+	ok(strstr(ss_request(srv, 1)->line, "limit=2") != NULL,
+	   "after the oversized page, 2 items: %s", ss_request(srv, 1)->line);
+	is_str(l.entries[0], "REPLACE ConfigMap/a,ConfigMap/b,ConfigMap/c,ConfigMap/d",
+	       "the list completed with smaller pages");
+	end_watch(&l, c, cfg);
+}
+
 /* list_items: each listed object goes to the consumer with its page, and a
  * list cut short and retried starts over with a new LIST_BEGIN. */
 static void test_list_items(void)
@@ -449,6 +490,7 @@ int main(void)
 	test_transform();
 	test_list_items();
 	test_list_items_empty();
+	test_oversized_page();
 	srv = ss_free(srv);
 	return tap_done();
 }
