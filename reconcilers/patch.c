@@ -36,15 +36,18 @@ char *rec_json_pointer(size_t n, const char *const tokens[])
 	return out;
 }
 
-/* Appends {"op": op, "path": pointer of tokens, "value": value} to ops;
- * value is borrowed. 0 or -ENOMEM (ops unchanged). */
+/* Appends {"op": op, "path": pointer of tokens, "value": a copy of value}
+ * to ops; value is borrowed. A copy, not a reference: the value often is a
+ * part of the object as read, which belongs to a cache. 0 or -ENOMEM (ops
+ * unchanged). */
 static int append_op(json_t *ops, const char *op, size_t n, const char *const tokens[],
                      json_t *value)
 {
 	char *path = rec_json_pointer(n, tokens);
 	if (!path)
 		return -ENOMEM;
-	json_t *o = json_pack("{s:s, s:s, s:O}", "op", op, "path", path, "value", value);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:o}", "op", op, "path", path, "value", json_deep_copy(value));
 	free(path);
 	if (!o || json_array_append_new(ops, o) < 0)
 		return -ENOMEM;
