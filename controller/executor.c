@@ -235,6 +235,29 @@ static json_t *body_of(const struct rec_action *a)
 	return NULL;
 }
 
+/* The body that action a sends, in *ret (NULL for CREATE, which sends
+ * a->body as it is, and for DELETE). Caller owns *ret. 0, -EINVAL for a plan
+ * body of the wrong shape, -ENOMEM (err set either way). */
+static int prepare_body(const struct rec_action *a, json_t **ret, struct kc_error *err)
+{
+	if (a->kind == REC_CREATE || a->kind == REC_DELETE) {
+		*ret = NULL;
+		return 0;
+	}
+	/* Checked first, so that -ENOMEM below means only that. */
+	bool want_array = a->kind == REC_JSON_PATCH;
+	if (want_array ? !json_is_array(a->body) : !json_is_object(a->body))
+		return kc_error_set(err, -EINVAL, "%s %s: the plan's body is not a JSON %s",
+		                    rec_action_kind_name(a->kind), a->ref.name ? a->ref.name : "",
+		                    want_array ? "array" : "object");
+	json_t *body = body_of(a);
+	if (!body)
+		return kc_error_set(err, -ENOMEM, "%s %s: out of memory building the body",
+		                    rec_action_kind_name(a->kind), a->ref.name ? a->ref.name : "");
+	*ret = body;
+	return 0;
+}
+
 /* Starts the request of write action a; 0 or a negative errno with err set. */
 static int start_write(struct ctl_execution *x, const struct rec_action *a, struct kc_error *err)
 {
@@ -242,15 +265,9 @@ static int start_write(struct ctl_execution *x, const struct rec_action *a, stru
 	struct kc_client *c = x->opts.client;
 	struct kc_ref ref;
 	json_t *body = NULL;
-	int rc = -EINVAL;
-
-	if (a->kind != REC_CREATE && a->kind != REC_DELETE) {
-		body = body_of(a);
-		if (!body)
-			return kc_error_set(err, -ENOMEM, "%s %s: out of memory building the body",
-			                    rec_action_kind_name(a->kind),
-			                    a->ref.name ? a->ref.name : "");
-	}
+	int rc = prepare_body(a, &body, err);
+	if (rc < 0)
+		return rc;
 	switch (a->kind) {
 	case REC_CREATE:
 		ref = ref_of(a, NULL);

@@ -637,6 +637,27 @@ static void test_write_gate(void)
 	kc_client_free(c);
 }
 
+static void test_body_of_the_wrong_shape(void)
+{
+	struct kc_client *c = client();
+	struct rec_plan p;
+	rec_plan_init(&p);
+	struct rec_ref ref = rs("a");
+	json_t *ops = json_array();
+	rec_plan_add(&p, REC_MERGE_PATCH, &ref, ops); /* a merge patch is an object */
+	json_decref(ops);
+	const struct ss_action script[] = {{.act = SS_SEND, .text = ok_body()}};
+	ss_start(srv, script, 1);
+	struct outcome o = {0};
+	execute(c, &p, NULL, &o);
+	probe(c);
+	ss_join(srv);
+	is_int(o.code, -EINVAL, "a body of the wrong shape: -EINVAL, not -ENOMEM");
+	is_str(o.failed, "merge-patch a", "on that action");
+	is_str(line(0), PROBE_LINE, "nothing sent");
+	kc_client_free(c);
+}
+
 /* ---- preconditions that cannot be built ---- */
 
 /* The preconditions the request recorded at i carries, as "uid/rv"; NULL
@@ -787,6 +808,7 @@ int main(void)
 	test_events_after_status();
 	test_no_events_when_status_fails();
 	test_write_gate();
+	test_body_of_the_wrong_shape();
 	test_preconditions_cannot_be_built();
 
 	ctl_events_free(events);
