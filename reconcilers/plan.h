@@ -1,7 +1,8 @@
 /*
  * A plan: what a reconciler decided, as data. Reconcilers (pure) build plans;
  * the controller's executor carries them out through kubeclient, in order,
- * stopping at the first failure. Nothing here knows a resource type: every
+ * stopping at the first failure (Events wait for the status write: see
+ * EVENT below). Nothing here knows a resource type: every
  * action names its group/version/resource, so the executor stays generic.
  *
  * Ownership: a plan owns every string and json_t in its actions; rec_plan_free
