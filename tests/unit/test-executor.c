@@ -37,7 +37,7 @@
 #define EVENTS_PATH    "/apis/events.k8s.io/v1/namespaces/ns/events"
 #define PROBE_LINE     "GET /api/v1/namespaces/ns/configmaps/probe HTTP/1.1"
 #define RS_PATH(name)  "/apis/apps/v1/namespaces/ns/replicasets/" name
-#define REL_PATH(name) "/apis/slipway.dev/v1alpha1/namespaces/ns/releases/" name
+#define REL_PATH(name) "/apis/" MODEL_API_VERSION "/namespaces/ns/releases/" name
 #define QUERY          "?fieldManager=" FIELD_MANAGER
 
 static struct ss_server *srv;
