@@ -1,13 +1,27 @@
 /*
  * The executor: carries out a reconciler's plan (reconcilers/plan.h) through
- * kubeclient, one action at a time in order, and stops at the first failure.
- * It knows no resource type; every action names its own.
+ * kubeclient, one write at a time in order, and stops at the first failure.
+ * It knows no resource type; every action names its own. Every write carries
+ * the field manager of ctl_exec_options.
  *
  *   CREATE        POST; AlreadyExists counts as done (names are
  *                 deterministic, so the object is the one we meant).
  *   MERGE_PATCH   JSON merge patch, with the ref's uid and resourceVersion
  *                 written into the patch's metadata as preconditions: a
  *                 stale one fails with 409 Conflict instead of landing.
+ *   APPLY         server-side apply (application/apply-patch+yaml) of the
+ *                 whole object with force=true: the controller owns these
+ *                 objects whole and takes over any field another manager
+ *                 set. The ref's preconditions, when set, go into the
+ *                 object's metadata as for MERGE_PATCH (usually none: an
+ *                 apply creates the object when it is absent).
+ *   JSON_PATCH    RFC 6902 JSON patch (application/json-patch+json): the
+ *                 ref's preconditions first, as `replace` operations on
+ *                 /metadata/uid and /metadata/resourceVersion (so the server
+ *                 checks them as for a merge patch, and a stale
+ *                 resourceVersion is a 409), then the plan's operations. A
+ *                 failed `test` among those is a 422 from the server,
+ *                 reported as a failure but not as a conflict.
  *   DELETE        DELETE with uid/resourceVersion preconditions, Background
  *                 propagation; NotFound counts as done.
  *   WRITE_STATUS  merge patch {"status": body} on the status subresource,
@@ -15,15 +29,28 @@
  *                 for fields to remove.
  *   EVENT         recorded through controller/events.h (series, per-object
  *                 rate limit) and written best-effort: a failed Event never
- *                 fails the plan, it is only counted.
+ *                 fails the plan, it is only counted, and nobody waits for
+ *                 it.
+ *
+ * Preconditions: no write goes out without the uid and resourceVersion it
+ * was planned with. When its body cannot be built with them (out of
+ * memory), the action fails with -ENOMEM before anything is sent.
+ *
+ * Events follow the status: an Event placed before a WRITE_STATUS in the
+ * plan is sent only once that status write (the first one after the Event)
+ * has succeeded, in plan order, so no Event announces a state that status
+ * does not record; when the plan fails before, those Events are never sent.
+ * An Event after the plan's last WRITE_STATUS, or in a plan without one, is
+ * sent when the executor reaches it, that is once every write before it
+ * succeeded.
  *
  * The write gate: before every write (an Event included) the executor asks
  * may_write(); when it answers false the plan stops there with -EPERM and
  * nothing more is sent. controller/leader.h asks for exactly this: a leader
  * that lost or cannot renew its lease must not write, even mid-plan.
  *
- * A failure reports which action failed and whether it was a conflict, so
- * the caller can re-read the object instead of retrying blindly.
+ * A failure reports which action failed and whether it was a conflict (409),
+ * so the caller can re-read the object instead of retrying blindly.
  *
  * Everything runs on the client's loop; the completion callback never runs
  * inside ctl_execute().
@@ -41,8 +68,8 @@
 struct ctl_execution;
 
 struct ctl_exec_result {
-	int code;                        /* 0, or the failed action's negative errno */
-	size_t done;                     /* actions completed */
+	int code;    /* 0, or the failed action's negative errno */
+	size_t done; /* actions carried out; an Event once handed to the sender */
 	const struct rec_action *failed; /* the action that failed, or NULL */
 	bool conflict;                   /* the failure was a 409 Conflict (stale precondition) */
 	const struct kc_error *err;      /* details of the failure, or NULL */

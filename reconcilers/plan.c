@@ -115,6 +115,29 @@ struct rec_action *rec_plan_add_event(struct rec_plan *p, const struct rec_ref *
 	return a;
 }
 
+struct rec_action *rec_plan_add_apply(struct rec_plan *p, const struct rec_ref *ref, json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	if (!json_is_string(json_object_get(obj, "apiVersion")) ||
+	    !json_is_string(json_object_get(obj, "kind")) || !name || !*name)
+		return NULL;
+	if (ref->name && strcmp(ref->name, name) != 0)
+		return NULL;
+	struct rec_ref named = *ref;
+	/* rec_plan_add only copies the ref's strings; the cast lends it obj's. */
+	named.name = (char *)name;
+	return rec_plan_add(p, REC_APPLY, &named, obj);
+}
+
+struct rec_action *rec_plan_add_json_patch(struct rec_plan *p, const struct rec_ref *ref,
+                                           json_t *ops)
+{
+	if (!json_is_array(ops) || !ref->name)
+		return NULL;
+	return rec_plan_add(p, REC_JSON_PATCH, ref, ops);
+}
+
 void rec_plan_requeue(struct rec_plan *p, double seconds)
 {
 	if (seconds < 0)
@@ -160,6 +183,10 @@ const char *rec_action_kind_name(enum rec_action_kind kind)
 		return "event";
 	case REC_WRITE_STATUS:
 		return "write-status";
+	case REC_APPLY:
+		return "apply";
+	case REC_JSON_PATCH:
+		return "json-patch";
 	}
 	return "unknown";
 }

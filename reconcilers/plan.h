@@ -1,7 +1,8 @@
 /*
  * A plan: what a reconciler decided, as data. Reconcilers (pure) build plans;
  * the controller's executor carries them out through kubeclient, in order,
- * stopping at the first failure. Nothing here knows a resource type: every
+ * stopping at the first failure (Events wait for the status write: see
+ * EVENT below). Nothing here knows a resource type: every
  * action names its group/version/resource, so the executor stays generic.
  *
  * Ownership: a plan owns every string and json_t in its actions; rec_plan_free
@@ -28,14 +29,47 @@ struct rec_ref {
 	char *resource_version;
 };
 
+/*
+ * What each action asks for. The executor (controller/executor.h) says how
+ * it carries them out; in short:
+ *
+ *   CREATE        POST `body` to ref's collection (ref.name unused); an
+ *                 object that already exists counts as done, since child
+ *                 names are deterministic.
+ *   MERGE_PATCH   JSON merge patch `body` on ref (subresource optional), with
+ *                 ref's uid and resourceVersion as preconditions. For objects
+ *                 the controller owns (its ReplicaSets).
+ *   APPLY         server-side apply of `body`, the whole object as the
+ *                 controller wants it (apiVersion, kind, metadata.name), with
+ *                 the controller's field manager and force: for objects the
+ *                 controller owns whole (a canary Ingress, an AnalysisRun).
+ *                 Creates the object when it is absent. Subresource optional.
+ *   JSON_PATCH    RFC 6902 JSON patch `body` (an array of operations) on ref
+ *                 (subresource optional), for fields inside objects that
+ *                 others own (a Service's selector key, an HTTPRoute's
+ *                 weights): `test` operations in the body guard what the
+ *                 reconciler assumed (reconcilers/patch.h builds them), ref's
+ *                 uid and resourceVersion, when set, are added as
+ *                 preconditions. Leave resource_version NULL on objects others
+ *                 own, or every unrelated change of theirs fails the patch.
+ *   DELETE        DELETE ref with its preconditions, Background propagation;
+ *                 an object already gone counts as done.
+ *   EVENT         an Event about ref: event_type, reason, note. Sent only
+ *                 once the plan's next WRITE_STATUS after it (if any) has
+ *                 succeeded, so no Event announces what status does not
+ *                 record.
+ *   WRITE_STATUS  merge patch of `body` (a whole status object, explicit
+ *                 nulls for removed fields) on ref's status subresource, with
+ *                 ref's preconditions.
+ */
 enum rec_action_kind {
-	REC_CREATE, /* POST body to the collection of ref (ref.name unused); already exists = done
-	             */
-	REC_MERGE_PATCH,  /* JSON merge patch `body` on ref (subresource optional) */
-	REC_DELETE,       /* DELETE ref with its preconditions; propagation Background */
-	REC_EVENT,        /* an Event about ref: event_type, reason, note */
-	REC_WRITE_STATUS, /* merge patch `body` (a whole status object) on ref's status subresource
-	                   */
+	REC_CREATE,
+	REC_MERGE_PATCH,
+	REC_DELETE,
+	REC_EVENT,
+	REC_WRITE_STATUS,
+	REC_APPLY,
+	REC_JSON_PATCH,
 };
 
 enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
@@ -43,8 +77,10 @@ enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
 struct rec_action {
 	enum rec_action_kind kind;
 	struct rec_ref ref;
-	char *subresource; /* MERGE_PATCH only: NULL, "scale", ... */
-	json_t *body; /* CREATE: the object; MERGE_PATCH: the patch; WRITE_STATUS: the status */
+	char *subresource; /* MERGE_PATCH, APPLY, JSON_PATCH: NULL, "status", "scale" */
+	/* CREATE, APPLY: the object; MERGE_PATCH: the patch; JSON_PATCH: the
+	 * array of operations; WRITE_STATUS: the status. */
+	json_t *body;
 	enum rec_event_type event_type; /* EVENT */
 	char *reason;                   /* EVENT: CamelCase, e.g. ScalingReplicaSet */
 	char *note;                     /* EVENT: a sentence a person can act on */
@@ -69,6 +105,20 @@ void rec_plan_clear(struct rec_plan *p);
  * referenced). Returns the new action, or NULL on ENOMEM (plan unchanged). */
 struct rec_action *rec_plan_add(struct rec_plan *p, enum rec_action_kind kind,
                                 const struct rec_ref *ref, json_t *body);
+
+/* Appends a server-side apply of obj, the whole object as the controller
+ * wants it (apiVersion, kind and metadata.name set; obj referenced). ref
+ * names the same object; ref->name may be NULL, then the action's ref takes
+ * obj's metadata.name, so a failure can name the object. NULL on ENOMEM, or
+ * when obj is not such an object or its name differs from ref->name (a bug
+ * in the caller). */
+struct rec_action *rec_plan_add_apply(struct rec_plan *p, const struct rec_ref *ref, json_t *obj);
+
+/* Appends a JSON patch: ops is an RFC 6902 array (reconcilers/patch.h builds
+ * them; ops referenced), on ref (ref->name required). NULL on ENOMEM, or when
+ * ops is not an array or ref has no name. */
+struct rec_action *rec_plan_add_json_patch(struct rec_plan *p, const struct rec_ref *ref,
+                                           json_t *ops);
 
 /* Appends an Event about ref. NULL on ENOMEM. */
 struct rec_action *rec_plan_add_event(struct rec_plan *p, const struct rec_ref *ref,

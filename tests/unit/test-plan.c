@@ -69,8 +69,56 @@ static void check_build_and_free(void)
 	is_str(rec_action_kind_name(REC_WRITE_STATUS), "write-status", "kind names");
 }
 
+static void check_apply_and_json_patch(void)
+{
+	struct rec_plan p;
+	rec_plan_init(&p);
+	struct rec_ref ref = {.group = "networking.k8s.io",
+	                      .version = "v1",
+	                      .resource = "ingresses",
+	                      .kind = "Ingress",
+	                      .ns = "shop"};
+	json_t *ing = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "networking.k8s.io/v1", "kind",
+	                        "Ingress", "metadata", "name", "web-canary");
+	struct rec_action *a = rec_plan_add_apply(&p, &ref, ing);
+	ok(a != NULL && a->kind == REC_APPLY, "apply appended");
+	is_str(a ? a->ref.name : NULL, "web-canary", "apply: the ref takes the object's name");
+	ok(a && a->body == ing && ing->refcount == 2, "apply: the object is referenced");
+	ref.name = "web-canary";
+	ok(rec_plan_add_apply(&p, &ref, ing) != NULL, "apply with the same name in the ref");
+	ref.name = "other";
+	ok(rec_plan_add_apply(&p, &ref, ing) == NULL,
+	   "apply: a ref naming another object is refused");
+	ref.name = NULL;
+	json_t *nameless =
+	    json_pack("{s:s, s:s, s:{}}", "apiVersion", "v1", "kind", "ConfigMap", "metadata");
+	ok(rec_plan_add_apply(&p, &ref, nameless) == NULL, "apply: an object without a name");
+	json_t *kindless = json_pack("{s:s, s:{s:s}}", "apiVersion", "v1", "metadata", "name", "x");
+	ok(rec_plan_add_apply(&p, &ref, kindless) == NULL, "apply: an object without a kind");
+	is_int(p.n_actions, 2, "refused applies add nothing");
+
+	struct rec_ref svc = {.version = "v1", .resource = "services", .ns = "shop", .uid = "u"};
+	json_t *ops = json_pack("[{s:s, s:s, s:s}]", "op", "test", "path", "/spec/type", "value",
+	                        "ClusterIP");
+	ok(rec_plan_add_json_patch(&p, &svc, ops) == NULL, "json patch: a ref needs a name");
+	svc.name = "web";
+	a = rec_plan_add_json_patch(&p, &svc, ops);
+	ok(a != NULL && a->kind == REC_JSON_PATCH && a->body == ops, "json patch appended");
+	ok(rec_plan_add_json_patch(&p, &svc, ing) == NULL, "json patch: the body is an array");
+	is_int(p.n_actions, 3, "three actions");
+	is_str(rec_action_kind_name(REC_APPLY), "apply", "kind names: apply");
+	is_str(rec_action_kind_name(REC_JSON_PATCH), "json-patch", "kind names: json-patch");
+	rec_plan_clear(&p);
+	is_int(ing->refcount, 1, "clear releases the plan's references");
+	json_decref(ing);
+	json_decref(nameless);
+	json_decref(kindless);
+	json_decref(ops);
+}
+
 int main(void)
 {
 	check_build_and_free();
+	check_apply_and_json_patch();
 	return tap_done();
 }

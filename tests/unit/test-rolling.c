@@ -209,6 +209,11 @@ static char *summarize(const struct rec_plan *plan)
 		case REC_WRITE_STATUS:
 			o += (size_t)snprintf(out + o, cap - o, "%sstatus", sep);
 			break;
+		case REC_APPLY:
+		case REC_JSON_PATCH:
+			o += (size_t)snprintf(out + o, cap - o, "%s%s %s", sep,
+			                      rec_action_kind_name(a->kind), a->ref.name);
+			break;
 		}
 		if (o >= cap)
 			break;
@@ -1111,6 +1116,12 @@ static void apply_plan(struct sim *sm, const struct rec_plan *plan, time_t now, 
 			break;
 		case REC_EVENT:
 			break;
+		case REC_APPLY:
+		case REC_JSON_PATCH:
+			/* The rolling strategy writes neither: simulating one
+			 * would hide a plan that does. */
+			sm->failures++;
+			return;
 		}
 	}
 }
