@@ -29,7 +29,7 @@ sleep 30 &
 probe=$!
 gdb -p "$probe" -batch -nx -ex detach 2>&1 | grep -q 'ptrace: Operation not permitted' &&
 	{ kill "$probe"; skip "gdb may not attach to a process here (ptrace refused)"; }
-kill "$probe"
+{ kill "$probe" && wait "$probe"; } 2>/dev/null
 
 use_test_namespace paused
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
@@ -73,6 +73,9 @@ apply_release web registry.example/web:1 3
 ok "it rolls a Release out" until_true 60 rolled_out web 1 3
 before=$(audited_writes 0 "$TEST_NS")
 ok "the audit log counts its writes ($before)" test "$before" -gt 0
+# Settled, so that the write gdb catches below is one of the next change's.
+settled() { local n; n=$(audited_writes 0 "$TEST_NS"); sleep 1; [ "$(audited_writes 0 "$TEST_NS")" = "$n" ]; }
+ok "it settles (no write for 1 s)" until_true 20 settled
 
 # gdb breaks at the next answer to a write and leaves old stopped there. The
 # symbols are read before it attaches, so attaching stalls old only briefly.
