@@ -91,3 +91,31 @@ rolled_out() {
 		'{.status.observedGeneration}/{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}' \
 		"$2/$3/$3/$3" && k wait --for=condition=Ready "release/$1" --timeout=1s >/dev/null
 }
+
+# The audit log of tests/cluster/up: kube-apiserver logs the writes of the
+# user slipway-audited, and only those, to audit.log next to $KUBECONFIG; a
+# process given $AUDITED_KUBECONFIG is that user. audit_ready succeeds when the
+# cluster has both (an older tests/cluster/up did not), else says what lacks.
+AUDIT_LOG=$(dirname "$KUBECONFIG")/audit.log
+AUDITED_KUBECONFIG=$(dirname "$KUBECONFIG")/audited-kubeconfig
+audit_ready() {
+	[ -r "$AUDIT_LOG" ] && [ -r "$AUDITED_KUBECONFIG" ] ||
+		{ echo "no $AUDIT_LOG or $AUDITED_KUBECONFIG (the cluster predates them)" >&2; return 1; }
+}
+
+# audit_offset: where the audit log ends now; the lines after it are requests
+# that completed from now on (the server writes a line before responding).
+audit_offset() { stat -c %s "$AUDIT_LOG"; }
+
+# audited_list OFFSET NAMESPACE: "VERB RESOURCE NAME CODE" of each write by
+# the audited user in NAMESPACE after OFFSET, the Lease excluded (renewing or
+# contending for it is the election, not a write it guards).
+audited_list() {
+	tail -c +$(($1 + 1)) "$AUDIT_LOG" | jq -r --arg ns "$2" '
+		select(.user.username == "slipway-audited" and .objectRef.namespace == $ns
+		       and .objectRef.resource != "leases")
+		| "\(.verb) \(.objectRef.resource)\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end) \(.objectRef.name // "-") \(.responseStatus.code)"'
+}
+
+# audited_writes OFFSET NAMESPACE: how many audited_list prints.
+audited_writes() { audited_list "$@" | wc -l; }
