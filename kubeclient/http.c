@@ -915,9 +915,14 @@ static int copy_options(struct kc_http_request *r, const struct kc_http_request_
 		if (rc == 0 && is_secret_header(&o->headers[i]))
 			rc = add_secret(r, o->headers[i].value, strlen(o->headers[i].value));
 	}
-	/* No "Expect: 100-continue" round trip on HTTP/1.1 uploads. */
-	if (rc == 0)
-		rc = add_header(&r->fixed_headers, "Expect", "");
+	/* No "Expect: 100-continue" round trip on HTTP/1.1 uploads ("Name:"
+	 * with nothing after it removes a header curl would add). */
+	if (rc == 0) {
+		struct curl_slist *l = curl_slist_append(r->fixed_headers, "Expect:");
+		rc = l ? 0 : -ENOMEM;
+		if (l)
+			r->fixed_headers = l;
+	}
 	if (rc == 0 && o->connect_to) {
 		r->connect_to = curl_slist_append(NULL, o->connect_to);
 		rc = r->connect_to ? 0 : -ENOMEM;
@@ -998,6 +1003,10 @@ static void set_tls(struct kc_http_request *r, const struct kc_http_tls *t)
 		 * blob; clear both so the given CA is the only anchor. */
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 		curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
+		/* The multi handle caches a file's store by name for a day: a
+		 * rotated file must count from the next connection on. */
+		if (t->ca_file)
+			curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
 		if (t->ca_pem)
 			set_blob(e, CURLOPT_CAINFO_BLOB, t->ca_pem);
 		r->has_ca = true;
