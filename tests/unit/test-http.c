@@ -116,8 +116,8 @@ static const char *url(const char *path)
 	return buf;
 }
 
-/* Starts o and runs the loop until it completes (or 10 s pass). */
-static int run(const struct kc_http_request_options *o, struct result *r)
+/* Starts o and runs the loop until it completes (or max_seconds pass). */
+static int run(const struct kc_http_request_options *o, struct result *r, double max_seconds)
 {
 	struct kc_error err = {0};
 	int rc = kc_http_start(http, o, &r->self, &err);
@@ -126,7 +126,7 @@ static int run(const struct kc_http_request_options *o, struct result *r)
 		return rc;
 	}
 	ok(!r->called, "%s: no callback inside kc_http_start", o->method);
-	run_until(&r->called, 10);
+	run_until(&r->called, max_seconds);
 	return 0;
 }
 
@@ -141,7 +141,7 @@ static void test_get(void)
 	o.headers = h;
 	o.n_headers = 2;
 	ss_start(srv, script, 1);
-	run(&o, &r);
+	run(&o, &r, 10);
 	ss_join(srv);
 	is_int(r.code, 0, "GET: no error: %s", r.message);
 	is_int(r.status, 200, "GET: 200");
@@ -170,7 +170,7 @@ static void test_post_and_bearer(void)
 	o.n_headers = 1;
 	o.auth.bearer_token = "tok-123";
 	ss_start(srv, script, 1);
-	run(&o, &r);
+	run(&o, &r, 10);
 	ss_join(srv);
 	is_int(r.status, 201, "POST: 201");
 	ok(r.body_len == 0 && r.body[0] == '\0', "POST: empty body");
@@ -191,12 +191,12 @@ static void test_basic(void)
 	o.auth.username = "user";
 	o.auth.password = "pass";
 	ss_start(srv, script, 2);
-	run(&o, &r);
+	run(&o, &r, 10);
 	/* The same through the URL's user-info. */
 	char u[128];
 	snprintf(u, sizeof(u), "http://alice:s3cret@127.0.0.1:%d/ui", ss_port(srv));
 	struct kc_http_request_options o2 = req("GET", u, &r2);
-	run(&o2, &r2);
+	run(&o2, &r2, 10);
 	ss_join(srv);
 	is_int(r.status, 200, "basic: 200");
 	is_str(ss_request(srv, 0)->authorization, "Basic dXNlcjpwYXNz", "basic auth header");
@@ -214,7 +214,7 @@ static void test_timeout(void)
 	o.retry.none = true;
 	ss_start(srv, script, 1);
 	double t0 = ev_time();
-	run(&o, &r);
+	run(&o, &r, 10);
 	double took = ev_time() - t0;
 	ss_join(srv);
 	is_int(r.code, -ETIMEDOUT, "timeout: -ETIMEDOUT");
@@ -232,7 +232,7 @@ static void test_size_limit(void)
 	struct kc_http_request_options o = req("GET", url("/big"), &r);
 	o.max_body = 10;
 	ss_start(srv, script, 1);
-	run(&o, &r);
+	run(&o, &r, 10);
 	ss_join(srv);
 	is_int(r.code, -E2BIG, "over the limit: -E2BIG");
 	ok(strstr(r.message, "over the 10 byte limit") != NULL, "says so: %s", r.message);
@@ -248,7 +248,7 @@ static void test_retry_503(void)
 	struct result r = {0};
 	struct kc_http_request_options o = req("GET", url("/r"), &r);
 	ss_start(srv, script, 2);
-	run(&o, &r);
+	run(&o, &r, 10);
 	ss_join(srv);
 	is_int(r.status, 200, "503 then 200: 200");
 	is_str(r.body, "{\"n\":2}", "the second answer's body");
@@ -263,7 +263,7 @@ static void test_retry_503(void)
 	struct result p = {0};
 	struct kc_http_request_options po = req("POST", url("/p"), &p);
 	ss_start(srv, once, 1);
-	run(&po, &p);
+	run(&po, &p, 10);
 	ss_join(srv);
 	is_int(p.code, 0, "POST 503: a response, not a transport error");
 	is_int(p.status, 503, "POST 503: reported as it is");
@@ -274,7 +274,7 @@ static void test_retry_503(void)
 	struct kc_http_request_options qo = req("PUT", url("/q"), &q);
 	qo.idempotent = true;
 	ss_start(srv, script, 2);
-	run(&qo, &q);
+	run(&qo, &q, 10);
 	ss_join(srv);
 	is_int(q.status, 200, "idempotent PUT: retried to 200");
 }
@@ -289,7 +289,7 @@ static void test_retry_after(void)
 	struct kc_http_request_options o = req("POST", url("/limited"), &r);
 	ss_start(srv, script, 2);
 	double t0 = ev_time();
-	run(&o, &r);
+	run(&o, &r, 10);
 	double took = ev_time() - t0;
 	ss_join(srv);
 	is_int(r.status, 200, "429 then 200: 200");
@@ -324,7 +324,7 @@ static void test_redaction(void)
 	o.retry.max_retries = 1;
 	/* A careless caller puts secrets in the request's name: still scrubbed. */
 	o.name = "GET k3y-v4lue session=c00kie hunter2";
-	run(&o, &r);
+	run(&o, &r, 10);
 	is_int(r.code, -ECONNREFUSED, "refused");
 	ok(strstr(r.message, "hunter2") == NULL && strstr(r.message, "k3y-v4lue") == NULL &&
 	       strstr(r.message, "session=c00kie") == NULL,
@@ -339,7 +339,7 @@ static void test_redaction(void)
 	struct result d = {0};
 	struct kc_http_request_options od = req("GET", "http://bob:hunter2@127.0.0.1:1/x", &d);
 	od.retry.none = true;
-	run(&od, &d);
+	run(&od, &d, 10);
 	ok(strncmp(d.message, "GET http://***@127.0.0.1:1/x: ", 30) == 0,
 	   "default name hides user-info: %s", d.message);
 
@@ -459,7 +459,7 @@ static void test_cancel(void)
 	struct kc_http_request_options uo = req("GET", url("/stream"), &u);
 	uo.on_data = collect;
 	ss_start(srv, ends, 1);
-	run(&uo, &u);
+	run(&uo, &u, 10);
 	ss_join(srv);
 	is_str(u.streamed, "abcd", "streamed in order");
 	ok(u.status == 200 && u.code == 0 && u.body_len == 0, "stream completes with 200");
@@ -497,7 +497,7 @@ static void test_credential_hook(void)
 	struct kc_http_request_options o = req("POST", url("/auth"), &c.r);
 	o.credential = rotating;
 	ss_start(srv, script, 2);
-	run(&o, &c.r);
+	run(&o, &c.r, 10);
 	ss_join(srv);
 	is_int(c.r.status, 200, "401 then 200 with a fresh credential");
 	is_int(c.calls, 2, "hook asked before each attempt");
@@ -511,14 +511,14 @@ static void test_credential_hook(void)
 	struct kc_http_request_options ro = req("GET", url("/auth"), &r);
 	ro.auth.bearer_token = "fixed";
 	ss_start(srv, once, 1);
-	run(&ro, &r);
+	run(&ro, &r, 10);
 	ss_join(srv);
 	is_int(r.status, 401, "no hook: 401 reported, not retried");
 
 	struct result n = {0};
 	struct kc_http_request_options no = req("GET", url("/auth"), &n);
 	no.credential = no_cred;
-	run(&no, &n);
+	run(&no, &n, 10);
 	is_int(n.code, -ENOKEY, "hook failure fails the request");
 	ok(strstr(n.message, "no credential: token file missing") != NULL, "says why: %s",
 	   n.message);
@@ -632,8 +632,10 @@ static void tls_request(struct ss_server *s, const struct kc_http_tls *tls, stru
 	struct kc_http_request_options o = req("GET", u, r);
 	o.tls = *tls;
 	o.retry.none = true;
+	/* Loading the system store takes seconds under valgrind. */
+	o.timeout = 60;
 	ss_start(s, script, 1);
-	run(&o, r);
+	run(&o, r, 70);
 	ss_join(s);
 }
 
