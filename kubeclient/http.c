@@ -232,10 +232,12 @@ static void reap_cancelled(struct kc_http *h);
 
 static void check_multi_info(struct kc_http *h)
 {
-	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(h->multi, &left))) {
+	for (;;) {
+		CURLMsg *msg = curl_multi_info_read(h->multi, &left);
+		if (!msg)
+			break;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		CURL *easy = msg->easy_handle;
@@ -572,7 +574,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 /* ---- attempts ---- */
 
-/* "Name: value" (curl's "Name;" for an empty value) appended to *list.
+/* A copy of "Name: value" (curl's "Name;" for an empty value) appended to *list.
  * -EINVAL for a name or value that would split the header. */
 static int add_header(struct curl_slist **list, const char *name, const char *value)
 {
@@ -846,6 +848,7 @@ static void attempt_done(struct kc_http_request *r, CURLcode res)
 
 /* ---- setting a request up ---- */
 
+/* *ret becomes a copy of s (the caller frees it), untouched when s is NULL. */
 static int dup_opt(const char *s, char **ret)
 {
 	if (!s)
@@ -854,6 +857,7 @@ static int dup_opt(const char *s, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* r keeps a copy of the len bytes at s, to scrub them from messages. */
 static int add_secret(struct kc_http_request *r, const char *s, size_t len)
 {
 	if (len == 0)
@@ -869,16 +873,16 @@ static int add_secret(struct kc_http_request *r, const char *s, size_t len)
 	return 0;
 }
 
-/* The user-info of the URL, and its user and password parts, are secrets. */
-static int url_secrets(struct kc_http_request *r)
+/* The user-info of url, and its user and password parts, are secrets. */
+static int url_secrets(struct kc_http_request *r, const char *url)
 {
 	size_t start, end;
-	if (!authority(r->url, &start, &end))
+	if (!authority(url, &start, &end))
 		return 0;
-	size_t ui = userinfo_len(r->url, start, end);
+	size_t ui = userinfo_len(url, start, end);
 	if (ui == 0)
 		return 0;
-	const char *info = r->url + start;
+	const char *info = url + start;
 	const char *colon = memchr(info, ':', ui);
 	size_t user = colon ? (size_t)(colon - info) : ui;
 	int rc = add_secret(r, info, ui);
@@ -943,7 +947,9 @@ static int copy_options(struct kc_http_request *r, const struct kc_http_request_
 	if (rc == 0 && a->password)
 		rc = add_secret(r, a->password, strlen(a->password));
 	if (rc == 0)
-		rc = url_secrets(r);
+		rc = url_secrets(r, r->url);
+	if (rc == 0 && o->proxy)
+		rc = url_secrets(r, o->proxy);
 	return rc;
 }
 

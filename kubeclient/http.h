@@ -17,6 +17,11 @@
  * idempotent requests (kubeclient/retry.h decides; Retry-After is honoured up
  * to an hour, kubeclient/retry.c).
  *
+ * Callbacks: on_done and on_data may start requests and cancel any request;
+ * the credential hook, on_attempt and on_retry may start requests but must
+ * not cancel their own request nor free the transport. Each request's
+ * callbacks get that request's userdata.
+ *
  * Secrets: the bearer token, the basic password, the user-info of the URL
  * and the values of secret headers never appear in an error message or in
  * what the hooks are given: every such text is scrubbed (kc_http_scrub), and

@@ -467,15 +467,14 @@ static void test_cancel(void)
 
 /* The 401 retry: the hook is asked again, told the last credential is stale. */
 struct cred_state {
+	struct result r; /* first: the userdata of every callback is &r */
 	int calls;
 	bool stale[4];
-	struct result r;
 };
 
 static int rotating(bool stale, struct kc_http_auth *ret, struct kc_error *err, void *userdata)
 {
-	struct cred_state *c =
-	    (struct cred_state *)((char *)userdata - offsetof(struct cred_state, r));
+	struct cred_state *c = userdata;
 	if (c->calls < 4)
 		c->stale[c->calls] = stale;
 	c->calls++;
@@ -530,6 +529,7 @@ struct pki {
 	char *ca_pem, *cert_pem, *key_pem;
 };
 
+/* A P-256 key; caller owns it (EVP_PKEY_free). */
 static EVP_PKEY *new_key(void)
 {
 	EVP_PKEY *k = NULL;
