@@ -1009,10 +1009,12 @@ static void set_tls(struct kc_http_request *r, const struct kc_http_tls *t)
 		 * blob; clear both so the given CA is the only anchor. */
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 		curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
-		/* The multi handle caches a file's store by name for a day: a
-		 * rotated file must count from the next connection on. */
+#if LIBCURL_VERSION_NUM >= 0x075700
+		/* Since 7.87 the multi handle caches a file's store by name for a
+		 * day: a rotated file must count from the next connection on. */
 		if (t->ca_file)
 			curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
 		if (t->ca_pem)
 			set_blob(e, CURLOPT_CAINFO_BLOB, t->ca_pem);
 		r->has_ca = true;
@@ -1037,7 +1039,6 @@ static void set_transfer(struct kc_http_request *r, const struct kc_http_request
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent ? o->user_agent : r->h->user_agent);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
