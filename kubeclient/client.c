@@ -3,54 +3,35 @@
 #include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "kubeclient/apierror.h"
+#include "kubeclient/http.h"
 #include "kubeclient/list-split.h"
 #include "kubeclient/path.h"
 #include "kubeclient/ratelimit.h"
-#include "kubeclient/retry.h"
 #include "slipway-version.h"
 
 #define DEFAULT_QPS         50.0
 #define DEFAULT_BURST       100.0
 #define DEFAULT_TIMEOUT     30.0
 #define DEFAULT_MAX_RETRIES 5
-#define DEFAULT_MAX_CONNS   4
 #define DEFAULT_MAX_BODY    (256u * 1024 * 1024)
 /* A non-2xx answer to a watch is a Status; anything bigger is not one. */
 #define STREAM_ERROR_BODY_MAX (1024u * 1024)
 /* Pages one kc_list_all may follow: 10,000 pages of 500 is 5 million objects. */
-#define MAX_PAGES          10000
-#define CONNECT_TIMEOUT_MS 30000L
-/* Dead-peer detection: keepalive probes after 30 s idle, every 10 s, and
- * TCP_USER_TIMEOUT closing a connection whose data (or probes) stay
- * unacknowledged for 40 s. */
-#define KEEPIDLE_S      30L
-#define KEEPINTVL_S     10L
-#define USER_TIMEOUT_MS 40000u
-
-/* One per socket curl asks us to watch (evhiperfifo.c's SockInfo). */
-struct sock_info {
-	ev_io io;
-	curl_socket_t fd;
-	struct kc_client *c;
-	struct sock_info *prev, *next;
-};
+#define MAX_PAGES 10000
 
 struct kc_client {
 	struct ev_loop *loop;
 	struct kc_config *cfg;
-	CURLM *multi;
-	ev_timer timer; /* curl's single timeout */
+	struct kc_http *http; /* the transport: our own, or borrowed */
+	bool owns_http;
 	struct kc_ratelimit rl;
 	double timeout;
 	unsigned max_retries;
@@ -61,31 +42,22 @@ struct kc_client {
 	kc_metrics_fn *metrics;
 	void *metrics_userdata;
 	kc_retry_fn *on_retry;
-	char *url_base;                /* server URL, host replaced by tls_server_name if set */
-	struct curl_slist *connect_to; /* tls_server_name:port -> real host:port */
-	struct kc_request *requests;   /* every live request */
-	struct sock_info *socks;
-	unsigned in_curl;    /* > 0 while curl may be calling back into us */
-	unsigned in_done;    /* > 0 while an on_done callback runs */
-	bool reap;           /* a request was cancelled while in_curl */
-	uint64_t rand_state; /* jitter; quality does not matter */
+	char *url_base;              /* server URL, host replaced by tls_server_name if set */
+	char *connect_to;            /* tls_server_name:port:real host:port, or NULL */
+	struct kc_request *requests; /* every live request */
+	unsigned in_done;            /* > 0 while an on_done callback runs */
 	struct kc_client_stats stats;
 	struct kc_request_count counts[KC_REQUEST_COUNTS_MAX + 6]; /* + one overflow row per verb */
 	size_t n_counts;
 };
 
-enum phase {
-	PHASE_BACKOFF, /* waiting out a retry delay */
-	PHASE_TOKEN,   /* holding a rate-limit reservation, waiting for its time */
-	PHASE_ACTIVE,  /* in the multi handle */
-	PHASE_DONE,    /* on_done running */
-};
-
+/* A request of the API: one kc_http request per page (a plain request has
+ * one page), so retries and rate-limit tokens are counted per page. */
 struct kc_request {
 	struct kc_client *c;
 	struct kc_request *prev, *next;
-	CURL *easy;
-	enum phase phase;
+	struct kc_http_request *http; /* the page in flight; NULL while completing */
+	bool done;                    /* on_done running */
 	enum kc_method method;
 	char *path;      /* current path (a later page's carries its continue token) */
 	char *base_path; /* all_pages: the path without a continue token */
@@ -100,30 +72,15 @@ struct kc_request {
 	double idle_timeout;
 	kc_response_fn *on_done;
 	void *userdata;
-
-	ev_timer wait; /* backoff and rate-limit waits */
-	ev_timer idle; /* streaming: no byte for idle_timeout */
-	bool cancelled;
-	unsigned retries;
-	bool reauthed;
 	json_t *pages; /* all_pages: the first page, items of later pages appended */
 	unsigned page_count;
-
-	/* per attempt */
-	struct curl_slist *headers;
-	char errbuf[CURL_ERROR_SIZE];
-	char *resp;
-	size_t resp_len, resp_cap;
-	char retry_after[64];
+	/* the answer being completed, borrowed from the transport */
+	const char *resp;
+	size_t resp_len;
 	long status;
-	bool status_known;
-	bool data_delivered;
-	int abort_code; /* set by on_data, the idle timer or a body over the limit */
-	double attempt_start;
 };
 
-static void attempt_done(struct kc_request *r, CURLcode res);
-static void start_attempt(struct kc_request *r);
+static int start_page(struct kc_request *r, struct kc_error *err);
 
 const char *kc_method_name(enum kc_method m)
 {
@@ -159,194 +116,38 @@ const char *kc_content_type_name(enum kc_content_type t)
 	return "application/json";
 }
 
-static double rand01(struct kc_client *c)
-{
-	/* xorshift64: jitter only needs to differ between clients and retries. */
-	uint64_t x = c->rand_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	c->rand_state = x;
-	return (double)(x >> 11) / 9007199254740992.0;
-}
-
-/* ---- curl <-> libev glue, after curl's docs/examples/evhiperfifo.c ---- */
-
-static void reap_cancelled(struct kc_client *c);
-
-static void check_multi_info(struct kc_client *c)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(c->multi, &left))) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		CURL *easy = msg->easy_handle;
-		CURLcode res = msg->data.result;
-		struct kc_request *r = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
-		/* Removing the handle also drops any message still queued for it,
-		 * so a callback below that cancels another request is safe. */
-		curl_multi_remove_handle(c->multi, easy);
-		attempt_done(r, res);
-	}
-}
-
-static void drive(struct kc_client *c, curl_socket_t fd, int action)
-{
-	int running = 0;
-
-	c->in_curl++;
-	curl_multi_socket_action(c->multi, fd, action, &running);
-	c->in_curl--;
-	reap_cancelled(c);
-	check_multi_info(c);
-}
-
-static void timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct kc_client *c = w->data;
-	drive(c, CURL_SOCKET_TIMEOUT, 0);
-}
-
-/* CURLMOPT_TIMERFUNCTION: (re)arm the one timer. Never drives curl itself: a
- * 0 ms timeout fires on the next loop iteration. */
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct kc_client *c = userp;
-
-	ev_timer_stop(c->loop, &c->timer);
-	if (timeout_ms >= 0) {
-		ev_timer_set(&c->timer, (double)timeout_ms / 1000.0, 0.);
-		ev_timer_start(c->loop, &c->timer);
-	}
-	return 0;
-}
-
-static void io_fired(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct sock_info *si = w->data;
-	int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
-	             ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-	drive(si->c, si->fd, action);
-}
-
-static void sock_free(struct kc_client *c, struct sock_info *si)
-{
-	ev_io_stop(c->loop, &si->io);
-	if (si->prev)
-		si->prev->next = si->next;
-	else
-		c->socks = si->next;
-	if (si->next)
-		si->next->prev = si->prev;
-	free(si);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: one ev_io per socket, state kept per socket. */
-static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct kc_client *c = userp;
-	struct sock_info *si = socketp;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (si) {
-			curl_multi_assign(c->multi, s, NULL);
-			sock_free(c, si);
-		}
-		return 0;
-	}
-	int events =
-	    ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	if (!si) {
-		si = calloc(1, sizeof(*si));
-		if (!si)
-			return -1;
-		si->fd = s;
-		si->c = c;
-		si->next = c->socks;
-		if (c->socks)
-			c->socks->prev = si;
-		c->socks = si;
-		ev_io_init(&si->io, io_fired, s, events);
-		si->io.data = si;
-		curl_multi_assign(c->multi, s, si);
-	} else {
-		ev_io_stop(c->loop, &si->io);
-		ev_io_set(&si->io, s, events);
-	}
-	ev_io_start(c->loop, &si->io);
-	return 0;
-}
-
-static int sockopt_cb(void *clientp, curl_socket_t fd, curlsocktype purpose)
-{
-	unsigned int ms = USER_TIMEOUT_MS;
-
-	/* Best effort: a socket that refuses the option still works, it only
-	 * notices a vanished peer later. */
-	if (purpose == CURLSOCKTYPE_IPCXN)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
-	return CURL_SOCKOPT_OK;
-}
-
 /* ---- request bookkeeping ---- */
 
 static void request_free(struct kc_request *r)
 {
 	struct kc_client *c = r->c;
 
-	ev_timer_stop(c->loop, &r->wait);
-	ev_timer_stop(c->loop, &r->idle);
-	if (r->phase == PHASE_ACTIVE)
-		curl_multi_remove_handle(c->multi, r->easy);
-	if (r->phase == PHASE_TOKEN)
-		kc_ratelimit_cancel(&c->rl, ev_now(c->loop));
+	kc_http_cancel(r->http);
 	if (r->prev)
 		r->prev->next = r->next;
 	else if (c->requests == r)
 		c->requests = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
-	curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->headers);
 	json_decref(r->pages);
-	free(r->resp);
 	free(r->body);
 	free(r->path);
 	free(r->base_path);
 	free(r);
 }
 
-/* Requests cancelled from inside a curl callback leave the multi handle here,
- * once curl has returned. */
-static void reap_cancelled(struct kc_client *c)
-{
-	if (!c->reap)
-		return;
-	c->reap = false;
-	struct kc_request *r = c->requests;
-	while (r) {
-		struct kc_request *next = r->next;
-		if (r->cancelled)
-			request_free(r);
-		r = next;
-	}
-}
-
 static void finish(struct kc_request *r, long status, json_t *body, const struct kc_error *err)
 {
 	struct kc_client *c = r->c;
 
-	r->phase = PHASE_DONE;
+	r->done = true;
 	c->in_done++;
 	r->on_done(status, body, err, r->userdata);
 	c->in_done--;
 	request_free(r);
 }
 
-/* Completes r with a transport-level failure (no usable response). */
+/* Completes r with a failure of our own making (no usable response). */
 static void fail(struct kc_request *r, long status, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -364,258 +165,144 @@ static void fail(struct kc_request *r, long status, int code, const char *fmt, .
 	kc_error_clear(&err);
 }
 
-static void wait_fired(struct ev_loop *loop, ev_timer *w, int revents);
+/* ---- transport hooks ---- */
 
-static void take_token(struct kc_request *r)
-{
-	struct kc_client *c = r->c;
-	double wait = kc_ratelimit_reserve(&c->rl, ev_now(c->loop));
-	if (wait > 0)
-		c->stats.rate_limited++;
-
-	/* Even with a token at hand the attempt starts from the loop, so no
-	 * callback can run inside the call that started the request. */
-	r->phase = PHASE_TOKEN;
-	ev_timer_set(&r->wait, wait, 0.);
-	ev_timer_start(c->loop, &r->wait);
-}
-
-static void schedule(struct kc_request *r, double delay)
-{
-	if (delay <= 0) {
-		take_token(r);
-		return;
-	}
-	r->phase = PHASE_BACKOFF;
-	ev_timer_set(&r->wait, delay, 0.);
-	ev_timer_start(r->c->loop, &r->wait);
-}
-
-static void wait_fired(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct kc_request *r = w->data;
-
-	if (r->phase == PHASE_BACKOFF)
-		take_token(r);
-	else
-		start_attempt(r);
-}
-
-static void idle_fired(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct kc_request *r = w->data;
-
-	ev_timer_stop(loop, w);
-	r->abort_code = -ETIMEDOUT;
-	curl_multi_remove_handle(r->c->multi, r->easy);
-	attempt_done(r, CURLE_OPERATION_TIMEDOUT);
-}
-
-/* ---- curl data callbacks (run inside curl: never touch the multi handle) ---- */
-
-static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+/* Before every attempt: the kubeconfig's credential, so a rotated token file
+ * or a re-run exec plugin is picked up; after a 401, a fresh one. */
+static int credential(bool stale, struct kc_http_auth *ret, struct kc_error *err, void *userdata)
 {
 	struct kc_request *r = userdata;
-	size_t n = size * nitems;
-	static const char name[] = "retry-after:";
+	const struct kc_credential *cred = NULL;
 
-	if (n > sizeof(name) && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
-		size_t v = sizeof(name) - 1;
-		while (v < n && (buf[v] == ' ' || buf[v] == '\t'))
-			v++;
-		size_t end = n;
-		while (end > v &&
-		       (buf[end - 1] == '\r' || buf[end - 1] == '\n' || buf[end - 1] == ' '))
-			end--;
-		size_t len = end - v;
-		if (len >= sizeof(r->retry_after))
-			len = sizeof(r->retry_after) - 1;
-		memcpy(r->retry_after, buf + v, len);
-		r->retry_after[len] = '\0';
+	if (stale)
+		kc_config_invalidate_credential(r->c->cfg);
+	int rc = kc_config_credential(r->c->cfg, time(NULL), &cred, err);
+	if (rc < 0)
+		return rc;
+	if (cred) {
+		ret->bearer_token = cred->token;
+		ret->client_cert_pem = cred->client_cert_pem;
+		ret->client_key_pem = cred->client_key_pem;
 	}
-	return n;
-}
-
-static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct kc_request *r = userdata;
-	size_t n = size * nmemb;
-
-	if (r->cancelled)
-		return n; /* reaped once curl returns */
-	if (!r->status_known) {
-		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-		r->status_known = true;
-	}
-	if (r->on_data && r->status / 100 == 2) {
-		if (r->idle_timeout > 0)
-			ev_timer_again(r->c->loop, &r->idle);
-		r->data_delivered = true;
-		int rc = r->on_data(ptr, n, r->userdata);
-		if (r->cancelled)
-			return n;
-		if (rc < 0) {
-			r->abort_code = rc;
-			return 0; /* CURLE_WRITE_ERROR: curl stops the transfer */
-		}
-		return n;
-	}
-
-	size_t limit = r->on_data ? STREAM_ERROR_BODY_MAX : r->c->max_body;
-	if (n > limit - r->resp_len) {
-		r->abort_code = -E2BIG;
-		return 0;
-	}
-	if (r->resp_len + n + 1 > r->resp_cap) {
-		size_t cap = r->resp_cap ? r->resp_cap : 16384;
-		while (cap < r->resp_len + n + 1)
-			cap *= 2;
-		char *p = realloc(r->resp, cap);
-		if (!p) {
-			r->abort_code = -ENOMEM;
-			return 0;
-		}
-		r->resp = p;
-		r->resp_cap = cap;
-	}
-	memcpy(r->resp + r->resp_len, ptr, n);
-	r->resp_len += n;
-	r->resp[r->resp_len] = '\0';
-	return n;
-}
-
-/* ---- attempts ---- */
-
-static int add_header(struct curl_slist **list, const char *name, const char *value)
-{
-	char line[8192];
-	int n = snprintf(line, sizeof(line), "%s%s", name, value);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -E2BIG;
-	struct curl_slist *l = curl_slist_append(*list, line);
-	if (!l)
-		return -ENOMEM;
-	*list = l;
 	return 0;
 }
 
-static void set_blob(CURL *easy, CURLoption opt, const char *pem)
+static const char *verb_of(const struct kc_request *r)
 {
-	struct curl_blob blob = {
-	    .data = (void *)pem, .len = pem ? strlen(pem) : 0, .flags = CURL_BLOB_COPY};
-	curl_easy_setopt(easy, opt, pem ? &blob : NULL);
+	return r->on_data ? "WATCH" : kc_method_name(r->method);
 }
 
-static void start_attempt(struct kc_request *r)
+static void count_attempt(struct kc_client *c, const char *verb, long code);
+
+static void attempt_seen(const struct kc_http_attempt *a, void *userdata)
 {
+	struct kc_request *r = userdata;
 	struct kc_client *c = r->c;
-	const struct kc_credential *cred = NULL;
-	struct kc_error cerr = {0};
-	char url[KC_PATH_MAX + 1024];
-	int rc;
 
-	r->resp_len = 0;
-	r->retry_after[0] = '\0';
-	r->status = 0;
-	r->status_known = false;
-	r->abort_code = 0;
-	r->errbuf[0] = '\0';
-	curl_slist_free_all(r->headers);
-	r->headers = NULL;
+	c->stats.attempts++;
+	c->stats.connections += (unsigned long)a->new_connections;
+	if (a->http2)
+		c->stats.http2++;
+	if (a->waited_for_token)
+		c->stats.rate_limited++;
+	/* A request cut off after its status line is counted as failed (0);
+	 * a stream is counted by the status it ran under, like client-go. */
+	const char *verb = verb_of(r);
+	long code = (a->error && !r->on_data) ? 0 : a->status;
+	count_attempt(c, verb, code);
+	if (c->metrics)
+		c->metrics(verb, code, a->seconds, c->metrics_userdata);
+}
 
-	rc = kc_config_credential(c->cfg, time(NULL), &cred, &cerr);
-	if (rc < 0) {
+static void retry_seen(long status, const char *error, double delay, void *userdata)
+{
+	struct kc_request *r = userdata;
+	struct kc_client *c = r->c;
+
+	c->stats.retries++;
+	if (c->on_retry)
+		c->on_retry(verb_of(r), r->path, status, error, delay, c->metrics_userdata);
+}
+
+static void complete_success(struct kc_request *r);
+
+static int data_seen(const char *data, size_t len, void *userdata)
+{
+	struct kc_request *r = userdata;
+
+	/* r may be gone when this returns: the callback may cancel it. */
+	return r->on_data(data, len, r->userdata);
+}
+
+static void page_done(const struct kc_http_response *resp, const struct kc_error *herr,
+                      void *userdata)
+{
+	struct kc_request *r = userdata;
+
+	r->http = NULL; /* freed by the transport once we return */
+	if (herr) {
+		finish(r, resp->status, NULL, herr);
+		return;
+	}
+	if (resp->status / 100 != 2) {
 		struct kc_error err = {0};
-		kc_error_set(&err, rc, "%s %s: no credential: %s", kc_method_name(r->method),
-		             r->path, cerr.message);
-		kc_error_clear(&cerr);
-		finish(r, 0, NULL, &err);
+		kc_error_from_response(&err, kc_method_name(r->method), r->path, resp->status,
+		                       resp->body, resp->body_len);
+		finish(r, resp->status, err.status, &err);
 		kc_error_clear(&err);
 		return;
 	}
+	r->status = resp->status;
+	r->resp = resp->body;
+	r->resp_len = resp->body_len;
+	complete_success(r);
+}
 
-	rc = add_header(&r->headers, "Accept: ", "application/json");
-	if (rc == 0 && r->body)
-		rc = add_header(&r->headers,
-		                "Content-Type: ", kc_content_type_name(r->content_type));
-	/* No "Expect: 100-continue" round trip on HTTP/1.1 fallbacks. */
-	if (rc == 0)
-		rc = add_header(&r->headers, "Expect:", "");
-	if (rc == 0 && cred && cred->token && *cred->token)
-		rc = add_header(&r->headers, "Authorization: Bearer ", cred->token);
-	if (rc < 0) {
-		fail(r, 0, rc, "%s %s: cannot build request headers", kc_method_name(r->method),
-		     r->path);
-		return;
-	}
+/* Hands the current page (r->path) to the transport. */
+static int start_page(struct kc_request *r, struct kc_error *err)
+{
+	struct kc_client *c = r->c;
+	const struct kc_config *cfg = c->cfg;
+	const char *m = kc_method_name(r->method);
+	char url[KC_PATH_MAX + 1024], name[KC_PATH_MAX + 16];
 
 	int n = snprintf(url, sizeof(url), "%s%s", c->url_base, r->path);
-	if (n < 0 || (size_t)n >= sizeof(url)) {
-		fail(r, 0, -E2BIG, "%s %s: URL too long", kc_method_name(r->method), r->path);
-		return;
-	}
-	CURL *e = r->easy;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-	set_blob(e, CURLOPT_SSLCERT_BLOB, cred ? cred->client_cert_pem : NULL);
-	set_blob(e, CURLOPT_SSLKEY_BLOB, cred ? cred->client_key_pem : NULL);
-
-	r->phase = PHASE_ACTIVE;
-	r->attempt_start = ev_time();
-	CURLMcode mc = curl_multi_add_handle(c->multi, e);
-	if (mc != CURLM_OK) {
-		r->phase = PHASE_BACKOFF; /* not in the multi handle */
-		fail(r, 0, -EIO, "%s %s: %s", kc_method_name(r->method), r->path,
-		     curl_multi_strerror(mc));
-		return;
-	}
-	if (r->on_data && r->idle_timeout > 0) {
-		ev_timer_set(&r->idle, r->idle_timeout, r->idle_timeout);
-		ev_timer_start(c->loop, &r->idle);
-	}
-}
-
-/* What went wrong with an attempt that got no usable answer. */
-static const char *attempt_error(const struct kc_request *r, CURLcode res)
-{
-	if (r->abort_code < 0)
-		return strerror(-r->abort_code);
-	return r->errbuf[0] ? r->errbuf : curl_easy_strerror(res);
-}
-
-/* One line naming the request, the server and what went wrong on the wire. */
-static void fail_transport(struct kc_request *r, CURLcode res, int code)
-{
-	const struct kc_client *c = r->c;
-	const char *m = kc_method_name(r->method);
-	const char *detail = attempt_error(r, res);
-
-	if (r->abort_code == -ETIMEDOUT && r->on_data) {
-		fail(r, r->status, code, "%s %s: no data from %s for %g s", m, r->path,
-		     c->cfg->server, r->idle_timeout);
-	} else if (r->abort_code == -E2BIG) {
-		fail(r, r->status, code, "%s %s: response body over the %zu byte limit", m, r->path,
-		     r->on_data ? (size_t)STREAM_ERROR_BODY_MAX : c->max_body);
-	} else if (r->abort_code < 0) {
-		fail(r, r->status, code, "%s %s: stream stopped: %s", m, r->path, strerror(-code));
-	} else if (res == CURLE_PEER_FAILED_VERIFICATION) {
-		fail(r, 0, code,
-		     "%s %s: TLS certificate verification failed for server %s (CA %s%s): %s", m,
-		     r->path, c->cfg->server, c->cfg->ca_pem ? "from " : "from the system store",
-		     c->cfg->ca_pem ? (c->cfg->source ? c->cfg->source : "the kubeconfig") : "",
-		     detail);
-	} else if (code == -EPROTO) {
-		fail(r, 0, code, "%s %s: TLS handshake with %s failed: %s", m, r->path,
-		     c->cfg->server, detail);
-	} else if (res == CURLE_COULDNT_CONNECT) {
-		fail(r, 0, code, "%s %s: cannot connect to %s: %s", m, r->path, c->cfg->server,
-		     detail);
-	} else if (res == CURLE_OPERATION_TIMEDOUT) {
-		fail(r, r->status, code, "%s %s: timed out talking to %s: %s", m, r->path,
-		     c->cfg->server, detail);
-	} else {
-		fail(r, r->status, code, "%s %s: %s: %s", m, r->path, c->cfg->server, detail);
-	}
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return kc_error_set(err, -E2BIG, "%s %s: URL too long", m, r->path);
+	snprintf(name, sizeof(name), "%s %s", m, r->path);
+	struct kc_http_header headers[] = {
+	    {.name = "Accept", .value = "application/json"},
+	    {.name = "Content-Type", .value = kc_content_type_name(r->content_type)},
+	};
+	struct kc_http_request_options o = {
+	    .method = m,
+	    .url = url,
+	    .body = r->body,
+	    .body_len = r->body_len,
+	    .headers = headers,
+	    .n_headers = r->body ? 2 : 1,
+	    .tls = {.ca_pem = cfg->ca_pem,
+	            .ca_name = cfg->source ? cfg->source : "the kubeconfig",
+	            .insecure_skip_verify = cfg->insecure_skip_tls_verify},
+	    .credential = credential,
+	    .proxy = cfg->proxy_url,
+	    .connect_to = c->connect_to,
+	    .user_agent = c->user_agent,
+	    .name = name,
+	    .peer = cfg->server,
+	    .timeout = r->timeout,
+	    .max_body = r->on_data ? STREAM_ERROR_BODY_MAX : c->max_body,
+	    .idempotent = r->idempotent,
+	    .retry = {.max_retries = c->max_retries, .none = c->no_retries, .backoff = c->backoff},
+	    .ratelimit = &c->rl,
+	    .on_data = r->on_data ? data_seen : NULL,
+	    .idle_timeout = r->idle_timeout,
+	    .on_attempt = attempt_seen,
+	    .on_retry = retry_seen,
+	    .on_done = page_done,
+	    .userdata = r,
+	};
+	return kc_http_start(c->http, &o, &r->http, err);
 }
 
 /* all_pages: folds a page into r->pages and, when another page follows,
@@ -767,10 +454,11 @@ static void complete_success(struct kc_request *r)
 			return;
 		}
 		if (more) {
-			/* Each page gets the full retry budget again. */
-			r->retries = 0;
-			r->reauthed = false;
-			schedule(r, 0);
+			/* A new transfer, so each page gets the full retry budget again. */
+			struct kc_error err = {0};
+			rc = start_page(r, &err);
+			if (rc < 0)
+				finish(r, r->status, NULL, &err);
 			return;
 		}
 		body = json_incref(r->pages);
@@ -803,98 +491,12 @@ static void count_attempt(struct kc_client *c, const char *verb, long code)
 	    (struct kc_request_count){.verb = verb, .code = code, .count = 1};
 }
 
-static void attempt_done(struct kc_request *r, CURLcode res)
-{
-	struct kc_client *c = r->c;
-	long status = 0;
-	int terr = 0;
-
-	ev_timer_stop(c->loop, &r->idle);
-	r->phase = PHASE_BACKOFF; /* out of the multi handle */
-	if (r->cancelled) {
-		request_free(r);
-		return;
-	}
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status > 0)
-		r->status = status;
-	long conns = 0, version = 0;
-	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
-	curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &version);
-	c->stats.attempts++;
-	c->stats.connections += (unsigned long)(conns > 0 ? conns : 0);
-	if (version == CURL_HTTP_VERSION_2_0)
-		c->stats.http2++;
-	if (r->abort_code < 0)
-		terr = r->abort_code;
-	else if (res != CURLE_OK && r->status < 400)
-		terr = kc_curl_errno(res);
-	/* An error status whose body was cut short (HTTP/2 servers often reset
-	 * the stream of a refused upload right after answering 401 or 429) is
-	 * still that status: decide on it, not on the broken transfer. */
-
-	/* A request cut off after its status line is counted as failed (0);
-	 * a stream is counted by the status it ran under, like client-go. */
-	const char *verb = r->on_data ? "WATCH" : kc_method_name(r->method);
-	long code = (terr && !r->on_data) ? 0 : r->status;
-	count_attempt(c, verb, code);
-	if (c->metrics)
-		c->metrics(verb, code, ev_time() - r->attempt_start, c->metrics_userdata);
-
-	double after = 0;
-	struct kc_retry_input in = {
-	    .http_status = terr ? 0 : r->status,
-	    .transport_error = terr,
-	    .idempotent = r->idempotent,
-	    .has_retry_after =
-	        r->retry_after[0] && kc_retry_after_parse(r->retry_after, time(NULL), &after) == 0,
-	    .reauthed = r->reauthed || c->no_retries,
-	    .data_delivered = r->data_delivered || r->abort_code < 0,
-	    .retries = r->retries,
-	    .max_retries = c->no_retries ? 0 : c->max_retries,
-	};
-	enum kc_retry_action action = kc_retry_decide(&in);
-	if (action != KC_RETRY_NONE) {
-		double delay = 0;
-		if (action == KC_RETRY_REAUTH) {
-			kc_config_invalidate_credential(c->cfg);
-			r->reauthed = true;
-		} else {
-			r->retries++;
-			delay = action == KC_RETRY_AFTER
-			            ? after
-			            : kc_backoff_delay(&c->backoff, r->retries, rand01(c));
-		}
-		c->stats.retries++;
-		if (c->on_retry)
-			c->on_retry(verb, r->path, code, terr ? attempt_error(r, res) : NULL, delay,
-			            c->metrics_userdata);
-		schedule(r, delay);
-		return;
-	}
-
-	if (terr) {
-		fail_transport(r, res, terr);
-		return;
-	}
-	if (r->status / 100 != 2) {
-		struct kc_error err = {0};
-		kc_error_from_response(&err, kc_method_name(r->method), r->path, r->status, r->resp,
-		                       r->resp_len);
-		finish(r, r->status, err.status, &err);
-		kc_error_clear(&err);
-		return;
-	}
-	complete_success(r);
-}
-
 /* ---- public API ---- */
 
-int kc_request_start(struct kc_client *c, const struct kc_request_options *o,
-                     struct kc_request **ret, struct kc_error *err)
+/* 0, or a negative errno with err filled for options kc_request_start refuses. */
+static int check_request(const struct kc_request_options *o, struct kc_error *err)
 {
 	const char *m = kc_method_name(o->method);
-	struct kc_request *r;
 
 	if (!o->on_done || !o->path || o->path[0] != '/')
 		return kc_error_set(err, -EINVAL,
@@ -907,8 +509,18 @@ int kc_request_start(struct kc_client *c, const struct kc_request_options *o,
 		                    o->path);
 	if (o->body && o->method == KC_GET)
 		return kc_error_set(err, -EINVAL, "GET %s: a GET has no body", o->path);
+	return 0;
+}
 
-	r = calloc(1, sizeof(*r));
+int kc_request_start(struct kc_client *c, const struct kc_request_options *o,
+                     struct kc_request **ret, struct kc_error *err)
+{
+	const char *m = kc_method_name(o->method);
+	int rc = check_request(o, err);
+	if (rc < 0)
+		return rc;
+
+	struct kc_request *r = calloc(1, sizeof(*r));
 	if (!r)
 		return kc_error_set(err, -ENOMEM, "%s %s: out of memory", m, o->path);
 	r->c = c;
@@ -922,113 +534,41 @@ int kc_request_start(struct kc_client *c, const struct kc_request_options *o,
 	r->idle_timeout = o->idle_timeout;
 	r->on_done = o->on_done;
 	r->userdata = o->userdata;
-	r->phase = PHASE_BACKOFF;
-	ev_init(&r->wait, wait_fired);
-	r->wait.data = r;
-	ev_init(&r->idle, idle_fired);
-	r->idle.data = r;
 	r->path = strdup(o->path);
 	r->base_path = strdup(o->path);
-	r->easy = curl_easy_init();
-	if (!r->path || !r->base_path || !r->easy)
-		goto nomem;
+	if (!r->path || !r->base_path) {
+		rc = kc_error_set(err, -ENOMEM, "%s %s: out of memory", m, o->path);
+		goto fail;
+	}
 	if (o->body) {
 		r->body = json_dumps(o->body, JSON_COMPACT);
 		if (!r->body) {
-			free(r->path);
-			free(r->base_path);
-			curl_easy_cleanup(r->easy);
-			free(r);
-			return kc_error_set(err, -EINVAL, "%s %s: body does not serialise to JSON",
-			                    m, o->path);
+			rc = kc_error_set(err, -EINVAL, "%s %s: body does not serialise to JSON", m,
+			                  o->path);
+			goto fail;
 		}
 		r->body_len = strlen(r->body);
 	}
-
-	CURL *e = r->easy;
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, KEEPIDLE_S);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, KEEPINTVL_S);
-	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	if (!r->on_data && r->timeout > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
-	/* Lists compress well; watches are never compressed by the server. */
-	if (!r->on_data)
-		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	if (c->connect_to)
-		curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
-	if (c->cfg->proxy_url)
-		curl_easy_setopt(e, CURLOPT_PROXY, c->cfg->proxy_url);
-	if (c->cfg->ca_pem)
-		set_blob(e, CURLOPT_CAINFO_BLOB, c->cfg->ca_pem);
-	if (c->cfg->insecure_skip_tls_verify) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	}
-	curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-	curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-	switch (r->method) {
-	case KC_GET:
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-		break;
-	case KC_POST:
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-		break;
-	case KC_PUT:
-	case KC_PATCH:
-	case KC_DELETE:
-		if (r->body) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
-		}
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
-		break;
-	}
-
 	r->next = c->requests;
 	if (c->requests)
 		c->requests->prev = r;
 	c->requests = r;
-	schedule(r, 0);
+	rc = start_page(r, err);
+	if (rc < 0)
+		goto fail;
 	if (ret)
 		*ret = r;
 	return 0;
 
-nomem:
-	free(r->path);
-	free(r->base_path);
-	curl_easy_cleanup(r->easy);
-	free(r);
-	return kc_error_set(err, -ENOMEM, "%s %s: out of memory", m, o->path);
+fail:
+	request_free(r);
+	return rc;
 }
 
 struct kc_request *kc_request_cancel(struct kc_request *r)
 {
-	if (!r || r->phase == PHASE_DONE || r->cancelled)
+	if (!r || r->done)
 		return NULL;
-	struct kc_client *c = r->c;
-	if (r->phase == PHASE_ACTIVE && c->in_curl > 0) {
-		/* curl is on the stack: the handle leaves the multi once it returns. */
-		r->cancelled = true;
-		ev_timer_stop(c->loop, &r->idle);
-		c->reap = true;
-		return NULL;
-	}
 	request_free(r);
 	return NULL;
 }
@@ -1068,7 +608,7 @@ static int split_server(struct kc_client *c, struct kc_error *err)
 		rc = kc_error_set(err, -E2BIG, "tls-server-name too long");
 		goto out;
 	}
-	c->connect_to = curl_slist_append(NULL, line);
+	c->connect_to = strdup(line);
 	c->url_base = strdup(url);
 	if (!c->connect_to || !c->url_base)
 		rc = kc_error_set(err, -ENOMEM, "out of memory");
@@ -1094,14 +634,9 @@ int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_c
 		return kc_error_set(err, -EINVAL, "%s: server %s is not an http(s) URL",
 		                    cfg && cfg->source ? cfg->source : "kubeconfig",
 		                    cfg && cfg->server ? cfg->server : "(none)");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return kc_error_set(err, -EIO, "libcurl initialisation failed");
-
 	c = calloc(1, sizeof(*c));
-	if (!c) {
-		curl_global_cleanup();
+	if (!c)
 		return kc_error_set(err, -ENOMEM, "out of memory");
-	}
 	c->loop = loop;
 	c->cfg = cfg;
 	c->timeout = opts->timeout > 0 ? opts->timeout : DEFAULT_TIMEOUT;
@@ -1109,14 +644,9 @@ int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_c
 	c->no_retries = opts->no_retries;
 	c->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
 	c->backoff = opts->backoff;
-	if (c->backoff.initial <= 0)
-		c->backoff =
-		    (struct kc_backoff){.initial = 0.5, .max = 30, .factor = 2, .jitter = 0.5};
 	c->metrics = opts->metrics;
 	c->metrics_userdata = opts->metrics_userdata;
 	c->on_retry = opts->on_retry;
-	c->rand_state =
-	    (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 16) ^ 0x9e3779b97f4a7c15ull;
 	double qps = opts->qps == 0 ? DEFAULT_QPS : opts->qps;
 	kc_ratelimit_init(&c->rl, qps, opts->burst > 0 ? opts->burst : DEFAULT_BURST, ev_now(loop));
 	c->user_agent = strdup(opts->user_agent ? opts->user_agent : "slipway/" SLIPWAY_VERSION);
@@ -1127,22 +657,15 @@ int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_c
 	rc = split_server(c, err);
 	if (rc < 0)
 		goto fail;
-
-	c->multi = curl_multi_init();
-	if (!c->multi) {
-		rc = kc_error_set(err, -ENOMEM, "curl_multi_init failed");
-		goto fail;
+	if (opts->http) {
+		c->http = opts->http;
+	} else {
+		struct kc_http_options ho = {.max_host_connections = opts->max_host_connections};
+		rc = kc_http_new(loop, &ho, &c->http, err);
+		if (rc < 0)
+			goto fail;
+		c->owns_http = true;
 	}
-	ev_init(&c->timer, timer_fired);
-	c->timer.data = c;
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-	                  opts->max_host_connections > 0 ? opts->max_host_connections
-	                                                 : (long)DEFAULT_MAX_CONNS);
 	*ret = c;
 	return 0;
 
@@ -1156,20 +679,16 @@ struct kc_client *kc_client_free(struct kc_client *c)
 	if (!c)
 		return NULL;
 	/* Freeing the client under a callback would free the request the
-	 * callback belongs to, and the curl state on the stack. */
-	assert(c->in_curl == 0 && c->in_done == 0);
+	 * callback belongs to. */
+	assert(c->in_done == 0);
 	while (c->requests)
 		request_free(c->requests);
-	if (c->multi)
-		curl_multi_cleanup(c->multi);
-	while (c->socks)
-		sock_free(c, c->socks);
-	ev_timer_stop(c->loop, &c->timer);
-	curl_slist_free_all(c->connect_to);
+	if (c->owns_http)
+		kc_http_free(c->http);
+	free(c->connect_to);
 	free(c->url_base);
 	free(c->user_agent);
 	free(c);
-	curl_global_cleanup();
 	return NULL;
 }
 

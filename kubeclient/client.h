@@ -1,5 +1,7 @@
 /*
- * The HTTP client of the Kubernetes API: libcurl multi driven by a libev loop.
+ * The HTTP client of the Kubernetes API, on kubeclient/http.h (libcurl multi
+ * driven by a libev loop): Kubernetes paths, kubeconfig credentials and TLS,
+ * JSON bodies and metav1.Status errors, list pages, request metrics.
  *
  * One struct kc_client per API server. Every request it starts is
  * asynchronous: the call returns at once and the completion callback runs
@@ -34,6 +36,7 @@
 #include "kubeclient/backoff.h"
 #include "kubeclient/config.h"
 #include "kubeclient/error.h"
+#include "kubeclient/http.h"
 
 struct kc_client;
 struct kc_request;
@@ -90,6 +93,11 @@ struct kc_client_options {
 	kc_metrics_fn *metrics;    /* or NULL */
 	void *metrics_userdata;
 	kc_retry_fn *on_retry; /* or NULL; gets metrics_userdata */
+	/* The transport, to share one multi handle (one connection pool, one
+	 * set of sockets and timers) with other clients on the loop; borrowed,
+	 * on the same loop, and must outlive the client. NULL: the client makes
+	 * its own (with max_host_connections). */
+	struct kc_http *http;
 };
 
 /* Creates a client for cfg on `loop`. cfg and loop are borrowed and must

@@ -2,9 +2,14 @@
 #include "scripted-server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +34,25 @@ struct ss_server {
 	int n_actions;
 	pthread_mutex_t lock; /* guards seen and reqs against the server thread */
 	int seen;
+	int tls_failures;
 	struct ss_request reqs[SS_MAX_REQUESTS];
 	struct owned *responses; /* the test thread's only */
+	SSL_CTX *tls;            /* NULL: plain HTTP */
 };
+
+/* One accepted connection, plain or TLS. */
+struct conn {
+	int fd;
+	SSL *ssl;
+};
+
+static ssize_t conn_read(struct conn *c, char *buf, size_t n)
+{
+	if (!c->ssl)
+		return read(c->fd, buf, n);
+	int r = SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+	return r > 0 ? r : -1;
+}
 
 static const struct ss_request empty_request;
 
@@ -53,7 +74,7 @@ static void header_value(const char *req, const char *name, char *out, size_t ca
 }
 
 /* Reads one request (headers and a Content-Length body) and records it. */
-static void read_request(struct ss_server *s, int fd)
+static void read_request(struct ss_server *s, struct conn *c)
 {
 	char buf[SS_MAX_REQUEST_BYTES];
 	size_t len = 0;
@@ -61,7 +82,7 @@ static void read_request(struct ss_server *s, int fd)
 
 	buf[0] = '\0';
 	while (len < sizeof(buf) - 1) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		ssize_t n = conn_read(c, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
 			break;
 		len += (size_t)n;
@@ -81,6 +102,8 @@ static void read_request(struct ss_server *s, int fd)
 		snprintf(r->line, sizeof(r->line), "%.*s", (int)strcspn(buf, "\r\n"), buf);
 		header_value(buf, "\r\nAuthorization:", r->authorization, sizeof(r->authorization));
 		header_value(buf, "\r\nContent-Type:", r->content_type, sizeof(r->content_type));
+		snprintf(r->head, sizeof(r->head), "%.*s", end ? (int)(end + 4 - buf) : (int)len,
+		         buf);
 		if (end)
 			snprintf(r->body, sizeof(r->body), "%s", end + 4);
 	}
@@ -88,12 +111,14 @@ static void read_request(struct ss_server *s, int fd)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void write_all(int fd, const char *p, size_t n)
+static void write_all(struct conn *c, const char *p, size_t n)
 {
 	while (n > 0) {
 		/* MSG_NOSIGNAL: a client that has gone away (a cancelled stream)
-		 * must not kill the test with SIGPIPE; its checks say what happened. */
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		 * must not kill the test with SIGPIPE; its checks say what happened.
+		 * (TLS writes cannot pass it: ss_use_tls ignores SIGPIPE.) */
+		ssize_t w = c->ssl ? SSL_write(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n)
+		                   : send(c->fd, p, n, MSG_NOSIGNAL);
 		if (w <= 0)
 			return;
 		p += w;
@@ -101,23 +126,61 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void wait_for_close(int fd)
+static void wait_for_close(struct conn *c)
 {
 	char buf[256];
-	while (read(fd, buf, sizeof(buf)) > 0)
+	while (conn_read(c, buf, sizeof(buf)) > 0)
 		;
 }
 
-static void send_chunks(int fd, const struct ss_action *a)
+static void send_chunks(struct conn *c, const struct ss_action *a)
 {
 	for (int p = 0; p < SS_MAX_PARTS && a->parts[p]; p++) {
 		struct timespec ts = {0, SS_CHUNK_GAP_MS * 1000 * 1000};
 		nanosleep(&ts, NULL);
 		char head[32];
 		int h = snprintf(head, sizeof(head), "%zx\r\n", strlen(a->parts[p]));
-		write_all(fd, head, (size_t)h);
-		write_all(fd, a->parts[p], strlen(a->parts[p]));
-		write_all(fd, "\r\n", 2);
+		write_all(c, head, (size_t)h);
+		write_all(c, a->parts[p], strlen(a->parts[p]));
+		write_all(c, "\r\n", 2);
+	}
+}
+
+/* TLS on an accepted connection; a client that refuses the certificate
+ * fails here, and its connection counts as no request. */
+static int handshake(struct ss_server *s, struct conn *c)
+{
+	c->ssl = SSL_new(s->tls);
+	if (c->ssl && SSL_set_fd(c->ssl, c->fd) == 1 && SSL_accept(c->ssl) == 1)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	s->tls_failures++;
+	pthread_mutex_unlock(&s->lock);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	ERR_clear_error();
+	return -EPROTO;
+}
+
+static void act(struct ss_server *s, struct conn *c, const struct ss_action *a)
+{
+	read_request(s, c);
+	if (a->text)
+		write_all(c, a->text, strlen(a->text));
+	switch (a->act) {
+	case SS_SEND:
+		break;
+	case SS_HANG:
+		wait_for_close(c);
+		break;
+	case SS_STREAM_END:
+		send_chunks(c, a);
+		write_all(c, "0\r\n\r\n", 5);
+		break;
+	case SS_STREAM_HOLD:
+		send_chunks(c, a);
+		wait_for_close(c);
+		break;
 	}
 }
 
@@ -131,31 +194,21 @@ static void *serve(void *arg)
 			tap_diag("server: no connection for action %d of %d", i + 1, s->n_actions);
 			return NULL;
 		}
-		int fd = accept(s->fd, NULL, NULL);
-		if (fd < 0)
+		struct conn c = {.fd = accept(s->fd, NULL, NULL)};
+		if (c.fd < 0)
 			return NULL;
 		struct timeval tv = {.tv_sec = SS_READ_TIMEOUT_S};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		const struct ss_action *a = &s->script[i];
-		read_request(s, fd);
-		if (a->text)
-			write_all(fd, a->text, strlen(a->text));
-		switch (a->act) {
-		case SS_SEND:
-			break;
-		case SS_HANG:
-			wait_for_close(fd);
-			break;
-		case SS_STREAM_END:
-			send_chunks(fd, a);
-			write_all(fd, "0\r\n\r\n", 5);
-			break;
-		case SS_STREAM_HOLD:
-			send_chunks(fd, a);
-			wait_for_close(fd);
-			break;
+		setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (s->tls && handshake(s, &c) < 0) {
+			close(c.fd);
+			continue;
 		}
-		close(fd);
+		act(s, &c, &s->script[i]);
+		if (c.ssl) {
+			SSL_shutdown(c.ssl);
+			SSL_free(c.ssl);
+		}
+		close(c.fd);
 	}
 	return NULL;
 }
@@ -192,6 +245,7 @@ struct ss_server *ss_free(struct ss_server *s)
 	if (!s)
 		return NULL;
 	close(s->fd);
+	SSL_CTX_free(s->tls);
 	pthread_mutex_destroy(&s->lock);
 	while (s->responses) {
 		struct owned *next = s->responses->next;
@@ -212,6 +266,7 @@ int ss_start(struct ss_server *s, const struct ss_action *script, int n)
 	s->script = script;
 	s->n_actions = n;
 	s->seen = 0;
+	s->tls_failures = 0;
 	memset(s->reqs, 0, sizeof(s->reqs));
 	int e = pthread_create(&s->thread, NULL, serve, s);
 	return e ? -e : 0;
@@ -253,4 +308,42 @@ const char *ss_response(struct ss_server *s, int status, const char *extra_heade
 	s->responses = o;
 	return o->text;
 #undef RESPONSE_FMT
+}
+
+/* A PEM object from text: the certificate or the key of ss_use_tls. */
+static BIO *pem_bio(const char *pem)
+{
+	return BIO_new_mem_buf(pem, -1);
+}
+
+int ss_use_tls(struct ss_server *s, const char *cert_pem, const char *key_pem)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	BIO *cb = pem_bio(cert_pem), *kb = pem_bio(key_pem);
+	X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	int rc = ctx && cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 &&
+	                 SSL_CTX_use_PrivateKey(ctx, key) == 1
+	             ? 0
+	             : -EINVAL;
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	BIO_free(cb);
+	BIO_free(kb);
+	if (rc < 0) {
+		SSL_CTX_free(ctx);
+		return rc;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	SSL_CTX_free(s->tls);
+	s->tls = ctx;
+	return 0;
+}
+
+int ss_tls_failures(struct ss_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	int n = s->tls_failures;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }

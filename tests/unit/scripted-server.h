@@ -1,8 +1,7 @@
 /*
- * A scripted HTTP/1.1 server on loopback, for unit tests of code that talks
- * HTTP (the kubeclient client and watch): the test decides, connection by
- * connection, what the "API server" answers, and afterwards checks which
- * requests it received.
+ * A scripted HTTP/1.1 server on loopback (optionally over TLS, ss_use_tls), for unit tests of code
+ * that talks HTTP (the kubeclient client and watch): the test decides, connection by connection,
+ * what the "API server" answers, and afterwards checks which requests it received.
  *
  * A script is an array of struct ss_action, one per connection, taken in
  * order: for each action the server accepts one connection, reads one
@@ -69,6 +68,7 @@ struct ss_request {
 	char line[512];          /* "GET /path HTTP/1.1" */
 	char authorization[128]; /* the Authorization header's value */
 	char content_type[128];  /* the Content-Type header's value */
+	char head[2048];         /* the request line and every header, as sent */
 	char body[512];
 };
 
@@ -118,5 +118,17 @@ const struct ss_request *ss_request(struct ss_server *s, int i);
  */
 const char *ss_response(struct ss_server *s, int status, const char *extra_headers,
                         const char *body);
+
+/*
+ * Serves TLS from the next script on, with the certificate and private key
+ * given as PEM (copied). A client that fails the handshake (it refused the
+ * certificate) leaves no request behind; ss_tls_failures counts it. Sets
+ * SIGPIPE to be ignored, for TLS writes to a client that has gone. Returns 0,
+ * or -EINVAL when the certificate or key do not load.
+ */
+int ss_use_tls(struct ss_server *s, const char *cert_pem, const char *key_pem);
+
+/* Handshakes that failed since ss_start. */
+int ss_tls_failures(struct ss_server *s);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "kubeclient/apierror.h"
 #include "kubeclient/client.h"
+#include "kubeclient/http.h"
 #include "kubeclient/rest.h"
 
 static struct ss_server *srv;
@@ -643,6 +644,41 @@ static void test_delete_and_metrics(void)
 	kc_client_free(c);
 }
 
+/* A transport lent by the caller: requests go through it, and freeing the
+ * client cancels the client's requests but leaves the transport alone. */
+static void test_shared_transport(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{\"kind\":\"ConfigMap\"}")},
+	    {.act = SS_HANG}};
+	struct kc_http *h = NULL;
+	struct kc_client *c = NULL;
+	struct kc_client_options o = {.qps = -1, .timeout = 5};
+	struct done d = {0}, hung = {0};
+	if (kc_http_new(loop, NULL, &h, NULL) < 0) {
+		ok(false, "kc_http_new");
+		return;
+	}
+	o.http = h;
+	kc_client_new(loop, cfg, &o, &c, NULL);
+	ss_start(srv, script, 2);
+	kc_get(c, &cm_x, NULL, on_done, &d, NULL, NULL);
+	run_until(&d.called, 5);
+	is_int(d.status, 200, "shared transport: 200");
+	kc_get(c, &cm_x, NULL, on_done, &hung, NULL, NULL);
+	while (ss_seen(srv) < 2)
+		ev_run(loop, EVRUN_NOWAIT);
+	double t0 = ev_time();
+	c = kc_client_free(c);
+	ss_join(srv); /* at once when the hanging request's connection was closed */
+	ok(ev_time() - t0 < 2, "client freed: its request's connection closed (%.2f s)",
+	   ev_time() - t0);
+	ok(!hung.called, "client freed: its request cancelled without a callback");
+	ev_run(loop, EVRUN_NOWAIT);
+	json_decref(d.body);
+	kc_http_free(h);
+}
+
 static void test_apply_and_sync(void)
 {
 	const struct ss_action script[] = {
@@ -704,6 +740,7 @@ int main(void)
 	test_rate_limit_and_cancel();
 	test_delete_and_metrics();
 	test_apply_and_sync();
+	test_shared_transport();
 	srv = ss_free(srv);
 	cfg = kc_config_free(cfg);
 	ev_loop_destroy(loop);

@@ -1,0 +1,728 @@
+/*
+ * kubeclient/http.h against a scripted HTTP/1.1 server on loopback (plain and
+ * TLS): methods and bodies, auth and custom headers, timeouts, the size
+ * limit, retries and Retry-After, redaction of secrets, cancellation, and
+ * TLS trust with a throwaway CA made here with OpenSSL.
+ */
+#include "scripted-server.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubeclient/http.h"
+
+static struct ev_loop *loop;
+static struct ss_server *srv;
+static struct kc_http *http;
+static char base[64]; /* http://127.0.0.1:PORT */
+
+struct result {
+	bool called;
+	int calls;
+	long status;
+	int code;
+	char message[512];
+	char body[512];
+	size_t body_len;
+	unsigned retries;
+	long retry_status[8];
+	double retry_delay[8];
+	char retry_error[512];
+	unsigned attempts;
+	char streamed[256];
+	struct kc_http_request *self; /* for callbacks that cancel their own request */
+};
+
+static void on_done(const struct kc_http_response *resp, const struct kc_error *err, void *userdata)
+{
+	struct result *r = userdata;
+	r->called = true;
+	r->calls++;
+	r->status = resp->status;
+	r->code = err ? err->code : 0;
+	snprintf(r->message, sizeof(r->message), "%s", err ? err->message : "");
+	snprintf(r->body, sizeof(r->body), "%s", resp->body ? resp->body : "");
+	r->body_len = resp->body_len;
+}
+
+static void on_retry(long status, const char *error, double delay, void *userdata)
+{
+	struct result *r = userdata;
+	if (r->retries < 8) {
+		r->retry_status[r->retries] = status;
+		r->retry_delay[r->retries] = delay;
+	}
+	if (error)
+		snprintf(r->retry_error, sizeof(r->retry_error), "%s", error);
+	r->retries++;
+}
+
+static void on_attempt(const struct kc_http_attempt *a, void *userdata)
+{
+	struct result *r = userdata;
+	r->attempts++;
+}
+
+static void run_until(bool *flag, double max_seconds)
+{
+	double end = ev_time() + max_seconds;
+	while (!*flag && ev_time() < end)
+		ev_run(loop, EVRUN_ONCE);
+}
+
+static void set_flag(struct ev_loop *l, ev_timer *w, int revents)
+{
+	*(bool *)w->data = true;
+}
+
+/* Runs the loop for about `seconds`, whatever happens. */
+static void run_for(double seconds)
+{
+	bool passed = false;
+	ev_timer t;
+	ev_timer_init(&t, set_flag, seconds, 0.);
+	t.data = &passed;
+	ev_timer_start(loop, &t);
+	run_until(&passed, seconds + 1);
+	ev_timer_stop(loop, &t);
+}
+
+/* Options for `method` on base + path, reporting into r, fast retries. */
+static struct kc_http_request_options req(const char *method, const char *url, struct result *r)
+{
+	return (struct kc_http_request_options){
+	    .method = method,
+	    .url = url,
+	    .timeout = 5,
+	    .retry = {.max_retries = 3,
+	              .backoff = {.initial = 0.01, .max = 0.05, .factor = 2, .jitter = 0}},
+	    .on_retry = on_retry,
+	    .on_attempt = on_attempt,
+	    .on_done = on_done,
+	    .userdata = r,
+	};
+}
+
+static const char *url(const char *path)
+{
+	static char buf[256];
+	snprintf(buf, sizeof(buf), "%s%s", base, path);
+	return buf;
+}
+
+/* Starts o and runs the loop until it completes (or max_seconds pass). */
+static int run(const struct kc_http_request_options *o, struct result *r, double max_seconds)
+{
+	struct kc_error err = {0};
+	int rc = kc_http_start(http, o, &r->self, &err);
+	if (rc < 0) {
+		tap_diag("kc_http_start: %s", err.message);
+		return rc;
+	}
+	ok(!r->called, "%s: no callback inside kc_http_start", o->method);
+	run_until(&r->called, max_seconds);
+	return 0;
+}
+
+static void test_get(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{\"ok\":true}")}};
+	struct result r = {0};
+	const struct kc_http_header h[] = {{.name = "X-Trace", .value = "abc"},
+	                                   {.name = "Accept", .value = "text/plain"}};
+	struct kc_http_request_options o = req("GET", url("/q?x=1"), &r);
+	o.headers = h;
+	o.n_headers = 2;
+	ss_start(srv, script, 1);
+	run(&o, &r, 10);
+	ss_join(srv);
+	is_int(r.code, 0, "GET: no error: %s", r.message);
+	is_int(r.status, 200, "GET: 200");
+	is_str(r.body, "{\"ok\":true}", "GET: the body");
+	is_int((long long)r.body_len, 11, "GET: body length");
+	is_str(ss_request(srv, 0)->line, "GET /q?x=1 HTTP/1.1", "GET: request line");
+	ok(strstr(ss_request(srv, 0)->head, "\r\nX-Trace: abc\r\n") != NULL, "custom header sent");
+	ok(strstr(ss_request(srv, 0)->head, "\r\nAccept: text/plain\r\n") != NULL,
+	   "a custom header replaces the default");
+	ok(strstr(ss_request(srv, 0)->head, "\r\nUser-Agent: slipway/") != NULL,
+	   "default user agent");
+	is_str(ss_request(srv, 0)->authorization, "", "no auth asked, none sent");
+	is_int((long long)r.attempts, 1, "one attempt reported");
+}
+
+static void test_post_and_bearer(void)
+{
+	const struct ss_action script[] = {{.act = SS_SEND, .text = ss_response(srv, 201, "", "")}};
+	struct result r = {0};
+	const char body[] = "{\"text\":\"deployed\"}";
+	const struct kc_http_header h[] = {{.name = "Content-Type", .value = "application/json"}};
+	struct kc_http_request_options o = req("POST", url("/hook"), &r);
+	o.body = body;
+	o.body_len = strlen(body);
+	o.headers = h;
+	o.n_headers = 1;
+	o.auth.bearer_token = "tok-123";
+	ss_start(srv, script, 1);
+	run(&o, &r, 10);
+	ss_join(srv);
+	is_int(r.status, 201, "POST: 201");
+	ok(r.body_len == 0 && r.body[0] == '\0', "POST: empty body");
+	is_str(ss_request(srv, 0)->line, "POST /hook HTTP/1.1", "POST: request line");
+	is_str(ss_request(srv, 0)->body, body, "POST: body sent");
+	is_str(ss_request(srv, 0)->content_type, "application/json", "POST: content type");
+	is_str(ss_request(srv, 0)->authorization, "Bearer tok-123", "bearer token sent");
+	ok(strstr(ss_request(srv, 0)->head, "Expect:") == NULL, "no Expect: 100-continue");
+}
+
+static void test_basic(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{}")},
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{}")}};
+	struct result r = {0}, r2 = {0};
+	struct kc_http_request_options o = req("GET", url("/basic"), &r);
+	o.auth.username = "user";
+	o.auth.password = "pass";
+	ss_start(srv, script, 2);
+	run(&o, &r, 10);
+	/* The same through the URL's user-info. */
+	char u[128];
+	snprintf(u, sizeof(u), "http://alice:s3cret@127.0.0.1:%d/ui", ss_port(srv));
+	struct kc_http_request_options o2 = req("GET", u, &r2);
+	run(&o2, &r2, 10);
+	ss_join(srv);
+	is_int(r.status, 200, "basic: 200");
+	is_str(ss_request(srv, 0)->authorization, "Basic dXNlcjpwYXNz", "basic auth header");
+	is_int(r2.status, 200, "user-info: 200");
+	is_str(ss_request(srv, 1)->authorization, "Basic YWxpY2U6czNjcmV0",
+	       "user-info sent as basic auth");
+}
+
+static void test_timeout(void)
+{
+	const struct ss_action script[] = {{.act = SS_HANG}};
+	struct result r = {0};
+	struct kc_http_request_options o = req("GET", url("/slow"), &r);
+	o.timeout = 0.3;
+	o.retry.none = true;
+	ss_start(srv, script, 1);
+	double t0 = ev_time();
+	run(&o, &r, 10);
+	double took = ev_time() - t0;
+	ss_join(srv);
+	is_int(r.code, -ETIMEDOUT, "timeout: -ETIMEDOUT");
+	ok(took > 0.25 && took < 3, "after about 0.3 s (%.2f s)", took);
+	ok(strstr(r.message, "timed out talking to http://127.0.0.1:") != NULL,
+	   "message names the server: %s", r.message);
+	is_int((long long)r.retries, 0, "retry.none: not retried");
+}
+
+static void test_size_limit(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "0123456789abcdefghij")}};
+	struct result r = {0};
+	struct kc_http_request_options o = req("GET", url("/big"), &r);
+	o.max_body = 10;
+	ss_start(srv, script, 1);
+	run(&o, &r, 10);
+	ss_join(srv);
+	is_int(r.code, -E2BIG, "over the limit: -E2BIG");
+	ok(strstr(r.message, "over the 10 byte limit") != NULL, "says so: %s", r.message);
+	is_int(ss_seen(srv), 1, "not retried");
+	ok(r.body[0] == '\0', "no partial body handed out");
+}
+
+static void test_retry_503(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 503, "", "busy")},
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{\"n\":2}")}};
+	struct result r = {0};
+	struct kc_http_request_options o = req("GET", url("/r"), &r);
+	ss_start(srv, script, 2);
+	run(&o, &r, 10);
+	ss_join(srv);
+	is_int(r.status, 200, "503 then 200: 200");
+	is_str(r.body, "{\"n\":2}", "the second answer's body");
+	is_int(ss_seen(srv), 2, "two attempts reached the server");
+	is_int((long long)r.retries, 1, "on_retry heard of one retry");
+	is_int(r.retry_status[0], 503, "... of the 503");
+	is_int((long long)r.attempts, 2, "two attempts reported");
+
+	/* A POST is not retried unless marked idempotent. */
+	const struct ss_action once[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 503, "", "busy")}};
+	struct result p = {0};
+	struct kc_http_request_options po = req("POST", url("/p"), &p);
+	ss_start(srv, once, 1);
+	run(&po, &p, 10);
+	ss_join(srv);
+	is_int(p.code, 0, "POST 503: a response, not a transport error");
+	is_int(p.status, 503, "POST 503: reported as it is");
+	is_str(p.body, "busy", "POST 503: its body");
+	is_int((long long)p.retries, 0, "POST 503: not retried");
+
+	struct result q = {0};
+	struct kc_http_request_options qo = req("PUT", url("/q"), &q);
+	qo.idempotent = true;
+	ss_start(srv, script, 2);
+	run(&qo, &q, 10);
+	ss_join(srv);
+	is_int(q.status, 200, "idempotent PUT: retried to 200");
+}
+
+static void test_retry_after(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 429, "Retry-After: 1\r\n", "slow down")},
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{}")}};
+	struct result r = {0};
+	/* 429 is retried for every method: the server did not act. */
+	struct kc_http_request_options o = req("POST", url("/limited"), &r);
+	ss_start(srv, script, 2);
+	double t0 = ev_time();
+	run(&o, &r, 10);
+	double took = ev_time() - t0;
+	ss_join(srv);
+	is_int(r.status, 200, "429 then 200: 200");
+	is_int((long long)r.retries, 1, "one retry");
+	ok(r.retry_delay[0] == 1.0, "delay is the Retry-After (%g)", r.retry_delay[0]);
+	ok(took >= 0.95 && took < 4, "waited about 1 s (%.2f s)", took);
+
+	/* Retry-After is bounded: an hour at most, not what the server says. */
+	const struct ss_action huge[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 429, "Retry-After: 99999999\r\n", "")}};
+	struct result h = {0};
+	struct kc_http_request_options ho = req("GET", url("/h"), &h);
+	ss_start(srv, huge, 1);
+	kc_http_start(http, &ho, &h.self, NULL);
+	while (h.retries == 0 && !h.called && ss_seen(srv) < 2)
+		ev_run(loop, EVRUN_ONCE);
+	ss_join(srv);
+	ok(h.retry_delay[0] == 3600.0, "Retry-After capped at 3600 s (%g)", h.retry_delay[0]);
+	h.self = kc_http_cancel(h.self);
+}
+
+static void test_redaction(void)
+{
+	/* Nothing listens on port 1: connection refused, retried, then failed. */
+	struct result r = {0};
+	const struct kc_http_header h[] = {
+	    {.name = "X-Api-Key", .value = "k3y-v4lue", .secret = true},
+	    {.name = "Cookie", .value = "session=c00kie"}};
+	struct kc_http_request_options o = req("GET", "http://bob:hunter2@127.0.0.1:1/x?q=1", &r);
+	o.headers = h;
+	o.n_headers = 2;
+	o.retry.max_retries = 1;
+	/* A careless caller puts secrets in the request's name: still scrubbed. */
+	o.name = "GET k3y-v4lue session=c00kie hunter2";
+	run(&o, &r, 10);
+	is_int(r.code, -ECONNREFUSED, "refused");
+	ok(strstr(r.message, "hunter2") == NULL && strstr(r.message, "k3y-v4lue") == NULL &&
+	       strstr(r.message, "session=c00kie") == NULL,
+	   "no secret in the message: %s", r.message);
+	ok(strstr(r.message, "GET *** *** ***: cannot connect to http://***@127.0.0.1:1") != NULL,
+	   "secrets replaced, server named: %s", r.message);
+	is_int((long long)r.retries, 1, "retried once");
+	ok(r.retry_error[0] != '\0' && strstr(r.retry_error, "hunter2") == NULL,
+	   "retry hook has the error, scrubbed: %s", r.retry_error);
+
+	/* Default name: the URL without its user-info. */
+	struct result d = {0};
+	struct kc_http_request_options od = req("GET", "http://bob:hunter2@127.0.0.1:1/x", &d);
+	od.retry.none = true;
+	run(&od, &d, 10);
+	ok(strncmp(d.message, "GET http://***@127.0.0.1:1/x: ", 30) == 0,
+	   "default name hides user-info: %s", d.message);
+
+	/* Bad options: the message must not show the secret either. */
+	struct kc_error err = {0};
+	struct result b = {0};
+	struct kc_http_request_options ob = req("GET", "ftp://bob:hunter2@host/", &b);
+	is_int(kc_http_start(http, &ob, NULL, &err), -EINVAL, "ftp URL refused");
+	ok(strstr(err.message, "hunter2") == NULL && strstr(err.message, "ftp://***@host/"),
+	   "refusal scrubbed: %s", err.message);
+	ob.url = url("/x");
+	ob.auth.bearer_token = "t";
+	ob.auth.username = "u";
+	is_int(kc_http_start(http, &ob, NULL, &err), -EINVAL, "bearer and basic together refused");
+	ob.auth = (struct kc_http_auth){0};
+	ob.method = "get";
+	is_int(kc_http_start(http, &ob, NULL, &err), -EINVAL, "lower-case method refused");
+	ob.method = "GET";
+	const struct kc_http_header bad[] = {{.name = "X", .value = "a\r\nInjected: yes"}};
+	ob.headers = bad;
+	ob.n_headers = 1;
+	is_int(kc_http_start(http, &ob, NULL, &err), -EINVAL, "header with CRLF refused");
+	ok(!b.called, "no callback for refused requests");
+}
+
+static void test_redact_functions(void)
+{
+	static const struct {
+		const char *in, *want;
+	} urls[] = {
+	    {"https://u:p@h:1/x?a=b", "https://***@h:1/x?a=b"},
+	    {"https://h/x@y", "https://h/x@y"},
+	    {"https://u@h", "https://***@h"},
+	    {"https://a@b@h/", "https://***@h/"},
+	    {"https://h?x=@", "https://h?x=@"},
+	    {"not a url", "not a url"},
+	    {"https://@h/", "https://@h/"},
+	};
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		char out[64];
+		kc_http_url_redact(urls[i].in, out, sizeof(out));
+		is_str(out, urls[i].want, "url_redact %s", urls[i].in);
+	}
+	char small[8];
+	kc_http_url_redact("https://u:p@h/", small, sizeof(small));
+	is_str(small, "https:/", "url_redact truncates");
+
+	const char *secrets[] = {"tok", NULL, "", "token-long"};
+	char text[64] = "a token-long and tok, tok";
+	kc_http_scrub(text, sizeof(text), secrets, 4);
+	is_str(text, "a *** and ***, ***", "scrub: longest match first, NULL and empty skipped");
+	char tiny[6] = "xx_ab";
+	const char *ab[] = {"ab"};
+	kc_http_scrub(tiny, sizeof(tiny), ab, 1);
+	is_str(tiny, "xx_**", "scrub: truncates, never overflows");
+}
+
+static int cancel_self(const char *data, size_t len, void *userdata)
+{
+	struct result *r = userdata;
+	snprintf(r->streamed, sizeof(r->streamed), "%.*s", (int)len, data);
+	r->self = kc_http_cancel(r->self);
+	return 0;
+}
+
+static int collect(const char *data, size_t len, void *userdata)
+{
+	struct result *r = userdata;
+	size_t have = strlen(r->streamed);
+	snprintf(r->streamed + have, sizeof(r->streamed) - have, "%.*s", (int)len, data);
+	return 0;
+}
+
+static void test_cancel(void)
+{
+	/* In flight: the server sees the connection close, no callback runs. */
+	const struct ss_action hang[] = {{.act = SS_HANG}};
+	struct result r = {0};
+	struct kc_http_request_options o = req("GET", url("/hang"), &r);
+	ss_start(srv, hang, 1);
+	is_int(kc_http_start(http, &o, &r.self, NULL), 0, "started");
+	while (ss_seen(srv) < 1)
+		ev_run(loop, EVRUN_NOWAIT);
+	r.self = kc_http_cancel(r.self);
+	ss_join(srv); /* returns once the client closed the connection */
+	run_for(0.1);
+	ok(!r.called, "cancelled in flight: no callback");
+
+	/* Before the first attempt, from the call that started it. */
+	struct result s = {0};
+	struct kc_http_request_options so = req("GET", url("/never"), &s);
+	kc_http_start(http, &so, &s.self, NULL);
+	s.self = kc_http_cancel(s.self);
+	run_for(0.1);
+	ok(!s.called, "cancelled before it started: no callback");
+
+	/* From its own on_data. */
+	const struct ss_action stream[] = {
+	    {.act = SS_STREAM_HOLD, .text = SS_CHUNKED_HEAD, .parts = {"one", "two"}}};
+	struct result t = {0};
+	struct kc_http_request_options to = req("GET", url("/stream"), &t);
+	to.on_data = cancel_self;
+	ss_start(srv, stream, 1);
+	kc_http_start(http, &to, &t.self, NULL);
+	double end = ev_time() + 5;
+	while (!t.streamed[0] && ev_time() < end)
+		ev_run(loop, EVRUN_ONCE);
+	ss_join(srv);
+	run_for(0.1);
+	is_str(t.streamed, "one", "on_data saw the first chunk");
+	ok(!t.called, "cancelled from on_data: no callback");
+
+	/* A stream that ends cleanly: every byte in order, then the completion. */
+	const struct ss_action ends[] = {
+	    {.act = SS_STREAM_END, .text = SS_CHUNKED_HEAD, .parts = {"a", "bc", "d"}}};
+	struct result u = {0};
+	struct kc_http_request_options uo = req("GET", url("/stream"), &u);
+	uo.on_data = collect;
+	ss_start(srv, ends, 1);
+	run(&uo, &u, 10);
+	ss_join(srv);
+	is_str(u.streamed, "abcd", "streamed in order");
+	ok(u.status == 200 && u.code == 0 && u.body_len == 0, "stream completes with 200");
+}
+
+/* The 401 retry: the hook is asked again, told the last credential is stale. */
+struct cred_state {
+	struct result r; /* first: the userdata of every callback is &r */
+	int calls;
+	bool stale[4];
+};
+
+static int rotating(bool stale, struct kc_http_auth *ret, struct kc_error *err, void *userdata)
+{
+	struct cred_state *c = userdata;
+	if (c->calls < 4)
+		c->stale[c->calls] = stale;
+	c->calls++;
+	ret->bearer_token = c->calls == 1 ? "old-token" : "new-token";
+	return 0;
+}
+
+static int no_cred(bool stale, struct kc_http_auth *ret, struct kc_error *err, void *userdata)
+{
+	return kc_error_set(err, -ENOKEY, "token file missing");
+}
+
+static void test_credential_hook(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 401, "", "{}")},
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{}")}};
+	struct cred_state c = {0};
+	struct kc_http_request_options o = req("POST", url("/auth"), &c.r);
+	o.credential = rotating;
+	ss_start(srv, script, 2);
+	run(&o, &c.r, 10);
+	ss_join(srv);
+	is_int(c.r.status, 200, "401 then 200 with a fresh credential");
+	is_int(c.calls, 2, "hook asked before each attempt");
+	ok(!c.stale[0] && c.stale[1], "second call told the credential is stale");
+	is_str(ss_request(srv, 0)->authorization, "Bearer old-token", "first token");
+	is_str(ss_request(srv, 1)->authorization, "Bearer new-token", "second token");
+
+	/* Without a hook a 401 is the caller's answer. */
+	const struct ss_action once[] = {{.act = SS_SEND, .text = ss_response(srv, 401, "", "")}};
+	struct result r = {0};
+	struct kc_http_request_options ro = req("GET", url("/auth"), &r);
+	ro.auth.bearer_token = "fixed";
+	ss_start(srv, once, 1);
+	run(&ro, &r, 10);
+	ss_join(srv);
+	is_int(r.status, 401, "no hook: 401 reported, not retried");
+
+	struct result n = {0};
+	struct kc_http_request_options no = req("GET", url("/auth"), &n);
+	no.credential = no_cred;
+	run(&no, &n, 10);
+	is_int(n.code, -ENOKEY, "hook failure fails the request");
+	ok(strstr(n.message, "no credential: token file missing") != NULL, "says why: %s",
+	   n.message);
+}
+
+/* ---- TLS: a throwaway CA and a server certificate for 127.0.0.1 ---- */
+
+struct pki {
+	char *ca_pem, *cert_pem, *key_pem;
+};
+
+/* A P-256 key; caller owns it (EVP_PKEY_free). */
+static EVP_PKEY *new_key(void)
+{
+	EVP_PKEY *k = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
+	if (ctx && EVP_PKEY_keygen_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, NID_X9_62_prime256v1) == 1)
+		EVP_PKEY_keygen(ctx, &k);
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
+static bool add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	bool good = e && X509_add_ext(x, e, -1) == 1;
+	X509_EXTENSION_free(e);
+	return good;
+}
+
+/* A certificate for key: self-signed CA when issuer is NULL, else a server
+ * certificate for 127.0.0.1 signed by issuer. Caller owns it (X509_free). */
+static X509 *new_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key)
+{
+	static long serial = 1;
+	X509 *x = X509_new();
+	if (!x)
+		return NULL;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, key);
+	X509_NAME *name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+	bool good = add_ext(x, issuer, NID_subject_key_identifier, "hash");
+	if (issuer)
+		good = good && add_ext(x, issuer, NID_basic_constraints, "CA:FALSE") &&
+		       add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") &&
+		       add_ext(x, issuer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost") &&
+		       add_ext(x, issuer, NID_ext_key_usage, "serverAuth");
+	else
+		good = good && add_ext(x, NULL, NID_basic_constraints, "critical,CA:TRUE") &&
+		       add_ext(x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
+	if (!good || X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) <= 0) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* PEM text of a certificate or (cert NULL) a key; caller frees. */
+static char *pem(X509 *cert, EVP_PKEY *key)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data = NULL, *out = NULL;
+	if (!b)
+		return NULL;
+	int good = cert ? PEM_write_bio_X509(b, cert)
+	                : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
+	long n = BIO_get_mem_data(b, &data);
+	if (good == 1 && n > 0)
+		out = strndup(data, (size_t)n);
+	BIO_free(b);
+	return out;
+}
+
+/* A CA and, when with_server, a server certificate it signed. */
+static bool make_pki(struct pki *p, const char *cn, bool with_server)
+{
+	EVP_PKEY *ca_key = new_key(), *key = with_server ? new_key() : NULL;
+	X509 *ca = ca_key ? new_cert(ca_key, cn, NULL, NULL) : NULL;
+	X509 *cert = ca && key ? new_cert(key, "127.0.0.1", ca, ca_key) : NULL;
+	p->ca_pem = ca ? pem(ca, NULL) : NULL;
+	p->cert_pem = cert ? pem(cert, NULL) : NULL;
+	p->key_pem = key ? pem(NULL, key) : NULL;
+	X509_free(ca);
+	X509_free(cert);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+	return p->ca_pem && (!with_server || (p->cert_pem && p->key_pem));
+}
+
+static void free_pki(struct pki *p)
+{
+	free(p->ca_pem);
+	free(p->cert_pem);
+	free(p->key_pem);
+}
+
+static void tls_request(struct ss_server *s, const struct kc_http_tls *tls, struct result *r)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(s, 200, "", "{\"tls\":true}")}};
+	char u[64];
+	snprintf(u, sizeof(u), "https://127.0.0.1:%d/secure", ss_port(s));
+	struct kc_http_request_options o = req("GET", u, r);
+	o.tls = *tls;
+	o.retry.none = true;
+	/* Loading the system store takes seconds under valgrind. */
+	o.timeout = 60;
+	ss_start(s, script, 1);
+	run(&o, r, 70);
+	ss_join(s);
+}
+
+static void test_tls(void)
+{
+	struct pki good = {0}, other = {0};
+	struct ss_server *s = NULL;
+	if (!make_pki(&good, "test CA", true) || !make_pki(&other, "unrelated CA", false) ||
+	    ss_new(&s) < 0 || ss_use_tls(s, good.cert_pem, good.key_pem) < 0) {
+		ok(false, "TLS: cannot set up the throwaway CA and server");
+		goto out;
+	}
+
+	struct result r = {0};
+	tls_request(s, &(struct kc_http_tls){.ca_pem = good.ca_pem}, &r);
+	is_int(r.code, 0, "TLS with the given CA: %s", r.message);
+	is_int(r.status, 200, "TLS: 200");
+	is_str(r.body, "{\"tls\":true}", "TLS: the body");
+
+	struct result u = {0};
+	tls_request(s, &(struct kc_http_tls){.ca_pem = other.ca_pem, .ca_name = "other.pem"}, &u);
+	is_int(u.code, -EPROTO, "an unrelated CA is refused");
+	ok(strstr(u.message, "certificate verification failed") != NULL &&
+	       strstr(u.message, "(CA from other.pem)") != NULL,
+	   "says so, naming the CA: %s", u.message);
+	is_int(ss_seen(s), 0, "no request reached the server");
+	is_int(ss_tls_failures(s), 1, "the handshake failed");
+
+	struct result d = {0};
+	tls_request(s, &(struct kc_http_tls){0}, &d);
+	is_int(d.code, -EPROTO, "no CA given: the system store, which never heard of ours");
+	ok(strstr(d.message, "(CA from the system store)") != NULL, "says so: %s", d.message);
+
+	/* The system bundle plus a file of the wrong CA: only the file counts. */
+	char path[] = "/tmp/test-http-ca-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		fputs(other.ca_pem, f);
+		fclose(f);
+	}
+	struct result ff = {0};
+	tls_request(s, &(struct kc_http_tls){.ca_file = path}, &ff);
+	is_int(ff.code, -EPROTO, "ca_file of an unrelated CA is refused");
+	struct result fg = {0};
+	f = fopen(path, "w");
+	if (f) {
+		fputs(good.ca_pem, f);
+		fclose(f);
+	}
+	tls_request(s, &(struct kc_http_tls){.ca_file = path}, &fg);
+	is_int(fg.status, 200, "ca_file of our CA: 200 (%s)", fg.message);
+	unlink(path);
+
+	struct result i = {0};
+	tls_request(s, &(struct kc_http_tls){.ca_pem = other.ca_pem, .insecure_skip_verify = true},
+	            &i);
+	is_int(i.status, 200, "insecure_skip_verify, when asked: 200 (%s)", i.message);
+out:
+	ss_free(s);
+	free_pki(&good);
+	free_pki(&other);
+}
+
+int main(void)
+{
+	loop = ev_default_loop(0);
+	if (ss_new(&srv) < 0 || kc_http_new(loop, NULL, &http, NULL) < 0) {
+		tap_diag("cannot set up");
+		return 1;
+	}
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", ss_port(srv));
+
+	test_get();
+	test_post_and_bearer();
+	test_basic();
+	test_timeout();
+	test_size_limit();
+	test_retry_503();
+	test_retry_after();
+	test_redaction();
+	test_redact_functions();
+	test_cancel();
+	test_credential_hook();
+	test_tls();
+	http = kc_http_free(http);
+	srv = ss_free(srv);
+	ev_loop_destroy(loop);
+	return tap_done();
+}
