@@ -29,8 +29,10 @@ struct rec_ref {
 };
 
 enum rec_action_kind {
-	REC_CREATE, /* POST body to the collection of ref (ref.name unused); already exists = done
-	             */
+	REC_CREATE, /* POST body to the collection of ref (ref.name unused); already exists = done.
+	             * With a subresource: POST to ref.name's subresource ("eviction"); a
+	             * 404 (gone) or 429 (a PodDisruptionBudget says not now) is no failure:
+	             * the reconciler looks again later. */
 	REC_MERGE_PATCH,  /* JSON merge patch `body` on ref (subresource optional) */
 	REC_DELETE,       /* DELETE ref with its preconditions; propagation Background */
 	REC_EVENT,        /* an Event about ref: event_type, reason, note */
@@ -43,7 +45,7 @@ enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
 struct rec_action {
 	enum rec_action_kind kind;
 	struct rec_ref ref;
-	char *subresource; /* MERGE_PATCH only: NULL, "scale", ... */
+	char *subresource; /* MERGE_PATCH: NULL, "scale", ...; CREATE: NULL, "eviction" */
 	json_t *body; /* CREATE: the object; MERGE_PATCH: the patch; WRITE_STATUS: the status */
 	enum rec_event_type event_type; /* EVENT */
 	char *reason;                   /* EVENT: CamelCase, e.g. ScalingReplicaSet */

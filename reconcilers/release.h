@@ -40,6 +40,10 @@ struct rec_observed {
 	 * passed here by mistake are ignored, never touched. */
 	const json_t *const *replicasets;
 	size_t n_replicasets;
+	/* Pods controlled by those ReplicaSets, for spec.restartAt
+	 * (reconcilers/restart.h); others are ignored, never touched. */
+	const json_t *const *pods;
+	size_t n_pods;
 	time_t now; /* wall clock, seconds */
 };
 
