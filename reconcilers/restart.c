@@ -209,7 +209,8 @@ static int record(struct rec_ctx *c, const struct rec_restart_result *res, struc
 	case REC_RESTART_SCHEDULED:
 		return 0;
 	case REC_RESTART_WAITING:
-		snprintf(what, sizeof(what), "restart requested at %s waits for the rollout", at);
+		snprintf(what, sizeof(what),
+		         "restart requested at %s waits for the rollout to finish", at);
 		return annotate_message(c->next, what);
 	case REC_RESTART_RUNNING:
 		snprintf(what, sizeof(what),
