@@ -229,7 +229,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		if (r == 0)
 			r = rec_rolling_reconcile(&c, &actions, &after);
 		if (r == 0)
-			r = rec_restart_reconcile(&c, o->pods, o->n_pods, &actions, &after);
+			r = rec_restart_reconcile(&c, o->pods, o->n_pods, &after);
 	}
 	if (r == 0)
 		r = add_status_write(&actions, &release, status_json, &next);

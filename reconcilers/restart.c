@@ -10,6 +10,7 @@
 #include "model/intorstr.h"
 #include "model/revision.h"
 #include "model/timefmt.h"
+#include "reconcilers/rolling.h"
 
 /* One pod as the restart sees it; strings borrowed from its JSON. */
 struct pod {
@@ -227,14 +228,25 @@ static int record(struct rec_ctx *c, const struct rec_restart_result *res, struc
 	return 0;
 }
 
+/* The current revision is rolled out and not paused: the strategy's
+ * Progressing condition says NewReplicaSetAvailable. Not the phase: a pod
+ * the restart evicted makes the Release Progressing again until it is
+ * replaced, and that must not read as a rollout to wait for. */
+static bool rollout_done(const struct rec_ctx *c)
+{
+	const json_t *cond = model_condition_find(c->next->conditions, "Progressing");
+	const char *reason = json_string_value(json_object_get(cond, "reason"));
+	return !c->rel->paused && reason && strcmp(reason, REC_REASON_NEW_RS_AVAILABLE) == 0;
+}
+
 int rec_restart_reconcile(struct rec_ctx *c, const json_t *const *pods, size_t n_pods,
-                          struct rec_plan *actions, struct rec_plan *after)
+                          struct rec_plan *after)
 {
 	const struct rel_release *rel = c->rel;
 	struct rec_restart_input in = {
 	    .restart_at = rel->restart_at,
 	    .restarted_at = c->observed->restarted_at,
-	    .rollout_done = !rel->paused && c->next->phase == REL_PHASE_HEALTHY,
+	    .rollout_done = rollout_done(c),
 	    .replicas = rel->replicas,
 	    .max_unavailable = max_unavailable(rel),
 	    .min_ready_seconds = rel->min_ready_seconds,
@@ -258,7 +270,9 @@ int rec_restart_reconcile(struct rec_ctx *c, const json_t *const *pods, size_t n
 	}
 	in.pods = mine;
 	struct rec_restart_result res;
-	int r = rec_restart_decide(&in, actions, &res);
+	/* After the status write: the client retries a 429 for a while
+	 * before the executor lets it pass, and the status should not wait. */
+	int r = rec_restart_decide(&in, after, &res);
 	if (r == 0)
 		r = record(c, &res, after);
 	free(mine);

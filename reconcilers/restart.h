@@ -93,9 +93,11 @@ int rec_restart_decide(const struct rec_restart_input *in, struct rec_plan *acti
 /* The restart step of a Release, after its strategy filled c->next: reads
  * spec.restartAt and status.restartedAt, keeps the pods controlled by
  * c->rss, decides, and records the outcome: status.restartedAt and a
- * Restarted Event (in `after`) when done, a line in status.message while
- * running or waiting. 0 or -ENOMEM. */
+ * Restarted Event when done, a line in status.message while running or
+ * waiting. The evictions and the Event go to `after`, carried out once the
+ * status is written: it reports the restart even while the evictions wait on
+ * a PodDisruptionBudget. 0 or -ENOMEM. */
 int rec_restart_reconcile(struct rec_ctx *c, const json_t *const *pods, size_t n_pods,
-                          struct rec_plan *actions, struct rec_plan *after);
+                          struct rec_plan *after);
 
 #endif

@@ -297,12 +297,19 @@ static void settle(json_t *rel, const json_t *rs)
 	}
 }
 
+/* rs_available: the ReplicaSet's status.availableReplicas after settling
+ * (-1: leave it at 2, all available). */
 static void reconcile(const char *restart_at, const char *restarted_at, bool paused,
-                      const struct pod_opts *p, size_t n, struct outcome *out)
+                      int rs_available, const struct pod_opts *p, size_t n, struct outcome *out)
 {
 	json_t *rel = release_json();
 	json_t *rs = rs_json();
 	settle(rel, rs);
+	if (rs_available >= 0) {
+		json_t *st = json_object_get(rs, "status");
+		json_object_set_new(st, "availableReplicas", json_integer(rs_available));
+		json_object_set_new(st, "readyReplicas", json_integer(rs_available));
+	}
 	if (restart_at)
 		json_object_set_new(json_object_get(rel, "spec"), "restartAt",
 		                    json_string(restart_at));
@@ -372,29 +379,37 @@ static void test_release(void)
 	struct outcome out;
 
 	const struct pod_opts old[] = {P("a", 600, 600), P("b", 500, 500)};
-	reconcile(at, NULL, false, old, 2, &out);
-	is_str(out.actions, "evict a; status", "running: evicts the oldest, writes progress");
+	reconcile(at, NULL, false, -1, old, 2, &out);
+	is_str(out.actions, "status; evict a", "running: writes progress, then evicts the oldest");
 	ok(strstr(out.message, "restarting pods created before") != NULL,
 	   "  status.message says a restart runs: %s", out.message);
 	is_str(out.restarted, "", "  no restartedAt yet");
 
 	const struct pod_opts foreign[] = {
 	    {"x", 600, 600, false, "other-rs"}, P("a", 50, 40), P("b", 40, 30)};
-	reconcile(at, NULL, false, foreign, 3, &out);
+	reconcile(at, NULL, false, -1, foreign, 3, &out);
 	is_str(out.actions, "status; event Restarted",
 	       "done: pods of another ReplicaSet are never touched nor waited for");
 	is_str(out.restarted, at, "  status.restartedAt = spec.restartAt");
 
 	const struct pod_opts fresh[] = {P("a", 50, 40), P("b", 40, 30)};
-	reconcile(at, at, false, fresh, 2, &out);
+	reconcile(at, at, false, -1, fresh, 2, &out);
 	is_str(out.actions, "", "restartedAt recorded: nothing more, no Event again");
 
-	reconcile(at, NULL, true, old, 2, &out);
+	const struct pod_opts midway[] = {D("a", 600, 600), P("n", 5, -1), P("b", 500, 500)};
+	reconcile(at, NULL, false, 1, midway, 3, &out);
+	is_str(out.actions, "status",
+	       "an evicted pod not replaced yet: no eviction beyond maxUnavailable");
+	ok(strstr(out.message, "restarting pods created before") != NULL &&
+	       strstr(out.message, "1 left") != NULL,
+	   "  and the restart's own unavailable pod is no rollout to wait for: %s", out.message);
+
+	reconcile(at, NULL, true, -1, old, 2, &out);
 	ok(strstr(out.actions, "evict") == NULL, "paused: no eviction (%s)", out.actions);
 	ok(strstr(out.message, "waits for the rollout") != NULL,
 	   "  and status.message says why: %s", out.message);
 
-	reconcile("yesterday", NULL, false, fresh, 2, &out);
+	reconcile("yesterday", NULL, false, -1, fresh, 2, &out);
 	ok(strstr(out.message, "spec.restartAt") != NULL,
 	   "a restartAt that is no time is an invalid spec: %s", out.message);
 }
