@@ -38,7 +38,7 @@ static struct kc_ref ref_of(const struct rec_action *a, const char *subresource)
 	    .version = r->version,
 	    .resource = r->resource,
 	    .ns = r->ns,
-	    .name = a->kind == REC_CREATE ? NULL : r->name,
+	    .name = a->kind == REC_CREATE && !subresource ? NULL : r->name,
 	    .subresource = subresource,
 	};
 }
@@ -65,8 +65,13 @@ static void action_done(long status, json_t *body, const struct kc_error *err, v
 	const struct rec_action *a = &x->plan.actions[x->next];
 	x->req = NULL;
 	if (err) {
-		bool harmless = (a->kind == REC_CREATE && kc_is_already_exists(err)) ||
-		                (a->kind == REC_DELETE && kc_is_not_found(err));
+		/* A subresource CREATE is an eviction: gone already, or refused
+		 * for now by a PodDisruptionBudget (429); the reconciler retries. */
+		bool evicting = a->kind == REC_CREATE && a->subresource;
+		bool harmless =
+		    (a->kind == REC_CREATE && kc_is_already_exists(err)) ||
+		    (a->kind == REC_DELETE && kc_is_not_found(err)) ||
+		    (evicting && (kc_is_not_found(err) || kc_is_too_many_requests(err)));
 		if (!harmless) {
 			finish(x, err, a);
 			return;
@@ -270,7 +275,7 @@ static int start_write(struct ctl_execution *x, const struct rec_action *a, stru
 		return rc;
 	switch (a->kind) {
 	case REC_CREATE:
-		ref = ref_of(a, NULL);
+		ref = ref_of(a, a->subresource);
 		rc = kc_create(c, &ref, &q, a->body, action_done, x, &x->req, err);
 		break;
 	case REC_MERGE_PATCH:

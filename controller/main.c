@@ -254,8 +254,8 @@ static int setup_runtime(struct app *app, struct kc_error *err)
 	struct ctl_runtime_options ro = {
 	    .client = app->client,
 	    .primary = ctl_release_kind,
-	    .owned = &ctl_replicaset_kind,
-	    .n_owned = 1,
+	    .owned = ctl_release_owned_kinds,
+	    .n_owned = CTL_RELEASE_N_OWNED,
 	    .namespaces = (const char *const *)app->namespaces,
 	    .workers = app->opts.workers,
 	    .events = app->events,

@@ -59,6 +59,8 @@ struct ctl_kind {
 	bool compact;
 	const char *const *strip_paths;
 	size_t n_strip_paths;
+	/* Watch only objects matching this label selector; NULL: all. */
+	const char *label_selector;
 };
 
 /* Fills plan for the primary object `obj` (borrowed, read-only) at wall-clock

@@ -98,7 +98,9 @@ int kc_list_all_each(struct kc_client *c, const struct kc_ref *ref, const struct
 int kc_create(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q, json_t *obj,
               kc_response_fn *cb, void *userdata, struct kc_request **ret, struct kc_error *err)
 {
-	int rc = need_no_name(ref, "create", err);
+	/* A POST to a subresource (pods/NAME/eviction) names its object. */
+	int rc =
+	    ref->subresource ? need_name(ref, "create", err) : need_no_name(ref, "create", err);
 	if (rc < 0)
 		return rc;
 	if (!json_is_object(obj))

@@ -38,7 +38,9 @@ int kc_list_all_each(struct kc_client *c, const struct kc_ref *ref, const struct
                      kc_item_fn *on_item, kc_response_fn *cb, void *userdata,
                      struct kc_request **ret, struct kc_error *err);
 
-/* POST obj to the collection (ref->name NULL). q: field_manager, dry_run. Not retried. */
+/* POST obj to the collection (ref->name NULL), or to one object's
+ * subresource (ref->name and ref->subresource: "eviction"). q: field_manager,
+ * dry_run. Not retried. */
 int kc_create(struct kc_client *c, const struct kc_ref *ref, const struct kc_query *q, json_t *obj,
               kc_response_fn *cb, void *userdata, struct kc_request **ret, struct kc_error *err);
 

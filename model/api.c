@@ -20,6 +20,8 @@ const struct model_gvk model_lease_gvk = {.group = "coordination.k8s.io",
                                           .resource = "leases",
                                           .kind = "Lease",
                                           .namespaced = true};
+const struct model_gvk model_eviction_gvk = {
+    .group = "policy", .version = "v1", .resource = "eviction", .kind = "Eviction"};
 
 int model_child_name(const char *release, const char *revision, char *buf, size_t len)
 {

@@ -40,6 +40,9 @@ extern const struct model_gvk model_release_gvk;
 extern const struct model_gvk model_replicaset_gvk;
 extern const struct model_gvk model_pod_gvk;
 extern const struct model_gvk model_lease_gvk;
+/* The body of a POST to a pod's "eviction" subresource (resource names the
+ * subresource; the pod itself is model_pod_gvk). */
+extern const struct model_gvk model_eviction_gvk;
 
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into

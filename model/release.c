@@ -7,6 +7,7 @@
 
 #include "model/duration.h"
 #include "model/names.h"
+#include "model/timefmt.h"
 
 /* Field paths are short; a longer one is cut, which only shortens a message. */
 #define PATH_LEN 256
@@ -712,6 +713,21 @@ static void parse_template(struct ctx *c, const json_t *spec, struct rel_release
 		c->oom = true;
 }
 
+/* spec.restartAt: an RFC 3339 date-time (the CRD says format: date-time, but
+ * a hand-written object may still carry anything). */
+static void parse_restart_at(struct ctx *c, const json_t *spec, struct rel_release *r)
+{
+	json_t *v = json_object_get(spec, "restartAt");
+	if (!v || json_is_null(v))
+		return;
+	if (!json_is_string(v) || model_time_parse(json_string_value(v), &r->restart_at) < 0 ||
+	    r->restart_at <= 0) {
+		r->restart_at = 0;
+		model_errors_add(c->errs, "spec.restartAt",
+		                 "must be an RFC 3339 time such as \"2026-12-02T18:30:00Z\"");
+	}
+}
+
 static void parse_metadata(struct ctx *c, const json_t *obj, struct rel_release *r)
 {
 	json_t *md = get_object(c, obj, "metadata", "", true);
@@ -772,6 +788,7 @@ int rel_release_parse(const json_t *obj, struct rel_release **ret, struct model_
 			model_errors_add(errs, "spec.progressDeadlineSeconds",
 			                 "must be greater than minReadySeconds");
 		get_bool(&c, spec, "paused", "spec", false, &r->paused);
+		parse_restart_at(&c, spec, r);
 		parse_strategy(&c, spec, r);
 	}
 	if (c.oom) {

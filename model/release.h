@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "model/errors.h"
 #include "model/intorstr.h"
@@ -132,6 +133,9 @@ struct rel_release {
 	int32_t revision_history_limit;
 	int32_t progress_deadline_seconds; /* > min_ready_seconds */
 	bool paused;
+	/* spec.restartAt: pods created before it are to be replaced (the
+	 * controller evicts them; see reconcilers/restart.h). 0 = not set. */
+	time_t restart_at;
 
 	enum rel_strategy_kind strategy; /* exactly one of the three below is set */
 	struct rel_rolling rolling;

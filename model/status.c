@@ -36,10 +36,23 @@ const char *rel_outcome_name(enum rel_outcome outcome)
 }
 
 static const char *const known_keys[] = {
-    "observedGeneration", "phase",          "message",           "strategy",
-    "currentRevision",    "stableRevision", "currentStepIndex",  "replicas",
-    "updatedReplicas",    "readyReplicas",  "availableReplicas", "selector",
-    "lastProgressTime",   "conditions",     "history",           NULL,
+    "observedGeneration",
+    "phase",
+    "message",
+    "strategy",
+    "currentRevision",
+    "stableRevision",
+    "currentStepIndex",
+    "replicas",
+    "updatedReplicas",
+    "readyReplicas",
+    "availableReplicas",
+    "selector",
+    "lastProgressTime",
+    "conditions",
+    "history",
+    "restartedAt",
+    NULL,
 };
 
 static bool is_known(const char *key)
@@ -235,6 +248,8 @@ int rel_status_from_json(const json_t *status, struct rel_status *ret)
 		r = read_string(status, "selector", &s.selector);
 	if (r == 0)
 		r = read_time(status, "lastProgressTime", &s.last_progress_time);
+	if (r == 0)
+		r = read_time(status, "restartedAt", &s.restarted_at);
 	if (r < 0)
 		goto fail;
 
@@ -324,6 +339,7 @@ json_t *rel_status_to_json(const struct rel_status *s)
 	r |= json_object_set_new(o, "availableReplicas", json_integer(s->available_replicas));
 	r |= set_string(o, "selector", s->selector);
 	r |= set_time(o, "lastProgressTime", s->last_progress_time);
+	r |= set_time(o, "restartedAt", s->restarted_at);
 	if (s->conditions)
 		r |= json_object_set_new(o, "conditions", json_deep_copy(s->conditions));
 	if (s->n_history > 0) {

@@ -66,6 +66,9 @@ struct rel_status {
 	 * deadline counts from here; kept in the cluster so a restarted
 	 * controller keeps the same deadline. 0 = absent. */
 	time_t last_progress_time;
+	/* The spec.restartAt the last finished restart carried out (every pod
+	 * older than it replaced). 0 = absent. */
+	time_t restarted_at;
 	json_t *conditions; /* owned JSON array, never NULL after init/parse */
 	size_t n_history;
 	struct rel_history_entry history[REL_HISTORY_MAX]; /* newest first */

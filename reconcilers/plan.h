@@ -35,7 +35,10 @@ struct rec_ref {
  *
  *   CREATE        POST `body` to ref's collection (ref.name unused); an
  *                 object that already exists counts as done, since child
- *                 names are deterministic.
+ *                 names are deterministic. With a subresource, POST to
+ *                 ref.name's subresource ("eviction"); a 404 (gone) or 429
+ *                 (a PodDisruptionBudget says not now) is no failure: the
+ *                 reconciler looks again later.
  *   MERGE_PATCH   JSON merge patch `body` on ref (subresource optional), with
  *                 ref's uid and resourceVersion as preconditions. For objects
  *                 the controller owns (its ReplicaSets).
@@ -77,7 +80,8 @@ enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
 struct rec_action {
 	enum rec_action_kind kind;
 	struct rec_ref ref;
-	char *subresource; /* MERGE_PATCH, APPLY, JSON_PATCH: NULL, "status", "scale" */
+	char *subresource; /* MERGE_PATCH, APPLY, JSON_PATCH: NULL, "status", "scale";
+	                    * CREATE: NULL, "eviction" */
 	/* CREATE, APPLY: the object; MERGE_PATCH: the patch; JSON_PATCH: the
 	 * array of operations; WRITE_STATUS: the status. */
 	json_t *body;

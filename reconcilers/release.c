@@ -14,6 +14,7 @@
 #include "model/status.h"
 #include "reconcilers/context.h"
 #include "reconcilers/replicaset.h"
+#include "reconcilers/restart.h"
 #include "reconcilers/rolling.h"
 
 /* Reads the observed status; a status this controller cannot read (written
@@ -227,6 +228,8 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		r = owned_replicasets(o, rel, &c);
 		if (r == 0)
 			r = rec_rolling_reconcile(&c, &actions, &after);
+		if (r == 0)
+			r = rec_restart_reconcile(&c, o->pods, o->n_pods, &after);
 	}
 	if (r == 0)
 		r = add_status_write(&actions, &release, status_json, &next);

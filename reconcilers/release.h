@@ -16,8 +16,10 @@
  *      resourceVersion (a conflict: requeue, the next snapshot is newer);
  *   3. Events that report a transition the status write records
  *      (RolloutCompleted, ProgressDeadlineExceeded, InvalidSpec,
- *      StrategyNotImplemented). "Once per transition" is derived from the
- *      observed status, so these must not be sent when step 2 failed.
+ *      StrategyNotImplemented, Restarted). "Once per transition" is derived
+ *      from the observed status, so these must not be sent when step 2
+ *      failed; and the pod evictions of spec.restartAt
+ *      (reconcilers/restart.h), which the status of step 2 reports.
  * requeue_after is set for the progress deadline (and minReadySeconds).
  */
 #ifndef SLIPWAY_RECONCILERS_RELEASE_H
@@ -40,6 +42,10 @@ struct rec_observed {
 	 * passed here by mistake are ignored, never touched. */
 	const json_t *const *replicasets;
 	size_t n_replicasets;
+	/* Pods controlled by those ReplicaSets, for spec.restartAt
+	 * (reconcilers/restart.h); others are ignored, never touched. */
+	const json_t *const *pods;
+	size_t n_pods;
 	time_t now; /* wall clock, seconds */
 };
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/rbac.yaml is enough: the controller, authenticated as the
 # slipway-controller ServiceAccount with exactly those rights, leads, rolls a
-# Release out and updates it, and no request of its is forbidden.
+# Release out, updates it and restarts its pods, and no request of its is
+# forbidden.
 . "$(dirname "$0")/lib.sh"
 use_test_namespace rbac
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
@@ -36,6 +37,11 @@ apply_release web registry.example/web:1 3
 ok "it rolls a Release out" k wait --for=condition=Ready release/web --timeout=60s
 set_image web registry.example/web:2
 ok "and an update of it" until_true 60 rolled_out web 2 3
+sleep 1 # so that every pod is older than restartAt
+restart_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+k patch release web --type merge -p "{\"spec\":{\"restartAt\":\"$restart_at\"}}" >/dev/null
+ok "and a restart of its pods (watching and evicting pods)" \
+	until_true 60 jsonpath_is release/web '{.status.restartedAt}' "$restart_at"
 ours() { k get events.events.k8s.io -o jsonpath='{.items[*].reportingController}' | grep -q slipway.dev/controller; }
 ok "its Events were accepted" until_true 20 ours
 ok "no request was forbidden" refused grep -qi forbidden "$CONTROLLER_LOG"

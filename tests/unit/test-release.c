@@ -109,6 +109,13 @@ static const struct {
      {{"spec.minReadySeconds", "600"}},
      "spec.progressDeadlineSeconds: must be greater than minReadySeconds"},
     {"paused must be a boolean", {{"spec.paused", "\"yes\""}}, "spec.paused: must be a boolean"},
+    {"restartAt must be a time",
+     {{"spec.restartAt", "\"tomorrow\""}},
+     "spec.restartAt: must be an RFC 3339 time such as \"2026-12-02T18:30:00Z\""},
+    {"restartAt must be a string",
+     {{"spec.restartAt", "1795695600"}},
+     "spec.restartAt: must be an RFC 3339 time such as \"2026-12-02T18:30:00Z\""},
+    {"restartAt an RFC 3339 time", {{"spec.restartAt", "\"2026-11-26T12:20:00Z\""}}, NULL},
 
     /* selector and template */
     {"selector is required", {{"spec.selector", DEL}}, "spec.selector: required"},
@@ -334,6 +341,7 @@ static void check_defaults(void)
 	is_int(r->progress_deadline_seconds, 600, "progressDeadlineSeconds defaults to 600");
 	is_int(r->min_ready_seconds, 0, "minReadySeconds defaults to 0");
 	ok(!r->paused, "paused defaults to false");
+	is_int(r->restart_at, 0, "no restartAt: 0");
 	is_int(r->strategy, REL_STRATEGY_ROLLING, "no strategy means rolling");
 	ok(r->rolling.max_surge.is_percent && r->rolling.max_surge.value == 25, "maxSurge 25%%");
 	ok(r->rolling.max_unavailable.is_percent && r->rolling.max_unavailable.value == 25,

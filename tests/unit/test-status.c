@@ -13,6 +13,7 @@
 static const char full[] =
     "{\"observedGeneration\":7,\"phase\":\"Progressing\",\"message\":\"updating 3 of 10\","
     "\"strategy\":\"rolling\",\"lastProgressTime\":\"2026-11-26T12:21:00Z\","
+    "\"restartedAt\":\"2026-11-26T12:00:00Z\","
     "\"currentRevision\":\"r8kt9mf4mk\",\"stableRevision\":\"b2c4d5f6g7\","
     "\"currentStepIndex\":2,\"replicas\":11,\"updatedReplicas\":3,\"readyReplicas\":10,"
     "\"availableReplicas\":9,\"selector\":\"app=web\","
@@ -40,6 +41,7 @@ static const struct {
     {"unknown phase", "{\"phase\":\"Sleeping\"}", -EINVAL},
     {"strategy not a string", "{\"strategy\":1}", -EINVAL},
     {"lastProgressTime not a time", "{\"lastProgressTime\":\"soon\"}", -EINVAL},
+    {"restartedAt not a time", "{\"restartedAt\":\"soon\"}", -EINVAL},
     {"empty phase string", "{\"phase\":\"\"}", -EINVAL},
     {"replicas as string", "{\"replicas\":\"3\"}", -EINVAL},
     {"negative replicas", "{\"readyReplicas\":-1}", -EINVAL},
@@ -69,6 +71,7 @@ static void check_round_trip(void)
 	is_str(s.message, "updating 3 of 10", "message");
 	is_str(s.strategy, "rolling", "strategy");
 	is_int(s.last_progress_time, 1795695660, "lastProgressTime");
+	is_int(s.restarted_at, 1795694400, "restartedAt");
 	is_str(s.current_revision, "r8kt9mf4mk", "currentRevision");
 	is_str(s.stable_revision, "b2c4d5f6g7", "stableRevision");
 	ok(s.has_current_step_index && s.current_step_index == 2, "currentStepIndex");
@@ -112,6 +115,7 @@ static void check_round_trip(void)
 	ok(s.message == NULL, "message cleared");
 	is_int(rel_status_set_string(&s.strategy, NULL), 0, "clear strategy");
 	s.last_progress_time = 0;
+	s.restarted_at = 0;
 	s.phase = REL_PHASE_HEALTHY;
 	s.has_current_step_index = false;
 	out = rel_status_to_json(&s);
@@ -119,6 +123,7 @@ static void check_round_trip(void)
 	ok(json_object_get(out, "message") == NULL, "cleared message omitted");
 	ok(json_object_get(out, "strategy") == NULL, "cleared strategy omitted");
 	ok(json_object_get(out, "lastProgressTime") == NULL, "zero lastProgressTime omitted");
+	ok(json_object_get(out, "restartedAt") == NULL, "zero restartedAt omitted");
 	ok(json_object_get(out, "currentStepIndex") == NULL, "step index omitted when unset");
 	is_int(json_array_size(json_object_get(out, "history")), REL_HISTORY_MAX,
 	       "history written bounded");
