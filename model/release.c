@@ -631,9 +631,9 @@ static void parse_selector(struct ctx *c, const json_t *spec, struct rel_release
 	int rr = model_labels_from_json(ml, "spec.selector.matchLabels", &r->selector, c->errs);
 	if (rr == -ENOMEM)
 		c->oom = true;
-	if (rr == 0 && model_labels_get(&r->selector, MODEL_REVISION_LABEL))
+	if (rr == 0 && model_labels_get(&r->selector, MODEL_LABEL_REVISION))
 		model_errors_add(c->errs, "spec.selector.matchLabels",
-		                 "%s is reserved for the controller", MODEL_REVISION_LABEL);
+		                 "%s is reserved for the controller", MODEL_LABEL_REVISION);
 }
 
 static void check_containers(struct ctx *c, const json_t *podspec)
@@ -698,9 +698,9 @@ static void parse_template(struct ctx *c, const json_t *spec, struct rel_release
 			model_errors_add(c->errs, "spec.template.metadata.labels",
 			                 "%.80s: invalid label value", key);
 	}
-	if (json_object_get(labels, MODEL_REVISION_LABEL))
+	if (json_object_get(labels, MODEL_LABEL_REVISION))
 		model_errors_add(c->errs, "spec.template.metadata.labels",
-		                 "%s is reserved for the controller", MODEL_REVISION_LABEL);
+		                 "%s is reserved for the controller", MODEL_LABEL_REVISION);
 	if (r->selector.n > 0 && !model_labels_match(&r->selector, labels))
 		model_errors_add(c->errs, "spec.template.metadata.labels",
 		                 "must match spec.selector.matchLabels");

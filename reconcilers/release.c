@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/condition.h"
 #include "model/errors.h"
 #include "model/labels.h"
@@ -148,9 +149,10 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 	c->rss = calloc(n ? n : 1, sizeof(*c->rss));
 	if (!c->rss)
 		return -ENOMEM;
-	char *new_name = rec_rs_name(rel);
-	if (!new_name)
-		return -ENOMEM;
+	char new_name[MODEL_NAME_MAX + 1];
+	int r = model_child_name(rel->name, rel->revision, new_name, sizeof(new_name));
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		const json_t *obj = o->replicasets[i];
 		struct rec_rs v;
@@ -168,7 +170,6 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 		}
 		c->rss[c->n_rss++] = v;
 	}
-	free(new_name);
 	qsort(c->rss, c->n_rss, sizeof(*c->rss), rec_rs_cmp_older);
 	return 0;
 }
@@ -188,10 +189,10 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	int64_t generation =
 	    json_is_integer(gen) && json_integer_value(gen) >= 0 ? json_integer_value(gen) : 0;
 	struct rec_ref release = {
-	    .group = REL_API_GROUP,
-	    .version = "v1alpha1",
-	    .resource = "releases",
-	    .kind = (char *)REL_KIND,
+	    .group = (char *)model_release_gvk.group,
+	    .version = (char *)model_release_gvk.version,
+	    .resource = (char *)model_release_gvk.resource,
+	    .kind = (char *)model_release_gvk.kind,
 	    .ns = (char *)json_string_value(json_object_get(md, "namespace")),
 	    .name = (char *)name,
 	    .uid = (char *)json_string_value(json_object_get(md, "uid")),

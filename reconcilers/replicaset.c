@@ -73,15 +73,15 @@ int rec_rs_read(const json_t *obj, struct rec_rs *v)
 
 	json_t *ann = json_object_get(md, "annotations");
 	int64_t n;
-	if (annotation_int(ann, REC_ANNOTATION_DESIRED, INT32_MAX, &n)) {
+	if (annotation_int(ann, MODEL_ANNOTATION_DESIRED, INT32_MAX, &n)) {
 		r.has_desired = true;
 		r.desired = (int32_t)n;
 	}
-	if (annotation_int(ann, REC_ANNOTATION_MAX, INT32_MAX, &n)) {
+	if (annotation_int(ann, MODEL_ANNOTATION_MAX, INT32_MAX, &n)) {
 		r.has_max = true;
 		r.max = (int32_t)n;
 	}
-	if (annotation_int(ann, REC_ANNOTATION_GENERATION, INT64_MAX, &n))
+	if (annotation_int(ann, MODEL_ANNOTATION_GENERATION, INT64_MAX, &n))
 		r.rollout_generation = n;
 	r.want = r.spec_replicas;
 	*v = r;
@@ -98,15 +98,6 @@ int rec_rs_cmp_older(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
-char *rec_rs_name(const struct rel_release *rel)
-{
-	size_t n = strlen(rel->name) + 1 + strlen(rel->revision) + 1;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s-%s", rel->name, rel->revision);
-	return s;
-}
-
 static json_t *int_string(int64_t n)
 {
 	char buf[24];
@@ -117,8 +108,8 @@ static json_t *int_string(int64_t n)
 /* The replica annotations the Deployment controller keeps on each RS. */
 static int set_replica_annotations(json_t *ann, int32_t desired, int64_t max)
 {
-	int r = json_object_set_new(ann, REC_ANNOTATION_DESIRED, int_string(desired));
-	r |= json_object_set_new(ann, REC_ANNOTATION_MAX, int_string(max));
+	int r = json_object_set_new(ann, MODEL_ANNOTATION_DESIRED, int_string(desired));
+	r |= json_object_set_new(ann, MODEL_ANNOTATION_MAX, int_string(max));
 	return r;
 }
 
@@ -130,7 +121,7 @@ static json_t *labels_with_revision(const struct model_labels *base, const char 
 	for (size_t i = 0; o && i < base->n; i++)
 		r |= json_object_set_new(o, base->items[i].key, json_string(base->items[i].value));
 	if (o)
-		r |= json_object_set_new(o, MODEL_REVISION_LABEL, json_string(revision));
+		r |= json_object_set_new(o, MODEL_LABEL_REVISION, json_string(revision));
 	if (r != 0) {
 		json_decref(o);
 		return NULL;
@@ -140,10 +131,13 @@ static json_t *labels_with_revision(const struct model_labels *base, const char 
 
 json_t *rec_rs_new_object(const struct rel_release *rel, int32_t replicas, int32_t max_surge)
 {
-	char *name = rec_rs_name(rel);
-	json_t *tmpl = json_deep_copy(rel->template);
+	char name[MODEL_NAME_MAX + 1];
+	json_t *tmpl = NULL;
 	json_t *rs = NULL;
-	if (!name || !tmpl)
+	if (model_child_name(rel->name, rel->revision, name, sizeof(name)) < 0)
+		goto fail;
+	tmpl = json_deep_copy(rel->template);
+	if (!tmpl)
 		goto fail;
 	/* Pods carry the revision label so Services and routes can select it. */
 	json_t *tmd = json_object_get(tmpl, "metadata");
@@ -158,20 +152,21 @@ json_t *rec_rs_new_object(const struct rel_release *rel, int32_t replicas, int32
 		if (json_object_set_new(tmd, "labels", tlabels) != 0)
 			goto fail;
 	}
-	if (json_object_set_new(tlabels, MODEL_REVISION_LABEL, json_string(rel->revision)) != 0)
+	if (json_object_set_new(tlabels, MODEL_LABEL_REVISION, json_string(rel->revision)) != 0)
 		goto fail;
 
 	json_t *labels = json_deep_copy(tlabels);
 	json_t *ann = json_object();
-	json_t *owner = json_pack(
-	    "[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", REL_API_VERSION, "kind", REL_KIND, "name",
-	    rel->name, "uid", rel->uid ? rel->uid : "", "controller", 1, "blockOwnerDeletion", 1);
+	json_t *owner =
+	    json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", MODEL_API_VERSION, "kind",
+	              model_release_gvk.kind, "name", rel->name, "uid", rel->uid ? rel->uid : "",
+	              "controller", 1, "blockOwnerDeletion", 1);
 	json_t *sel = labels_with_revision(&rel->selector, rel->revision);
 	int r = (labels && ann && owner && sel) ? 0 : -1;
 	if (ann) {
 		r |=
 		    set_replica_annotations(ann, rel->replicas, (int64_t)rel->replicas + max_surge);
-		r |= json_object_set_new(ann, REC_ANNOTATION_GENERATION,
+		r |= json_object_set_new(ann, MODEL_ANNOTATION_GENERATION,
 		                         int_string(rel->generation));
 	}
 	json_t *md = json_object();
@@ -192,27 +187,34 @@ json_t *rec_rs_new_object(const struct rel_release *rel, int32_t replicas, int32
 		json_decref(md);
 		goto fail;
 	}
-	rs = json_pack("{s:s,s:s,s:o,s:{s:i,s:i,s:{s:o},s:O}}", "apiVersion", "apps/v1", "kind",
-	               "ReplicaSet", "metadata", md, "spec", "replicas", (int)replicas,
+	rs = json_pack("{s:s++,s:s,s:o,s:{s:i,s:i,s:{s:o},s:O}}", "apiVersion",
+	               model_replicaset_gvk.group, "/", model_replicaset_gvk.version, "kind",
+	               model_replicaset_gvk.kind, "metadata", md, "spec", "replicas", (int)replicas,
 	               "minReadySeconds", (int)rel->min_ready_seconds, "selector", "matchLabels",
 	               sel, "template", tmpl);
 fail:
-	free(name);
 	json_decref(tmpl);
 	return rs;
 }
 
+struct rec_ref rec_rs_named_ref(const char *ns, const char *name)
+{
+	/* rec_ref's strings are not const; the plan copies them (plan.h). */
+	struct rec_ref ref = {
+	    .group = (char *)model_replicaset_gvk.group,
+	    .version = (char *)model_replicaset_gvk.version,
+	    .resource = (char *)model_replicaset_gvk.resource,
+	    .ns = (char *)ns,
+	    .name = (char *)name,
+	};
+	return ref;
+}
+
 struct rec_ref rec_rs_ref(const struct rec_rs *v, const char *ns)
 {
-	struct rec_ref ref = {
-	    .group = "apps",
-	    .version = "v1",
-	    .resource = "replicasets",
-	    .ns = (char *)ns,
-	    .name = (char *)v->name,
-	    .uid = (char *)v->uid,
-	    .resource_version = (char *)v->resource_version,
-	};
+	struct rec_ref ref = rec_rs_named_ref(ns, v->name);
+	ref.uid = (char *)v->uid;
+	ref.resource_version = (char *)v->resource_version;
 	return ref;
 }
 
@@ -244,7 +246,7 @@ int rec_rs_emit(struct rec_plan *plan, const struct rec_rs *v, const struct rel_
 	if (r == 0 && (annotate || resize))
 		r |= set_replica_annotations(ann, rel->replicas, max);
 	if (r == 0 && generation)
-		r |= json_object_set_new(ann, REC_ANNOTATION_GENERATION,
+		r |= json_object_set_new(ann, MODEL_ANNOTATION_GENERATION,
 		                         int_string(rel->generation));
 	if (r == 0 && json_object_size(spec) > 0)
 		r |= json_object_set(patch, "spec", spec);

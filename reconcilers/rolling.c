@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/condition.h"
 #include "model/intorstr.h"
 #include "model/labels.h"
@@ -41,14 +42,14 @@ static int64_t sum_available(const struct step *s)
 static struct rec_rs *find_new(struct rec_ctx *c)
 {
 	struct rec_rs *found = NULL;
-	size_t len = strlen(c->rel->name);
+	char name[MODEL_NAME_MAX + 1];
+	if (model_child_name(c->rel->name, c->rel->revision, name, sizeof(name)) < 0)
+		name[0] = '\0'; /* validation rules it out; then no RS is "the" named one */
 	for (size_t i = 0; i < c->n_rss; i++) {
 		struct rec_rs *v = &c->rss[i];
 		if (!v->revision || strcmp(v->revision, c->rel->revision) != 0)
 			continue;
-		bool named = strncmp(v->name, c->rel->name, len) == 0 && v->name[len] == '-' &&
-		             strcmp(v->name + len + 1, c->rel->revision) == 0;
-		if (!found || named)
+		if (!found || strcmp(v->name, name) == 0)
 			found = v;
 	}
 	return found;
@@ -304,16 +305,14 @@ static int create_new(struct step *s, struct rec_plan *actions)
 	int32_t n = new_rs_new_replicas(s, 0);
 	v->want = n;
 
+	char name[MODEL_NAME_MAX + 1];
+	if (model_child_name(rel->name, rel->revision, name, sizeof(name)) < 0)
+		return -ENAMETOOLONG; /* validation rules it out */
 	json_t *obj = rec_rs_new_object(rel, n, s->surge);
-	char *name = rec_rs_name(rel);
 	int r = -ENOMEM;
-	if (!obj || !name)
+	if (!obj)
 		goto out;
-	struct rec_ref ref = {.group = "apps",
-	                      .version = "v1",
-	                      .resource = "replicasets",
-	                      .ns = rel->namespace,
-	                      .name = name};
+	struct rec_ref ref = rec_rs_named_ref(rel->namespace, name);
 	if (!rec_plan_add(actions, REC_CREATE, &ref, obj))
 		goto out;
 
@@ -343,7 +342,6 @@ static int create_new(struct step *s, struct rec_plan *actions)
 	r = 0;
 out:
 	json_decref(obj);
-	free(name);
 	return r;
 }
 
@@ -476,9 +474,9 @@ static int update_status(struct step *s, bool created, struct rec_plan *after)
 		st = ST_PROGRESSING;
 
 	const char *rs_name = s->new_rs && !s->new_rs->planned ? s->new_rs->name : NULL;
-	char *made = rec_rs_name(rel);
-	if (!made)
-		return -ENOMEM;
+	char made[MODEL_NAME_MAX + 1];
+	if (!rs_name && model_child_name(rel->name, rel->revision, made, sizeof(made)) < 0)
+		return -ENAMETOOLONG; /* validation rules it out */
 	if (!rs_name)
 		rs_name = made;
 
@@ -543,7 +541,6 @@ static int update_status(struct step *s, bool created, struct rec_plan *after)
 		snprintf(pmsg, sizeof(pmsg), "Release %s is paused (spec.paused).", rel->name);
 		break;
 	}
-	free(made);
 
 	r = rel_status_set_string(&next->message, msg);
 	if (r == 0)

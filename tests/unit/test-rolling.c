@@ -142,18 +142,18 @@ static json_t *rs_json(const struct rs_opts *p)
 	json_t *annotations = json_object();
 	if (p->desired >= 0) {
 		snprintf(ann, sizeof(ann), "%d", p->desired);
-		json_object_set_new(annotations, REC_ANNOTATION_DESIRED, json_string(ann));
+		json_object_set_new(annotations, MODEL_ANNOTATION_DESIRED, json_string(ann));
 	}
 	if (p->max >= 0) {
 		snprintf(ann, sizeof(ann), "%d", p->max);
-		json_object_set_new(annotations, REC_ANNOTATION_MAX, json_string(ann));
+		json_object_set_new(annotations, MODEL_ANNOTATION_MAX, json_string(ann));
 	}
 	snprintf(ann, sizeof(ann), "%d", p->gen);
-	json_object_set_new(annotations, REC_ANNOTATION_GENERATION, json_string(ann));
+	json_object_set_new(annotations, MODEL_ANNOTATION_GENERATION, json_string(ann));
 	json_t *md =
 	    json_pack("{s:s,s:s,s:s+,s:s,s:s,s:i,s:{s:s,s:s},s:o}", "name", name, "namespace",
 	              "shop", "uid", "uid-", name, "resourceVersion", "7", "creationTimestamp",
-	              created, "generation", 2, "labels", "app", "web", MODEL_REVISION_LABEL,
+	              created, "generation", 2, "labels", "app", "web", MODEL_LABEL_REVISION,
 	              rev[p->image], "annotations", annotations);
 	if (p->owner != 1)
 		json_object_set_new(md, "ownerReferences",
@@ -710,7 +710,7 @@ static void check_details(void)
 	json_t *md = json_object_get(body, "metadata");
 	is_str(json_string_value(json_object_get(md, "name")), name, "create: name web-REVISION");
 	is_str(
-	    json_string_value(json_object_get(json_object_get(md, "labels"), MODEL_REVISION_LABEL)),
+	    json_string_value(json_object_get(json_object_get(md, "labels"), MODEL_LABEL_REVISION)),
 	    rev[2], "create: revision label on the RS");
 	json_t *owner = json_array_get(json_object_get(md, "ownerReferences"), 0);
 	ok(json_is_true(json_object_get(owner, "controller")) &&
@@ -724,16 +724,16 @@ static void check_details(void)
 	json_t *sel = json_object_get(json_object_get(spec, "selector"), "matchLabels");
 	ok(json_object_size(sel) == 2 &&
 	       strcmp(json_string_value(json_object_get(sel, "app")), "web") == 0 &&
-	       strcmp(json_string_value(json_object_get(sel, MODEL_REVISION_LABEL)), rev[2]) == 0,
+	       strcmp(json_string_value(json_object_get(sel, MODEL_LABEL_REVISION)), rev[2]) == 0,
 	   "create: selector is the Release's plus the revision");
 	json_t *tl = json_object_get(json_object_get(json_object_get(spec, "template"), "metadata"),
 	                             "labels");
-	is_str(json_string_value(json_object_get(tl, MODEL_REVISION_LABEL)), rev[2],
+	is_str(json_string_value(json_object_get(tl, MODEL_LABEL_REVISION)), rev[2],
 	       "create: revision label on the pods");
 	is_int(json_integer_value(json_object_get(spec, "minReadySeconds")), 15,
 	       "create: minReadySeconds copied");
 	is_str(json_string_value(
-	           json_object_get(json_object_get(md, "annotations"), REC_ANNOTATION_MAX)),
+	           json_object_get(json_object_get(md, "annotations"), MODEL_ANNOTATION_MAX)),
 	       "13", "create: max-replicas annotation");
 	char note[128];
 	snprintf(note, sizeof(note), "Scaled up replica set %s from 0 to 3", name);
@@ -814,12 +814,12 @@ static const struct {
     {"status.availableReplicas", "-1"},
     {"status.readyReplicas", "2147483647"},
     {"status", "[]"},
-    {"metadata.annotations." REC_ANNOTATION_DESIRED, "\"-5\""},
-    {"metadata.annotations." REC_ANNOTATION_DESIRED, "\"99999999999\""},
-    {"metadata.annotations." REC_ANNOTATION_MAX, "\"0\""},
-    {"metadata.annotations." REC_ANNOTATION_MAX, "\"1\""},
-    {"metadata.annotations." REC_ANNOTATION_MAX, "\"\""},
-    {"metadata.annotations." REC_ANNOTATION_GENERATION, "\"12abc\""},
+    {"metadata.annotations." MODEL_ANNOTATION_DESIRED, "\"-5\""},
+    {"metadata.annotations." MODEL_ANNOTATION_DESIRED, "\"99999999999\""},
+    {"metadata.annotations." MODEL_ANNOTATION_MAX, "\"0\""},
+    {"metadata.annotations." MODEL_ANNOTATION_MAX, "\"1\""},
+    {"metadata.annotations." MODEL_ANNOTATION_MAX, "\"\""},
+    {"metadata.annotations." MODEL_ANNOTATION_GENERATION, "\"12abc\""},
     {"metadata.annotations", "\"x\""},
     {"metadata.labels", "7"},
     {"metadata.ownerReferences", "{}"},
@@ -925,9 +925,9 @@ static void check_patch_bodies(void)
 	reconcile(release, rs, 2, NOW, &plan);
 	const json_t *body = plan.n_actions > 0 ? plan.actions[0].body : NULL;
 	json_t *ann = json_object_get(json_object_get(body, "metadata"), "annotations");
-	is_str(json_string_value(json_object_get(ann, REC_ANNOTATION_GENERATION)), "5",
+	is_str(json_string_value(json_object_get(ann, MODEL_ANNOTATION_GENERATION)), "5",
 	       "rollback: the reused RS is marked with the current generation");
-	is_str(json_string_value(json_object_get(ann, REC_ANNOTATION_DESIRED)), "10",
+	is_str(json_string_value(json_object_get(ann, MODEL_ANNOTATION_DESIRED)), "10",
 	       "rollback: desired-replicas annotation");
 	is_int(
 	    json_integer_value(json_object_get(json_object_get(body, "spec"), "minReadySeconds")),
@@ -951,10 +951,10 @@ static void check_patch_bodies(void)
 			continue;
 		ann = json_object_get(json_object_get(plan.actions[i].body, "metadata"),
 		                      "annotations");
-		seen +=
-		    strcmp(json_string_value(json_object_get(ann, REC_ANNOTATION_DESIRED)), "15") ==
-		        0 &&
-		    strcmp(json_string_value(json_object_get(ann, REC_ANNOTATION_MAX)), "18") == 0;
+		seen += strcmp(json_string_value(json_object_get(ann, MODEL_ANNOTATION_DESIRED)),
+		               "15") == 0 &&
+		        strcmp(json_string_value(json_object_get(ann, MODEL_ANNOTATION_MAX)),
+		               "18") == 0;
 	}
 	is_int(seen, 2, "scale: both patches record desired 15 and max 18");
 	rec_plan_clear(&plan);
