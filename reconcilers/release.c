@@ -9,13 +9,13 @@
 #include "model/api.h"
 #include "model/condition.h"
 #include "model/errors.h"
-#include "model/labels.h"
 #include "model/release.h"
 #include "model/revision.h"
 #include "model/status.h"
 #include "reconcilers/context.h"
 #include "reconcilers/replicaset.h"
 #include "reconcilers/rolling.h"
+#include "reconcilers/status.h"
 
 /* Reads the observed status; a status this controller cannot read (written
  * by hand, or by something else) is replaced rather than fatal. */
@@ -54,18 +54,6 @@ static int add_status_write(struct rec_plan *plan, const struct rec_ref *release
 	return a ? 0 : -ENOMEM;
 }
 
-static int set_cond(struct rel_status *s, const char *type, const char *status, const char *reason,
-                    const char *message, int64_t generation, time_t now)
-{
-	struct model_condition mc = {.type = type,
-	                             .status = status,
-	                             .reason = reason,
-	                             .message = message,
-	                             .observed_generation = generation};
-	int r = model_condition_set(s->conditions, &mc, now);
-	return r < 0 ? r : 0;
-}
-
 /* Invalid spec and unimplemented strategy: Stalled with `reason`, phase
  * Degraded, and a Warning Event unless the observed status already said
  * exactly this. No other action. */
@@ -77,17 +65,17 @@ static int report_stalled(const struct rel_status *observed, struct rel_status *
 	next->phase = REL_PHASE_DEGRADED;
 	int r = rel_status_set_string(&next->message, message);
 	if (r == 0)
-		r = set_cond(next, "Stalled", MODEL_CONDITION_TRUE, reason, message, generation,
-		             now);
+		r = rec_status_condition(next, generation, now, "Stalled", MODEL_CONDITION_TRUE,
+		                         reason, message);
 	if (r == 0)
-		r = set_cond(next, "Ready", MODEL_CONDITION_FALSE, reason, message, generation,
-		             now);
+		r = rec_status_condition(next, generation, now, "Ready", MODEL_CONDITION_FALSE,
+		                         reason, message);
 	if (r == 0)
-		r = set_cond(next, "Reconciling", MODEL_CONDITION_FALSE, reason, message,
-		             generation, now);
+		r = rec_status_condition(next, generation, now, "Reconciling",
+		                         MODEL_CONDITION_FALSE, reason, message);
 	if (r < 0)
 		return r;
-	/* Compare with what set_cond wrote (it may have cut the message). */
+	/* Compare with what rec_status_condition wrote (it may have cut the message). */
 	json_t *was = model_condition_find(observed->conditions, "Stalled");
 	json_t *is = model_condition_find(next->conditions, "Stalled");
 	bool same = was &&
@@ -128,13 +116,7 @@ static int not_implemented(const struct rel_release *rel, const struct rel_statu
 	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
 	         "(use spec.strategy.rolling)",
 	         rel_strategy_name(rel->strategy));
-	char *selector = model_labels_selector_string(&rel->selector);
-	if (!selector)
-		return -ENOMEM;
-	int r = rel_status_set_string(&next->selector, selector);
-	free(selector);
-	if (r == 0)
-		r = rel_status_set_string(&next->strategy, rel_strategy_name(rel->strategy));
+	int r = rec_status_spec_summary(next, rel);
 	if (r == 0)
 		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
 		                   msg, release, after);
