@@ -760,12 +760,24 @@ static void check_details(void)
 	   "status write: on the Release with uid and resourceVersion preconditions");
 	rec_plan_clear(&plan);
 	json_decref(release);
+	json_decref(rs);
+}
+
+/* What a reconcile tells about a spec it cannot use or a status it cannot
+ * read. */
+static void check_invalid_details(void)
+{
+	struct rel_opts ro = {10, NULL, NULL, 2, 2, 15, -1, false, NULL};
+	struct rs_opts old = {1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0};
+	json_t *rs = rs_json(&old);
+	struct rec_plan plan;
 
 	/* Invalid spec: the message names the field. */
 	ro.surge = "\"abc\"";
+	json_t *release = release_json(&ro, NULL);
 	release = release_json(&ro, NULL);
 	reconcile(release, &rs, 1, NOW, &plan);
-	st = status_written(&plan);
+	const json_t *st = status_written(&plan);
 	const char *msg = json_string_value(json_object_get(st, "message"));
 	ok(msg && strstr(msg, "spec.strategy.rolling.maxSurge") != NULL,
 	   "invalid spec: message names the field (%s)", msg ? msg : "none");
@@ -799,6 +811,28 @@ static void check_details(void)
 	ok(json_is_true(json_object_get(st, "abort")), "status: a user intent survives the write");
 	rec_plan_clear(&plan);
 	json_decref(release);
+}
+
+/* A maxSurge that overflows int32 once resolved (200% of 2^31-1) rolls on
+ * with the fallback limits (no surge, one unavailable) rather than failing
+ * every reconcile. */
+static void check_overflowing_surge(void)
+{
+	struct rel_opts ro = {2147483647, "\"200%\"", NULL, 2, 2, 0, -1, false, NULL};
+	struct rs_opts cur = {2, 5, 5, 5, 5, 2147483647, -1, 2, 0, false, NULL, 0};
+	json_t *rs = rs_json(&cur);
+	json_t *release = release_json(&ro, NULL);
+	struct rec_plan plan;
+	is_int(reconcile(release, &rs, 1, NOW, &plan), 0, "overflowing surge: reconciles");
+	const struct rec_action *patch = plan.n_actions > 0 ? &plan.actions[0] : NULL;
+	ok(patch && patch->kind == REC_MERGE_PATCH &&
+	       json_integer_value(
+	           json_object_get(json_object_get(patch->body, "spec"), "replicas")) == 2147483647,
+	   "overflowing surge: the current RS grows to replicas, no surge above");
+	ok(status_written(&plan) != NULL, "overflowing surge: status written");
+	rec_plan_clear(&plan);
+	json_decref(release);
+	json_decref(rs);
 }
 
 /* ReplicaSets are read from the cluster, where anyone with access can write
@@ -1280,6 +1314,8 @@ int main(void)
 	for (size_t i = 0; i < N_ROWS; i++)
 		run_row(&rows[i]);
 	check_details();
+	check_invalid_details();
+	check_overflowing_surge();
 	check_patch_bodies();
 	check_deleting();
 	check_hostile();
