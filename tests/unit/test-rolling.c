@@ -775,7 +775,6 @@ static void check_invalid_details(void)
 	/* Invalid spec: the message names the field. */
 	ro.surge = "\"abc\"";
 	json_t *release = release_json(&ro, NULL);
-	release = release_json(&ro, NULL);
 	reconcile(release, &rs, 1, NOW, &plan);
 	const json_t *st = status_written(&plan);
 	const char *msg = json_string_value(json_object_get(st, "message"));
