@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "model/api.h"
 #include "model/condition.h"
@@ -28,11 +27,6 @@ struct wording {
 	struct rec_verdict v;
 };
 
-static bool streq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
 /* Moves status.lastProgressTime and says where the rollout stands. Deployment's
  * DeploymentProgressing, plus the starts of a rollout (new revision, resume)
  * that restart the clock; paused, the clock stands still. */
@@ -42,12 +36,13 @@ static enum state judge(struct rec_ctx *c, const struct progress *p, bool starte
 	const struct rel_status *obs = c->observed;
 	struct rel_status *next = c->next;
 	const struct rec_counts *n = &p->n;
-	const char *was = rec_status_observed_reason(obs, "Progressing");
 	/* Deployment's isCompleteDeployment: after a revision completed, pods
 	 * going away are no new rollout. */
-	bool settled =
-	    !started && streq(was, REC_REASON_NEW_RS_AVAILABLE) && n->total == n->updated;
-	bool was_paused = obs->phase == REL_PHASE_PAUSED || streq(was, REC_REASON_ROLLOUT_PAUSED);
+	bool settled = !started &&
+	               rec_status_had_reason(obs, "Progressing", REC_REASON_NEW_RS_AVAILABLE) &&
+	               n->total == n->updated;
+	bool was_paused = obs->phase == REL_PHASE_PAUSED ||
+	                  rec_status_had_reason(obs, "Progressing", REC_REASON_ROLLOUT_PAUSED);
 	bool progress = n->updated > obs->updated_replicas ||
 	                n->total - n->updated < (int64_t)obs->replicas - obs->updated_replicas ||
 	                n->ready > obs->ready_replicas || n->available > obs->available_replicas;

@@ -25,10 +25,10 @@ int rec_status_condition(struct rel_status *next, int64_t generation, time_t now
 	return r < 0 ? r : 0;
 }
 
-const char *rec_status_observed_reason(const struct rel_status *observed, const char *type)
+bool rec_status_had_reason(const struct rel_status *observed, const char *type, const char *reason)
 {
 	json_t *cond = model_condition_find(observed->conditions, type);
-	return json_string_value(json_object_get(cond, "reason"));
+	return streq(json_string_value(json_object_get(cond, "reason")), reason);
 }
 
 int rec_status_spec_summary(struct rel_status *next, const struct rel_release *rel)
@@ -156,7 +156,7 @@ int rec_status_failed(struct rec_ctx *c, const char *reason, const char *message
 		entry->outcome = REL_OUTCOME_FAILED;
 		entry->finished = c->now;
 	}
-	if (streq(rec_status_observed_reason(c->observed, "Progressing"), reason))
+	if (rec_status_had_reason(c->observed, "Progressing", reason))
 		return 0;
 	if (!rec_plan_add_event(after, c->release, REC_EVENT_WARNING, reason, message))
 		return -ENOMEM;

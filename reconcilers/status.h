@@ -44,8 +44,10 @@
 int rec_status_condition(struct rel_status *next, int64_t generation, time_t now, const char *type,
                          const char *status, const char *reason, const char *message);
 
-/* The reason of condition `type` in the observed status, or NULL. Borrowed. */
-const char *rec_status_observed_reason(const struct rel_status *observed, const char *type);
+/* Whether condition `type` of the observed status has this reason: how a
+ * strategy knows what it reported last time (a transition, an Event
+ * already sent). */
+bool rec_status_had_reason(const struct rel_status *observed, const char *type, const char *reason);
 
 /* status.selector (for the scale subresource) and status.strategy from the
  * spec. 0 or -ENOMEM. */
