@@ -9,7 +9,7 @@
 #include "reconcilers/scaling.h"
 #include "reconcilers/status.h"
 
-/* Where the rollout stands after this step, worst news last. */
+/* Where the rollout stands after this step. */
 enum state { ST_PROGRESSING, ST_COMPLETE, ST_WAITING, ST_DEADLINE, ST_PAUSED };
 
 /* What the status step derives from the ReplicaSets before wording it. */
