@@ -76,7 +76,7 @@ void cli_disconnect(struct cli *c)
 
 struct kc_ref cli_release_ref(const char *ns, const char *name)
 {
-	return (struct kc_ref){.group = REL_API_GROUP,
+	return (struct kc_ref){.group = MODEL_GROUP,
 	                       .version = "v1alpha1",
 	                       .resource = "releases",
 	                       .ns = ns,

@@ -130,9 +130,9 @@ static char *owned_selector(const json_t *release, const char *revision)
 		return NULL;
 	}
 	if (revision)
-		fprintf(f, "%s,%s=%s", sel, MODEL_REVISION_LABEL, revision);
+		fprintf(f, "%s,%s=%s", sel, MODEL_LABEL_REVISION, revision);
 	else
-		fprintf(f, "%s,%s", sel, MODEL_REVISION_LABEL);
+		fprintf(f, "%s,%s", sel, MODEL_LABEL_REVISION);
 	free(sel);
 	fclose(f);
 	return out;

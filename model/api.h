@@ -27,6 +27,10 @@
 /* On the leader-election Lease: the version of the controller holding it. */
 #define MODEL_ANNOTATION_CONTROLLER_VERSION MODEL_GROUP "/controller-version"
 
+/* Longest object name the API accepts (a DNS-1123 subdomain); a buffer of
+ * MODEL_NAME_MAX + 1 holds any name with its NUL. */
+#define MODEL_NAME_MAX 253
+
 /* One kind: what a REST path and an ownerReference need. */
 struct model_gvk {
 	const char *group;    /* "" for the core group */

@@ -24,14 +24,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "model/api.h"
 #include "model/errors.h"
 #include "model/intorstr.h"
 #include "model/labels.h"
 #include "model/revision.h"
-
-#define REL_API_GROUP   "slipway.dev"
-#define REL_API_VERSION "slipway.dev/v1alpha1"
-#define REL_KIND        "Release"
 
 /* Limits on lists a user writes; more is an error, not an allocation. */
 #define REL_STEPS_MAX              100
@@ -39,7 +36,7 @@
 #define REL_ANALYSIS_ARGS_MAX      32
 #define REL_CONTAINERS_MAX         64
 /* metadata.name: 253 minus "-" and the revision, so ReplicaSet names fit. */
-#define REL_NAME_MAX (253 - 1 - MODEL_REVISION_LEN)
+#define REL_NAME_MAX (MODEL_NAME_MAX - 1 - MODEL_REVISION_LEN)
 
 #define REL_DEFAULT_REPLICAS                  1
 #define REL_DEFAULT_REVISION_HISTORY_LIMIT    10

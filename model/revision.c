@@ -36,7 +36,7 @@ int model_revision_hash(const json_t *template, char out[static MODEL_REVISION_L
 const char *model_revision_of(const json_t *obj)
 {
 	return json_string_value(json_object_get(
-	    json_object_get(json_object_get(obj, "metadata"), "labels"), MODEL_REVISION_LABEL));
+	    json_object_get(json_object_get(obj, "metadata"), "labels"), MODEL_LABEL_REVISION));
 }
 
 bool model_controlled_by(const json_t *obj, const char *uid)

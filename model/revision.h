@@ -25,12 +25,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define MODEL_REVISION_LEN 10
-/* The label that carries the revision on owned objects. */
-#define MODEL_REVISION_LABEL "slipway.dev/revision"
+#include "model/api.h"
 
+#define MODEL_REVISION_LEN 10
 /* The revision an owned object (a ReplicaSet, a pod) carries in its
- * MODEL_REVISION_LABEL, or NULL. Borrowed from obj. */
+ * MODEL_LABEL_REVISION, or NULL. Borrowed from obj. */
 const char *model_revision_of(const json_t *obj);
 
 /* Whether obj's controller owner (the ownerReference with controller: true)

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/condition.h"
 #include "model/errors.h"
-#include "model/labels.h"
 #include "model/release.h"
 #include "model/revision.h"
 #include "model/status.h"
@@ -16,6 +16,7 @@
 #include "reconcilers/replicaset.h"
 #include "reconcilers/restart.h"
 #include "reconcilers/rolling.h"
+#include "reconcilers/status.h"
 
 /* Reads the observed status; a status this controller cannot read (written
  * by hand, or by something else) is replaced rather than fatal. */
@@ -54,18 +55,6 @@ static int add_status_write(struct rec_plan *plan, const struct rec_ref *release
 	return a ? 0 : -ENOMEM;
 }
 
-static int set_cond(struct rel_status *s, const char *type, const char *status, const char *reason,
-                    const char *message, int64_t generation, time_t now)
-{
-	struct model_condition mc = {.type = type,
-	                             .status = status,
-	                             .reason = reason,
-	                             .message = message,
-	                             .observed_generation = generation};
-	int r = model_condition_set(s->conditions, &mc, now);
-	return r < 0 ? r : 0;
-}
-
 /* Invalid spec and unimplemented strategy: Stalled with `reason`, phase
  * Degraded, and a Warning Event unless the observed status already said
  * exactly this. No other action. */
@@ -77,17 +66,17 @@ static int report_stalled(const struct rel_status *observed, struct rel_status *
 	next->phase = REL_PHASE_DEGRADED;
 	int r = rel_status_set_string(&next->message, message);
 	if (r == 0)
-		r = set_cond(next, "Stalled", MODEL_CONDITION_TRUE, reason, message, generation,
-		             now);
+		r = rec_status_condition(next, generation, now, "Stalled", MODEL_CONDITION_TRUE,
+		                         reason, message);
 	if (r == 0)
-		r = set_cond(next, "Ready", MODEL_CONDITION_FALSE, reason, message, generation,
-		             now);
+		r = rec_status_condition(next, generation, now, "Ready", MODEL_CONDITION_FALSE,
+		                         reason, message);
 	if (r == 0)
-		r = set_cond(next, "Reconciling", MODEL_CONDITION_FALSE, reason, message,
-		             generation, now);
+		r = rec_status_condition(next, generation, now, "Reconciling",
+		                         MODEL_CONDITION_FALSE, reason, message);
 	if (r < 0)
 		return r;
-	/* Compare with what set_cond wrote (it may have cut the message). */
+	/* Compare with what rec_status_condition wrote (it may have cut the message). */
 	json_t *was = model_condition_find(observed->conditions, "Stalled");
 	json_t *is = model_condition_find(next->conditions, "Stalled");
 	bool same = was &&
@@ -128,13 +117,7 @@ static int not_implemented(const struct rel_release *rel, const struct rel_statu
 	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
 	         "(use spec.strategy.rolling)",
 	         rel_strategy_name(rel->strategy));
-	char *selector = model_labels_selector_string(&rel->selector);
-	if (!selector)
-		return -ENOMEM;
-	int r = rel_status_set_string(&next->selector, selector);
-	free(selector);
-	if (r == 0)
-		r = rel_status_set_string(&next->strategy, rel_strategy_name(rel->strategy));
+	int r = rec_status_spec_summary(next, rel);
 	if (r == 0)
 		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
 		                   msg, release, after);
@@ -149,9 +132,10 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 	c->rss = calloc(n ? n : 1, sizeof(*c->rss));
 	if (!c->rss)
 		return -ENOMEM;
-	char *new_name = rec_rs_name(rel);
-	if (!new_name)
-		return -ENOMEM;
+	char new_name[MODEL_NAME_MAX + 1];
+	int r = model_child_name(rel->name, rel->revision, new_name, sizeof(new_name));
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		const json_t *obj = o->replicasets[i];
 		struct rec_rs v;
@@ -169,7 +153,6 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 		}
 		c->rss[c->n_rss++] = v;
 	}
-	free(new_name);
 	qsort(c->rss, c->n_rss, sizeof(*c->rss), rec_rs_cmp_older);
 	return 0;
 }
@@ -189,10 +172,10 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	int64_t generation =
 	    json_is_integer(gen) && json_integer_value(gen) >= 0 ? json_integer_value(gen) : 0;
 	struct rec_ref release = {
-	    .group = REL_API_GROUP,
-	    .version = "v1alpha1",
-	    .resource = "releases",
-	    .kind = (char *)REL_KIND,
+	    .group = (char *)model_release_gvk.group,
+	    .version = (char *)model_release_gvk.version,
+	    .resource = (char *)model_release_gvk.resource,
+	    .kind = (char *)model_release_gvk.kind,
 	    .ns = (char *)json_string_value(json_object_get(md, "namespace")),
 	    .name = (char *)name,
 	    .uid = (char *)json_string_value(json_object_get(md, "uid")),

@@ -73,15 +73,15 @@ int rec_rs_read(const json_t *obj, struct rec_rs *v)
 
 	json_t *ann = json_object_get(md, "annotations");
 	int64_t n;
-	if (annotation_int(ann, REC_ANNOTATION_DESIRED, INT32_MAX, &n)) {
+	if (annotation_int(ann, MODEL_ANNOTATION_DESIRED, INT32_MAX, &n)) {
 		r.has_desired = true;
 		r.desired = (int32_t)n;
 	}
-	if (annotation_int(ann, REC_ANNOTATION_MAX, INT32_MAX, &n)) {
+	if (annotation_int(ann, MODEL_ANNOTATION_MAX, INT32_MAX, &n)) {
 		r.has_max = true;
 		r.max = (int32_t)n;
 	}
-	if (annotation_int(ann, REC_ANNOTATION_GENERATION, INT64_MAX, &n))
+	if (annotation_int(ann, MODEL_ANNOTATION_GENERATION, INT64_MAX, &n))
 		r.rollout_generation = n;
 	r.want = r.spec_replicas;
 	*v = r;
@@ -98,15 +98,6 @@ int rec_rs_cmp_older(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
-char *rec_rs_name(const struct rel_release *rel)
-{
-	size_t n = strlen(rel->name) + 1 + strlen(rel->revision) + 1;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s-%s", rel->name, rel->revision);
-	return s;
-}
-
 static json_t *int_string(int64_t n)
 {
 	char buf[24];
@@ -114,105 +105,151 @@ static json_t *int_string(int64_t n)
 	return json_string(buf);
 }
 
-/* The replica annotations the Deployment controller keeps on each RS. */
+/* The replica annotations the Deployment controller keeps on each RS.
+ * 0 or -ENOMEM. */
 static int set_replica_annotations(json_t *ann, int32_t desired, int64_t max)
 {
-	int r = json_object_set_new(ann, REC_ANNOTATION_DESIRED, int_string(desired));
-	r |= json_object_set_new(ann, REC_ANNOTATION_MAX, int_string(max));
-	return r;
+	if (json_object_set_new(ann, MODEL_ANNOTATION_DESIRED, int_string(desired)) != 0)
+		return -ENOMEM;
+	if (json_object_set_new(ann, MODEL_ANNOTATION_MAX, int_string(max)) != 0)
+		return -ENOMEM;
+	return 0;
 }
 
-/* Selector labels plus the revision label. */
+/* Selector labels plus the revision label. Caller owns; NULL on ENOMEM. */
 static json_t *labels_with_revision(const struct model_labels *base, const char *revision)
 {
 	json_t *o = json_object();
-	int r = o ? 0 : -1;
-	for (size_t i = 0; o && i < base->n; i++)
-		r |= json_object_set_new(o, base->items[i].key, json_string(base->items[i].value));
-	if (o)
-		r |= json_object_set_new(o, MODEL_REVISION_LABEL, json_string(revision));
-	if (r != 0) {
-		json_decref(o);
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < base->n; i++) {
+		if (json_object_set_new(o, base->items[i].key, json_string(base->items[i].value)) !=
+		    0)
+			goto fail;
+	}
+	if (json_object_set_new(o, MODEL_LABEL_REVISION, json_string(revision)) != 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+/* Member `key` of obj as an object, made (empty) when absent or not an
+ * object. Borrowed from obj; NULL on ENOMEM. */
+static json_t *object_member(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (json_is_object(v))
+		return v;
+	v = json_object();
+	if (json_object_set_new(obj, key, v) != 0)
+		return NULL;
+	return v;
+}
+
+/* rel's pod template with the revision label, which pods carry so that
+ * Services and routes can select them. Caller owns; NULL on ENOMEM. */
+static json_t *pod_template(const struct rel_release *rel)
+{
+	json_t *tmpl = json_deep_copy(rel->template);
+	json_t *labels = object_member(object_member(tmpl, "metadata"), "labels");
+	if (!labels ||
+	    json_object_set_new(labels, MODEL_LABEL_REVISION, json_string(rel->revision)) != 0) {
+		json_decref(tmpl);
 		return NULL;
 	}
-	return o;
+	return tmpl;
+}
+
+/* The annotations of a new RS. Caller owns; NULL on ENOMEM. */
+static json_t *new_annotations(const struct rel_release *rel, int32_t max_surge)
+{
+	json_t *ann = json_object();
+	if (!ann)
+		return NULL;
+	if (set_replica_annotations(ann, rel->replicas, (int64_t)rel->replicas + max_surge) < 0 ||
+	    json_object_set_new(ann, MODEL_ANNOTATION_GENERATION, int_string(rel->generation)) !=
+	        0) {
+		json_decref(ann);
+		return NULL;
+	}
+	return ann;
+}
+
+/* The metadata of a new RS: its name and namespace, the pods' labels, the
+ * annotations, and the Release as controller owner. Caller owns; NULL on
+ * ENOMEM. */
+static json_t *new_metadata(const struct rel_release *rel, const char *name,
+                            const json_t *pod_labels, int32_t max_surge)
+{
+	json_t *labels = json_deep_copy(pod_labels);
+	json_t *ann = new_annotations(rel, max_surge);
+	json_t *owner =
+	    json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", MODEL_API_VERSION, "kind",
+	              model_release_gvk.kind, "name", rel->name, "uid", rel->uid ? rel->uid : "",
+	              "controller", 1, "blockOwnerDeletion", 1);
+	json_t *md = json_pack("{s:s}", "name", name);
+	bool ok = labels && ann && owner && md;
+	if (ok && rel->namespace)
+		ok = json_object_set_new(md, "namespace", json_string(rel->namespace)) == 0;
+	if (ok)
+		ok = json_object_set(md, "labels", labels) == 0;
+	if (ok)
+		ok = json_object_set(md, "annotations", ann) == 0;
+	if (ok)
+		ok = json_object_set(md, "ownerReferences", owner) == 0;
+	json_decref(labels);
+	json_decref(ann);
+	json_decref(owner);
+	if (!ok) {
+		json_decref(md);
+		return NULL;
+	}
+	return md;
 }
 
 json_t *rec_rs_new_object(const struct rel_release *rel, int32_t replicas, int32_t max_surge)
 {
-	char *name = rec_rs_name(rel);
-	json_t *tmpl = json_deep_copy(rel->template);
-	json_t *rs = NULL;
-	if (!name || !tmpl)
-		goto fail;
-	/* Pods carry the revision label so Services and routes can select it. */
-	json_t *tmd = json_object_get(tmpl, "metadata");
-	if (!json_is_object(tmd)) {
-		tmd = json_object();
-		if (json_object_set_new(tmpl, "metadata", tmd) != 0)
-			goto fail;
-	}
-	json_t *tlabels = json_object_get(tmd, "labels");
-	if (!json_is_object(tlabels)) {
-		tlabels = json_object();
-		if (json_object_set_new(tmd, "labels", tlabels) != 0)
-			goto fail;
-	}
-	if (json_object_set_new(tlabels, MODEL_REVISION_LABEL, json_string(rel->revision)) != 0)
-		goto fail;
-
-	json_t *labels = json_deep_copy(tlabels);
-	json_t *ann = json_object();
-	json_t *owner = json_pack(
-	    "[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", REL_API_VERSION, "kind", REL_KIND, "name",
-	    rel->name, "uid", rel->uid ? rel->uid : "", "controller", 1, "blockOwnerDeletion", 1);
+	char name[MODEL_NAME_MAX + 1];
+	if (model_child_name(rel->name, rel->revision, name, sizeof(name)) < 0)
+		return NULL;
+	json_t *tmpl = pod_template(rel);
+	json_t *pod_labels = json_object_get(json_object_get(tmpl, "metadata"), "labels");
+	json_t *md = tmpl ? new_metadata(rel, name, pod_labels, max_surge) : NULL;
 	json_t *sel = labels_with_revision(&rel->selector, rel->revision);
-	int r = (labels && ann && owner && sel) ? 0 : -1;
-	if (ann) {
-		r |=
-		    set_replica_annotations(ann, rel->replicas, (int64_t)rel->replicas + max_surge);
-		r |= json_object_set_new(ann, REC_ANNOTATION_GENERATION,
-		                         int_string(rel->generation));
-	}
-	json_t *md = json_object();
-	r |= md ? 0 : -1;
-	if (r == 0) {
-		r |= json_object_set_new(md, "name", json_string(name));
-		if (rel->namespace)
-			r |= json_object_set_new(md, "namespace", json_string(rel->namespace));
-		r |= json_object_set(md, "labels", labels);
-		r |= json_object_set(md, "annotations", ann);
-		r |= json_object_set(md, "ownerReferences", owner);
-	}
-	json_decref(labels);
-	json_decref(ann);
-	json_decref(owner);
-	if (r != 0) {
-		json_decref(sel);
-		json_decref(md);
-		goto fail;
-	}
-	rs = json_pack("{s:s,s:s,s:o,s:{s:i,s:i,s:{s:o},s:O}}", "apiVersion", "apps/v1", "kind",
-	               "ReplicaSet", "metadata", md, "spec", "replicas", (int)replicas,
-	               "minReadySeconds", (int)rel->min_ready_seconds, "selector", "matchLabels",
-	               sel, "template", tmpl);
-fail:
-	free(name);
+	json_t *rs = NULL;
+	if (md && sel)
+		rs =
+		    json_pack("{s:s++,s:s,s:O,s:{s:i,s:i,s:{s:O},s:O}}", "apiVersion",
+		              model_replicaset_gvk.group, "/", model_replicaset_gvk.version, "kind",
+		              model_replicaset_gvk.kind, "metadata", md, "spec", "replicas",
+		              (int)replicas, "minReadySeconds", (int)rel->min_ready_seconds,
+		              "selector", "matchLabels", sel, "template", tmpl);
+	json_decref(md);
+	json_decref(sel);
 	json_decref(tmpl);
 	return rs;
 }
 
+struct rec_ref rec_rs_named_ref(const char *ns, const char *name)
+{
+	/* rec_ref's strings are not const; the plan copies them (plan.h). */
+	struct rec_ref ref = {
+	    .group = (char *)model_replicaset_gvk.group,
+	    .version = (char *)model_replicaset_gvk.version,
+	    .resource = (char *)model_replicaset_gvk.resource,
+	    .ns = (char *)ns,
+	    .name = (char *)name,
+	};
+	return ref;
+}
+
 struct rec_ref rec_rs_ref(const struct rec_rs *v, const char *ns)
 {
-	struct rec_ref ref = {
-	    .group = "apps",
-	    .version = "v1",
-	    .resource = "replicasets",
-	    .ns = (char *)ns,
-	    .name = (char *)v->name,
-	    .uid = (char *)v->uid,
-	    .resource_version = (char *)v->resource_version,
-	};
+	struct rec_ref ref = rec_rs_named_ref(ns, v->name);
+	ref.uid = (char *)v->uid;
+	ref.resource_version = (char *)v->resource_version;
 	return ref;
 }
 
@@ -230,31 +267,30 @@ int rec_rs_emit(struct rec_plan *plan, const struct rec_rs *v, const struct rel_
 	if (!resize && !annotate && !min_ready && !generation)
 		return 0;
 
-	json_t *patch = json_object();
 	json_t *spec = json_object();
 	json_t *ann = json_object();
-	int r = (patch && spec && ann) ? 0 : -1;
-	if (r == 0 && resize)
-		r |= json_object_set_new(spec, "replicas", json_integer(v->want));
-	if (r == 0 && min_ready)
-		r |= json_object_set_new(spec, "minReadySeconds",
-		                         json_integer(rel->min_ready_seconds));
+	json_t *patch = json_object();
+	bool ok = spec && ann && patch;
+	if (ok && resize)
+		ok = json_object_set_new(spec, "replicas", json_integer(v->want)) == 0;
+	if (ok && min_ready)
+		ok = json_object_set_new(spec, "minReadySeconds",
+		                         json_integer(rel->min_ready_seconds)) == 0;
 	/* Like the Deployment controller, every scale refreshes the annotations
 	 * proportional scaling reads. */
-	if (r == 0 && (annotate || resize))
-		r |= set_replica_annotations(ann, rel->replicas, max);
-	if (r == 0 && generation)
-		r |= json_object_set_new(ann, REC_ANNOTATION_GENERATION,
-		                         int_string(rel->generation));
-	if (r == 0 && json_object_size(spec) > 0)
-		r |= json_object_set(patch, "spec", spec);
-	if (r == 0 && json_object_size(ann) > 0) {
-		json_t *md = json_pack("{s:O}", "annotations", ann);
-		r |= md ? json_object_set_new(patch, "metadata", md) : -1;
-	}
+	if (ok && (annotate || resize))
+		ok = set_replica_annotations(ann, rel->replicas, max) == 0;
+	if (ok && generation)
+		ok = json_object_set_new(ann, MODEL_ANNOTATION_GENERATION,
+		                         int_string(rel->generation)) == 0;
+	if (ok && json_object_size(spec) > 0)
+		ok = json_object_set(patch, "spec", spec) == 0;
+	if (ok && json_object_size(ann) > 0)
+		ok = json_object_set_new(patch, "metadata",
+		                         json_pack("{s:O}", "annotations", ann)) == 0;
 	json_decref(spec);
 	json_decref(ann);
-	if (r != 0) {
+	if (!ok) {
 		json_decref(patch);
 		return -ENOMEM;
 	}

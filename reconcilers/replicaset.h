@@ -5,7 +5,8 @@
  * up unhealthy pods, then scale down, like the Deployment controller) ends in
  * one patch per ReplicaSet.
  *
- * Annotations on owned ReplicaSets (all written by the controller):
+ * Annotations on owned ReplicaSets (all written by the controller; keys in
+ * model/api.h):
  *   slipway.dev/desired-replicas  spec.replicas of the Release when this RS was
  *                                 last scaled (Deployment's desired-replicas)
  *   slipway.dev/max-replicas      spec.replicas + maxSurge at that time; the
@@ -24,12 +25,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "model/api.h"
 #include "model/release.h"
 #include "reconcilers/plan.h"
-
-#define REC_ANNOTATION_DESIRED    "slipway.dev/desired-replicas"
-#define REC_ANNOTATION_MAX        "slipway.dev/max-replicas"
-#define REC_ANNOTATION_GENERATION "slipway.dev/generation"
 
 /* At most this many owned ReplicaSets are considered; a Release with more
  * (revisionHistoryLimit is bounded by what users write, so this means
@@ -52,10 +50,10 @@ struct rec_rs {
 	int32_t available; /* status.availableReplicas, at most spec_replicas */
 	int64_t observed_generation;
 	bool has_desired;
-	int32_t desired; /* REC_ANNOTATION_DESIRED */
+	int32_t desired; /* MODEL_ANNOTATION_DESIRED */
 	bool has_max;
-	int32_t max;                /* REC_ANNOTATION_MAX */
-	int64_t rollout_generation; /* REC_ANNOTATION_GENERATION, 0 if absent */
+	int32_t max;                /* MODEL_ANNOTATION_MAX */
+	int64_t rollout_generation; /* MODEL_ANNOTATION_GENERATION, 0 if absent */
 
 	/* Decisions of this reconcile. */
 	int32_t want;      /* spec.replicas wanted; starts at spec_replicas */
@@ -72,12 +70,14 @@ int rec_rs_read(const json_t *obj, struct rec_rs *v);
  * then name. For qsort over struct rec_rs. */
 int rec_rs_cmp_older(const void *a, const void *b);
 
-/* The ReplicaSet of `rel`'s current revision, named NAME-REVISION, with
- * `replicas`, for REC_CREATE. Caller owns the result; NULL on ENOMEM. */
+/* The ReplicaSet of `rel`'s current revision, named by model_child_name, with
+ * `replicas`, for REC_CREATE. Caller owns the result; NULL on ENOMEM (or a
+ * name too long, which validation rules out). */
 json_t *rec_rs_new_object(const struct rel_release *rel, int32_t replicas, int32_t max_surge);
 
-/* The name NAME-REVISION of rel's current ReplicaSet. Caller frees. */
-char *rec_rs_name(const struct rel_release *rel);
+/* A ref to the ReplicaSet `name` in ns, without preconditions (for
+ * REC_CREATE); strings borrowed. */
+struct rec_ref rec_rs_named_ref(const char *ns, const char *name);
 
 /* A ref to an owned ReplicaSet with uid and resourceVersion preconditions;
  * strings borrowed from v and ns. */

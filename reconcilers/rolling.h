@@ -24,25 +24,17 @@
  * once. Scaling goes on, so the rollout still completes if pods come up.
  * Once a revision completed (Progressing reason NewReplicaSetAvailable), pods
  * going unavailable later are no rollout and never time out.
+ *
+ * This file holds the rolling strategy's decisions only: the moves are the
+ * shared ReplicaSet primitives of scaling.h, the status and its Events the
+ * shared helpers of status.h.
  */
 #ifndef SLIPWAY_RECONCILERS_ROLLING_H
 #define SLIPWAY_RECONCILERS_ROLLING_H
 
 #include "reconcilers/context.h"
 #include "reconcilers/plan.h"
-
-/* Reasons used in conditions and Events. */
-#define REC_REASON_ROLLOUT_COMPLETE  "RolloutComplete"
-#define REC_REASON_ROLLING_UPDATE    "RollingUpdate"
-#define REC_REASON_PAUSED            "Paused"
-#define REC_REASON_PODS_UNAVAILABLE  "PodsUnavailable"
-#define REC_REASON_DEADLINE_EXCEEDED "ProgressDeadlineExceeded"
-#define REC_REASON_NEW_RS_AVAILABLE  "NewReplicaSetAvailable"
-#define REC_REASON_NEW_RS_CREATED    "NewReplicaSetCreated"
-#define REC_REASON_RS_UPDATED        "ReplicaSetUpdated"
-#define REC_REASON_ROLLOUT_PAUSED    "RolloutPaused"
-#define REC_REASON_MIN_AVAILABLE     "MinimumReplicasAvailable"
-#define REC_REASON_MIN_UNAVAILABLE   "MinimumReplicasUnavailable"
+#include "reconcilers/status.h" /* the REC_REASON_* it reports */
 
 /* Decides one step for c->rel (strategy rolling). Appends ReplicaSet
  * actions (and their Events) to `actions`, fills c->next, and appends to

@@ -250,7 +250,7 @@ static json_t *rs_json(void)
 	    "{s:s,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:s},s:{s:s,s:s,s:s},s:[{s:s,s:s,s:s,s:s,s:b}]}",
 	    "name", name, "namespace", "shop", "uid", "rs-uid", "resourceVersion", "7",
 	    "creationTimestamp", "2026-11-25T12:20:00Z", "generation", 2, "labels", "app", "web",
-	    MODEL_REVISION_LABEL, revision, "annotations", "slipway.dev/desired-replicas", "2",
+	    MODEL_LABEL_REVISION, revision, "annotations", MODEL_ANNOTATION_DESIRED, "2",
 	    "slipway.dev/max-replicas", "3", "slipway.dev/generation", "1", "ownerReferences",
 	    "apiVersion", "slipway.dev/v1alpha1", "kind", "Release", "name", "web", "uid",
 	    "rel-uid", "controller", 1);

@@ -142,18 +142,18 @@ static json_t *rs_json(const struct rs_opts *p)
 	json_t *annotations = json_object();
 	if (p->desired >= 0) {
 		snprintf(ann, sizeof(ann), "%d", p->desired);
-		json_object_set_new(annotations, REC_ANNOTATION_DESIRED, json_string(ann));
+		json_object_set_new(annotations, MODEL_ANNOTATION_DESIRED, json_string(ann));
 	}
 	if (p->max >= 0) {
 		snprintf(ann, sizeof(ann), "%d", p->max);
-		json_object_set_new(annotations, REC_ANNOTATION_MAX, json_string(ann));
+		json_object_set_new(annotations, MODEL_ANNOTATION_MAX, json_string(ann));
 	}
 	snprintf(ann, sizeof(ann), "%d", p->gen);
-	json_object_set_new(annotations, REC_ANNOTATION_GENERATION, json_string(ann));
+	json_object_set_new(annotations, MODEL_ANNOTATION_GENERATION, json_string(ann));
 	json_t *md =
 	    json_pack("{s:s,s:s,s:s+,s:s,s:s,s:i,s:{s:s,s:s},s:o}", "name", name, "namespace",
 	              "shop", "uid", "uid-", name, "resourceVersion", "7", "creationTimestamp",
-	              created, "generation", 2, "labels", "app", "web", MODEL_REVISION_LABEL,
+	              created, "generation", 2, "labels", "app", "web", MODEL_LABEL_REVISION,
 	              rev[p->image], "annotations", annotations);
 	if (p->owner != 1)
 		json_object_set_new(md, "ownerReferences",
@@ -715,7 +715,7 @@ static void check_details(void)
 	json_t *md = json_object_get(body, "metadata");
 	is_str(json_string_value(json_object_get(md, "name")), name, "create: name web-REVISION");
 	is_str(
-	    json_string_value(json_object_get(json_object_get(md, "labels"), MODEL_REVISION_LABEL)),
+	    json_string_value(json_object_get(json_object_get(md, "labels"), MODEL_LABEL_REVISION)),
 	    rev[2], "create: revision label on the RS");
 	json_t *owner = json_array_get(json_object_get(md, "ownerReferences"), 0);
 	ok(json_is_true(json_object_get(owner, "controller")) &&
@@ -729,16 +729,16 @@ static void check_details(void)
 	json_t *sel = json_object_get(json_object_get(spec, "selector"), "matchLabels");
 	ok(json_object_size(sel) == 2 &&
 	       strcmp(json_string_value(json_object_get(sel, "app")), "web") == 0 &&
-	       strcmp(json_string_value(json_object_get(sel, MODEL_REVISION_LABEL)), rev[2]) == 0,
+	       strcmp(json_string_value(json_object_get(sel, MODEL_LABEL_REVISION)), rev[2]) == 0,
 	   "create: selector is the Release's plus the revision");
 	json_t *tl = json_object_get(json_object_get(json_object_get(spec, "template"), "metadata"),
 	                             "labels");
-	is_str(json_string_value(json_object_get(tl, MODEL_REVISION_LABEL)), rev[2],
+	is_str(json_string_value(json_object_get(tl, MODEL_LABEL_REVISION)), rev[2],
 	       "create: revision label on the pods");
 	is_int(json_integer_value(json_object_get(spec, "minReadySeconds")), 15,
 	       "create: minReadySeconds copied");
 	is_str(json_string_value(
-	           json_object_get(json_object_get(md, "annotations"), REC_ANNOTATION_MAX)),
+	           json_object_get(json_object_get(md, "annotations"), MODEL_ANNOTATION_MAX)),
 	       "13", "create: max-replicas annotation");
 	char note[128];
 	snprintf(note, sizeof(note), "Scaled up replica set %s from 0 to 3", name);
@@ -765,12 +765,23 @@ static void check_details(void)
 	   "status write: on the Release with uid and resourceVersion preconditions");
 	rec_plan_clear(&plan);
 	json_decref(release);
+	json_decref(rs);
+}
+
+/* What a reconcile tells about a spec it cannot use or a status it cannot
+ * read. */
+static void check_invalid_details(void)
+{
+	struct rel_opts ro = {10, NULL, NULL, 2, 2, 15, -1, false, NULL};
+	struct rs_opts old = {1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0};
+	json_t *rs = rs_json(&old);
+	struct rec_plan plan;
 
 	/* Invalid spec: the message names the field. */
 	ro.surge = "\"abc\"";
-	release = release_json(&ro, NULL);
+	json_t *release = release_json(&ro, NULL);
 	reconcile(release, &rs, 1, NOW, &plan);
-	st = status_written(&plan);
+	const json_t *st = status_written(&plan);
 	const char *msg = json_string_value(json_object_get(st, "message"));
 	ok(msg && strstr(msg, "spec.strategy.rolling.maxSurge") != NULL,
 	   "invalid spec: message names the field (%s)", msg ? msg : "none");
@@ -806,6 +817,28 @@ static void check_details(void)
 	json_decref(release);
 }
 
+/* A maxSurge that overflows int32 once resolved (200% of 2^31-1) rolls on
+ * with the fallback limits (no surge, one unavailable) rather than failing
+ * every reconcile. */
+static void check_overflowing_surge(void)
+{
+	struct rel_opts ro = {2147483647, "\"200%\"", NULL, 2, 2, 0, -1, false, NULL};
+	struct rs_opts cur = {2, 5, 5, 5, 5, 2147483647, -1, 2, 0, false, NULL, 0};
+	json_t *rs = rs_json(&cur);
+	json_t *release = release_json(&ro, NULL);
+	struct rec_plan plan;
+	is_int(reconcile(release, &rs, 1, NOW, &plan), 0, "overflowing surge: reconciles");
+	const struct rec_action *patch = plan.n_actions > 0 ? &plan.actions[0] : NULL;
+	ok(patch && patch->kind == REC_MERGE_PATCH &&
+	       json_integer_value(
+	           json_object_get(json_object_get(patch->body, "spec"), "replicas")) == 2147483647,
+	   "overflowing surge: the current RS grows to replicas, no surge above");
+	ok(status_written(&plan) != NULL, "overflowing surge: status written");
+	rec_plan_clear(&plan);
+	json_decref(release);
+	json_decref(rs);
+}
+
 /* ReplicaSets are read from the cluster, where anyone with access can write
  * odd values: each row replaces one field of an owned RS. The reconcile must
  * not fail or crash, and must touch only RSes it can name with preconditions. */
@@ -819,12 +852,12 @@ static const struct {
     {"status.availableReplicas", "-1"},
     {"status.readyReplicas", "2147483647"},
     {"status", "[]"},
-    {"metadata.annotations." REC_ANNOTATION_DESIRED, "\"-5\""},
-    {"metadata.annotations." REC_ANNOTATION_DESIRED, "\"99999999999\""},
-    {"metadata.annotations." REC_ANNOTATION_MAX, "\"0\""},
-    {"metadata.annotations." REC_ANNOTATION_MAX, "\"1\""},
-    {"metadata.annotations." REC_ANNOTATION_MAX, "\"\""},
-    {"metadata.annotations." REC_ANNOTATION_GENERATION, "\"12abc\""},
+    {"metadata.annotations." MODEL_ANNOTATION_DESIRED, "\"-5\""},
+    {"metadata.annotations." MODEL_ANNOTATION_DESIRED, "\"99999999999\""},
+    {"metadata.annotations." MODEL_ANNOTATION_MAX, "\"0\""},
+    {"metadata.annotations." MODEL_ANNOTATION_MAX, "\"1\""},
+    {"metadata.annotations." MODEL_ANNOTATION_MAX, "\"\""},
+    {"metadata.annotations." MODEL_ANNOTATION_GENERATION, "\"12abc\""},
     {"metadata.annotations", "\"x\""},
     {"metadata.labels", "7"},
     {"metadata.ownerReferences", "{}"},
@@ -930,9 +963,9 @@ static void check_patch_bodies(void)
 	reconcile(release, rs, 2, NOW, &plan);
 	const json_t *body = plan.n_actions > 0 ? plan.actions[0].body : NULL;
 	json_t *ann = json_object_get(json_object_get(body, "metadata"), "annotations");
-	is_str(json_string_value(json_object_get(ann, REC_ANNOTATION_GENERATION)), "5",
+	is_str(json_string_value(json_object_get(ann, MODEL_ANNOTATION_GENERATION)), "5",
 	       "rollback: the reused RS is marked with the current generation");
-	is_str(json_string_value(json_object_get(ann, REC_ANNOTATION_DESIRED)), "10",
+	is_str(json_string_value(json_object_get(ann, MODEL_ANNOTATION_DESIRED)), "10",
 	       "rollback: desired-replicas annotation");
 	is_int(
 	    json_integer_value(json_object_get(json_object_get(body, "spec"), "minReadySeconds")),
@@ -956,10 +989,10 @@ static void check_patch_bodies(void)
 			continue;
 		ann = json_object_get(json_object_get(plan.actions[i].body, "metadata"),
 		                      "annotations");
-		seen +=
-		    strcmp(json_string_value(json_object_get(ann, REC_ANNOTATION_DESIRED)), "15") ==
-		        0 &&
-		    strcmp(json_string_value(json_object_get(ann, REC_ANNOTATION_MAX)), "18") == 0;
+		seen += strcmp(json_string_value(json_object_get(ann, MODEL_ANNOTATION_DESIRED)),
+		               "15") == 0 &&
+		        strcmp(json_string_value(json_object_get(ann, MODEL_ANNOTATION_MAX)),
+		               "18") == 0;
 	}
 	is_int(seen, 2, "scale: both patches record desired 15 and max 18");
 	rec_plan_clear(&plan);
@@ -1291,6 +1324,8 @@ int main(void)
 	for (size_t i = 0; i < N_ROWS; i++)
 		run_row(&rows[i]);
 	check_details();
+	check_invalid_details();
+	check_overflowing_surge();
 	check_patch_bodies();
 	check_deleting();
 	check_hostile();

@@ -21,7 +21,7 @@ static void test_recorded(void)
 	{
 		const char *rev = json_string_value(
 		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "labels"),
-		                    MODEL_REVISION_LABEL));
+		                    MODEL_LABEL_REVISION));
 		if (!json_object_get(json_object_get(rs, "metadata"), "ownerReferences"))
 			continue; /* the hand-made one */
 		json_t *tmpl = json_object_get(json_object_get(rs, "spec"), "template");
@@ -56,7 +56,7 @@ static void test_spelt_out(void)
 	json_t *rs = json_deep_copy(user);
 	json_t *spec = json_object_get(rs, "spec");
 	json_object_set_new(json_object_get(json_object_get(rs, "metadata"), "labels"),
-	                    MODEL_REVISION_LABEL, json_string(rev));
+	                    MODEL_LABEL_REVISION, json_string(rev));
 	json_object_set_new(spec, "restartPolicy", json_string("Always"));
 	json_object_set_new(spec, "schedulerName", json_string("default-scheduler"));
 	json_object_set_new(spec, "securityContext", json_object());
@@ -88,7 +88,7 @@ static void test_spelt_out(void)
 	is_int(cli_template_recover(rs, "bbbbbbbbbb", &got), -ESRCH,
 	       "no combination hashes to another revision");
 	ok(got && !json_object_get(json_object_get(json_object_get(got, "metadata"), "labels"),
-	                           MODEL_REVISION_LABEL),
+	                           MODEL_LABEL_REVISION),
 	   "the best guess has no revision label");
 	ok(got && !json_object_get(json_object_get(got, "spec"), "dnsPolicy"), "and no defaults");
 	ok(json_object_get(json_object_get(rs, "spec"), "dnsPolicy") != NULL,
