@@ -97,6 +97,8 @@ struct kc_ref cli_release_ref(const char *ns, const char *name);
  * namespace "x"", or the server's message.
  */
 int cli_api_get(struct cli *c, const struct kc_ref *ref, json_t **ret);
+/* As cli_api_get, but a missing object is no error: 0 with *ret NULL. */
+int cli_api_get_optional(struct cli *c, const struct kc_ref *ref, json_t **ret);
 int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_selector, json_t **ret);
 int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_t *patch,
                   json_t **ret);

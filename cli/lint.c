@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/yamljson.h"
+#include "model/api.h"
 #include "model/errors.h"
 #include "model/release.h"
 
@@ -101,11 +102,12 @@ static int lint_document(struct lint_ctx *c, const struct kc_ynode *root)
 	if (!json_is_string(kind)) {
 		const struct kc_ynode *at = position_of(root, "kind");
 		report(c, at->line, at->column, "kind", kind ? "must be a string" : "required");
-	} else if (strcmp(json_string_value(kind), REL_KIND) == 0) {
+	} else if (strcmp(json_string_value(kind), model_release_gvk.kind) == 0) {
 		c->res->releases++;
-		if (!json_is_string(api) || strcmp(json_string_value(api), REL_API_VERSION) != 0) {
+		if (!json_is_string(api) ||
+		    strcmp(json_string_value(api), MODEL_API_VERSION) != 0) {
 			const struct kc_ynode *at = position_of(root, "apiVersion");
-			report(c, at->line, at->column, "apiVersion", "must be " REL_API_VERSION);
+			report(c, at->line, at->column, "apiVersion", "must be " MODEL_API_VERSION);
 		}
 		r = lint_release(c, root, obj);
 	}

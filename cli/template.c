@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/revision.h"
 
 struct candidate {
@@ -143,7 +144,7 @@ int cli_template_recover(const json_t *rs_template, const char *revision, json_t
 		return -ENOMEM;
 	json_t *labels = json_object_get(json_object_get(t, "metadata"), "labels");
 	if (json_is_object(labels))
-		json_object_del(labels, MODEL_REVISION_LABEL);
+		json_object_del(labels, MODEL_LABEL_REVISION);
 	struct search s = {0};
 	candidates(&s, t);
 	size_t bits = s.n < CLI_TEMPLATE_MAX_CANDIDATES ? s.n : CLI_TEMPLATE_MAX_CANDIDATES;

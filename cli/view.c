@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/condition.h"
 #include "model/intorstr.h"
 #include "model/release.h"
@@ -284,7 +285,7 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 		                                                                      : 2;
 		const char *g = json_string_value(
 		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "annotations"),
-		                    "slipway.dev/generation"));
+		                    MODEL_ANNOTATION_GENERATION));
 		e->generation = g ? strtoll(g, NULL, 10) : 0;
 		e->created = created_at(rs);
 		e->name = str_at(rs, "metadata", "name", NULL);
@@ -528,5 +529,17 @@ enum cli_health cli_release_health(const json_t *release, char *line, size_t cap
 	                                                     : CLI_HEALTH_PROGRESSING;
 	snprintf(line, cap, "%s: %s%s%s", name, cli_health_name(h), msg ? ": " : "",
 	         msg ? msg : "");
+	return h;
+}
+
+enum cli_health cli_print_health_change(FILE *out, const json_t *release, char *last, size_t cap)
+{
+	char line[1024];
+	enum cli_health h = cli_release_health(release, line, sizeof(line));
+	if (strcmp(line, last) != 0) {
+		fprintf(out, "%s\n", line);
+		fflush(out);
+		snprintf(last, cap, "%s", line);
+	}
 	return h;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "cli/yamljson.h"
 #include "cli/yamlout.h"
 #include "tap.h"
