@@ -12,8 +12,10 @@
 . "$(dirname "$0")/lib.sh"
 use_test_namespace cli
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
-# With leader election in the test's namespace: `version` reads the Lease.
-start_controller --leader-elect=true --leader-election-namespace "$TEST_NS"
+# With leader election in the test's namespace (`version` reads the Lease),
+# and /metrics on a free port (slipway_build_info).
+start_controller --leader-elect=true --leader-election-namespace "$TEST_NS" \
+	--metrics-address 127.0.0.1:0
 k() { kubectl -n "$TEST_NS" "$@"; }
 S="$SLIPWAY_BUILD_ROOT/cli/kubectl-slipway"
 s() { "$S" -n "$TEST_NS" "$@"; }
@@ -181,6 +183,9 @@ ok "  with file:line:column: field: message" has "broken.yaml:6:13: spec.replica
 ctl_version=$("$SLIPWAY_BUILD_ROOT/controller/slipway-controller" --version | awk '{print $2}')
 ok "the controller publishes its version on its Lease" until_true 30 sh -c \
 	"[ \"\$(kubectl -n $TEST_NS get lease slipway-controller -o jsonpath='{.metadata.annotations.slipway\\.dev/controller-version}')\" = '$ctl_version' ]"
+metrics_port=$(sed -n 's/.*serving \/metrics.*port=\([0-9]*\).*/\1/p' "$CONTROLLER_LOG" | tail -1)
+ok "/metrics says which version runs" sh -c \
+	"curl -sf http://127.0.0.1:$metrics_port/metrics | grep -qxF 'slipway_build_info{version=\"$ctl_version\"} 1'"
 ok "version prints the client" run 0 s version
 ok "  client" has "client: kubectl-slipway $ctl_version"
 ok "  and the running controller's version, read from its Lease" has \
