@@ -9,8 +9,10 @@
  * and resource) so commands only decide the exit code.
  *
  * Adding a command (promote, abort, retry, approve): write
- * `int cmd_NAME(struct cli *c, int argc, char **argv)` and add one row to
- * the table in main.c with its usage and flags.
+ * `int cmd_NAME(struct cli *c, int argc, char **argv)` in the cmd-*.c file
+ * of its group (cli/commands.h lists them; a new group gets a new file),
+ * declare it in commands.h and add one row to the table in main.c with its
+ * usage and flags.
  */
 #ifndef SLIPWAY_CLI_CLI_H
 #define SLIPWAY_CLI_CLI_H
