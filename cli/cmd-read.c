@@ -85,6 +85,7 @@ static int get_watch(struct cli *c, const json_t *rel, const char *name)
 {
 	struct get_watch g = {.frame = {.tty = isatty(STDOUT_FILENO)}};
 	cli_live_init(&g.live, c, CLI_EXIT_FAIL, on_live_change, &g);
+	g.live.exit_code = 0; /* Ctrl-C is how a watch ends */
 	ev_timer_init(&g.settle, on_timer, SETTLE_SECONDS, 0.);
 	ev_timer_init(&g.refresh, on_timer, REFRESH_SECONDS, REFRESH_SECONDS);
 	g.settle.data = g.refresh.data = &g;

@@ -39,7 +39,7 @@ struct cli_live {
 	cli_live_fn *on_change, *on_deadline;
 	void *userdata;
 	int fatal_code; /* exit code when a watch is refused or the Release is deleted */
-	int exit_code;  /* what cli_live_run returns; Ctrl-C keeps it */
+	int exit_code;  /* what cli_live_run returns; Ctrl-C keeps it (set it after init) */
 	bool done;
 };
 
