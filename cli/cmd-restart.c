@@ -1,16 +1,12 @@
 /*
  * `restart`: new pods for the current revision, without a new revision.
  * The controller does the work; the CLI records the request and, unless
- * --wait=false, follows it. The contract (as Argo Rollouts'
- * `kubectl argo rollouts restart`):
- *  - the CLI sets spec.restartAt to now (RFC 3339, UTC, whole seconds) with
- *    a merge patch;
- *  - the controller replaces every pod created before spec.restartAt within
- *    the rollout's maxUnavailable, and then sets status.restartedAt to that
- *    same value.
- * The request lives in the Release, so a kill of either process loses
- * nothing: a controller that restarts carries on, and running the command
- * again only asks for a later restart.
+ * --wait=false, follows it (the contract: cli/restart.h). The controller
+ * replaces every pod created before spec.restartAt within the rollout's
+ * maxUnavailable, then sets status.restartedAt. The request lives in the
+ * Release, so a kill of either process loses nothing: a controller that
+ * restarts carries on, and running the command again only asks for a later
+ * restart.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,9 +15,9 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/live.h"
+#include "cli/restart.h"
 #include "cli/view.h"
 #include "kubeclient/rest.h"
-#include "model/timefmt.h"
 
 struct restart_wait {
 	struct cli_live live;
@@ -31,29 +27,13 @@ struct restart_wait {
 	char last_line[1024];
 };
 
-static const char *status_restarted_at(const json_t *rel)
-{
-	return json_string_value(json_object_get(json_object_get(rel, "status"), "restartedAt"));
-}
-
-/* Done when status.restartedAt is our request, or a later one (somebody
- * asked again meanwhile: that restart replaces our pods too). */
-static bool restart_done(const json_t *rel, const char *at)
-{
-	const char *done = status_restarted_at(rel);
-	time_t want, got;
-	if (!done || model_time_parse(at, &want) < 0 || model_time_parse(done, &got) < 0)
-		return false;
-	return got >= want;
-}
-
 static void on_change(struct cli_live *l, void *userdata)
 {
 	struct restart_wait *w = userdata;
 	const json_t *rel = cli_live_release(l);
 	if (!rel)
 		return;
-	if (restart_done(rel, w->at)) {
+	if (cli_restart_done(rel, w->at)) {
 		printf("release \"%s\" restarted: every pod older than %s replaced\n", w->name,
 		       w->at);
 		cli_live_stop(l, 0);
@@ -72,12 +52,16 @@ static void on_deadline(struct cli_live *l, void *userdata)
 	cli_live_stop(l, CLI_EXIT_FAIL);
 }
 
-/* Writes spec.restartAt = at. An API server whose CRD predates the field
- * prunes it without an error: the answer tells. 0 or -1 (printed). */
-static int request_restart(struct cli *c, const char *name, const char *at)
+/* Writes spec.restartAt = now into the Release and at. An API server whose
+ * CRD predates the field prunes it without an error: the answer tells. 0 or
+ * -1 (printed). */
+static int request_restart(struct cli *c, const char *name, char at[static MODEL_TIME_LEN])
 {
-	json_t *patch = json_pack("{s:{s:s}}", "spec", "restartAt", at);
-	json_t *got = NULL;
+	json_t *patch = NULL, *got = NULL;
+	if (cli_restart_request(time(NULL), at, &patch) < 0) {
+		cli_errorf(c, "cannot write the time of the request (is the clock set?)");
+		return -1;
+	}
 	struct kc_ref ref = cli_release_ref(c->ns, name);
 	int rc = cli_api_patch(c, &ref, KC_PATCH_MERGE, patch, &got);
 	json_decref(patch);
@@ -120,10 +104,6 @@ int cmd_restart(struct cli *c, int argc, char **argv)
 	r = cli_parse_timeout(c, w.timeout_text, false, &timeout_s);
 	if (r)
 		return r;
-	if (model_time_format(time(NULL), w.at) < 0) {
-		cli_errorf(c, "the clock is outside the years 1..9999");
-		return CLI_EXIT_FAIL;
-	}
 	if (cli_connect(c) < 0 || request_restart(c, w.name, w.at) < 0)
 		return CLI_EXIT_FAIL;
 	printf("release \"%s\" restart requested (spec.restartAt %s)\n", w.name, w.at);

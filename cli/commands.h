@@ -9,7 +9,8 @@
  *   cmd-lint.c     lint
  *   cmd-version.c  version (the controller's, from its Lease)
  * What they share: flags.h (arguments), owned.h (a Release's ReplicaSets
- * and pods), live.h (following objects), frame.h (redrawing), lease.h.
+ * and pods), live.h (following objects), frame.h (redrawing), lease.h and
+ * restart.h (the pure parts of version and restart).
  */
 #ifndef SLIPWAY_CLI_COMMANDS_H
 #define SLIPWAY_CLI_COMMANDS_H

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/lease.h"
+#include "cli/restart.h"
 #include "cli/yamljson.h"
 #include "cli/yamlout.h"
 #include "model/api.h"
@@ -155,10 +156,48 @@ static void test_lease(void)
 	}
 }
 
+/* The restart contract with the controller: what is written, and when the
+ * answer says done. */
+static void test_restart(void)
+{
+	time_t now;
+	model_time_parse("2026-12-02T18:30:00Z", &now);
+	char at[MODEL_TIME_LEN] = "";
+	json_t *patch = NULL;
+	is_int(cli_restart_request(now, at, &patch), 0, "restart: request built");
+	is_str(at, "2026-12-02T18:30:00Z", "restart: the time, RFC 3339 UTC, whole seconds");
+	json_t *want = json_pack("{s:{s:s}}", "spec", "restartAt", "2026-12-02T18:30:00Z");
+	ok(json_equal(patch, want), "restart: a merge patch of spec.restartAt alone");
+	json_decref(want);
+	json_decref(patch);
+
+	static const struct {
+		const char *what;
+		const char *restarted_at; /* NULL: absent */
+		bool done;
+	} rows[] = {
+	    {"no answer yet", NULL, false},
+	    {"an earlier restart's answer", "2026-12-02T18:29:59Z", false},
+	    {"the answer to ours", "2026-12-02T18:30:00Z", true},
+	    {"a later request's answer", "2026-12-02T18:31:00Z", true},
+	    {"not a time", "soon", false},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *rel = json_pack("{s:{s:s}, s:{}}", "spec", "restartAt",
+		                        "2026-12-02T18:30:00Z", "status");
+		if (rows[i].restarted_at)
+			json_object_set_new(json_object_get(rel, "status"), "restartedAt",
+			                    json_string(rows[i].restarted_at));
+		is_int(cli_restart_done(rel, at), rows[i].done, "restart: %s", rows[i].what);
+		json_decref(rel);
+	}
+}
+
 int main(void)
 {
 	test_flags();
 	test_lease();
+	test_restart();
 	test_yaml_out();
 	return tap_done();
 }
