@@ -8,7 +8,7 @@
 #include "cli/yamlout.h"
 #include "kubeclient/apierror.h"
 #include "kubeclient/rest.h"
-#include "model/release.h"
+#include "model/api.h"
 
 void cli_errorf(const struct cli *c, const char *fmt, ...)
 {
@@ -76,9 +76,9 @@ void cli_disconnect(struct cli *c)
 
 struct kc_ref cli_release_ref(const char *ns, const char *name)
 {
-	return (struct kc_ref){.group = MODEL_GROUP,
-	                       .version = "v1alpha1",
-	                       .resource = "releases",
+	return (struct kc_ref){.group = model_release_gvk.group,
+	                       .version = model_release_gvk.version,
+	                       .resource = model_release_gvk.resource,
 	                       .ns = ns,
 	                       .name = name};
 }
@@ -141,12 +141,19 @@ void cli_report_api_error(const struct cli *c, const char *verb, const struct kc
 	}
 }
 
+/* Waits for the request that was started with result rc and hands its
+ * answer to *ret (caller owns it; ret may be NULL). missing_ok: a 404 is an
+ * answer, NULL. */
 static int call(struct cli *c, const char *verb, const struct kc_ref *ref, int rc,
-                struct kc_sync *s, struct kc_error *err, json_t **ret)
+                struct kc_sync *s, struct kc_error *err, bool missing_ok, json_t **ret)
 {
 	json_t *body = NULL;
 	if (rc == 0)
 		rc = kc_sync_wait(c->client, s, &body, err);
+	if (rc < 0 && missing_ok && kc_is_not_found(err)) {
+		kc_error_clear(err);
+		rc = 0;
+	}
 	if (rc < 0) {
 		cli_report_api_error(c, verb, ref, err);
 		kc_error_clear(err);
@@ -164,7 +171,15 @@ int cli_api_get(struct cli *c, const struct kc_ref *ref, json_t **ret)
 	struct kc_sync s = {0};
 	struct kc_error err = {0};
 	int rc = kc_get(c->client, ref, NULL, kc_sync_done, &s, NULL, &err);
-	return call(c, "get", ref, rc, &s, &err, ret);
+	return call(c, "get", ref, rc, &s, &err, false, ret);
+}
+
+int cli_api_get_optional(struct cli *c, const struct kc_ref *ref, json_t **ret)
+{
+	struct kc_sync s = {0};
+	struct kc_error err = {0};
+	int rc = kc_get(c->client, ref, NULL, kc_sync_done, &s, NULL, &err);
+	return call(c, "get", ref, rc, &s, &err, true, ret);
 }
 
 int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_selector, json_t **ret)
@@ -173,7 +188,7 @@ int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_sele
 	struct kc_error err = {0};
 	struct kc_query q = {.label_selector = label_selector};
 	int rc = kc_list_all(c->client, ref, &q, kc_sync_done, &s, NULL, &err);
-	return call(c, "list", ref, rc, &s, &err, ret);
+	return call(c, "list", ref, rc, &s, &err, false, ret);
 }
 
 int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_t *patch,
@@ -183,7 +198,7 @@ int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_
 	struct kc_error err = {0};
 	int rc = kc_patch(c->client, ref, NULL, (enum kc_patch_type)patch_type, patch, kc_sync_done,
 	                  &s, NULL, &err);
-	return call(c, "patch", ref, rc, &s, &err, ret);
+	return call(c, "patch", ref, rc, &s, &err, false, ret);
 }
 
 int cli_api_create(struct cli *c, const struct kc_ref *ref, json_t *obj, json_t **ret)
@@ -191,7 +206,7 @@ int cli_api_create(struct cli *c, const struct kc_ref *ref, json_t *obj, json_t 
 	struct kc_sync s = {0};
 	struct kc_error err = {0};
 	int rc = kc_create(c->client, ref, NULL, obj, kc_sync_done, &s, NULL, &err);
-	return call(c, "create", ref, rc, &s, &err, ret);
+	return call(c, "create", ref, rc, &s, &err, false, ret);
 }
 
 int cli_print_object(enum cli_output how, const json_t *obj)

@@ -9,8 +9,10 @@
  * and resource) so commands only decide the exit code.
  *
  * Adding a command (promote, abort, retry, approve): write
- * `int cmd_NAME(struct cli *c, int argc, char **argv)` and add one row to
- * the table in main.c with its usage and flags.
+ * `int cmd_NAME(struct cli *c, int argc, char **argv)` in the cmd-*.c file
+ * of its group (cli/commands.h lists them; a new group gets a new file),
+ * declare it in commands.h and add one row to the table in main.c with its
+ * usage and flags.
  */
 #ifndef SLIPWAY_CLI_CLI_H
 #define SLIPWAY_CLI_CLI_H
@@ -97,6 +99,8 @@ struct kc_ref cli_release_ref(const char *ns, const char *name);
  * namespace "x"", or the server's message.
  */
 int cli_api_get(struct cli *c, const struct kc_ref *ref, json_t **ret);
+/* As cli_api_get, but a missing object is no error: 0 with *ret NULL. */
+int cli_api_get_optional(struct cli *c, const struct kc_ref *ref, json_t **ret);
 int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_selector, json_t **ret);
 int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_t *patch,
                   json_t **ret);

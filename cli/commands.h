@@ -1,7 +1,16 @@
 /*
  * The commands of kubectl-slipway, one function each, run by main.c from its
  * table with the arguments after the command name (global flags removed).
- * Each returns the process exit code.
+ * Each returns the process exit code. One file per group:
+ *   cmd-read.c     list, get (--watch), history
+ *   cmd-status.c   status
+ *   cmd-write.c    pause, resume, set image, undo
+ *   cmd-restart.c  restart (recorded for the controller, then followed)
+ *   cmd-lint.c     lint
+ *   cmd-version.c  version (the controller's, from its Lease)
+ * What they share: flags.h (arguments), owned.h (a Release's ReplicaSets
+ * and pods), live.h (following objects), frame.h (redrawing), lease.h and
+ * restart.h (the pure parts of version and restart).
  */
 #ifndef SLIPWAY_CLI_COMMANDS_H
 #define SLIPWAY_CLI_COMMANDS_H
@@ -25,21 +34,5 @@ int cmd_version(struct cli *c, int argc, char **argv);
 #define CLI_STATUS_FAILED  1 /* Degraded or Stalled */
 #define CLI_STATUS_TIMEOUT 2
 #define CLI_STATUS_UNKNOWN 3 /* could not tell: usage, cluster or API error */
-
-/* Flags of one command: --name, -x, --name=value, --name value; booleans
- * take an optional =true/=false. Positional arguments are collected in
- * order. "--" ends the flags. */
-struct cli_flag {
-	const char *name; /* long name without "--" */
-	char short_name;  /* or 0 */
-	bool takes_value;
-	const char **value; /* takes_value: where the value goes */
-	bool *on;           /* booleans */
-};
-
-/* Returns 0 and fills pos[0..*npos) (borrowed from argv; cap entries at
- * most), or prints a usage error and returns CLI_EXIT_USAGE. */
-int cli_parse_flags(struct cli *c, int argc, char **argv, const struct cli_flag *flags, char **pos,
-                    int cap, int *npos);
 
 #endif

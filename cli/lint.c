@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/yamljson.h"
+#include "model/api.h"
 #include "model/errors.h"
 #include "model/release.h"
 

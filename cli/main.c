@@ -41,11 +41,14 @@ static const struct cli_command commands[] = {
     {"pause", "NAME", "pause a rollout (spec.paused=true)", NULL, CLI_F_CLUSTER, cmd_pause},
     {"resume", "NAME", "resume a paused rollout (spec.paused=false)", NULL, CLI_F_CLUSTER,
      cmd_resume},
-    {"restart", "NAME [--timeout D]", "replace the pods of the current revision, no new revision",
-     "Evicts the pods of the current revision a few at a time (as many as maxUnavailable\n"
-     "allows; 1 for canary and blueGreen), waiting for their replacements to be ready.\n"
-     "Evictions respect PodDisruptionBudgets. The template is not changed, so no new\n"
-     "revision and no rollout. --timeout (default 10m) bounds the whole restart.",
+    {"restart", "NAME [--timeout D] [--wait=false]",
+     "replace the pods of the current revision, no new revision",
+     "Asks the controller to replace every pod of the Release, as many at a time as\n"
+     "maxUnavailable allows, without changing the template (no new revision, no rollout):\n"
+     "sets spec.restartAt to now, as kubectl argo rollouts restart does. The controller\n"
+     "sets status.restartedAt to the same time once every older pod is replaced; the\n"
+     "request is kept in the Release, so it survives a restart of either side. Waits for\n"
+     "that (exit 0) or the --timeout (default 10m; exit 1); --wait=false only records it.",
      CLI_F_CLUSTER, cmd_restart},
     {"set", "image NAME CONTAINER=IMAGE...", "change container images of a Release",
      "Sets the image of the named containers (or initContainers) in spec.template with a\n"
@@ -56,8 +59,15 @@ static const struct cli_command commands[] = {
      "controller's own validation and prints each problem as FILE:LINE:COLUMN: FIELD: MESSAGE.\n"
      "Exit 1 when any problem is found. Needs no cluster.",
      0, cmd_lint},
-    {"version", "[--client]", "print the client's version, and the controller's if known", NULL, 0,
-     cmd_version},
+    {"version", "[--client] [--leader-election-namespace NS] [--leader-election-id NAME]",
+     "print the client's version and the running controller's",
+     "The controller's version is read from its leader-election Lease (the annotation\n"
+     "slipway.dev/controller-version, written with every renewal): \"unknown\" when no\n"
+     "controller holds the Lease (none, released, or expired). The Lease is looked for in\n"
+     "the namespace (-n, else the context's), then in slipway-system, named\n"
+     "slipway-controller; the flags name the controller's own --leader-election-* values.\n"
+     "--client prints the client's version only, without asking the cluster.",
+     0, cmd_version},
     /* Strategy commands (promote, abort, retry, approve) go here. */
 };
 

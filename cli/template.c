@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/revision.h"
 
 struct candidate {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/condition.h"
 #include "model/intorstr.h"
 #include "model/release.h"
@@ -251,26 +252,16 @@ static void print_revision_line(FILE *f, const char *label, const json_t *releas
 		fprintf(f, "%s-\n", label);
 }
 
-char *cli_view_release(const json_t *release, const json_t *replicasets, const json_t *pods,
-                       time_t now)
+/* The ReplicaSets of replicasets that release controls, into ents (room for
+ * all), current first, then stable, then newest. Returns how many. */
+static size_t collect_replicasets(const json_t *release, const json_t *replicasets,
+                                  struct rs_entry *ents)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (!f)
-		return NULL;
 	const json_t *st = json_object_get(release, "status");
 	const char *uid = str_at(release, "metadata", "uid", NULL);
 	const char *cur = json_string_value(json_object_get(st, "currentRevision"));
 	const char *stable = json_string_value(json_object_get(st, "stableRevision"));
-	size_t n_rs = json_array_size(replicasets), n = 0;
-	struct rs_entry *ents = calloc(n_rs ? n_rs : 1, sizeof(*ents));
-	if (!ents) {
-		fclose(f);
-		free(text);
-		return NULL;
-	}
-	size_t i;
+	size_t i, n = 0;
 	json_t *rs;
 	json_array_foreach(replicasets, i, rs)
 	{
@@ -284,13 +275,19 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 		                                                                      : 2;
 		const char *g = json_string_value(
 		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "annotations"),
-		                    "slipway.dev/generation"));
+		                    MODEL_ANNOTATION_GENERATION));
 		e->generation = g ? strtoll(g, NULL, 10) : 0;
 		e->created = created_at(rs);
 		e->name = str_at(rs, "metadata", "name", NULL);
 	}
 	qsort(ents, n, sizeof(*ents), rs_cmp);
+	return n;
+}
 
+/* Name, phase, strategy, revisions and replica counts. */
+static void print_summary(FILE *f, const json_t *release, const struct rs_entry *ents, size_t n)
+{
+	const json_t *st = json_object_get(release, "status");
 	const char *phase = json_string_value(json_object_get(st, "phase"));
 	const char *msg = json_string_value(json_object_get(st, "message"));
 	fprintf(f, "Name:       %s\n", or_dash(str_at(release, "metadata", "name", NULL)));
@@ -308,8 +305,10 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 	if (json_is_true(json_object_get(json_object_get(release, "spec"), "paused")))
 		fprintf(f, "Paused:     yes (spec.paused)\n");
 	print_strategy(f, release);
-	print_revision_line(f, "Current:    ", release, cur, ents, n);
-	print_revision_line(f, "Stable:     ", release, stable, ents, n);
+	print_revision_line(f, "Current:    ", release,
+	                    json_string_value(json_object_get(st, "currentRevision")), ents, n);
+	print_revision_line(f, "Stable:     ", release,
+	                    json_string_value(json_object_get(st, "stableRevision")), ents, n);
 	fprintf(f,
 	        "Replicas:   desired %" JSON_INTEGER_FORMAT ", current %" JSON_INTEGER_FORMAT
 	        ", updated %" JSON_INTEGER_FORMAT ", ready %" JSON_INTEGER_FORMAT
@@ -318,50 +317,74 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 	        int_at(st, "updatedReplicas", NULL, 0), int_at(st, "readyReplicas", NULL, 0),
 	        int_at(st, "availableReplicas", NULL, 0));
 	fprintf(f, "\n");
+}
+
+/* One revision of the tree: its ReplicaSet and the pods it controls. mine
+ * has room for every pod (scratch). */
+static void print_revision_node(FILE *f, const struct rs_entry *e, bool last_rev, bool same,
+                                const json_t *pods, const json_t **mine, time_t now)
+{
+	const char *mark = e->rank == 0 && same ? " (current, stable)"
+	                   : e->rank == 0       ? " (current)"
+	                   : e->rank == 1       ? " (stable)"
+	                                        : "";
+	char images[512], age[32];
+	const json_t *spec = json_object_get(e->rs, "spec");
+	const json_t *rst = json_object_get(e->rs, "status");
+	images_of(json_object_get(spec, "template"), images, sizeof(images));
+	age_of(e->rs, now, age, sizeof(age));
+	fprintf(f, "%s revision %s%s  %s\n", last_rev ? "└──" : "├──", or_dash(e->revision), mark,
+	        images);
+	const char *in = last_rev ? "    " : "│   ";
+	fprintf(f,
+	        "%s└── ReplicaSet %s  desired %" JSON_INTEGER_FORMAT ", ready %" JSON_INTEGER_FORMAT
+	        ", available %" JSON_INTEGER_FORMAT "  %s\n",
+	        in, or_dash(e->name), int_at(spec, "replicas", NULL, 1),
+	        int_at(rst, "readyReplicas", NULL, 0), int_at(rst, "availableReplicas", NULL, 0),
+	        age);
+	size_t np = 0, j;
+	json_t *pod;
+	json_array_foreach(pods, j, pod)
+	{
+		if (model_controlled_by(pod, str_at(e->rs, "metadata", "uid", NULL)))
+			mine[np++] = pod;
+	}
+	qsort(mine, np, sizeof(*mine), name_cmp);
+	for (size_t p = 0; p < np; p++) {
+		const char *ready;
+		char why[128], page[32];
+		pod_state(mine[p], &ready, why, sizeof(why));
+		age_of(mine[p], now, page, sizeof(page));
+		fprintf(f, "%s    %s Pod %s  %s  %s  %s\n", in, p + 1 == np ? "└──" : "├──",
+		        or_dash(str_at(mine[p], "metadata", "name", NULL)), ready, why, page);
+	}
+}
+
+/* Caller frees the result. */
+char *cli_view_release(const json_t *release, const json_t *replicasets, const json_t *pods,
+                       time_t now)
+{
+	char *text = NULL;
+	size_t len = 0;
+	size_t n_rs = json_array_size(replicasets);
+	struct rs_entry *ents = calloc(n_rs ? n_rs : 1, sizeof(*ents));
+	const json_t **mine = calloc(json_array_size(pods) + 1, sizeof(*mine));
+	FILE *f = ents && mine ? open_memstream(&text, &len) : NULL;
+	if (!f) {
+		free(mine);
+		free(ents);
+		return NULL;
+	}
+	const json_t *st = json_object_get(release, "status");
+	const char *cur = json_string_value(json_object_get(st, "currentRevision"));
+	const char *stable = json_string_value(json_object_get(st, "stableRevision"));
+	bool same = cur && stable && strcmp(cur, stable) == 0;
+	size_t n = collect_replicasets(release, replicasets, ents);
+	print_summary(f, release, ents, n);
 	if (n == 0)
 		fprintf(f, "No ReplicaSets yet.\n");
-	const json_t **mine = calloc(json_array_size(pods) + 1, sizeof(*mine));
-	for (size_t r = 0; mine && r < n; r++) {
-		const struct rs_entry *e = &ents[r];
-		bool last_rev = r + 1 == n;
-		const char *mark = e->rank == 0 && cur && stable && strcmp(cur, stable) == 0
-		                       ? " (current, stable)"
-		                   : e->rank == 0 ? " (current)"
-		                   : e->rank == 1 ? " (stable)"
-		                                  : "";
-		char images[512], age[32];
-		const json_t *spec = json_object_get(e->rs, "spec");
-		const json_t *rst = json_object_get(e->rs, "status");
-		images_of(json_object_get(spec, "template"), images, sizeof(images));
-		age_of(e->rs, now, age, sizeof(age));
-		fprintf(f, "%s revision %s%s  %s\n", last_rev ? "└──" : "├──", or_dash(e->revision),
-		        mark, images);
-		const char *in = last_rev ? "    " : "│   ";
-		fprintf(f,
-		        "%s└── ReplicaSet %s  desired %" JSON_INTEGER_FORMAT
-		        ", ready %" JSON_INTEGER_FORMAT ", available %" JSON_INTEGER_FORMAT
-		        "  %s\n",
-		        in, or_dash(e->name), int_at(spec, "replicas", NULL, 1),
-		        int_at(rst, "readyReplicas", NULL, 0),
-		        int_at(rst, "availableReplicas", NULL, 0), age);
-		size_t np = 0, j;
-		json_t *pod;
-		json_array_foreach(pods, j, pod)
-		{
-			if (model_controlled_by(pod, str_at(e->rs, "metadata", "uid", NULL)))
-				mine[np++] = pod;
-		}
-		qsort(mine, np, sizeof(*mine), name_cmp);
-		for (size_t p = 0; p < np; p++) {
-			const char *ready;
-			char why[128], page[32];
-			pod_state(mine[p], &ready, why, sizeof(why));
-			age_of(mine[p], now, page, sizeof(page));
-			fprintf(f, "%s    %s Pod %s  %s  %s  %s\n", in, p + 1 == np ? "└──" : "├──",
-			        or_dash(str_at(mine[p], "metadata", "name", NULL)), ready, why,
-			        page);
-		}
-	}
+	for (size_t r = 0; r < n; r++)
+		print_revision_node(f, &ents[r], r + 1 == n, same, pods, mine, now);
 	free(mine);
 	free(ents);
 	if (fclose(f) != 0) {
@@ -528,5 +551,17 @@ enum cli_health cli_release_health(const json_t *release, char *line, size_t cap
 	                                                     : CLI_HEALTH_PROGRESSING;
 	snprintf(line, cap, "%s: %s%s%s", name, cli_health_name(h), msg ? ": " : "",
 	         msg ? msg : "");
+	return h;
+}
+
+enum cli_health cli_print_health_change(FILE *out, const json_t *release, char *last, size_t cap)
+{
+	char line[1024];
+	enum cli_health h = cli_release_health(release, line, sizeof(line));
+	if (strcmp(line, last) != 0) {
+		fprintf(out, "%s\n", line);
+		fflush(out);
+		snprintf(last, cap, "%s", line);
+	}
 	return h;
 }

@@ -55,4 +55,9 @@ enum cli_health cli_release_health(const json_t *release, char *line, size_t cap
 
 const char *cli_health_name(enum cli_health h);
 
+/* For commands that follow a Release: prints its health line on out (and
+ * flushes) unless it equals `last`, which then holds it (cap bytes). Returns
+ * the health. */
+enum cli_health cli_print_health_change(FILE *out, const json_t *release, char *last, size_t cap);
+
 #endif

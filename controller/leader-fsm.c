@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/api.h"
+
 int ctl_leader_check_durations(double lease_duration, double renew_deadline, double retry_period)
 {
 	if (!(retry_period > 0) || !(renew_deadline > CTL_LEADER_JITTER * retry_period) ||
@@ -278,9 +280,31 @@ static const char *holder_of(const json_t *lease)
 	return h ? h : "";
 }
 
+/* Makes obj's MODEL_ANNOTATION_CONTROLLER_VERSION say `version`, or removes
+ * it when version is NULL: the annotation describes the holder, so a holder
+ * that publishes none (or no holder) must not inherit the last one's. */
+static int set_version_annotation(json_t *obj, const char *version)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	json_t *ann = json_object_get(meta, "annotations");
+	if (!version) {
+		json_object_del(ann, MODEL_ANNOTATION_CONTROLLER_VERSION);
+		return 0;
+	}
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		if (json_object_set_new(meta, "annotations", ann) != 0)
+			return -ENOMEM;
+	}
+	if (json_object_set_new(ann, MODEL_ANNOTATION_CONTROLLER_VERSION, json_string(version)) !=
+	    0)
+		return -ENOMEM;
+	return 0;
+}
+
 int ctl_leader_lease_body(enum ctl_leader_action action, const char *ns, const char *name,
-                          const char *identity, int lease_seconds, const char *wall,
-                          const json_t *base, json_t **ret)
+                          const char *identity, const char *version, int lease_seconds,
+                          const char *wall, const json_t *base, json_t **ret)
 {
 	bool create = action == CTL_LEADER_DO_CREATE;
 	bool release = action == CTL_LEADER_DO_RELEASE;
@@ -324,6 +348,9 @@ int ctl_leader_lease_body(enum ctl_leader_action action, const char *ns, const c
 		spec = NULL;
 		goto nomem;
 	}
+	spec = NULL;
+	if (set_version_annotation(obj, release ? NULL : version) < 0)
+		goto nomem;
 	*ret = obj;
 	return 0;
 nomem:

@@ -31,6 +31,7 @@ struct ctl_leader {
 	struct kc_client *c;
 	struct ev_loop *loop;
 	char *ns, *name, *identity;
+	char *version; /* published on the Lease; NULL: none */
 	char *path_item, *path_coll;
 	double release_timeout;
 	bool no_watch;
@@ -270,8 +271,8 @@ static void start_request(struct ctl_leader *le, const struct ctl_leader_step *s
 		rc = ctl_leader_format_time(&ts, wall, sizeof(wall));
 		if (rc == 0)
 			rc = ctl_leader_lease_body(s->action, le->ns, le->name, le->identity,
-			                           (int)ceil(le->fsm.lease_duration), wall,
-			                           le->cached, &body);
+			                           le->version, (int)ceil(le->fsm.lease_duration),
+			                           wall, le->cached, &body);
 		o.method = KC_PUT;
 		if (s->action == CTL_LEADER_DO_CREATE) {
 			o.method = KC_POST;
@@ -580,12 +581,14 @@ int ctl_leader_new(struct kc_client *c, const struct ctl_leader_options *o, stru
 	le->ns = strdup(o->ns);
 	le->name = strdup(o->name);
 	le->identity = o->identity ? strdup(o->identity) : default_identity();
+	le->version = o->version ? strdup(o->version) : NULL;
 	le->path_item = lease_path(o->ns, o->name);
 	le->path_coll = lease_path(o->ns, NULL);
 	le->holder = strdup("");
 	le->reported = strdup(""); /* as client-go: no leader is not news */
 	le->stream = kc_stream_new(WATCH_MAX_EVENT);
-	if (!le->ns || !le->name || !le->identity || !le->holder || !le->reported || !le->stream) {
+	if (!le->ns || !le->name || !le->identity || !le->holder || !le->reported || !le->stream ||
+	    (o->version && !le->version)) {
 		ctl_leader_free(le);
 		return kc_error_set(err, -ENOMEM, "leader election: out of memory");
 	}
@@ -687,6 +690,7 @@ struct ctl_leader *ctl_leader_free(struct ctl_leader *le)
 	free(le->ns);
 	free(le->name);
 	free(le->identity);
+	free(le->version);
 	free(le->path_item);
 	free(le->path_coll);
 	free(le->holder);

@@ -172,12 +172,15 @@ int ctl_leader_check_durations(double lease_duration, double renew_deadline, dou
  * leaseTransitions is base's plus one when the holder changes; acquireTime is
  * kept when the holder stays, else set to `wall`; renewTime is `wall`;
  * leaseDurationSeconds is lease_seconds (1 for RELEASE). `wall` is an RFC 3339
- * micro time string. Caller owns *ret (json_decref). -EINVAL for another
+ * micro time string. The annotation MODEL_ANNOTATION_CONTROLLER_VERSION is
+ * `version` on CREATE, ACQUIRE and RENEW, and removed on RELEASE or when
+ * version is NULL (the annotation names the holder's version, never a
+ * previous holder's). Caller owns *ret (json_decref). -EINVAL for another
  * action or a NULL base where one is needed; -ENOMEM.
  */
 int ctl_leader_lease_body(enum ctl_leader_action action, const char *ns, const char *name,
-                          const char *identity, int lease_seconds, const char *wall,
-                          const json_t *base, json_t **ret);
+                          const char *identity, const char *version, int lease_seconds,
+                          const char *wall, const json_t *base, json_t **ret);
 
 /* Pure: the view of Lease `lease` for `identity`, compared with the spec last
  * observed (`prev_spec`, or NULL when none). */
@@ -210,9 +213,13 @@ typedef void ctl_leader_error_fn(struct ctl_leader *le, const char *what,
                                  const struct kc_error *err, void *userdata);
 
 struct ctl_leader_options {
-	const char *ns;                    /* namespace of the Lease; required; copied */
-	const char *name;                  /* name of the Lease; required; copied */
-	const char *identity;              /* NULL: "<hostname>_<pid>"; copied */
+	const char *ns;       /* namespace of the Lease; required; copied */
+	const char *name;     /* name of the Lease; required; copied */
+	const char *identity; /* NULL: "<hostname>_<pid>"; copied */
+	/* Our version (SLIPWAY_VERSION), published on the Lease while we hold
+	 * it as MODEL_ANNOTATION_CONTROLLER_VERSION for `kubectl slipway
+	 * version`; NULL: none. Copied. */
+	const char *version;
 	double lease_duration;             /* 0: CTL_LEADER_LEASE_DURATION */
 	double renew_deadline;             /* 0: CTL_LEADER_RENEW_DEADLINE */
 	double retry_period;               /* 0: CTL_LEADER_RETRY_PERIOD */

@@ -276,6 +276,7 @@ static int setup_leader(struct app *app, struct kc_error *err)
 	    .ns = ns,
 	    .name = app->opts.leader_election_id,
 	    .identity = app->identity,
+	    .version = SLIPWAY_VERSION,
 	    .lease_duration = app->opts.lease_duration,
 	    .renew_deadline = app->opts.renew_deadline,
 	    .retry_period = app->opts.retry_period,
@@ -295,6 +296,8 @@ static int setup_http(struct app *app, struct kc_error *err)
 	if (!app->metrics)
 		return kc_error_set(err, -ENOMEM, "cannot set up metrics");
 	int r = ctl_observability_new(app->metrics, app->runtime, app->leader, &app->observability);
+	if (r == 0)
+		r = ctl_observability_build_info(app->metrics, SLIPWAY_VERSION);
 	if (r < 0)
 		return kc_error_set(err, r, "cannot register metrics: %s", strerror(-r));
 	if (!addr || !*addr || strcmp(addr, "0") == 0)

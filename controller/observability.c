@@ -221,6 +221,17 @@ struct ctl_observability *ctl_observability_free(struct ctl_observability *o)
 	return NULL;
 }
 
+int ctl_observability_build_info(struct ctl_metrics *r, const char *version)
+{
+	static const char *const by_version[] = {"version", NULL};
+	const char *values[] = {version, NULL};
+	struct ctl_metric *m;
+	int rc = ctl_metrics_gauge(r, "slipway_build_info",
+	                           "Always 1; the version label is the running controller's.",
+	                           by_version, &m);
+	return rc < 0 ? rc : ctl_metric_set(m, values, 1);
+}
+
 void ctl_observe_api_request(const char *verb, long http_status, double seconds, void *userdata)
 {
 	struct ctl_observability *o = userdata;

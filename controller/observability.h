@@ -22,6 +22,12 @@ int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct 
 
 struct ctl_observability *ctl_observability_free(struct ctl_observability *o);
 
+/* Registers slipway_build_info{version="..."} 1 on r, Prometheus's build-info
+ * convention, so a scrape (and a dashboard) says which version runs.
+ * version is copied (main.c passes SLIPWAY_VERSION). 0, or a negative
+ * errno (-EEXIST when registered twice). */
+int ctl_observability_build_info(struct ctl_metrics *r, const char *version);
+
 /* A kc_metrics_fn: counts one API request (verb, HTTP code) and its latency.
  * userdata is the struct ctl_observability. */
 void ctl_observe_api_request(const char *verb, long http_status, double seconds, void *userdata);

@@ -4,12 +4,18 @@
 # update, 1 after one that exceeds its progress deadline, 2 on a timeout;
 # `get --watch` on a terminal (script(1)) redraws the update as it goes;
 # `undo` brings the previous image back on the old ReplicaSet; pause/resume;
-# `restart` replaces pods without a new revision; `set image`; `lint`;
-# `version`; and one clear line for not found, unreachable and forbidden.
+# `restart` is recorded in spec.restartAt and carried out by the controller,
+# which replaces the pods without a new revision; `set image`; `lint`;
+# `version` names the running controller's version from its Lease, and
+# "unknown" once it stopped; and one clear line for not found, unreachable
+# and forbidden.
 . "$(dirname "$0")/lib.sh"
 use_test_namespace cli
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
-start_controller
+# With leader election in the test's namespace (`version` reads the Lease),
+# and /metrics on a free port (slipway_build_info).
+start_controller --leader-elect=true --leader-election-namespace "$TEST_NS" \
+	--metrics-address 127.0.0.1:0
 k() { kubectl -n "$TEST_NS" "$@"; }
 S="$SLIPWAY_BUILD_ROOT/cli/kubectl-slipway"
 s() { "$S" -n "$TEST_NS" "$@"; }
@@ -118,13 +124,26 @@ ok "  and the rollout finishes" run 0 s status web --timeout 90s
 rev3=$(revision web)
 
 old_pods=$(k get pods -l app=web -o jsonpath='{.items[*].metadata.name}')
-ok "restart replaces the pods" run 0 s restart web --timeout 120s
-ok "  and says so" has 'release "web" restarted'
+ok "restart records the request and waits for the controller" run 0 s restart web --timeout 120s
+ok "  says it was requested" has 'release "web" restart requested (spec.restartAt '
+at=$(k get release web -o jsonpath='{.spec.restartAt}')
+ok "  spec.restartAt is an RFC 3339 time in whole seconds, UTC" sh -c \
+	"echo '$at' | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\$'"
+ok "  and says the controller finished" has "release \"web\" restarted: every pod older than $at replaced"
+ok "  status.restartedAt is the request" sh -c \
+	"[ -n '$at' ] && [ \"\$(kubectl -n $TEST_NS get release web -o jsonpath='{.status.restartedAt}')\" = '$at' ]"
 ok "  none of the old pods is left" sh -c \
 	"now=\$(kubectl -n $TEST_NS get pods -l app=web -o jsonpath='{.items[*].metadata.name}'); for p in $old_pods; do case \" \$now \" in *\" \$p \"*) echo \"\$p still there\"; exit 1;; esac; done"
 ok "  4 ready pods again" until_true 30 sh -c "[ \$(kubectl -n $TEST_NS get release web -o jsonpath='{.status.readyReplicas}') = 4 ]"
 ok "  without a new revision" test "$(revision web)" = "$rev3"
 ok "  nor a new ReplicaSet" test "$(k get rs -l app=web -o name | wc -l)" -eq 3
+sleep 1 # the next request must be a later second
+ok "restart --wait=false only records the request" run 0 s restart web --wait=false
+ok "  a later spec.restartAt" bash -c "[[ \"\$(kubectl -n $TEST_NS get release web -o jsonpath='{.spec.restartAt}')\" > '$at' ]]"
+ok "  which the controller carries out without the CLI" until_true 120 sh -c \
+	"want=\$(kubectl -n $TEST_NS get release web -o jsonpath='{.spec.restartAt}'); [ -n \"\$want\" ] && [ \"\$(kubectl -n $TEST_NS get release web -o jsonpath='{.status.restartedAt}')\" = \"\$want\" ]"
+ok "restart of a missing Release: exit 1" run 1 s restart nope --wait=false
+ok "  not found" err_has 'release "nope" not found'
 
 # A rollout that cannot finish: no node has the label.
 release stuck registry.example/app:1 "  progressDeadlineSeconds: 5"
@@ -161,10 +180,28 @@ ok "  names patch" err_has 'forbidden: you may not patch releases.slipway.dev "w
 ok "lint of a valid manifest: exit 0" run 0 "$S" lint -f "$SLIPWAY_SOURCE_ROOT/examples/rolling.yaml"
 ok "lint of a broken one: exit 1" run 1 "$S" lint -f "$SLIPWAY_SOURCE_ROOT/tests/unit/data/lint/broken.yaml"
 ok "  with file:line:column: field: message" has "broken.yaml:6:13: spec.replicas: must not be negative"
+ctl_version=$("$SLIPWAY_BUILD_ROOT/controller/slipway-controller" --version | awk '{print $2}')
+ok "the controller publishes its version on its Lease" until_true 30 sh -c \
+	"[ \"\$(kubectl -n $TEST_NS get lease slipway-controller -o jsonpath='{.metadata.annotations.slipway\\.dev/controller-version}')\" = '$ctl_version' ]"
+metrics_port=$(sed -n 's/.*serving \/metrics.*port=\([0-9]*\).*/\1/p' "$CONTROLLER_LOG" | tail -1)
+ok "/metrics says which version runs" sh -c \
+	"curl -sf http://127.0.0.1:$metrics_port/metrics | grep -qxF 'slipway_build_info{version=\"$ctl_version\"} 1'"
 ok "version prints the client" run 0 s version
-ok "  client" has "client: kubectl-slipway"
-ok "  and says what it knows of the controller" has "controller: "
+ok "  client" has "client: kubectl-slipway $ctl_version"
+ok "  and the running controller's version, read from its Lease" has \
+	"controller: slipway-controller $ctl_version (leader "
+ok "version --client does not ask the cluster" run 0 "$S" --kubeconfig "$bad_kc" version --client
+ok "  client only" sh -c "grep -qF 'client: kubectl-slipway' '$OUTF' && ! grep -q controller '$OUTF'"
 ok "the controller is still running" kill -0 "$CONTROLLER_PID"
 
 stop_controller
+ok "a controller stopped with TERM has released its Lease" test \
+	"$(k get lease slipway-controller -o jsonpath='{.spec.holderIdentity}')" = ""
+ok "version then says the controller is unknown" run 0 s version
+ok "  unknown, because no controller holds the Lease" has \
+	"controller: unknown (no controller holds the Lease slipway-controller: Lease in namespace $TEST_NS released"
+ok "  and not the version it had" sh -c "! grep -qF 'controller: slipway-controller' '$OUTF'"
+ok "version --leader-election-id of a Lease that does not exist: unknown" run 0 s version \
+	--leader-election-namespace "$TEST_NS" --leader-election-id no-such-lease
+ok "  saying there is none" has "controller: unknown (no controller holds the Lease no-such-lease: no Lease in namespace $TEST_NS)"
 done_testing

@@ -1,12 +1,18 @@
 /* The CLI's small parsers and printers: a command's flags (as kubectl takes
- * them), and -o yaml's quoting of strings that YAML would read as something
- * else. */
+ * them), what a leader-election Lease says about the controller (for
+ * `version`), and -o yaml's quoting of strings that YAML would read as
+ * something else. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/lease.h"
+#include "cli/restart.h"
 #include "cli/yamljson.h"
 #include "cli/yamlout.h"
+#include "model/api.h"
+#include "model/timefmt.h"
 #include "tap.h"
 
 static void test_flags(void)
@@ -90,9 +96,108 @@ static void test_yaml_out(void)
 	json_decref(v);
 }
 
+/* `version` says "unknown" exactly when no controller holds the Lease. */
+static void test_lease(void)
+{
+	time_t now;
+	model_time_parse("2026-12-02T18:30:00Z", &now);
+	static const struct {
+		const char *what;
+		const char *holder;  /* NULL: no Lease at all */
+		const char *renew;   /* NULL: no renewTime */
+		int duration;        /* 0: no leaseDurationSeconds */
+		const char *version; /* NULL: no annotation */
+		enum cli_lease_state want;
+		const char *want_version;
+	} rows[] = {
+	    {"held and annotated", "ctl-a_1", "2026-12-02T18:29:55.123456Z", 15, "0.1.0",
+	     CLI_LEASE_HELD, "0.1.0"},
+	    {"held until the last second", "ctl-a_1", "2026-12-02T18:29:45.000000Z", 15, "0.1.0",
+	     CLI_LEASE_HELD, "0.1.0"},
+	    {"held, no version published", "ctl-a_1", "2026-12-02T18:29:59.000000Z", 15, NULL,
+	     CLI_LEASE_HELD, NULL},
+	    {"no Lease", NULL, NULL, 0, NULL, CLI_LEASE_MISSING, NULL},
+	    {"empty holder (released)", "", "2026-12-02T18:29:59.000000Z", 1, "0.1.0",
+	     CLI_LEASE_RELEASED, NULL},
+	    {"expired", "ctl-a_1", "2026-12-02T18:29:44.999999Z", 15, "0.1.0", CLI_LEASE_EXPIRED,
+	     "0.1.0"},
+	    {"no renewTime", "ctl-a_1", NULL, 15, "0.1.0", CLI_LEASE_EXPIRED, "0.1.0"},
+	    {"no leaseDurationSeconds", "ctl-a_1", "2026-12-02T18:29:59.000000Z", 0, "0.1.0",
+	     CLI_LEASE_EXPIRED, "0.1.0"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *lease = NULL;
+		if (rows[i].holder) {
+			lease = json_pack("{s:{s:s, s:{}}, s:{s:s}}", "metadata", "name",
+			                  "slipway-controller", "annotations", "spec",
+			                  "holderIdentity", rows[i].holder);
+			json_t *spec = json_object_get(lease, "spec");
+			if (rows[i].renew)
+				json_object_set_new(spec, "renewTime", json_string(rows[i].renew));
+			if (rows[i].duration)
+				json_object_set_new(spec, "leaseDurationSeconds",
+				                    json_integer(rows[i].duration));
+			if (rows[i].version)
+				json_object_set_new(
+				    json_object_get(json_object_get(lease, "metadata"),
+				                    "annotations"),
+				    MODEL_ANNOTATION_CONTROLLER_VERSION,
+				    json_string(rows[i].version));
+		}
+		struct cli_lease_info info = cli_lease_read(lease, now);
+		is_int(info.state, rows[i].want, "lease: %s: state", rows[i].what);
+		if (rows[i].want >= CLI_LEASE_EXPIRED)
+			is_str(info.holder, rows[i].holder, "lease: %s: holder", rows[i].what);
+		if (rows[i].want == CLI_LEASE_HELD || rows[i].want_version)
+			is_str(info.version ? info.version : "(none)",
+			       rows[i].want_version ? rows[i].want_version : "(none)",
+			       "lease: %s: version", rows[i].what);
+		json_decref(lease);
+	}
+}
+
+/* The restart contract with the controller: what is written, and when the
+ * answer says done. */
+static void test_restart(void)
+{
+	time_t now;
+	model_time_parse("2026-12-02T18:30:00Z", &now);
+	char at[MODEL_TIME_LEN] = "";
+	json_t *patch = NULL;
+	is_int(cli_restart_request(now, at, &patch), 0, "restart: request built");
+	is_str(at, "2026-12-02T18:30:00Z", "restart: the time, RFC 3339 UTC, whole seconds");
+	json_t *want = json_pack("{s:{s:s}}", "spec", "restartAt", "2026-12-02T18:30:00Z");
+	ok(json_equal(patch, want), "restart: a merge patch of spec.restartAt alone");
+	json_decref(want);
+	json_decref(patch);
+
+	static const struct {
+		const char *what;
+		const char *restarted_at; /* NULL: absent */
+		bool done;
+	} rows[] = {
+	    {"no answer yet", NULL, false},
+	    {"an earlier restart's answer", "2026-12-02T18:29:59Z", false},
+	    {"the answer to ours", "2026-12-02T18:30:00Z", true},
+	    {"a later request's answer", "2026-12-02T18:31:00Z", true},
+	    {"not a time", "soon", false},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *rel = json_pack("{s:{s:s}, s:{}}", "spec", "restartAt",
+		                        "2026-12-02T18:30:00Z", "status");
+		if (rows[i].restarted_at)
+			json_object_set_new(json_object_get(rel, "status"), "restartedAt",
+			                    json_string(rows[i].restarted_at));
+		is_int(cli_restart_done(rel, at), rows[i].done, "restart: %s", rows[i].what);
+		json_decref(rel);
+	}
+}
+
 int main(void)
 {
 	test_flags();
+	test_lease();
+	test_restart();
 	test_yaml_out();
 	return tap_done();
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "controller/leader.h"
+#include "model/api.h"
 
 #define D 15.0 /* lease duration */
 #define R 10.0 /* renew deadline */
@@ -350,8 +351,8 @@ static void test_bodies(void)
 	const char *t1 = "2026-11-26T12:30:59.123456Z";
 	const char *t2 = "2026-11-26T12:31:09.000001Z";
 	json_t *created = NULL;
-	int rc =
-	    ctl_leader_lease_body(CTL_LEADER_DO_CREATE, "ns", "lock", "me", 15, t1, NULL, &created);
+	int rc = ctl_leader_lease_body(CTL_LEADER_DO_CREATE, "ns", "lock", "me", NULL, 15, t1, NULL,
+	                               &created);
 	is_int(rc, 0, "create body");
 	is_str(json_string_value(json_object_get(created, "apiVersion")), "coordination.k8s.io/v1",
 	       "apiVersion");
@@ -371,7 +372,8 @@ static void test_bodies(void)
 	              "leaseDurationSeconds", 30, "acquireTime", "2026-01-01T00:00:00.000000Z",
 	              "renewTime", "2026-01-01T00:00:10.000000Z", "leaseTransitions", 3);
 	json_t *acq = NULL;
-	rc = ctl_leader_lease_body(CTL_LEADER_DO_ACQUIRE, "ns", "lock", "me", 15, t1, theirs, &acq);
+	rc = ctl_leader_lease_body(CTL_LEADER_DO_ACQUIRE, "ns", "lock", "me", NULL, 15, t1, theirs,
+	                           &acq);
 	is_int(rc, 0, "acquire body");
 	is_str(
 	    json_string_value(json_object_get(json_object_get(acq, "metadata"), "resourceVersion")),
@@ -383,27 +385,32 @@ static void test_bodies(void)
 	is_str(str(theirs, "holderIdentity"), "them", "the base object is not modified");
 
 	json_t *ren = NULL;
-	rc = ctl_leader_lease_body(CTL_LEADER_DO_RENEW, "ns", "lock", "me", 15, t2, acq, &ren);
+	rc =
+	    ctl_leader_lease_body(CTL_LEADER_DO_RENEW, "ns", "lock", "me", NULL, 15, t2, acq, &ren);
 	is_int(rc, 0, "renew body");
 	is_int(num(ren, "leaseTransitions"), 4, "renew: no transition");
 	is_str(str(ren, "acquireTime"), t1, "renew: acquireTime kept");
 	is_str(str(ren, "renewTime"), t2, "renew: renewTime now");
 
 	json_t *rel = NULL;
-	rc = ctl_leader_lease_body(CTL_LEADER_DO_RELEASE, "ns", "lock", "me", 15, t2, ren, &rel);
+	rc = ctl_leader_lease_body(CTL_LEADER_DO_RELEASE, "ns", "lock", "me", NULL, 15, t2, ren,
+	                           &rel);
 	is_int(rc, 0, "release body");
 	is_str(str(rel, "holderIdentity"), "", "release: no holder");
 	is_int(num(rel, "leaseDurationSeconds"), 1, "release: 1 s lease, as client-go");
 	is_int(num(rel, "leaseTransitions"), 4, "release: not a transition");
 
 	json_t *again = NULL;
-	rc = ctl_leader_lease_body(CTL_LEADER_DO_ACQUIRE, "ns", "lock", "you", 15, t2, rel, &again);
+	rc = ctl_leader_lease_body(CTL_LEADER_DO_ACQUIRE, "ns", "lock", "you", NULL, 15, t2, rel,
+	                           &again);
 	is_int(num(again, "leaseTransitions"), 5, "taking a released lease is a transition");
 
 	json_t *bad = NULL;
-	is_int(ctl_leader_lease_body(CTL_LEADER_DO_WAIT, "ns", "lock", "me", 15, t1, acq, &bad),
-	       -EINVAL, "no body for a wait");
-	is_int(ctl_leader_lease_body(CTL_LEADER_DO_RENEW, "ns", "lock", "me", 15, t1, NULL, &bad),
+	is_int(
+	    ctl_leader_lease_body(CTL_LEADER_DO_WAIT, "ns", "lock", "me", NULL, 15, t1, acq, &bad),
+	    -EINVAL, "no body for a wait");
+	is_int(ctl_leader_lease_body(CTL_LEADER_DO_RENEW, "ns", "lock", "me", NULL, 15, t1, NULL,
+	                             &bad),
 	       -EINVAL, "renew needs a base");
 	ok(bad == NULL, "out-param untouched on failure");
 
@@ -424,6 +431,60 @@ static void test_bodies(void)
 
 	json_decref(nospec);
 	json_decref(again);
+	json_decref(rel);
+	json_decref(ren);
+	json_decref(acq);
+	json_decref(theirs);
+	json_decref(created);
+}
+
+static const char *version_of(const json_t *lease)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(lease, "metadata"), "annotations"),
+	                    MODEL_ANNOTATION_CONTROLLER_VERSION));
+}
+
+/* The controller publishes its version on the Lease while it holds it
+ * (kubectl slipway version reads it), and never leaves a previous holder's. */
+static void test_version_annotation(void)
+{
+	const char *t = "2026-11-26T12:30:59.123456Z";
+	json_t *created = NULL, *acq = NULL, *ren = NULL, *rel = NULL, *plain = NULL;
+	is_int(ctl_leader_lease_body(CTL_LEADER_DO_CREATE, "ns", "lock", "me", "1.2.3", 15, t, NULL,
+	                             &created),
+	       0, "create with a version");
+	is_str(version_of(created), "1.2.3", "create: the version annotation");
+
+	json_t *theirs =
+	    json_pack("{s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s}}", "metadata", "name", "lock",
+	              "namespace", "ns", "annotations", MODEL_ANNOTATION_CONTROLLER_VERSION,
+	              "0.0.9", "team", "x", "spec", "holderIdentity", "them");
+	is_int(ctl_leader_lease_body(CTL_LEADER_DO_ACQUIRE, "ns", "lock", "me", "1.2.3", 15, t,
+	                             theirs, &acq),
+	       0, "acquire with a version");
+	is_str(version_of(acq), "1.2.3", "acquire: ours replaces the previous holder's");
+	is_str(json_string_value(json_object_get(
+	           json_object_get(json_object_get(acq, "metadata"), "annotations"), "team")),
+	       "x", "acquire: other annotations are kept");
+	is_str(version_of(theirs), "0.0.9", "the base object is not modified");
+
+	is_int(ctl_leader_lease_body(CTL_LEADER_DO_RENEW, "ns", "lock", "me", "1.2.3", 15, t, acq,
+	                             &ren),
+	       0, "renew with a version");
+	is_str(version_of(ren), "1.2.3", "renew: written again");
+
+	is_int(ctl_leader_lease_body(CTL_LEADER_DO_RELEASE, "ns", "lock", "me", "1.2.3", 15, t, ren,
+	                             &rel),
+	       0, "release");
+	ok(version_of(rel) == NULL, "release: no holder, no version");
+
+	is_int(ctl_leader_lease_body(CTL_LEADER_DO_ACQUIRE, "ns", "lock", "me", NULL, 15, t, theirs,
+	                             &plain),
+	       0, "acquire without a version");
+	ok(version_of(plain) == NULL, "without a version, the previous holder's is removed");
+
+	json_decref(plain);
 	json_decref(rel);
 	json_decref(ren);
 	json_decref(acq);
@@ -461,6 +522,7 @@ int main(void)
 	test_table();
 	test_renew_failure_scenario();
 	test_bodies();
+	test_version_annotation();
 	test_time_and_durations();
 	return tap_done();
 }

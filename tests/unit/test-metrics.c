@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "controller/metrics.h"
+#include "controller/observability.h"
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -325,6 +326,20 @@ static void test_callbacks(void)
 	ctl_metrics_free(r);
 }
 
+/* slipway_build_info: the running version, as a label of a constant 1. */
+static void test_build_info(void)
+{
+	struct ctl_metrics *r = ctl_metrics_new();
+	is_int(ctl_observability_build_info(r, "1.2.3-test"), 0, "build info registered");
+	char *got = render(r);
+	ok(got && strstr(got, "# TYPE slipway_build_info gauge\n"
+	                      "slipway_build_info{version=\"1.2.3-test\"} 1\n"),
+	   "build info: one gauge series, the version as its label, value 1");
+	free(got);
+	is_int(ctl_observability_build_info(r, "1.2.3-test"), -EEXIST, "build info: once");
+	ctl_metrics_free(r);
+}
+
 static void test_empty(void)
 {
 	struct ctl_metrics *r = ctl_metrics_new();
@@ -416,6 +431,7 @@ int main(void)
 	test_names();
 	test_updates();
 	test_callbacks();
+	test_build_info();
 	test_empty();
 	test_proc_parsers();
 	test_process();
