@@ -58,9 +58,14 @@ static void enqueue(struct ctl_runtime *rt, const char *key)
 		ctl_queue_add(rt->queue, key, ev_now(rt->loop));
 }
 
+/* A status write comes back as an UPDATE of the primary object; it costs no
+ * reconcile (the reconcile that wrote it asked for its own requeue when it
+ * needs one). */
 static void primary_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
                             const json_t *obj, void *userdata)
 {
+	if (ev == CTL_INFORMER_UPDATE && !ctl_object_changed_beyond_status(old, obj))
+		return;
 	char key[CTL_STORE_KEY_MAX];
 	if (ctl_object_key(obj, key, sizeof(key)) == 0)
 		enqueue(userdata, key);

@@ -751,3 +751,23 @@ int ctl_object_owner_key(const json_t *obj, const char *group, const char *kind,
 	}
 	return -ENOENT;
 }
+
+/* json_equal, with two missing values equal (json_equal says 0). */
+static bool same_value(const json_t *a, const json_t *b)
+{
+	if (!a || !b)
+		return a == b;
+	return json_equal(a, b);
+}
+
+bool ctl_object_changed_beyond_status(const json_t *old, const json_t *obj)
+{
+	static const char *const fields[] = {"generation", "labels", "annotations",
+	                                     "deletionTimestamp"};
+	const json_t *was = json_object_get(old, "metadata");
+	const json_t *is = json_object_get(obj, "metadata");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!same_value(json_object_get(was, fields[i]), json_object_get(is, fields[i])))
+			return true;
+	return false;
+}

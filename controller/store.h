@@ -153,4 +153,11 @@ void ctl_object_strip_paths(json_t *obj, const char *const *paths, size_t n);
 int ctl_object_owner_key(const json_t *obj, const char *group, const char *kind, char *buf,
                          size_t len);
 
+/* Whether an update from old to obj is more than an echo of a status write:
+ * metadata.generation (the spec), labels, annotations or deletionTimestamp
+ * changed. A write of the status subresource moves only status and
+ * resourceVersion, so it answers false (controller-runtime's
+ * GenerationChangedPredicate, letting metadata changes through). */
+bool ctl_object_changed_beyond_status(const json_t *old, const json_t *obj);
+
 #endif
