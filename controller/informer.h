@@ -57,14 +57,25 @@ struct ctl_informer_options {
 	/* Keep objects as compact JSON text (CTL_STORE_COMPACT): ~10x less
 	 * memory, a parse on every read. For kinds with many objects. */
 	bool compact;
-	ctl_informer_fn *on_event; /* or NULL */
-	void *userdata;
 };
 
 /* Creates an informer on client c (borrowed, must outlive it). Nothing is
  * fetched before ctl_informer_start(). Caller owns *ret (ctl_informer_free). */
 int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts,
                      struct ctl_informer **ret, struct kc_error *err);
+
+/* Adds a handler, called on every change after those added before it.
+ * Only before ctl_informer_start (so no handler misses the first list):
+ * 0, -EBUSY (started), -ENOMEM. */
+int ctl_informer_add_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata);
+
+/* Adds a field index to every store of the informer (ctl_store_add_index;
+ * fn and userdata borrowed, must outlive the informer). Only before
+ * ctl_informer_start: 0, -EBUSY, -EEXIST (the name is taken), -ENOSPC,
+ * -ENOMEM. */
+int ctl_informer_add_index(struct ctl_informer *inf, const char *name, ctl_index_fn *fn,
+                           void *userdata);
+bool ctl_informer_has_index(const struct ctl_informer *inf, const char *name);
 
 /* Starts listing and watching. 0 or -EALREADY. */
 int ctl_informer_start(struct ctl_informer *inf);
@@ -85,6 +96,15 @@ int ctl_informer_get(const struct ctl_informer *inf, const char *key, json_t **r
  * visit semantics as ctl_store_by_owner. */
 int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const char *uid,
                           ctl_store_visit_fn fn, void *userdata);
+
+/* Objects whose field index `name` has `value`, in every watched
+ * namespace (an index value names what it needs, namespace included);
+ * semantics as ctl_store_by_index. */
+int ctl_informer_by_index(const struct ctl_informer *inf, const char *name, const char *value,
+                          ctl_store_visit_fn fn, void *userdata);
+
+/* How many watches the informer runs: 1, or one per listed namespace. */
+size_t ctl_informer_watches(const struct ctl_informer *inf);
 
 /* Objects in ns (NULL: every namespace) matching a metav1.LabelSelector;
  * semantics as ctl_store_select. */
