@@ -265,6 +265,18 @@ int ctl_informer_add_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void
 	return 0;
 }
 
+void ctl_informer_remove_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata)
+{
+	for (size_t i = 0; i < inf->n_handlers; i++) {
+		if (inf->handlers[i].fn != fn || inf->handlers[i].userdata != userdata)
+			continue;
+		memmove(&inf->handlers[i], &inf->handlers[i + 1],
+		        (inf->n_handlers - i - 1) * sizeof(inf->handlers[0]));
+		inf->n_handlers--;
+		return;
+	}
+}
+
 int ctl_informer_add_index(struct ctl_informer *inf, const char *name, ctl_index_fn *fn,
                            void *userdata)
 {

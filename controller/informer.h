@@ -69,6 +69,10 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
  * 0, -EBUSY (started), -ENOMEM. */
 int ctl_informer_add_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata);
 
+/* Removes the handler added with fn and userdata; for a caller undoing
+ * its setup. Not from inside a handler. */
+void ctl_informer_remove_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata);
+
 /* Adds a field index to every store of the informer (ctl_store_add_index;
  * fn and userdata borrowed, must outlive the informer). Only before
  * ctl_informer_start: 0, -EBUSY, -EEXIST (the name is taken), -ENOSPC,

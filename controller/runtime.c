@@ -152,10 +152,15 @@ static int attach(struct ctl_runtime *rt, const struct ctl_runtime_options *opts
 	for (size_t i = 1; r == 0 && i < rt->n_informers; i++)
 		r = ctl_informer_add_handler(rt->informers[i], watched_changed,
 		                             &rt->watched[i - 1]);
-	if (r < 0)
-		return kc_error_set(err, r, "controller %s: cannot watch%s", rt->name,
-		                    r == -EBUSY ? ": the informers have started" : "");
-	return 0;
+	if (r == 0)
+		return 0;
+	/* The informers outlive this controller: leave no handler behind
+	 * (removing one that was never added does nothing). */
+	ctl_informer_remove_handler(rt->informers[0], primary_changed, rt);
+	for (size_t i = 1; i < rt->n_informers; i++)
+		ctl_informer_remove_handler(rt->informers[i], watched_changed, &rt->watched[i - 1]);
+	return kc_error_set(err, r, "controller %s: cannot watch%s", rt->name,
+	                    r == -EBUSY ? ": the informers have started" : "");
 }
 
 int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime **ret,

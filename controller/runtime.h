@@ -98,7 +98,9 @@ struct ctl_runtime_options {
 	struct kc_client *client;        /* borrowed */
 	struct ctl_informers *informers; /* borrowed; where the kinds are watched */
 	struct ctl_kind primary;
-	const struct ctl_watch *watches; /* copied; kinds borrowed as ctl_informers_get says */
+	/* Read during ctl_runtime_new only; the strings and arrays the kinds
+	 * point to are borrowed as ctl_informers_get says. */
+	const struct ctl_watch *watches;
 	size_t n_watches;
 	unsigned workers;                     /* reconciles in flight at once; 0: 4 */
 	const struct ctl_queue_config *queue; /* NULL: client-go defaults */

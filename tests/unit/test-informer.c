@@ -96,7 +96,13 @@ static void test_handlers_and_index(struct ctl_informers *f)
 	ctl_informer_by_index(inf, "app", "db", count, &n);
 	is_int(n, 1, "the new one is there");
 
-	p = pod("c", "p9", "7", "web");
+	ctl_informer_remove_handler(inf, hear, &two);
+	p = pod("a", "p1", "7", "db");
+	ctl_informer_refresh(inf, p);
+	json_decref(p);
+	ok(one.updates == 2 && two.updates == 1, "a removed handler hears nothing more");
+
+	p = pod("c", "p9", "8", "web");
 	is_int(ctl_informer_refresh(inf, p), -ENOENT, "a namespace not watched is refused");
 	json_decref(p);
 
