@@ -54,6 +54,7 @@ struct ctl_runtime {
 	char *log_key;
 	bool (*may_write)(void *userdata);
 	void *may_write_userdata;
+	bool (*update_matters)(const json_t *old, const json_t *obj);
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
 	struct ctl_runtime_stats stats;
@@ -73,11 +74,12 @@ void ctl_runtime_enqueue(struct ctl_runtime *rt, const char *key)
 static void primary_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
                             const json_t *obj, void *userdata)
 {
-	if (ev == CTL_INFORMER_UPDATE && !ctl_object_changed_beyond_status(old, obj))
+	struct ctl_runtime *rt = userdata;
+	if (ev == CTL_INFORMER_UPDATE && !rt->update_matters(old, obj))
 		return;
 	char key[CTL_STORE_KEY_MAX];
 	if (ctl_object_key(obj, key, sizeof(key)) == 0)
-		ctl_runtime_enqueue(userdata, key);
+		ctl_runtime_enqueue(rt, key);
 }
 
 static void owned_changed(struct ctl_runtime *rt, const json_t *old, const json_t *obj)
@@ -179,6 +181,8 @@ int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime *
 	rt->events = opts->events;
 	rt->reconcile = opts->reconcile;
 	rt->userdata = opts->userdata;
+	rt->update_matters = opts->primary_update_matters ? opts->primary_update_matters
+	                                                  : ctl_object_changed_beyond_status;
 	rt->may_write = opts->may_write;
 	rt->may_write_userdata = opts->may_write_userdata;
 	rt->n_workers = opts->workers ? opts->workers : 4;

@@ -10,9 +10,9 @@
  * Watches, by role:
  *   - primary: every change of a primary object enqueues its key, except a
  *     status echo: an UPDATE whose generation, labels, annotations and
- *     deletionTimestamp did not change (ctl_object_changed_beyond_status)
- *     enqueues nothing. A reconcile whose status write should be followed
- *     by another look asks for it with plan.requeue_after;
+ *     deletionTimestamp did not change (ctl_object_changed_beyond_status,
+ *     or the controller's primary_update_matters) enqueues nothing. A reconcile whose status write
+ * should be followed by another look asks for it with plan.requeue_after;
  *   - owned (CTL_WATCH_OWNED): every change of an object enqueues the key of
  *     its controller owner (ownerReference with controller: true and the
  *     primary's group and kind), and of its former owner when that changed;
@@ -113,6 +113,11 @@ struct ctl_runtime_options {
 	 * main.c passes one that asks ctl_leader_is_leader(). NULL: always. */
 	bool (*may_write)(void *userdata);
 	void *may_write_userdata;
+	/* Whether an UPDATE of a primary object from old to obj (both borrowed)
+	 * is worth a reconcile. NULL: ctl_object_changed_beyond_status, the
+	 * status-echo filter. A controller whose users write intents into
+	 * status (promote, abort) passes one that also compares those fields. */
+	bool (*primary_update_matters)(const json_t *old, const json_t *obj);
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
 };

@@ -126,6 +126,7 @@ struct probe {
 	char keys[32][64]; /* the key of every reconcile, in order */
 	char rv[32][16];   /* the resourceVersion each saw */
 	bool open;         /* the write gate's answer */
+	bool (*filter)(const json_t *old, const json_t *obj);
 };
 
 static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, struct rec_plan *plan,
@@ -273,6 +274,7 @@ static void setup_start(struct setup *s, const char *const *namespaces, struct p
 		                                 .n_watches = n_watches,
 		                                 .may_write = gate,
 		                                 .may_write_userdata = &probes[i],
+		                                 .primary_update_matters = probes[i].filter,
 		                                 .reconcile = reconcile,
 		                                 .userdata = &probes[i]};
 		if (ctl_manager_add(s->mgr, &ro, &s->rt[i], &err) < 0)
@@ -409,6 +411,43 @@ static void test_echo_filter(void)
 		ok(run_until_reconciles(&p, 2 + (int)i), "a change of metadata.%s enqueues w1",
 		   changes[i][0]);
 	}
+	setup_stop(&s);
+	free(w1);
+}
+
+/* A controller whose users write an intent into status. */
+static bool abort_matters(const json_t *old, const json_t *obj)
+{
+	const json_t *was = json_object_get(json_object_get(old, "status"), "abort");
+	const json_t *is = json_object_get(json_object_get(obj, "status"), "abort");
+	return ctl_object_changed_beyond_status(old, obj) || json_is_true(was) != json_is_true(is);
+}
+
+static void test_own_update_filter(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	struct probe p = {.open = true, .filter = abort_matters};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, NULL, 0);
+	ok(run_until_reconciles(&p, 1), "own filter: w1 reconciled when leading starts");
+	struct ctl_informer *inf = ctl_runtime_informer(s.rt[0], 0);
+	json_t *next = parse(w1);
+	json_object_set_new(json_object_get(next, "metadata"), "resourceVersion",
+	                    json_string("12"));
+	json_object_set_new(next, "status", json_pack("{s:s}", "phase", "Busy"));
+	ctl_informer_refresh(inf, next);
+	run_for(0.3);
+	is_int(p.reconciles, 1, "own filter: a plain status echo still enqueues nothing");
+	/* A copy: the store holds `next` itself now. */
+	json_t *intent = json_deep_copy(next);
+	json_decref(next);
+	json_object_set_new(json_object_get(intent, "metadata"), "resourceVersion",
+	                    json_string("13"));
+	json_object_set_new(json_object_get(intent, "status"), "abort", json_true());
+	ctl_informer_refresh(inf, intent);
+	json_decref(intent);
+	ok(run_until_reconciles(&p, 2), "own filter: an intent written into status enqueues w1");
 	setup_stop(&s);
 	free(w1);
 }
@@ -563,6 +602,7 @@ int main(void)
 	test_shared_informers();
 	test_cluster_scoped();
 	test_echo_filter();
+	test_own_update_filter();
 	test_mapped();
 	test_conflict_reread();
 	test_stop_at_first_failure();
