@@ -1,8 +1,10 @@
 /*
  * An informer: a list-then-watch of one resource kind (kubeclient/watch.h)
- * feeding an indexed in-memory store (controller/store.h), with handlers for
- * every change. It knows no resource type: group/version/resource come from
- * the caller.
+ * feeding an indexed in-memory store (controller/store.h), with any number
+ * of handlers for every change and any field indexes its users need. It
+ * knows no resource type: group/version/resource come from the caller.
+ * Controllers get informers from the shared factory (controller/informers.h),
+ * so one kind has one informer however many controllers watch it.
  *
  * Scope: all namespaces (one watch), or a listed set of namespaces (one
  * watch and one store each, so a relist of one namespace replaces only that
@@ -12,12 +14,11 @@
  * Objects are stripped on the way in (ctl_object_strip plus the caller's
  * strip_paths): the store keeps only what reconcilers read.
  *
- * Handlers run on the loop, after the store has been updated, so a handler
- * (and any reconcile it triggers) sees the new state. After a relist the
- * informer turns the REPLACE into ADD/UPDATE/DELETE calls: objects that
- * vanished while disconnected get their DELETE. An UPDATE whose
- * resourceVersion did not change (a relist of an unchanged object) is not
- * reported.
+ * Handlers run on the loop, in the order they were added, after the store
+ * has been updated, so a handler (and any reconcile it triggers) sees the
+ * new state. After a relist the informer turns the REPLACE into ADD/UPDATE/DELETE calls: objects
+ * that vanished while disconnected get their DELETE. An UPDATE whose resourceVersion did not change
+ * (a relist of an unchanged object) is not reported.
  *
  * Synced: true once every watch has delivered its first list. The controller
  * does not reconcile before all its informers have synced.
