@@ -22,6 +22,7 @@ struct handler {
 
 struct ctl_informer {
 	char *resource;
+	char *label_selector; /* or NULL */
 	char **strip_paths;
 	size_t n_strip_paths;
 	struct handler *handlers;
@@ -159,6 +160,11 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
 	inf->resource = strdup(opts->resource);
 	if (!inf->resource)
 		goto nomem;
+	if (opts->label_selector && opts->label_selector[0]) {
+		inf->label_selector = strdup(opts->label_selector);
+		if (!inf->label_selector)
+			goto nomem;
+	}
 	if (opts->n_strip_paths) {
 		inf->strip_paths = calloc(opts->n_strip_paths, sizeof(char *));
 		if (!inf->strip_paths)
@@ -249,6 +255,7 @@ struct ctl_informer *ctl_informer_free(struct ctl_informer *inf)
 	free(inf->strip_paths);
 	free(inf->handlers);
 	free(inf->resource);
+	free(inf->label_selector);
 	free(inf);
 	return NULL;
 }
@@ -306,6 +313,11 @@ bool ctl_informer_synced(const struct ctl_informer *inf)
 const char *ctl_informer_resource(const struct ctl_informer *inf)
 {
 	return inf->resource;
+}
+
+const char *ctl_informer_label_selector(const struct ctl_informer *inf)
+{
+	return inf->label_selector;
 }
 
 /* The shard that holds namespace ns: the all-namespaces shard, the one

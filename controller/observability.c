@@ -165,7 +165,13 @@ static int per_informer(struct ctl_metrics *r, const struct ctl_manager *mgr)
 	const struct ctl_informers *f = ctl_manager_informers(mgr);
 	for (size_t i = 0; rc == 0 && i < ctl_informers_len(f); i++) {
 		struct ctl_informer *inf = ctl_informers_at(f, i);
-		const char *values[] = {ctl_informer_resource(inf), NULL};
+		/* Two informers of one resource differ by selector: the series
+		 * must differ too. */
+		const char *sel = ctl_informer_label_selector(inf);
+		char name[512];
+		snprintf(name, sizeof(name), "%s%s%s", ctl_informer_resource(inf), sel ? ":" : "",
+		         sel ? sel : "");
+		const char *values[] = {name, NULL};
 		rc = ctl_metric_bind(objects, values, informer_objects, inf);
 		if (rc == 0)
 			rc = ctl_metric_bind(restarts, values, watch_restarts, inf);

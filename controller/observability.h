@@ -17,7 +17,8 @@ struct ctl_observability;
 /* Registers the metrics on r (borrowed; must outlive the result) for every
  * controller added to mgr so far: reconcile and work-queue metrics carry a
  * `controller` label (the controller's name), informer metrics a
- * `resource` label (one series per shared informer). mgr and le are
+ * `resource` label (one series per shared informer: "jobs", or
+ * "jobs:app=x" for an informer with a label selector). mgr and le are
  * borrowed too; le may be NULL (no leader election: always leader).
  * Caller owns *ret (ctl_observability_free). 0, or a negative errno. */
 int ctl_observability_new(struct ctl_metrics *r, struct ctl_manager *mgr, struct ctl_leader *le,

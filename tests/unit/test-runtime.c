@@ -18,6 +18,8 @@
 #include <ev.h>
 
 #include "controller/manager.h"
+#include "controller/metrics.h"
+#include "controller/observability.h"
 #include "controller/runtime.h"
 #include "kubeclient/client.h"
 #include "kubeclient/config.h"
@@ -310,6 +312,27 @@ static int writes(void)
 
 /* ---- tests -------------------------------------------------------------- */
 
+/* One scrape: a series per controller, one per shared informer. */
+static void check_metrics(struct ctl_manager *mgr)
+{
+	struct ctl_metrics *r = ctl_metrics_new();
+	struct ctl_observability *o = NULL;
+	is_int(ctl_observability_new(r, mgr, NULL, &o), 0, "metrics registered");
+	char *text = NULL;
+	size_t len = 0;
+	ctl_metrics_render(r, &text, &len);
+	ok(text && strstr(text, "slipway_reconcile_total{controller=\"one\"} 2\n") &&
+	       strstr(text, "slipway_reconcile_total{controller=\"two\"} 2\n"),
+	   "slipway_reconcile_total has one series per controller");
+	ok(text && strstr(text, "workqueue_adds_total{controller=\"two\"}"),
+	   "so do the workqueue metrics");
+	ok(text && strstr(text, "slipway_informer_objects{resource=\"gadgets\"} 1\n"),
+	   "and one informer series per shared informer");
+	free(text);
+	ctl_observability_free(o);
+	ctl_metrics_free(r);
+}
+
 static void test_shared_informers(void)
 {
 	char *w1 = widget("w1", "11", "web");
@@ -341,6 +364,7 @@ static void test_shared_informers(void)
 	ok(run_until_reconciles(&p[0], 2) && run_until_reconciles(&p[1], 2),
 	   "an owned gadget's change wakes its owner in both controllers (two handlers)");
 	is_str(p[1].keys[1], "a/w1", "the owner's key");
+	check_metrics(s.mgr);
 	setup_stop(&s);
 	free(w1);
 }
