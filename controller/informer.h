@@ -92,7 +92,7 @@ bool ctl_informer_synced(const struct ctl_informer *inf);
 
 /* The resource this informer watches ("replicasets"), for logs and metrics. */
 const char *ctl_informer_resource(const struct ctl_informer *inf);
-/* Its label selector, or NULL when it watches every object. */
+/* Its label selector (borrowed), or NULL when it watches every object. */
 const char *ctl_informer_label_selector(const struct ctl_informer *inf);
 
 /* The object stored under "namespace/name" (or "name" when cluster-scoped)

@@ -87,7 +87,7 @@ int ctl_informers_start(struct ctl_informers *f);
 /* True once every informer has completed its first list. */
 bool ctl_informers_synced(const struct ctl_informers *f);
 
-/* The informers in the order they were created (for metrics). */
+/* The informers in the order they were created (for metrics); borrowed. */
 size_t ctl_informers_len(const struct ctl_informers *f);
 struct ctl_informer *ctl_informers_at(const struct ctl_informers *f, size_t i);
 

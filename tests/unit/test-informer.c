@@ -49,6 +49,7 @@ static int count(const char *key, json_t *obj, void *userdata)
 	return 0;
 }
 
+/* Caller owns the result (json_decref). */
 static json_t *pod(const char *ns, const char *name, const char *rv, const char *app)
 {
 	return json_pack("{s:{s:s,s:s,s:s,s:{s:s}}}", "metadata", "namespace", ns, "name", name,

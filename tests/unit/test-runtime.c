@@ -88,6 +88,7 @@ static const struct ctl_kind things = {.group = "example.com",
 static const char *const ns_a[] = {"a", NULL};
 static const char *const ns_ab[] = {"a", "b", NULL};
 
+/* A widget as JSON text; caller frees it. */
 static char *widget(const char *name, const char *rv, const char *service)
 {
 	char *s = NULL;
@@ -100,6 +101,7 @@ static char *widget(const char *name, const char *rv, const char *service)
 	return n < 0 ? NULL : s;
 }
 
+/* Caller owns the result (json_decref). */
 static json_t *parse(const char *text)
 {
 	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
@@ -187,6 +189,7 @@ static int reconciles_of(const struct probe *p, const char *key)
 
 /* ---- plumbing ---------------------------------------------------------- */
 
+/* A client of the fake server; caller owns it (kc_client_free). */
 static struct kc_client *client_new(void)
 {
 	char yaml[512];

@@ -527,6 +527,7 @@ static size_t services_of(const json_t *o, char (*values)[CTL_STORE_KEY_MAX], si
 	return n;
 }
 
+/* Caller owns the result (json_decref). */
 static json_t *naming(const char *ns, const char *name, const char *services_json)
 {
 	json_t *o = obj(ns, name, NULL, NULL);
