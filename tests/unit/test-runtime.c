@@ -2,7 +2,8 @@
  * The controller runtime and manager against a fake API server on loopback
  * (fake-apiserver.h): shared informers, the scope of a cluster-scoped kind
  * under --namespaces, the three watch roles, the status-echo filter, the
- * 409 re-read, stopping at the first failed action, and the write gate —
+ * 409 re-read, stopping at the first failed action, Events only after the
+ * status write, and the write gate —
  * each observed from the requests the server saw and from what the test's
  * reconcile function was handed.
  */
@@ -17,6 +18,7 @@
 
 #include <ev.h>
 
+#include "controller/events.h"
 #include "controller/manager.h"
 #include "controller/metrics.h"
 #include "controller/observability.h"
@@ -122,7 +124,7 @@ static void route_list(const char *path, const char *items)
 
 /* ---- the test's reconcile function ------------------------------------- */
 
-enum behaviour { NOTHING, PATCH_STATUS, THREE_PATCHES };
+enum behaviour { NOTHING, PATCH_STATUS, THREE_PATCHES, STATUS_THEN_EVENT };
 
 struct probe {
 	enum behaviour does;
@@ -157,7 +159,11 @@ static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, stru
 	    .resource_version = (char *)json_string_value(json_object_get(md, "resourceVersion"))};
 	json_t *body = json_pack("{s:s}", "phase", "Busy");
 	int r = 0;
-	if (p->does == PATCH_STATUS && !rec_plan_add(plan, REC_WRITE_STATUS, &ref, body))
+	bool status = p->does == PATCH_STATUS || p->does == STATUS_THEN_EVENT;
+	if (status && !rec_plan_add(plan, REC_WRITE_STATUS, &ref, body))
+		r = -ENOMEM;
+	if (r == 0 && p->does == STATUS_THEN_EVENT &&
+	    !rec_plan_add_event(plan, &ref, REC_EVENT_NORMAL, "Busy", "The widget is busy."))
 		r = -ENOMEM;
 	static char *const names[] = {"g1", "g2", "g3"};
 	for (size_t i = 0; p->does == THREE_PATCHES && r == 0 && i < 3; i++) {
@@ -255,6 +261,9 @@ static bool run_until_reconciles(struct probe *p, int n)
 	return run_until(reconciled, p, 5);
 }
 
+/* Events for the manager's controllers; NULL: none. */
+static struct ctl_events *events;
+
 /* A manager over namespaces, started, synced and leading, with one
  * controller "test" per probe (the same watches for each). */
 struct setup {
@@ -268,7 +277,8 @@ static void setup_start(struct setup *s, const char *const *namespaces, struct p
 {
 	struct kc_error err = {0};
 	s->client = client_new();
-	struct ctl_manager_options mo = {.client = s->client, .namespaces = namespaces};
+	struct ctl_manager_options mo = {
+	    .client = s->client, .namespaces = namespaces, .events = events};
 	if (ctl_manager_new(&mo, &s->mgr, &err) < 0)
 		bail("manager: %s", err.message);
 	static const char *const names[] = {"one", "two"};
@@ -621,6 +631,41 @@ static void test_write_gate(void)
 	free(w1);
 }
 
+static bool settled(void *arg)
+{
+	struct setup *s = arg;
+	struct ctl_runtime_stats st;
+	ctl_runtime_stats(s->rt[0], &st);
+	return ctl_runtime_in_flight(s->rt[0]) == 0 && st.reconciles >= 1;
+}
+
+/* The Event of a plan follows its status write: a failed write sends none. */
+static void test_events_after_status(int status, int want_events, const char *what)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, status,
+	         status == 200 ? w1
+	                       : "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
+	                         "\"Forbidden\",\"code\":403}");
+	fa_route(srv, "POST", "/apis/events.k8s.io/v1/namespaces/a/events", 0, 201, "{}");
+	struct ctl_events_config ec;
+	ctl_events_config_default(&ec);
+	ec.reporting_instance = "test";
+	events = ctl_events_new(&ec);
+	struct probe p = {.open = true, .does = STATUS_THEN_EVENT};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, NULL, 0);
+	run_until(settled, &s, 5);
+	run_for(0.3);
+	is_int(fa_count(srv, "PATCH", WIDGETS_A "/w1/status") >= 1, 1,
+	       "%s: the status write went out", what);
+	is_int(fa_count(srv, "POST", "/apis/events.k8s.io/"), want_events, "%s", what);
+	setup_stop(&s);
+	events = ctl_events_free(events);
+	free(w1);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -634,6 +679,8 @@ int main(void)
 	test_conflict_reread();
 	test_stop_at_first_failure();
 	test_write_gate();
+	test_events_after_status(200, 1, "a status write that lands: its Event follows");
+	test_events_after_status(403, 0, "a status write that fails: no Event");
 	fa_free(srv);
 	kc_config_free(cfg);
 	return tap_done();
