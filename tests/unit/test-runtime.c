@@ -3,9 +3,8 @@
  * (fake-apiserver.h): shared informers, the scope of a cluster-scoped kind
  * under --namespaces, the three watch roles, the status-echo filter, the
  * 409 re-read, stopping at the first failed action, Events only after the
- * status write, and the write gate —
- * each observed from the requests the server saw and from what the test's
- * reconcile function was handed.
+ * status write, and the write gate — each observed from the requests the
+ * server saw and from what the test's reconcile function was handed.
  */
 #include "fake-apiserver.h"
 #include "tap.h"
