@@ -15,12 +15,18 @@ struct shard {
 	struct ctl_store *store;
 };
 
+struct handler {
+	ctl_informer_fn *fn;
+	void *userdata;
+};
+
 struct ctl_informer {
 	char *resource;
+	char *label_selector; /* or NULL */
 	char **strip_paths;
 	size_t n_strip_paths;
-	ctl_informer_fn *on_event;
-	void *userdata;
+	struct handler *handlers;
+	size_t n_handlers;
 	size_t n_shards;
 	struct shard *shards;
 	bool started;
@@ -40,8 +46,8 @@ static const char *resource_version(const json_t *obj)
 static void notify(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
                    const json_t *obj)
 {
-	if (inf->on_event)
-		inf->on_event(inf, ev, old, obj, inf->userdata);
+	for (size_t i = 0; i < inf->n_handlers; i++)
+		inf->handlers[i].fn(inf, ev, old, obj, inf->handlers[i].userdata);
 }
 
 static void strip(const struct ctl_informer *inf, json_t *obj)
@@ -151,11 +157,14 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
 	struct ctl_informer *inf = calloc(1, sizeof(*inf));
 	if (!inf)
 		return kc_error_set(err, -ENOMEM, "informer: out of memory");
-	inf->on_event = opts->on_event;
-	inf->userdata = opts->userdata;
 	inf->resource = strdup(opts->resource);
 	if (!inf->resource)
 		goto nomem;
+	if (opts->label_selector && opts->label_selector[0]) {
+		inf->label_selector = strdup(opts->label_selector);
+		if (!inf->label_selector)
+			goto nomem;
+	}
 	if (opts->n_strip_paths) {
 		inf->strip_paths = calloc(opts->n_strip_paths, sizeof(char *));
 		if (!inf->strip_paths)
@@ -244,9 +253,53 @@ struct ctl_informer *ctl_informer_free(struct ctl_informer *inf)
 	for (size_t i = 0; i < inf->n_strip_paths; i++)
 		free(inf->strip_paths[i]);
 	free(inf->strip_paths);
+	free(inf->handlers);
 	free(inf->resource);
+	free(inf->label_selector);
 	free(inf);
 	return NULL;
+}
+
+int ctl_informer_add_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata)
+{
+	if (inf->started)
+		return -EBUSY;
+	struct handler *h = realloc(inf->handlers, (inf->n_handlers + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h[inf->n_handlers++] = (struct handler){fn, userdata};
+	inf->handlers = h;
+	return 0;
+}
+
+void ctl_informer_remove_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata)
+{
+	for (size_t i = 0; i < inf->n_handlers; i++) {
+		if (inf->handlers[i].fn != fn || inf->handlers[i].userdata != userdata)
+			continue;
+		memmove(&inf->handlers[i], &inf->handlers[i + 1],
+		        (inf->n_handlers - i - 1) * sizeof(inf->handlers[0]));
+		inf->n_handlers--;
+		return;
+	}
+}
+
+int ctl_informer_add_index(struct ctl_informer *inf, const char *name, ctl_index_fn *fn,
+                           void *userdata)
+{
+	if (inf->started)
+		return -EBUSY;
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		int r = ctl_store_add_index(inf->shards[i].store, name, fn, userdata);
+		if (r < 0)
+			return r; /* -EEXIST comes from the first shard: nothing added */
+	}
+	return 0;
+}
+
+bool ctl_informer_has_index(const struct ctl_informer *inf, const char *name)
+{
+	return ctl_store_has_index(inf->shards[0].store, name);
 }
 
 bool ctl_informer_synced(const struct ctl_informer *inf)
@@ -260,6 +313,11 @@ bool ctl_informer_synced(const struct ctl_informer *inf)
 const char *ctl_informer_resource(const struct ctl_informer *inf)
 {
 	return inf->resource;
+}
+
+const char *ctl_informer_label_selector(const struct ctl_informer *inf)
+{
+	return inf->label_selector;
 }
 
 /* The shard that holds namespace ns: the all-namespaces shard, the one
@@ -302,6 +360,22 @@ int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const 
 			return r;
 	}
 	return 0;
+}
+
+int ctl_informer_by_index(const struct ctl_informer *inf, const char *name, const char *value,
+                          ctl_store_visit_fn fn, void *userdata)
+{
+	for (size_t i = 0; i < inf->n_shards; i++) {
+		int r = ctl_store_by_index(inf->shards[i].store, name, value, fn, userdata);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+size_t ctl_informer_watches(const struct ctl_informer *inf)
+{
+	return inf->n_shards;
 }
 
 int ctl_informer_select(const struct ctl_informer *inf, const char *ns, const json_t *selector,

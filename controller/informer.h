@@ -1,8 +1,10 @@
 /*
  * An informer: a list-then-watch of one resource kind (kubeclient/watch.h)
- * feeding an indexed in-memory store (controller/store.h), with handlers for
- * every change. It knows no resource type: group/version/resource come from
- * the caller.
+ * feeding an indexed in-memory store (controller/store.h), with any number
+ * of handlers for every change and any field indexes its users need. It
+ * knows no resource type: group/version/resource come from the caller.
+ * Controllers get informers from the shared factory (controller/informers.h),
+ * so one kind has one informer however many controllers watch it.
  *
  * Scope: all namespaces (one watch), or a listed set of namespaces (one
  * watch and one store each, so a relist of one namespace replaces only that
@@ -12,12 +14,11 @@
  * Objects are stripped on the way in (ctl_object_strip plus the caller's
  * strip_paths): the store keeps only what reconcilers read.
  *
- * Handlers run on the loop, after the store has been updated, so a handler
- * (and any reconcile it triggers) sees the new state. After a relist the
- * informer turns the REPLACE into ADD/UPDATE/DELETE calls: objects that
- * vanished while disconnected get their DELETE. An UPDATE whose
- * resourceVersion did not change (a relist of an unchanged object) is not
- * reported.
+ * Handlers run on the loop, in the order they were added, after the store
+ * has been updated, so a handler (and any reconcile it triggers) sees the
+ * new state. After a relist the informer turns the REPLACE into ADD/UPDATE/DELETE calls: objects
+ * that vanished while disconnected get their DELETE. An UPDATE whose resourceVersion did not change
+ * (a relist of an unchanged object) is not reported.
  *
  * Synced: true once every watch has delivered its first list. The controller
  * does not reconcile before all its informers have synced.
@@ -57,14 +58,29 @@ struct ctl_informer_options {
 	/* Keep objects as compact JSON text (CTL_STORE_COMPACT): ~10x less
 	 * memory, a parse on every read. For kinds with many objects. */
 	bool compact;
-	ctl_informer_fn *on_event; /* or NULL */
-	void *userdata;
 };
 
 /* Creates an informer on client c (borrowed, must outlive it). Nothing is
  * fetched before ctl_informer_start(). Caller owns *ret (ctl_informer_free). */
 int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opts,
                      struct ctl_informer **ret, struct kc_error *err);
+
+/* Adds a handler, called on every change after those added before it.
+ * Only before ctl_informer_start (so no handler misses the first list):
+ * 0, -EBUSY (started), -ENOMEM. */
+int ctl_informer_add_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata);
+
+/* Removes the handler added with fn and userdata; for a caller undoing
+ * its setup. Not from inside a handler. */
+void ctl_informer_remove_handler(struct ctl_informer *inf, ctl_informer_fn *fn, void *userdata);
+
+/* Adds a field index to every store of the informer (ctl_store_add_index;
+ * fn and userdata borrowed, must outlive the informer). Only before
+ * ctl_informer_start: 0, -EBUSY, -EEXIST (the name is taken), -ENOSPC,
+ * -ENOMEM. */
+int ctl_informer_add_index(struct ctl_informer *inf, const char *name, ctl_index_fn *fn,
+                           void *userdata);
+bool ctl_informer_has_index(const struct ctl_informer *inf, const char *name);
 
 /* Starts listing and watching. 0 or -EALREADY. */
 int ctl_informer_start(struct ctl_informer *inf);
@@ -76,6 +92,8 @@ bool ctl_informer_synced(const struct ctl_informer *inf);
 
 /* The resource this informer watches ("replicasets"), for logs and metrics. */
 const char *ctl_informer_resource(const struct ctl_informer *inf);
+/* Its label selector (borrowed), or NULL when it watches every object. */
+const char *ctl_informer_label_selector(const struct ctl_informer *inf);
 
 /* The object stored under "namespace/name" (or "name" when cluster-scoped)
  * into *ret (caller owns the reference; read-only): 0, -ENOENT, -ENOMEM. */
@@ -85,6 +103,15 @@ int ctl_informer_get(const struct ctl_informer *inf, const char *key, json_t **r
  * visit semantics as ctl_store_by_owner. */
 int ctl_informer_by_owner(const struct ctl_informer *inf, const char *ns, const char *uid,
                           ctl_store_visit_fn fn, void *userdata);
+
+/* Objects whose field index `name` has `value`, in every watched
+ * namespace (an index value names what it needs, namespace included);
+ * semantics as ctl_store_by_index. */
+int ctl_informer_by_index(const struct ctl_informer *inf, const char *name, const char *value,
+                          ctl_store_visit_fn fn, void *userdata);
+
+/* How many watches the informer runs: 1, or one per listed namespace. */
+size_t ctl_informer_watches(const struct ctl_informer *inf);
 
 /* Objects in ns (NULL: every namespace) matching a metav1.LabelSelector;
  * semantics as ctl_store_select. */

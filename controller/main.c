@@ -1,8 +1,9 @@
 /*
  * slipway-controller: the long-running release controller.
  *
- * Wiring only: options and logging, the cluster connection, the runtime
- * bound to Releases (controller/release-controller.h), leader election,
+ * Wiring only: options and logging, the cluster connection, the manager
+ * (controller/manager.h) with its controllers (today the Release
+ * controller, controller/release-controller.h), leader election,
  * Events housekeeping, /metrics /healthz /readyz, and the shutdown sequence:
  * on SIGTERM or SIGINT the leader takes no new work, lets reconciles in
  * flight finish (up to DRAIN_SECONDS), releases its Lease so a standby takes
@@ -27,11 +28,11 @@
 #include "controller/httpserver.h"
 #include "controller/leader.h"
 #include "controller/log.h"
+#include "controller/manager.h"
 #include "controller/metrics.h"
 #include "controller/observability.h"
 #include "controller/options.h"
 #include "controller/release-controller.h"
-#include "controller/runtime.h"
 #include "kubeclient/client.h"
 #include "kubeclient/config.h"
 #include "slipway-version.h"
@@ -50,7 +51,7 @@ struct app {
 	struct kc_client *leader_client; /* renewals never queue behind reconcile traffic */
 	struct ctl_events *events;
 	unsigned long event_failures;
-	struct ctl_runtime *runtime;
+	struct ctl_manager *manager;
 	struct ctl_leader *leader;
 	struct ctl_metrics *metrics;
 	struct ctl_observability *observability;
@@ -109,7 +110,7 @@ static bool leading(void *userdata)
 static bool ready(void *userdata, char *reason, size_t size)
 {
 	struct app *app = userdata;
-	if (ctl_runtime_synced(app->runtime))
+	if (ctl_manager_synced(app->manager))
 		return true;
 	snprintf(reason, size, "caches not synced yet");
 	return false;
@@ -120,14 +121,14 @@ static void started_leading(struct ctl_leader *le, void *userdata)
 	struct app *app = userdata;
 	ctl_log(NULL, CTL_LOG_INFO, "leading: reconciling Releases", "identity", app->identity,
 	        NULL);
-	if (ctl_runtime_start_leading(app->runtime) < 0)
+	if (ctl_manager_start_leading(app->manager) < 0)
 		ctl_log(NULL, CTL_LOG_ERROR, "cannot start reconciling: out of memory", NULL);
 }
 
 static void stopped_leading(struct ctl_leader *le, void *userdata)
 {
 	struct app *app = userdata;
-	ctl_runtime_stop_leading(app->runtime);
+	ctl_manager_stop_leading(app->manager);
 	ctl_log(NULL, app->stopping ? CTL_LOG_INFO : CTL_LOG_WARN,
 	        "stopped leading: no more writes", "identity", app->identity, NULL);
 }
@@ -163,7 +164,7 @@ static void events_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void synced_check_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct app *app = t->data;
-	if (!ctl_runtime_synced(app->runtime))
+	if (!ctl_manager_synced(app->manager))
 		return;
 	ev_timer_stop(loop, t);
 #ifdef __GLIBC__
@@ -186,7 +187,7 @@ static void released(struct ctl_leader *le, int result, void *userdata)
 static void finish_stop(struct app *app)
 {
 	ev_timer_stop(app->loop, &app->drain);
-	ctl_runtime_stop_leading(app->runtime);
+	ctl_manager_stop_leading(app->manager);
 	if (!app->leader || ctl_leader_release(app->leader, released, app) < 0)
 		ev_break(app->loop, EVBREAK_ALL);
 }
@@ -194,7 +195,7 @@ static void finish_stop(struct app *app)
 static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct app *app = t->data;
-	if (ctl_runtime_in_flight(app->runtime) == 0 || ev_now(loop) >= app->drain_deadline)
+	if (ctl_manager_in_flight(app->manager) == 0 || ev_now(loop) >= app->drain_deadline)
 		finish_stop(app);
 }
 
@@ -209,8 +210,8 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	app->stopping = true;
 	ctl_log(NULL, CTL_LOG_INFO, "stopping", "signal",
 	        w->signum == SIGTERM ? "SIGTERM" : "SIGINT", "in_flight",
-	        ctl_runtime_in_flight(app->runtime) ? "yes" : "no", NULL);
-	ctl_runtime_drain(app->runtime);
+	        ctl_manager_in_flight(app->manager) ? "yes" : "no", NULL);
+	ctl_manager_drain(app->manager);
 	app->drain_deadline = ev_now(loop) + DRAIN_SECONDS;
 	ev_timer_init(&app->drain, drain_cb, 0, 0.05);
 	app->drain.data = app;
@@ -242,7 +243,7 @@ static int setup_cluster(struct app *app, struct kc_error *err)
 	return kc_client_new(app->loop, app->config, &lo, &app->leader_client, err);
 }
 
-static int setup_runtime(struct app *app, struct kc_error *err)
+static int setup_manager(struct app *app, struct kc_error *err)
 {
 	struct ctl_events_config ec;
 	ctl_events_config_default(&ec);
@@ -251,21 +252,19 @@ static int setup_runtime(struct app *app, struct kc_error *err)
 	if (!app->events)
 		return kc_error_set(err, -ENOMEM, "cannot set up Events");
 
-	struct ctl_runtime_options ro = {
+	struct ctl_manager_options mo = {
 	    .client = app->client,
-	    .primary = ctl_release_kind,
-	    .owned = ctl_release_owned_kinds,
-	    .n_owned = CTL_RELEASE_N_OWNED,
 	    .namespaces = (const char *const *)app->namespaces,
-	    .workers = app->opts.workers,
 	    .events = app->events,
 	    .field_manager = FIELD_MANAGER,
-	    .log_key = CTL_LOG_RELEASE,
 	    .may_write = leading,
 	    .may_write_userdata = app,
-	    .reconcile = ctl_release_reconcile,
 	};
-	return ctl_runtime_new(&ro, &app->runtime, err);
+	int r = ctl_manager_new(&mo, &app->manager, err);
+	if (r < 0)
+		return r;
+	struct ctl_release_controller_options release = {.workers = app->opts.workers};
+	return ctl_release_controller_add(app->manager, &release, NULL, err);
 }
 
 static int setup_leader(struct app *app, struct kc_error *err)
@@ -295,7 +294,7 @@ static int setup_http(struct app *app, struct kc_error *err)
 	app->metrics = ctl_metrics_new();
 	if (!app->metrics)
 		return kc_error_set(err, -ENOMEM, "cannot set up metrics");
-	int r = ctl_observability_new(app->metrics, app->runtime, app->leader, &app->observability);
+	int r = ctl_observability_new(app->metrics, app->manager, app->leader, &app->observability);
 	if (r == 0)
 		r = ctl_observability_build_info(app->metrics, SLIPWAY_VERSION);
 	if (r < 0)
@@ -328,7 +327,7 @@ static int run(struct app *app)
 		        app->opts.namespaces, NULL);
 		return 2;
 	}
-	if ((r = setup_cluster(app, &err)) < 0 || (r = setup_runtime(app, &err)) < 0 ||
+	if ((r = setup_cluster(app, &err)) < 0 || (r = setup_manager(app, &err)) < 0 ||
 	    (app->opts.leader_elect && (r = setup_leader(app, &err)) < 0) ||
 	    (r = setup_http(app, &err)) < 0) {
 		ctl_log(NULL, CTL_LOG_ERROR, "cannot start", "error", err.message, NULL);
@@ -354,7 +353,7 @@ static int run(struct app *app)
 	struct kc_request_options version = {
 	    .method = KC_GET, .path = "/version", .on_done = version_answered, .userdata = app};
 	kc_request_start(app->client, &version, NULL, NULL);
-	if (ctl_runtime_start(app->runtime) < 0)
+	if (ctl_manager_start(app->manager) < 0)
 		return 1;
 	if (app->leader)
 		ctl_leader_start(app->leader);
@@ -368,7 +367,7 @@ static void teardown(struct app *app)
 {
 	app->http = ctl_httpserver_free(app->http);
 	app->leader = ctl_leader_free(app->leader);
-	app->runtime = ctl_runtime_free(app->runtime);
+	app->manager = ctl_manager_free(app->manager);
 	app->observability = ctl_observability_free(app->observability);
 	app->metrics = ctl_metrics_free(app->metrics);
 	app->events = ctl_events_free(app->events);

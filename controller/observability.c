@@ -5,22 +5,16 @@
 #include <stdlib.h>
 
 struct ctl_observability {
-	struct ctl_runtime *rt;
 	struct ctl_leader *le;
 	struct ctl_metric *api_requests;
 	struct ctl_metric *api_latency;
-	/* One informer's stats read per scrape of its series. */
-	struct informer_ref {
-		struct ctl_observability *o;
-		size_t index;
-	} * informers;
-	size_t n_informers;
 };
 
-static struct ctl_runtime_stats stats_of(const struct ctl_observability *o)
+/* A series callback's userdata is the controller (or informer) it reads. */
+static struct ctl_runtime_stats stats_of(void *ud)
 {
 	struct ctl_runtime_stats s;
-	ctl_runtime_stats(o->rt, &s);
+	ctl_runtime_stats(ud, &s);
 	return s;
 }
 
@@ -91,10 +85,10 @@ static int leader(void *ud, double *ret)
 	return 0;
 }
 
-static struct ctl_informer_stats informer_stats(const struct informer_ref *ref)
+static struct ctl_informer_stats informer_stats(const struct ctl_informer *inf)
 {
 	struct ctl_informer_stats s;
-	ctl_informer_stats(ctl_runtime_informer(ref->o->rt, ref->index), &s);
+	ctl_informer_stats(inf, &s);
 	return s;
 }
 
@@ -126,21 +120,73 @@ static int bound(struct ctl_metrics *r, bool counter, const char *name, const ch
 	return rc < 0 ? rc : ctl_metric_bind(m, NULL, fn, ud);
 }
 
-static int bound_histogram(struct ctl_metrics *r, const char *name, const char *help,
-                           ctl_metric_histogram_fn fn, void *ud)
+static const char *const by_controller[] = {"controller", NULL};
+
+enum family { COUNTER, GAUGE, HISTOGRAM };
+
+/* A metric with one series per controller of mgr, {controller="name"}, each
+ * read by fn (counter, gauge) or hfn (histogram) from that controller. */
+static int per_controller(struct ctl_metrics *r, const struct ctl_manager *mgr, enum family type,
+                          const char *name, const char *help, ctl_metric_value_fn fn,
+                          ctl_metric_histogram_fn hfn)
 {
 	struct ctl_metric *m;
-	int rc = ctl_metrics_histogram(r, name, help, NULL, &m);
-	return rc < 0 ? rc : ctl_metric_bind_histogram(m, NULL, fn, ud);
+	int rc;
+	if (type == COUNTER)
+		rc = ctl_metrics_counter(r, name, help, by_controller, &m);
+	else if (type == GAUGE)
+		rc = ctl_metrics_gauge(r, name, help, by_controller, &m);
+	else
+		rc = ctl_metrics_histogram(r, name, help, by_controller, &m);
+	for (size_t i = 0; rc == 0 && i < ctl_manager_len(mgr); i++) {
+		struct ctl_runtime *rt = ctl_manager_at(mgr, i);
+		const char *values[] = {ctl_runtime_name(rt), NULL};
+		rc = hfn ? ctl_metric_bind_histogram(m, values, hfn, rt)
+		         : ctl_metric_bind(m, values, fn, rt);
+	}
+	return rc;
 }
 
-int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct ctl_leader *le,
+/* The informer metrics, one series per shared informer, {resource="..."}. */
+static int per_informer(struct ctl_metrics *r, const struct ctl_manager *mgr)
+{
+	static const char *const by_resource[] = {"resource", NULL};
+	struct ctl_metric *objects = NULL, *restarts = NULL, *relists = NULL;
+	int rc = ctl_metrics_gauge(r, "slipway_informer_objects",
+	                           "Objects cached by each informer.", by_resource, &objects);
+	if (rc == 0)
+		rc = ctl_metrics_counter(r, "slipway_watch_restarts_total",
+		                         "Watches resumed from a resourceVersion.", by_resource,
+		                         &restarts);
+	if (rc == 0)
+		rc = ctl_metrics_counter(r, "slipway_watch_relists_total",
+		                         "Full relists after the first list.", by_resource,
+		                         &relists);
+	const struct ctl_informers *f = ctl_manager_informers(mgr);
+	for (size_t i = 0; rc == 0 && i < ctl_informers_len(f); i++) {
+		struct ctl_informer *inf = ctl_informers_at(f, i);
+		/* Two informers of one resource differ by selector: the series
+		 * must differ too. */
+		const char *sel = ctl_informer_label_selector(inf);
+		char name[512];
+		snprintf(name, sizeof(name), "%s%s%s", ctl_informer_resource(inf), sel ? ":" : "",
+		         sel ? sel : "");
+		const char *values[] = {name, NULL};
+		rc = ctl_metric_bind(objects, values, informer_objects, inf);
+		if (rc == 0)
+			rc = ctl_metric_bind(restarts, values, watch_restarts, inf);
+		if (rc == 0)
+			rc = ctl_metric_bind(relists, values, watch_relists, inf);
+	}
+	return rc;
+}
+
+int ctl_observability_new(struct ctl_metrics *r, struct ctl_manager *mgr, struct ctl_leader *le,
                           struct ctl_observability **ret)
 {
 	struct ctl_observability *o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	o->rt = rt;
 	o->le = le;
 	int rc = 0;
 #define TRY(x)                                                                                     \
@@ -148,37 +194,32 @@ int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct 
 		if (rc == 0)                                                                       \
 			rc = (x);                                                                  \
 	} while (0)
-	TRY(bound(r, true, "slipway_reconcile_total", "Reconciles carried out, failed or not.",
-	          reconciles, o));
-	TRY(bound(r, true, "slipway_reconcile_errors_total",
-	          "Reconciles whose reconciler or plan failed.", reconcile_errors, o));
-	TRY(bound(r, true, "slipway_reconcile_conflicts_total",
-	          "Reconciles that failed on a stale object (409) and re-read it.", conflicts, o));
-	TRY(bound(r, true, "slipway_event_write_failures_total", "Event writes that failed.",
-	          event_failures, o));
-	TRY(bound_histogram(r, "slipway_reconcile_duration_seconds",
-	                    "Time from taking a key to its plan's end.", reconcile_duration, o));
-	TRY(bound(r, false, "workqueue_depth", "Keys ready and waiting for a worker.", queue_depth,
-	          o));
-	TRY(bound(r, true, "workqueue_adds_total", "Keys added to the work queue.", queue_adds, o));
-	TRY(bound(r, true, "workqueue_retries_total", "Keys re-added with backoff after a failure.",
-	          queue_retries, o));
-	TRY(bound_histogram(r, "workqueue_queue_duration_seconds",
-	                    "Time a key waited before a worker took it.", queue_latency, o));
-	TRY(bound_histogram(r, "workqueue_work_duration_seconds", "Time from taking a key to done.",
-	                    queue_work, o));
+	TRY(per_controller(r, mgr, COUNTER, "slipway_reconcile_total",
+	                   "Reconciles carried out, failed or not.", reconciles, NULL));
+	TRY(per_controller(r, mgr, COUNTER, "slipway_reconcile_errors_total",
+	                   "Reconciles whose reconciler or plan failed.", reconcile_errors, NULL));
+	TRY(per_controller(r, mgr, COUNTER, "slipway_reconcile_conflicts_total",
+	                   "Reconciles that failed on a stale object (409) and re-read it.",
+	                   conflicts, NULL));
+	TRY(per_controller(r, mgr, COUNTER, "slipway_event_write_failures_total",
+	                   "Event writes that failed.", event_failures, NULL));
+	TRY(per_controller(r, mgr, HISTOGRAM, "slipway_reconcile_duration_seconds",
+	                   "Time from taking a key to its plan's end.", NULL, reconcile_duration));
+	TRY(per_controller(r, mgr, GAUGE, "workqueue_depth", "Keys ready and waiting for a worker.",
+	                   queue_depth, NULL));
+	TRY(per_controller(r, mgr, COUNTER, "workqueue_adds_total", "Keys added to the work queue.",
+	                   queue_adds, NULL));
+	TRY(per_controller(r, mgr, COUNTER, "workqueue_retries_total",
+	                   "Keys re-added with backoff after a failure.", queue_retries, NULL));
+	TRY(per_controller(r, mgr, HISTOGRAM, "workqueue_queue_duration_seconds",
+	                   "Time a key waited before a worker took it.", NULL, queue_latency));
+	TRY(per_controller(r, mgr, HISTOGRAM, "workqueue_work_duration_seconds",
+	                   "Time from taking a key to done.", NULL, queue_work));
 	TRY(bound(r, false, "slipway_leader", "1 while this replica holds the leader Lease.",
 	          leader, o));
+	TRY(per_informer(r, mgr));
 
-	static const char *const by_resource[] = {"resource", NULL};
 	static const char *const by_request[] = {"verb", "code", NULL};
-	struct ctl_metric *objects = NULL, *restarts = NULL, *relists = NULL;
-	TRY(ctl_metrics_gauge(r, "slipway_informer_objects", "Objects cached by each informer.",
-	                      by_resource, &objects));
-	TRY(ctl_metrics_counter(r, "slipway_watch_restarts_total",
-	                        "Watches resumed from a resourceVersion.", by_resource, &restarts));
-	TRY(ctl_metrics_counter(r, "slipway_watch_relists_total",
-	                        "Full relists after the first list.", by_resource, &relists));
 	TRY(ctl_metrics_counter(r, "rest_client_requests_total",
 	                        "API requests by verb and HTTP code (0: no answer).", by_request,
 	                        &o->api_requests));
@@ -186,23 +227,6 @@ int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct 
 	TRY(ctl_metrics_histogram(r, "rest_client_request_duration_seconds",
 	                          "API request latency by verb.", by_verb, &o->api_latency));
 	TRY(ctl_metrics_register_process(r));
-
-	for (size_t n = 0; rc == 0 && ctl_runtime_informer(rt, n); n++) {
-		struct informer_ref *refs = realloc(o->informers, (n + 1) * sizeof(*refs));
-		if (!refs) {
-			rc = -ENOMEM;
-			break;
-		}
-		o->informers = refs;
-		o->n_informers = n + 1;
-	}
-	for (size_t i = 0; rc == 0 && i < o->n_informers; i++) {
-		o->informers[i] = (struct informer_ref){o, i};
-		const char *values[] = {ctl_informer_resource(ctl_runtime_informer(rt, i)), NULL};
-		TRY(ctl_metric_bind(objects, values, informer_objects, &o->informers[i]));
-		TRY(ctl_metric_bind(restarts, values, watch_restarts, &o->informers[i]));
-		TRY(ctl_metric_bind(relists, values, watch_relists, &o->informers[i]));
-	}
 #undef TRY
 	if (rc < 0) {
 		ctl_observability_free(o);
@@ -214,10 +238,7 @@ int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct 
 
 struct ctl_observability *ctl_observability_free(struct ctl_observability *o)
 {
-	if (o) {
-		free(o->informers);
-		free(o);
-	}
+	free(o);
 	return NULL;
 }
 

@@ -9,15 +9,19 @@
 #define SLIPWAY_CONTROLLER_OBSERVABILITY_H
 
 #include "controller/leader.h"
+#include "controller/manager.h"
 #include "controller/metrics.h"
-#include "controller/runtime.h"
 
 struct ctl_observability;
 
-/* Registers the metrics on r (borrowed; must outlive the result). rt and le
- * are borrowed too; le may be NULL (no leader election: always leader).
+/* Registers the metrics on r (borrowed; must outlive the result) for every
+ * controller added to mgr so far: reconcile and work-queue metrics carry a
+ * `controller` label (the controller's name), informer metrics a
+ * `resource` label (one series per shared informer: "jobs", or
+ * "jobs:app=x" for an informer with a label selector). mgr and le are
+ * borrowed too; le may be NULL (no leader election: always leader).
  * Caller owns *ret (ctl_observability_free). 0, or a negative errno. */
-int ctl_observability_new(struct ctl_metrics *r, struct ctl_runtime *rt, struct ctl_leader *le,
+int ctl_observability_new(struct ctl_metrics *r, struct ctl_manager *mgr, struct ctl_leader *le,
                           struct ctl_observability **ret);
 
 struct ctl_observability *ctl_observability_free(struct ctl_observability *o);

@@ -3,19 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "controller/log.h"
 #include "model/api.h"
 #include "reconcilers/release.h"
-
-/* Informer indexes in the runtime: 0 is the primary kind. */
-enum { INFORMER_REPLICASETS = 1, INFORMER_PODS = 2 };
-
-const struct ctl_kind ctl_release_kind = {
-    .group = "slipway.dev",
-    .version = "v1alpha1",
-    .resource = "releases",
-    .kind = "Release",
-    .compact = true,
-};
 
 /* The reconciler reads a ReplicaSet's metadata, spec.replicas,
  * spec.minReadySeconds and status (rec_rs_read); its revision is in a label,
@@ -38,30 +28,8 @@ static const char *const pod_unread[] = {
     "status.startTime",
 };
 
-const struct ctl_kind ctl_release_owned_kinds[CTL_RELEASE_N_OWNED] = {
-    [INFORMER_REPLICASETS - 1] =
-        {
-            .group = "apps",
-            .version = "v1",
-            .resource = "replicasets",
-            .kind = "ReplicaSet",
-            .compact = true,
-            .strip_paths = replicaset_unread,
-            .n_strip_paths = sizeof(replicaset_unread) / sizeof(replicaset_unread[0]),
-        },
-    [INFORMER_PODS - 1] =
-        {
-            .group = "",
-            .version = "v1",
-            .resource = "pods",
-            .kind = "Pod",
-            .compact = true,
-            .strip_paths = pod_unread,
-            .n_strip_paths = sizeof(pod_unread) / sizeof(pod_unread[0]),
-            /* An existence selector: the controller's pods only. */
-            .label_selector = MODEL_LABEL_REVISION,
-        },
-};
+/* The runtime's informers, in the order of the watches below. */
+enum { INFORMER_RELEASES, INFORMER_REPLICASETS, INFORMER_PODS, N_INFORMERS };
 
 /* Objects collected from an index, each a reference we own. */
 struct owned {
@@ -108,8 +76,10 @@ static int collect_pods(struct ctl_runtime *rt, const char *ns, const struct own
 	return 0;
 }
 
-int ctl_release_reconcile(struct ctl_runtime *rt, const json_t *release, double now,
-                          struct rec_plan *plan, void *userdata)
+/* Collects the ReplicaSets whose ownerReferences name the Release's uid and
+ * their pods (index lookups, not scans) and returns the reconciler's plan. */
+static int reconcile(struct ctl_runtime *rt, const json_t *release, double now,
+                     struct rec_plan *plan, void *userdata)
 {
 	const json_t *meta = json_object_get(release, "metadata");
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
@@ -135,4 +105,41 @@ int ctl_release_reconcile(struct ctl_runtime *rt, const json_t *release, double 
 	owned_clear(&owned);
 	owned_clear(&pods);
 	return r < 0 ? r : 0;
+}
+
+int ctl_release_controller_add(struct ctl_manager *m,
+                               const struct ctl_release_controller_options *opts,
+                               struct ctl_runtime **ret, struct kc_error *err)
+{
+	struct ctl_watch watches[N_INFORMERS - 1] = {
+	    [INFORMER_REPLICASETS - 1] = {.role = CTL_WATCH_OWNED,
+	                                  .kind = ctl_kind_of(&model_replicaset_gvk)},
+	    /* Owned at one remove: a pod's controller is a ReplicaSet, so its
+	     * events enqueue nothing (an eviction changes the ReplicaSet's
+	     * status, which wakes the Release). The watch is for the cache the
+	     * restart reads and for the re-read after a 409. */
+	    [INFORMER_PODS - 1] = {.role = CTL_WATCH_OWNED, .kind = ctl_kind_of(&model_pod_gvk)},
+	};
+	struct ctl_kind *rs = &watches[INFORMER_REPLICASETS - 1].kind;
+	rs->compact = true;
+	rs->strip_paths = replicaset_unread;
+	rs->n_strip_paths = sizeof(replicaset_unread) / sizeof(replicaset_unread[0]);
+	struct ctl_kind *pod = &watches[INFORMER_PODS - 1].kind;
+	pod->compact = true;
+	pod->strip_paths = pod_unread;
+	pod->n_strip_paths = sizeof(pod_unread) / sizeof(pod_unread[0]);
+	/* An existence selector: the controller's pods only. */
+	pod->label_selector = MODEL_LABEL_REVISION;
+	struct ctl_runtime_options ro = {
+	    .name = "release",
+	    .primary = ctl_kind_of(&model_release_gvk),
+	    .watches = watches,
+	    .n_watches = N_INFORMERS - 1,
+	    .workers = opts->workers,
+	    .queue = opts->queue,
+	    .log_key = CTL_LOG_RELEASE,
+	    .reconcile = reconcile,
+	};
+	ro.primary.compact = true;
+	return ctl_manager_add(m, &ro, ret, err);
 }

@@ -25,13 +25,22 @@ struct worker {
 	bool busy;
 };
 
+/* What a watched kind's handler needs: its role, and the runtime. */
+struct watched {
+	struct ctl_runtime *rt;
+	enum ctl_watch_role role;
+	char *index; /* CTL_WATCH_MAPPED */
+};
+
 struct ctl_runtime {
+	char *name;
 	struct kc_client *client;
 	struct ev_loop *loop;
-	struct ctl_kind primary;
 	char *primary_group, *primary_kind;
 	size_t n_informers;
-	struct ctl_informer **informers;
+	struct ctl_informer **informers; /* borrowed from the factory */
+	struct watched *watched;         /* one per informer after the primary's */
+	size_t n_watched;
 	struct ctl_queue_config queue_config;
 	struct ctl_queue *queue; /* non-NULL while leading */
 	ev_timer sync_wait;      /* polls for sync while leading but not synced */
@@ -45,6 +54,7 @@ struct ctl_runtime {
 	char *log_key;
 	bool (*may_write)(void *userdata);
 	void *may_write_userdata;
+	bool (*update_matters)(const json_t *old, const json_t *obj);
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
 	struct ctl_runtime_stats stats;
@@ -52,61 +62,117 @@ struct ctl_runtime {
 
 static void pump(struct ctl_runtime *rt);
 
-static void enqueue(struct ctl_runtime *rt, const char *key)
+void ctl_runtime_enqueue(struct ctl_runtime *rt, const char *key)
 {
 	if (rt->queue && rt->seeded)
 		ctl_queue_add(rt->queue, key, ev_now(rt->loop));
 }
 
+/* A status write comes back as an UPDATE of the primary object; it costs no
+ * reconcile (the reconcile that wrote it asked for its own requeue when it
+ * needs one). */
 static void primary_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
                             const json_t *obj, void *userdata)
 {
+	struct ctl_runtime *rt = userdata;
+	if (ev == CTL_INFORMER_UPDATE && !rt->update_matters(old, obj))
+		return;
 	char key[CTL_STORE_KEY_MAX];
 	if (ctl_object_key(obj, key, sizeof(key)) == 0)
-		enqueue(userdata, key);
+		ctl_runtime_enqueue(rt, key);
 }
 
-static void owned_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
-                          const json_t *obj, void *userdata)
+static void owned_changed(struct ctl_runtime *rt, const json_t *old, const json_t *obj)
 {
-	struct ctl_runtime *rt = userdata;
 	char key[CTL_STORE_KEY_MAX];
 	if (ctl_object_owner_key(obj, rt->primary_group, rt->primary_kind, key, sizeof(key)) == 0)
-		enqueue(rt, key);
+		ctl_runtime_enqueue(rt, key);
 	/* An object handed to another owner wakes its former owner too. */
 	char old_key[CTL_STORE_KEY_MAX];
 	if (old &&
 	    ctl_object_owner_key(old, rt->primary_group, rt->primary_kind, old_key,
 	                         sizeof(old_key)) == 0 &&
 	    strcmp(old_key, key) != 0)
-		enqueue(rt, old_key);
+		ctl_runtime_enqueue(rt, old_key);
 }
 
-static int informer_for(const struct ctl_kind *k, struct kc_client *c,
-                        const char *const *namespaces, ctl_informer_fn *fn, void *userdata,
-                        struct ctl_informer **ret, struct kc_error *err)
+static int enqueue_key(const char *key, json_t *obj, void *userdata)
 {
-	struct ctl_informer_options o = {
-	    .group = k->group,
-	    .version = k->version,
-	    .resource = k->resource,
-	    .namespaces = namespaces,
-	    .label_selector = k->label_selector,
-	    .strip_paths = k->strip_paths,
-	    .n_strip_paths = k->n_strip_paths,
-	    .compact = k->compact,
-	    .on_event = fn,
-	    .userdata = userdata,
-	};
-	return ctl_informer_new(c, &o, ret, err);
+	ctl_runtime_enqueue(userdata, key);
+	return 0;
+}
+
+/* The primary objects whose index holds obj's key. */
+static void mapped_changed(struct ctl_runtime *rt, const char *index, const json_t *obj)
+{
+	char key[CTL_STORE_KEY_MAX];
+	if (!rt->queue || !rt->seeded || ctl_object_key(obj, key, sizeof(key)) < 0)
+		return;
+	ctl_informer_by_index(rt->informers[0], index, key, enqueue_key, rt);
+}
+
+static void watched_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
+                            const json_t *obj, void *userdata)
+{
+	struct watched *w = userdata;
+	if (w->role == CTL_WATCH_OWNED)
+		owned_changed(w->rt, old, obj);
+	else
+		mapped_changed(w->rt, w->index, obj);
+}
+
+/* Gets the informer of each watch and adds this controller's handlers. */
+static int attach(struct ctl_runtime *rt, const struct ctl_runtime_options *opts,
+                  struct kc_error *err)
+{
+	int r = ctl_informers_get(opts->informers, &opts->primary, &rt->informers[0], err);
+	if (r < 0)
+		return r;
+	rt->n_informers = 1;
+	for (size_t i = 0; i < opts->n_watches; i++) {
+		const struct ctl_watch *wa = &opts->watches[i];
+		struct watched *w = &rt->watched[i];
+		w->rt = rt;
+		w->role = wa->role;
+		if (wa->role == CTL_WATCH_MAPPED) {
+			if (!wa->index || !ctl_informer_has_index(rt->informers[0], wa->index))
+				return kc_error_set(
+				    err, -EINVAL,
+				    "controller %s: the mapped watch of %s needs an "
+				    "index of %s",
+				    rt->name, wa->kind.resource, opts->primary.resource);
+			w->index = strdup(wa->index);
+			if (!w->index)
+				return kc_error_set(err, -ENOMEM, "runtime: out of memory");
+		}
+		r = ctl_informers_get(opts->informers, &wa->kind, &rt->informers[1 + i], err);
+		if (r < 0)
+			return r;
+		rt->n_informers++;
+	}
+	r = ctl_informer_add_handler(rt->informers[0], primary_changed, rt);
+	for (size_t i = 1; r == 0 && i < rt->n_informers; i++)
+		r = ctl_informer_add_handler(rt->informers[i], watched_changed,
+		                             &rt->watched[i - 1]);
+	if (r == 0)
+		return 0;
+	/* The informers outlive this controller: leave no handler behind
+	 * (removing one that was never added does nothing). */
+	ctl_informer_remove_handler(rt->informers[0], primary_changed, rt);
+	for (size_t i = 1; i < rt->n_informers; i++)
+		ctl_informer_remove_handler(rt->informers[i], watched_changed, &rt->watched[i - 1]);
+	return kc_error_set(err, r, "controller %s: cannot watch%s", rt->name,
+	                    r == -EBUSY ? ": the informers have started" : "");
 }
 
 int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime **ret,
                     struct kc_error *err)
 {
-	if (!opts->client || !opts->reconcile || !opts->primary.kind)
+	if (!opts->name || !opts->client || !opts->informers || !opts->reconcile ||
+	    !opts->primary.kind)
 		return kc_error_set(err, -EINVAL,
-		                    "runtime: client, reconcile and primary.kind are required");
+		                    "runtime: name, client, informers, reconcile and primary.kind "
+		                    "are required");
 	struct ctl_runtime *rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return kc_error_set(err, -ENOMEM, "runtime: out of memory");
@@ -115,6 +181,8 @@ int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime *
 	rt->events = opts->events;
 	rt->reconcile = opts->reconcile;
 	rt->userdata = opts->userdata;
+	rt->update_matters = opts->primary_update_matters ? opts->primary_update_matters
+	                                                  : ctl_object_changed_beyond_status;
 	rt->may_write = opts->may_write;
 	rt->may_write_userdata = opts->may_write_userdata;
 	rt->n_workers = opts->workers ? opts->workers : 4;
@@ -122,48 +190,36 @@ int ctl_runtime_new(const struct ctl_runtime_options *opts, struct ctl_runtime *
 		rt->queue_config = *opts->queue;
 	else
 		ctl_queue_config_default(&rt->queue_config);
+	rt->name = strdup(opts->name);
 	rt->primary_group = strdup(opts->primary.group ? opts->primary.group : "");
 	rt->primary_kind = strdup(opts->primary.kind);
 	rt->field_manager =
 	    strdup(opts->field_manager ? opts->field_manager : "slipway-controller");
 	rt->log_key = strdup(opts->log_key ? opts->log_key : "key");
 	rt->workers = calloc(rt->n_workers, sizeof(*rt->workers));
-	rt->informers = calloc(1 + opts->n_owned, sizeof(*rt->informers));
-	if (!rt->primary_group || !rt->primary_kind || !rt->field_manager || !rt->log_key ||
-	    !rt->workers || !rt->informers) {
+	rt->informers = calloc(1 + opts->n_watches, sizeof(*rt->informers));
+	rt->watched = calloc(opts->n_watches ? opts->n_watches : 1, sizeof(*rt->watched));
+	if (!rt->name || !rt->primary_group || !rt->primary_kind || !rt->field_manager ||
+	    !rt->log_key || !rt->workers || !rt->informers || !rt->watched) {
 		ctl_runtime_free(rt);
 		return kc_error_set(err, -ENOMEM, "runtime: out of memory");
 	}
 	for (unsigned i = 0; i < rt->n_workers; i++)
 		rt->workers[i].rt = rt;
 
-	int r = informer_for(&opts->primary, opts->client, opts->namespaces, primary_changed, rt,
-	                     &rt->informers[0], err);
-	if (r < 0)
-		goto fail;
-	rt->n_informers = 1;
-	for (size_t i = 0; i < opts->n_owned; i++) {
-		r = informer_for(&opts->owned[i], opts->client, opts->namespaces, owned_changed, rt,
-		                 &rt->informers[1 + i], err);
-		if (r < 0)
-			goto fail;
-		rt->n_informers++;
+	rt->n_watched = opts->n_watches;
+	int r = attach(rt, opts, err);
+	if (r < 0) {
+		ctl_runtime_free(rt);
+		return r;
 	}
 	*ret = rt;
 	return 0;
-fail:
-	ctl_runtime_free(rt);
-	return r;
 }
 
-int ctl_runtime_start(struct ctl_runtime *rt)
+const char *ctl_runtime_name(const struct ctl_runtime *rt)
 {
-	for (size_t i = 0; i < rt->n_informers; i++) {
-		int r = ctl_informer_start(rt->informers[i]);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return rt->name;
 }
 
 bool ctl_runtime_synced(const struct ctl_runtime *rt)
@@ -336,7 +392,7 @@ static void pump(struct ctl_runtime *rt)
 		struct ctl_informer_stats st;
 		ctl_informer_stats(rt->informers[0], &st);
 		snprintf(objects, sizeof(objects), "%zu", st.objects);
-		ctl_log(NULL, CTL_LOG_INFO, "caches synced", "resource",
+		ctl_log(NULL, CTL_LOG_INFO, "caches synced", "controller", rt->name, "resource",
 		        ctl_informer_resource(rt->informers[0]), "objects", objects, NULL);
 		json_t *everything = json_object();
 		ctl_informer_select(rt->informers[0], NULL, everything, seed_key, rt);
@@ -413,9 +469,11 @@ struct ctl_runtime *ctl_runtime_free(struct ctl_runtime *rt)
 	if (!rt)
 		return NULL;
 	ctl_runtime_stop_leading(rt);
-	for (size_t i = 0; i < rt->n_informers; i++)
-		ctl_informer_free(rt->informers[i]);
+	for (size_t i = 0; i < rt->n_watched; i++)
+		free(rt->watched[i].index);
+	free(rt->watched);
 	free(rt->informers);
+	free(rt->name);
 	free(rt->workers);
 	free(rt->primary_group);
 	free(rt->primary_kind);

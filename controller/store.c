@@ -23,12 +23,22 @@ struct entry {
 	unsigned gen; /* replace generation that last saw it */
 };
 
+/* A field index (ctl_store_add_index): value (copied) -> set of entries. */
+struct field_index {
+	char *name;
+	ctl_index_fn *fn;
+	void *userdata;
+	struct ctl_hashmap *sets;
+};
+
 struct ctl_store {
 	struct ctl_hashmap *objects; /* key (borrowed) -> entry */
 	/* index name (copied) -> set: a borrowed-key table, key -> entry */
 	struct ctl_hashmap *by_ns;
 	struct ctl_hashmap *by_owner;
 	struct ctl_hashmap *by_label;
+	struct field_index fields[CTL_STORE_INDEXES_MAX];
+	size_t n_fields;
 	unsigned gen;
 	bool compact;
 	bool index_labels;
@@ -81,6 +91,10 @@ struct ctl_store *ctl_store_free(struct ctl_store *s)
 	free_index(s->by_ns);
 	free_index(s->by_owner);
 	free_index(s->by_label);
+	for (size_t i = 0; i < s->n_fields; i++) {
+		free_index(s->fields[i].sets);
+		free(s->fields[i].name);
+	}
 	free(s);
 	return NULL;
 }
@@ -152,6 +166,26 @@ static int label_index_name(char *buf, size_t len, const char *ns, const char *k
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Adds (add = true) or removes e's memberships in the field indexes. */
+static int index_fields(struct ctl_store *s, struct entry *e, const json_t *obj, bool add)
+{
+	char values[CTL_INDEX_VALUES_MAX][CTL_STORE_KEY_MAX];
+	for (size_t i = 0; i < s->n_fields; i++) {
+		struct field_index *f = &s->fields[i];
+		size_t n = f->fn(obj, values, CTL_INDEX_VALUES_MAX, f->userdata);
+		for (size_t j = 0; j < n && j < CTL_INDEX_VALUES_MAX; j++) {
+			if (!add) {
+				index_remove(f->sets, values[j], e);
+				continue;
+			}
+			int r = index_add(f->sets, values[j], e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /* Adds (add = true) or removes e's memberships derived from obj. Removal
  * never fails; a failed add leaves no partial membership behind. */
 static int index_object(struct ctl_store *s, struct entry *e, const json_t *obj, bool add)
@@ -202,6 +236,9 @@ static int index_object(struct ctl_store *s, struct entry *e, const json_t *obj,
 		if (r < 0)
 			goto undo;
 	}
+	r = index_fields(s, e, obj, add);
+	if (r < 0)
+		goto undo;
 	if (!add)
 		index_remove(s->by_ns, ns, e);
 	return 0;
@@ -398,6 +435,53 @@ int ctl_store_by_owner(const struct ctl_store *s, const char *uid, ctl_store_vis
                        void *userdata)
 {
 	return walk_set(ctl_hashmap_get(s->by_owner, uid), NULL, fn, userdata);
+}
+
+static const struct field_index *field_index(const struct ctl_store *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_fields; i++)
+		if (strcmp(s->fields[i].name, name) == 0)
+			return &s->fields[i];
+	return NULL;
+}
+
+int ctl_store_add_index(struct ctl_store *s, const char *name, ctl_index_fn *fn, void *userdata)
+{
+	if (!name || !fn)
+		return -EINVAL;
+	if (field_index(s, name))
+		return -EEXIST;
+	if (ctl_store_len(s) > 0)
+		return -EBUSY;
+	if (s->n_fields == CTL_STORE_INDEXES_MAX)
+		return -ENOSPC;
+	struct field_index *f = &s->fields[s->n_fields];
+	f->name = strdup(name);
+	f->sets = ctl_hashmap_new();
+	if (!f->name || !f->sets) {
+		free(f->name);
+		ctl_hashmap_free(f->sets);
+		*f = (struct field_index){0};
+		return -ENOMEM;
+	}
+	f->fn = fn;
+	f->userdata = userdata;
+	s->n_fields++;
+	return 0;
+}
+
+bool ctl_store_has_index(const struct ctl_store *s, const char *name)
+{
+	return field_index(s, name) != NULL;
+}
+
+int ctl_store_by_index(const struct ctl_store *s, const char *name, const char *value,
+                       ctl_store_visit_fn fn, void *userdata)
+{
+	const struct field_index *f = field_index(s, name);
+	if (!f)
+		return -EINVAL;
+	return walk_set(ctl_hashmap_get(f->sets, value), NULL, fn, userdata);
 }
 
 static bool string_in(const json_t *values, const char *s)
@@ -666,8 +750,11 @@ static size_t index_bytes(const struct ctl_hashmap *index)
 
 size_t ctl_store_index_sets(const struct ctl_store *s)
 {
-	return ctl_hashmap_size(s->by_ns) + ctl_hashmap_size(s->by_owner) +
-	       ctl_hashmap_size(s->by_label);
+	size_t n = ctl_hashmap_size(s->by_ns) + ctl_hashmap_size(s->by_owner) +
+	           ctl_hashmap_size(s->by_label);
+	for (size_t i = 0; i < s->n_fields; i++)
+		n += ctl_hashmap_size(s->fields[i].sets);
+	return n;
 }
 
 size_t ctl_store_bytes(const struct ctl_store *s)
@@ -677,6 +764,8 @@ size_t ctl_store_bytes(const struct ctl_store *s)
 	const char *key;
 	while (ctl_hashmap_next(s->objects, &pos, &key, NULL))
 		total += sizeof(struct entry) + strlen(key) + 1;
+	for (size_t i = 0; i < s->n_fields; i++)
+		total += index_bytes(s->fields[i].sets);
 	return total + index_bytes(s->by_ns) + index_bytes(s->by_owner) + index_bytes(s->by_label);
 }
 
@@ -750,4 +839,24 @@ int ctl_object_owner_key(const json_t *obj, const char *group, const char *kind,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* json_equal, with two missing values equal (json_equal says 0). */
+static bool same_value(const json_t *a, const json_t *b)
+{
+	if (!a || !b)
+		return a == b;
+	return json_equal(a, b);
+}
+
+bool ctl_object_changed_beyond_status(const json_t *old, const json_t *obj)
+{
+	static const char *const fields[] = {"generation", "labels", "annotations",
+	                                     "deletionTimestamp"};
+	const json_t *was = json_object_get(old, "metadata");
+	const json_t *is = json_object_get(obj, "metadata");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!same_value(json_object_get(was, fields[i]), json_object_get(is, fields[i])))
+			return true;
+	return false;
 }

@@ -9,6 +9,10 @@
  *     (any metadata.ownerReferences[].uid)
  *   - objects in a namespace matching a       ctl_store_select
  *     metav1.LabelSelector
+ *   - objects whose field index (a function   ctl_store_by_index
+ *     of the object, ctl_store_add_index)
+ *     has a value ("ns/web": the Releases
+ *     that name Service web)
  *
  * The label index (optional, CTL_STORE_INDEX_LABELS) maps "namespace +
  * label key=value" to its objects. With it, a selector query starts from
@@ -128,7 +132,31 @@ int ctl_store_replace_add(struct ctl_store *s, json_t *obj, const struct ctl_sto
 int ctl_store_replace_end(struct ctl_store *s, const struct ctl_store_replace_ops *ops,
                           void *userdata);
 
-/* Index sets alive (namespaces + owner UIDs + label pairs in use): empty
+/* Field indexes (controller-runtime's IndexField). An index function
+ * writes up to max values for obj into values (each NUL-terminated and
+ * shorter than CTL_STORE_KEY_MAX; a longer one should be left out) and
+ * returns how many it wrote; obj is borrowed and read-only. It must be a
+ * pure function of obj: the store calls it on the old object to remove
+ * memberships, so the same object must give the same values. */
+#define CTL_INDEX_VALUES_MAX  16 /* values per object and index */
+#define CTL_STORE_INDEXES_MAX 8  /* field indexes per store */
+typedef size_t ctl_index_fn(const json_t *obj, char (*values)[CTL_STORE_KEY_MAX], size_t max,
+                            void *userdata);
+/* Adds the field index `name` (copied); fn and userdata are borrowed and
+ * must outlive the store. Kept up to date by every upsert, delete and
+ * replace, compact stores too; a lookup touches only the matching objects.
+ * Add indexes while the store is empty: 0, -EEXIST (the name is taken),
+ * -EBUSY (objects are stored), -ENOSPC (CTL_STORE_INDEXES_MAX reached),
+ * -EINVAL, -ENOMEM. */
+int ctl_store_add_index(struct ctl_store *s, const char *name, ctl_index_fn *fn, void *userdata);
+bool ctl_store_has_index(const struct ctl_store *s, const char *name);
+/* Every object whose index `name` has `value`; visit semantics as
+ * ctl_store_list. -EINVAL when there is no such index. */
+int ctl_store_by_index(const struct ctl_store *s, const char *name, const char *value,
+                       ctl_store_visit_fn fn, void *userdata);
+
+/* Index sets alive (namespaces + owner UIDs + label pairs + field index
+ * values in use): empty
  * sets are released, so this tracks what is stored, not what ever was. */
 size_t ctl_store_index_sets(const struct ctl_store *s);
 /* Bytes held by the store's own structures (tables, keys, index sets,
@@ -152,5 +180,12 @@ void ctl_object_strip_paths(json_t *obj, const char *const *paths, size_t n);
  * its Release's queue key. */
 int ctl_object_owner_key(const json_t *obj, const char *group, const char *kind, char *buf,
                          size_t len);
+
+/* Whether an update from old to obj is more than an echo of a status write:
+ * metadata.generation (the spec), labels, annotations or deletionTimestamp
+ * changed. A write of the status subresource moves only status and
+ * resourceVersion, so it answers false (controller-runtime's
+ * GenerationChangedPredicate, letting metadata changes through). */
+bool ctl_object_changed_beyond_status(const json_t *old, const json_t *obj);
 
 #endif

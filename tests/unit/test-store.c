@@ -509,11 +509,118 @@ static void test_strip_and_bytes(void)
 	json_decref(o);
 }
 
+/* The field index of the tests: "ns/name" of every Service in
+ * spec.services (as a Release's canary names its stable and canary Services). */
+static size_t services_of(const json_t *o, char (*values)[CTL_STORE_KEY_MAX], size_t max,
+                          void *userdata)
+{
+	const char *ns =
+	    json_string_value(json_object_get(json_object_get(o, "metadata"), "namespace"));
+	const json_t *names = json_object_get(json_object_get(o, "spec"), "services");
+	size_t n = 0, i;
+	const json_t *v;
+	json_array_foreach(names, i, v)
+	{
+		if (n < max && json_is_string(v))
+			snprintf(values[n++], CTL_STORE_KEY_MAX, "%s/%s", ns, json_string_value(v));
+	}
+	return n;
+}
+
+/* Caller owns the result (json_decref). */
+static json_t *naming(const char *ns, const char *name, const char *services_json)
+{
+	json_t *o = obj(ns, name, NULL, NULL);
+	json_object_set_new(o, "spec",
+	                    json_pack("{s:o}", "services", json_loads(services_json, 0, NULL)));
+	return o;
+}
+
+static const char *index_keys(struct ctl_store *s, const char *value)
+{
+	struct collect c = {.n = 0};
+	if (ctl_store_by_index(s, "spec.services", value, collect_cb, &c) < 0)
+		return "error";
+	return joined(&c, out, sizeof(out));
+}
+
+static void test_field_index(void)
+{
+	struct ctl_store *s = ctl_store_new(mode);
+	is_int(ctl_store_add_index(s, "spec.services", services_of, NULL), 0, "index: added");
+	is_int(ctl_store_add_index(s, "spec.services", services_of, NULL), -EEXIST,
+	       "index: a name is taken once");
+	ok(ctl_store_has_index(s, "spec.services") && !ctl_store_has_index(s, "nope"),
+	   "index: has_index");
+	is_str(index_keys(s, "a/web"), "", "index: empty store, no match");
+	size_t base = ctl_store_index_sets(s);
+
+	add(s, naming("a", "r1", "[\"web\", \"web-canary\"]"));
+	add(s, naming("a", "r2", "[\"web\"]"));
+	add(s, naming("b", "r3", "[\"web\"]"));
+	is_str(index_keys(s, "a/web"), "a/r1,a/r2", "index: two objects name a/web");
+	is_str(index_keys(s, "a/web-canary"), "a/r1", "index: every value of an object");
+	is_str(index_keys(s, "b/web"), "b/r3", "index: the value carries its namespace");
+	is_int(ctl_store_add_index(s, "late", services_of, NULL), -EBUSY,
+	       "index: none added to a filled store");
+
+	add(s, naming("a", "r1", "[\"db\"]"));
+	is_str(index_keys(s, "a/web"), "a/r2", "index: update drops the old values");
+	is_str(index_keys(s, "a/web-canary"), "", "index: every old value");
+	is_str(index_keys(s, "a/db"), "a/r1", "index: and adds the new ones");
+
+	ctl_store_delete(s, "a/r2", NULL);
+	is_str(index_keys(s, "a/web"), "", "index: delete drops the object");
+
+	json_t *items = json_array();
+	json_array_append_new(items, naming("a", "r1", "[\"web\"]"));
+	json_array_append_new(items, naming("a", "r4", "[\"web\"]"));
+	ctl_store_replace(s, items, NULL, NULL);
+	json_decref(items);
+	is_str(index_keys(s, "a/web"), "a/r1,a/r4", "index: a relist's content is indexed");
+	is_str(index_keys(s, "b/web"), "", "index: what the relist dropped is gone");
+	is_str(index_keys(s, "a/db"), "", "index: and what it changed");
+	is_int(ctl_store_by_index(s, "nope", "a/web", collect_cb, &(struct collect){.n = 0}),
+	       -EINVAL, "index: an unknown index is an error");
+
+	ctl_store_delete(s, "a/r1", NULL);
+	ctl_store_delete(s, "a/r4", NULL);
+	is_int(ctl_store_index_sets(s), base, "index: no set outlives its objects");
+	ctl_store_free(s);
+}
+
+static void test_changed_beyond_status(void)
+{
+	json_t *a = obj("a", "r", "{\"app\": \"web\"}", NULL);
+	json_t *md = json_object_get(a, "metadata");
+	json_object_set_new(md, "generation", json_integer(1));
+	json_object_set_new(md, "resourceVersion", json_string("1"));
+	json_t *b = json_deep_copy(a);
+	json_t *bmd = json_object_get(b, "metadata");
+	json_object_set_new(bmd, "resourceVersion", json_string("2"));
+	json_object_set_new(b, "status", json_pack("{s:s}", "phase", "Healthy"));
+	ok(!ctl_object_changed_beyond_status(a, b), "echo: status and resourceVersion only");
+	json_object_set_new(bmd, "generation", json_integer(2));
+	ok(ctl_object_changed_beyond_status(a, b), "echo: a new generation is news");
+	json_object_set_new(bmd, "generation", json_integer(1));
+	json_object_set_new(bmd, "annotations", json_pack("{s:s}", "k", "v"));
+	ok(ctl_object_changed_beyond_status(a, b), "echo: an annotation appearing is news");
+	json_object_del(bmd, "annotations");
+	json_object_del(bmd, "labels");
+	ok(ctl_object_changed_beyond_status(a, b), "echo: labels vanishing is news");
+	json_object_set_new(bmd, "labels", json_pack("{s:s}", "app", "web"));
+	json_object_set_new(bmd, "deletionTimestamp", json_string("2026-01-01T00:00:00Z"));
+	ok(ctl_object_changed_beyond_status(a, b), "echo: deletion is news");
+	json_decref(a);
+	json_decref(b);
+}
+
 int main(void)
 {
 	is_int(ctl_memcount_install(), 0, "count jansson's allocations");
 	test_selector_table();
 	test_owner_key();
+	test_changed_beyond_status();
 	const unsigned modes[] = {CTL_STORE_INDEX_LABELS,
 	                          CTL_STORE_COMPACT | CTL_STORE_INDEX_LABELS, CTL_STORE_COMPACT};
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
@@ -524,6 +631,7 @@ int main(void)
 		test_basic_indexes();
 		test_random_consistency();
 		test_replace();
+		test_field_index();
 		test_strip_and_bytes();
 	}
 	return tap_done();

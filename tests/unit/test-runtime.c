@@ -1,0 +1,686 @@
+/*
+ * The controller runtime and manager against a fake API server on loopback
+ * (fake-apiserver.h): shared informers, the scope of a cluster-scoped kind
+ * under --namespaces, the three watch roles, the status-echo filter, the
+ * 409 re-read, stopping at the first failed action, Events only after the
+ * status write, and the write gate — each observed from the requests the
+ * server saw and from what the test's reconcile function was handed.
+ */
+#include "fake-apiserver.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "controller/events.h"
+#include "controller/manager.h"
+#include "controller/metrics.h"
+#include "controller/observability.h"
+#include "controller/runtime.h"
+#include "kubeclient/client.h"
+#include "kubeclient/config.h"
+
+/* The test cannot go on without its server, client or caches. */
+__attribute__((format(printf, 1, 2), noreturn)) static void bail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("Bail out! ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	exit(1);
+}
+
+static struct ev_loop *loop;
+static struct fa_server *srv;
+static struct kc_config *cfg;
+
+#define WIDGETS_A "/apis/example.com/v1/namespaces/a/widgets"
+#define WIDGETS_B "/apis/example.com/v1/namespaces/b/widgets"
+#define GADGETS_A "/apis/example.com/v1/namespaces/a/gadgets"
+#define GADGETS_B "/apis/example.com/v1/namespaces/b/gadgets"
+#define SERVICES  "/api/v1/namespaces/a/services"
+#define THINGS    "/apis/example.com/v1/clusterthings"
+
+/* Widgets (primary), gadgets (owned by a widget), services (mapped through
+ * the widgets' "spec.service" index) and clusterthings (cluster-scoped). */
+static size_t service_of(const json_t *obj, char (*values)[CTL_STORE_KEY_MAX], size_t max,
+                         void *userdata)
+{
+	const json_t *md = json_object_get(obj, "metadata");
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	const char *svc =
+	    json_string_value(json_object_get(json_object_get(obj, "spec"), "service"));
+	if (!ns || !svc || max < 1)
+		return 0;
+	int n = snprintf(values[0], CTL_STORE_KEY_MAX, "%s/%s", ns, svc);
+	return n > 0 && n < CTL_STORE_KEY_MAX ? 1 : 0;
+}
+
+static const struct ctl_index by_service = {.name = "spec.service", .fn = service_of};
+
+static const struct ctl_kind widgets = {.group = "example.com",
+                                        .version = "v1",
+                                        .resource = "widgets",
+                                        .kind = "Widget",
+                                        .namespaced = true,
+                                        .indexes = &by_service,
+                                        .n_indexes = 1};
+static const struct ctl_kind gadgets = {.group = "example.com",
+                                        .version = "v1",
+                                        .resource = "gadgets",
+                                        .kind = "Gadget",
+                                        .namespaced = true,
+                                        .compact = true};
+static const struct ctl_kind services = {
+    .group = "", .version = "v1", .resource = "services", .kind = "Service", .namespaced = true};
+static const struct ctl_kind things = {.group = "example.com",
+                                       .version = "v1",
+                                       .resource = "clusterthings",
+                                       .kind = "ClusterThing",
+                                       .namespaced = false};
+
+static const char *const ns_a[] = {"a", NULL};
+static const char *const ns_ab[] = {"a", "b", NULL};
+
+/* A widget as JSON text; caller frees it. */
+static char *widget(const char *name, const char *rv, const char *service)
+{
+	char *s = NULL;
+	int n =
+	    asprintf(&s,
+	             "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":{"
+	             "\"name\":\"%s\",\"namespace\":\"a\",\"uid\":\"uid-%s\","
+	             "\"resourceVersion\":\"%s\",\"generation\":1},\"spec\":{\"service\":\"%s\"}}",
+	             name, name, rv, service);
+	return n < 0 ? NULL : s;
+}
+
+/* Caller owns the result (json_decref). */
+static json_t *parse(const char *text)
+{
+	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+	if (!j)
+		bail("unparsable test JSON: %s", text);
+	return j;
+}
+
+static void route_list(const char *path, const char *items)
+{
+	char body[4096];
+	snprintf(body, sizeof(body),
+	         "{\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"10\"},"
+	         "\"items\":[%s]}",
+	         items);
+	fa_route(srv, "GET", path, 0, 200, body);
+}
+
+/* ---- the test's reconcile function ------------------------------------- */
+
+enum behaviour { NOTHING, PATCH_STATUS, THREE_PATCHES, STATUS_THEN_EVENT };
+
+struct probe {
+	enum behaviour does;
+	int reconciles;
+	char keys[32][64]; /* the key of every reconcile, in order */
+	char rv[32][16];   /* the resourceVersion each saw */
+	bool open;         /* the write gate's answer */
+	bool (*filter)(const json_t *old, const json_t *obj);
+};
+
+static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, struct rec_plan *plan,
+                     void *userdata)
+{
+	struct probe *p = userdata;
+	const json_t *md = json_object_get(obj, "metadata");
+	if (p->reconciles < 32) {
+		snprintf(p->keys[p->reconciles], sizeof(p->keys[0]), "%s/%s",
+		         json_string_value(json_object_get(md, "namespace")),
+		         json_string_value(json_object_get(md, "name")));
+		snprintf(p->rv[p->reconciles], sizeof(p->rv[0]), "%s",
+		         json_string_value(json_object_get(md, "resourceVersion")));
+	}
+	p->reconciles++;
+	struct rec_ref ref = {
+	    .group = "example.com",
+	    .version = "v1",
+	    .resource = "widgets",
+	    .kind = "Widget",
+	    .ns = "a",
+	    .name = (char *)json_string_value(json_object_get(md, "name")),
+	    .uid = (char *)json_string_value(json_object_get(md, "uid")),
+	    .resource_version = (char *)json_string_value(json_object_get(md, "resourceVersion"))};
+	json_t *body = json_pack("{s:s}", "phase", "Busy");
+	int r = 0;
+	bool status = p->does == PATCH_STATUS || p->does == STATUS_THEN_EVENT;
+	if (status && !rec_plan_add(plan, REC_WRITE_STATUS, &ref, body))
+		r = -ENOMEM;
+	if (r == 0 && p->does == STATUS_THEN_EVENT &&
+	    !rec_plan_add_event(plan, &ref, REC_EVENT_NORMAL, "Busy", "The widget is busy."))
+		r = -ENOMEM;
+	static char *const names[] = {"g1", "g2", "g3"};
+	for (size_t i = 0; p->does == THREE_PATCHES && r == 0 && i < 3; i++) {
+		struct rec_ref g = {.group = "example.com",
+		                    .version = "v1",
+		                    .resource = "gadgets",
+		                    .kind = "Gadget",
+		                    .ns = "a",
+		                    .name = names[i]};
+		if (!rec_plan_add(plan, REC_MERGE_PATCH, &g, body))
+			r = -ENOMEM;
+	}
+	json_decref(body);
+	return r;
+}
+
+static bool gate(void *userdata)
+{
+	return ((struct probe *)userdata)->open;
+}
+
+static int reconciles_of(const struct probe *p, const char *key)
+{
+	int n = 0;
+	for (int i = 0; i < p->reconciles && i < 32; i++)
+		n += strcmp(p->keys[i], key) == 0;
+	return n;
+}
+
+/* ---- plumbing ---------------------------------------------------------- */
+
+/* A client of the fake server; caller owns it (kc_client_free). */
+static struct kc_client *client_new(void)
+{
+	char yaml[512];
+	int n = snprintf(yaml, sizeof(yaml),
+	                 "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "
+	                 "'http://127.0.0.1:%d'}}]\nusers: [{name: u, user: {token: t}}]\n"
+	                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+	                 "current-context: x\n",
+	                 fa_port(srv));
+	struct kc_error err = {0};
+	kc_config_free(cfg);
+	cfg = NULL;
+	struct kc_client *c = NULL;
+	if (kc_config_load_string(yaml, (size_t)n, "test", NULL, &cfg, &err) < 0 ||
+	    kc_client_new(loop, cfg, &(struct kc_client_options){.max_host_connections = 16}, &c,
+	                  &err) < 0)
+		bail("client: %s", err.message);
+	return c;
+}
+
+static void tick(struct ev_loop *l, ev_timer *t, int revents)
+{
+}
+
+/* Runs the loop until done(arg) or max seconds; returns done(arg). */
+static bool run_until(bool (*done)(void *), void *arg, double max)
+{
+	double end = ev_time() + max;
+	while (!done(arg) && ev_time() < end) {
+		ev_timer t;
+		ev_timer_init(&t, tick, 0.01, 0);
+		ev_timer_start(loop, &t);
+		ev_run(loop, EVRUN_ONCE);
+		ev_timer_stop(loop, &t);
+	}
+	return done(arg);
+}
+
+static bool never(void *arg)
+{
+	return false;
+}
+
+static void run_for(double seconds)
+{
+	run_until(never, NULL, seconds);
+}
+
+static bool manager_synced(void *m)
+{
+	return ctl_manager_synced(m);
+}
+
+static int min_reconciles;
+static bool reconciled(void *p)
+{
+	return ((struct probe *)p)->reconciles >= min_reconciles;
+}
+
+static bool run_until_reconciles(struct probe *p, int n)
+{
+	min_reconciles = n;
+	return run_until(reconciled, p, 5);
+}
+
+/* Events for the manager's controllers; NULL: none. */
+static struct ctl_events *events;
+
+/* A manager over namespaces, started, synced and leading, with one
+ * controller "test" per probe (the same watches for each). */
+struct setup {
+	struct kc_client *client;
+	struct ctl_manager *mgr;
+	struct ctl_runtime *rt[2];
+};
+
+static void setup_start(struct setup *s, const char *const *namespaces, struct probe *probes,
+                        size_t n, const struct ctl_watch *watches, size_t n_watches)
+{
+	struct kc_error err = {0};
+	s->client = client_new();
+	struct ctl_manager_options mo = {
+	    .client = s->client, .namespaces = namespaces, .events = events};
+	if (ctl_manager_new(&mo, &s->mgr, &err) < 0)
+		bail("manager: %s", err.message);
+	static const char *const names[] = {"one", "two"};
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_runtime_options ro = {.name = names[i],
+		                                 .primary = widgets,
+		                                 .watches = watches,
+		                                 .n_watches = n_watches,
+		                                 .may_write = gate,
+		                                 .may_write_userdata = &probes[i],
+		                                 .primary_update_matters = probes[i].filter,
+		                                 .reconcile = reconcile,
+		                                 .userdata = &probes[i]};
+		if (ctl_manager_add(s->mgr, &ro, &s->rt[i], &err) < 0)
+			bail("controller: %s", err.message);
+	}
+	if (ctl_manager_start(s->mgr) < 0 || !run_until(manager_synced, s->mgr, 5))
+		bail("the caches did not sync");
+	if (ctl_manager_start_leading(s->mgr) < 0)
+		bail("start leading");
+}
+
+static void setup_stop(struct setup *s)
+{
+	s->mgr = ctl_manager_free(s->mgr);
+	s->client = kc_client_free(s->client);
+	fa_free(srv);
+	if (fa_new(&srv) < 0)
+		bail("fake API server");
+}
+
+/* The watches of every kind (min_watches of them) reached the server. */
+static int min_watches;
+static bool watching(void *arg)
+{
+	return fa_count(srv, "WATCH", NULL) >= min_watches;
+}
+
+static int writes(void)
+{
+	return fa_count(srv, "PATCH", NULL) + fa_count(srv, "POST", NULL) +
+	       fa_count(srv, "PUT", NULL) + fa_count(srv, "DELETE", NULL);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* One scrape: a series per controller, one per shared informer. */
+static void check_metrics(struct ctl_manager *mgr)
+{
+	struct ctl_metrics *r = ctl_metrics_new();
+	struct ctl_observability *o = NULL;
+	is_int(ctl_observability_new(r, mgr, NULL, &o), 0, "metrics registered");
+	char *text = NULL;
+	size_t len = 0;
+	ctl_metrics_render(r, &text, &len);
+	ok(text && strstr(text, "slipway_reconcile_total{controller=\"one\"} 2\n") &&
+	       strstr(text, "slipway_reconcile_total{controller=\"two\"} 2\n"),
+	   "slipway_reconcile_total has one series per controller");
+	ok(text && strstr(text, "workqueue_adds_total{controller=\"two\"}"),
+	   "so do the workqueue metrics");
+	ok(text && strstr(text, "slipway_informer_objects{resource=\"gadgets\"} 1\n"),
+	   "and one informer series per shared informer");
+	free(text);
+	ctl_observability_free(o);
+	ctl_metrics_free(r);
+}
+
+static void test_shared_informers(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "");
+	struct probe p[2] = {{.open = true}, {.open = true}};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, p, 2, &owned, 1);
+
+	is_int(ctl_informers_len(ctl_manager_informers(s.mgr)), 2,
+	       "two controllers on widgets and gadgets: two informers, not four");
+	ok(ctl_runtime_informer(s.rt[0], 1) == ctl_runtime_informer(s.rt[1], 1),
+	   "both controllers read the same gadget cache");
+	ok(run_until_reconciles(&p[0], 1) && run_until_reconciles(&p[1], 1),
+	   "each controller reconciles w1 once it leads");
+	min_watches = 2;
+	run_until(watching, NULL, 5);
+	is_int(fa_count(srv, "GET", GADGETS_A), 1, "one list of gadgets");
+	is_int(fa_count(srv, "WATCH", GADGETS_A), 1, "one watch of gadgets");
+
+	/* A gadget owned by w1 changes: both controllers hear it. */
+	json_t *g = parse("{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
+	                  "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
+	                  "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
+	                  "\"uid-w1\",\"controller\":true}]}}");
+	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), g);
+	json_decref(g);
+	ok(run_until_reconciles(&p[0], 2) && run_until_reconciles(&p[1], 2),
+	   "an owned gadget's change wakes its owner in both controllers (two handlers)");
+	is_str(p[1].keys[1], "a/w1", "the owner's key");
+	check_metrics(s.mgr);
+	setup_stop(&s);
+	free(w1);
+}
+
+static void test_cluster_scoped(void)
+{
+	route_list(WIDGETS_A, "");
+	route_list(WIDGETS_B, "");
+	route_list(THINGS, "");
+	struct probe p = {.open = true};
+	struct ctl_kind kind = things;
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = kind};
+	struct setup s = {0};
+	setup_start(&s, ns_ab, &p, 1, &owned, 1);
+	min_watches = 3;
+	run_until(watching, NULL, 5);
+	is_int(fa_count(srv, "WATCH", "/apis/example.com/v1/namespaces/"), 2,
+	       "the namespaced kind: one watch per listed namespace");
+	is_int(fa_count(srv, "WATCH", THINGS), 1,
+	       "the cluster-scoped kind under --namespaces a,b: one cluster-wide watch");
+	is_int(fa_count(srv, "WATCH", "/apis/example.com/v1/namespaces/a/clusterthings"), 0,
+	       "and none per namespace");
+	is_int(ctl_informer_watches(ctl_runtime_informer(s.rt[0], 1)), 1,
+	       "its informer runs one watch");
+	setup_stop(&s);
+}
+
+static void test_echo_filter(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "");
+	struct probe p = {.open = true};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &owned, 1);
+	ok(run_until_reconciles(&p, 1), "w1 reconciled once when leading starts");
+	struct ctl_informer *inf = ctl_runtime_informer(s.rt[0], 0);
+
+	/* The echo of a status write: status and resourceVersion moved. */
+	json_t *echo = parse(w1);
+	json_object_set_new(json_object_get(echo, "metadata"), "resourceVersion",
+	                    json_string("12"));
+	json_object_set_new(echo, "status", json_pack("{s:s}", "phase", "Busy"));
+	ctl_informer_refresh(inf, echo);
+	json_decref(echo);
+	run_for(0.3);
+	is_int(p.reconciles, 1, "a status echo enqueues nothing");
+
+	static const char *const changes[][2] = {
+	    {"labels", "{\"app\":\"web\"}"},
+	    {"annotations", "{\"note\":\"x\"}"},
+	    {"generation", "2"},
+	    {"deletionTimestamp", "\"2026-01-01T00:00:00Z\""},
+	};
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		json_t *cur = NULL;
+		ctl_informer_get(inf, "a/w1", &cur);
+		json_t *next = json_deep_copy(cur);
+		json_decref(cur);
+		char rv[16];
+		snprintf(rv, sizeof(rv), "%zu", 13 + i);
+		json_t *md = json_object_get(next, "metadata");
+		json_object_set_new(md, "resourceVersion", json_string(rv));
+		json_object_set_new(md, changes[i][0], parse(changes[i][1]));
+		ctl_informer_refresh(inf, next);
+		json_decref(next);
+		ok(run_until_reconciles(&p, 2 + (int)i), "a change of metadata.%s enqueues w1",
+		   changes[i][0]);
+	}
+	setup_stop(&s);
+	free(w1);
+}
+
+/* A controller whose users write an intent into status. */
+static bool abort_matters(const json_t *old, const json_t *obj)
+{
+	const json_t *was = json_object_get(json_object_get(old, "status"), "abort");
+	const json_t *is = json_object_get(json_object_get(obj, "status"), "abort");
+	return ctl_object_changed_beyond_status(old, obj) || json_is_true(was) != json_is_true(is);
+}
+
+static void test_own_update_filter(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	struct probe p = {.open = true, .filter = abort_matters};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, NULL, 0);
+	ok(run_until_reconciles(&p, 1), "own filter: w1 reconciled when leading starts");
+	struct ctl_informer *inf = ctl_runtime_informer(s.rt[0], 0);
+	json_t *next = parse(w1);
+	json_object_set_new(json_object_get(next, "metadata"), "resourceVersion",
+	                    json_string("12"));
+	json_object_set_new(next, "status", json_pack("{s:s}", "phase", "Busy"));
+	ctl_informer_refresh(inf, next);
+	run_for(0.3);
+	is_int(p.reconciles, 1, "own filter: a plain status echo still enqueues nothing");
+	/* A copy: the store holds `next` itself now. */
+	json_t *intent = json_deep_copy(next);
+	json_decref(next);
+	json_object_set_new(json_object_get(intent, "metadata"), "resourceVersion",
+	                    json_string("13"));
+	json_object_set_new(json_object_get(intent, "status"), "abort", json_true());
+	ctl_informer_refresh(inf, intent);
+	json_decref(intent);
+	ok(run_until_reconciles(&p, 2), "own filter: an intent written into status enqueues w1");
+	setup_stop(&s);
+	free(w1);
+}
+
+static void test_mapped(void)
+{
+	char *w1 = widget("w1", "11", "web"), *w2 = widget("w2", "11", "db");
+	char items[2048];
+	snprintf(items, sizeof(items), "%s,%s", w1, w2);
+	route_list(WIDGETS_A, items);
+	route_list(SERVICES, "");
+	struct probe p = {.open = true};
+	struct ctl_watch mapped = {
+	    .role = CTL_WATCH_MAPPED, .kind = services, .index = "spec.service"};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &mapped, 1);
+	ok(run_until_reconciles(&p, 2), "w1 and w2 reconciled when leading starts");
+	json_t *svc = parse("{\"metadata\":{\"name\":\"web\",\"namespace\":\"a\","
+	                    "\"resourceVersion\":\"12\"}}");
+	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), svc);
+	json_decref(svc);
+	ok(run_until_reconciles(&p, 3), "a Service change enqueues a widget");
+	run_for(0.2);
+	is_int(p.reconciles, 3, "exactly one");
+	is_int(reconciles_of(&p, "a/w1"), 2, "w1, whose spec names Service web");
+	is_int(reconciles_of(&p, "a/w2"), 1, "not w2, which names db");
+
+	/* A mapped watch needs its index. */
+	struct kc_error err = {0};
+	struct ctl_watch bad = {.role = CTL_WATCH_MAPPED, .kind = services, .index = "nope"};
+	struct ctl_runtime_options ro = {.name = "bad",
+	                                 .client = s.client,
+	                                 .informers = ctl_manager_informers(s.mgr),
+	                                 .primary = widgets,
+	                                 .watches = &bad,
+	                                 .n_watches = 1,
+	                                 .reconcile = reconcile};
+	struct ctl_runtime *rt = NULL;
+	is_int(ctl_runtime_new(&ro, &rt, &err), -EINVAL,
+	       "a mapped watch on a missing index: EINVAL");
+	ok(err.message && strstr(err.message, "index"), "and the error says so: %s", err.message);
+	kc_error_clear(&err);
+	setup_stop(&s);
+	free(w1);
+	free(w2);
+}
+
+static bool reconciled_twice_and_idle(void *arg)
+{
+	struct setup *s = arg;
+	return ctl_runtime_in_flight(s->rt[0]) == 0 && fa_count(srv, "PATCH", NULL) >= 2;
+}
+
+static void test_conflict_reread(void)
+{
+	char *w1 = widget("w1", "11", "web"), *w1b = widget("w1", "20", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "");
+	fa_route(
+	    srv, "PATCH", WIDGETS_A "/w1/status", 1, 409,
+	    "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409}");
+	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1b);
+	fa_route(srv, "GET", WIDGETS_A "/w1", 0, 200, w1b);
+	struct probe p = {.open = true, .does = PATCH_STATUS};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &owned, 1);
+	ok(run_until_reconciles(&p, 2), "a 409 on the status write is followed by a reconcile");
+	run_until(reconciled_twice_and_idle, &s, 5);
+	is_int(fa_count(srv, "GET", WIDGETS_A "/w1"), 1, "the object that conflicted was re-read");
+	is_str(p.rv[0], "11", "the first reconcile saw resourceVersion 11");
+	is_str(p.rv[1], "20", "the next one sees the re-read version, 20, before any watch event");
+	struct ctl_runtime_stats st;
+	ctl_runtime_stats(s.rt[0], &st);
+	is_int(st.conflicts, 1, "one conflict counted");
+	is_int(st.queue.retries, 0, "requeued at once, not with backoff");
+	is_int(fa_count(srv, "PATCH", NULL), 2, "the second status write went out");
+	struct fa_request req;
+	fa_request(srv, fa_count(srv, NULL, NULL) - 1, &req);
+	ok(strstr(req.body, "\"20\"") != NULL, "with the re-read resourceVersion as precondition");
+	setup_stop(&s);
+	free(w1);
+	free(w1b);
+}
+
+static bool failed_once(void *arg)
+{
+	struct ctl_runtime_stats st;
+	ctl_runtime_stats(arg, &st);
+	return st.reconcile_errors >= 1 && ctl_runtime_in_flight(arg) == 0;
+}
+
+static void test_stop_at_first_failure(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "");
+	fa_route(srv, "PATCH", GADGETS_A "/g1", 0, 200, "{}");
+	fa_route(
+	    srv, "PATCH", GADGETS_A "/g2", 0, 403,
+	    "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403}");
+	fa_route(srv, "PATCH", GADGETS_A "/g3", 0, 200, "{}");
+	struct probe p = {.open = true, .does = THREE_PATCHES};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &owned, 1);
+	ok(run_until(failed_once, s.rt[0], 5), "the reconcile failed");
+	is_int(fa_count(srv, "PATCH", GADGETS_A "/g1"), 1, "the first action was sent");
+	is_int(fa_count(srv, "PATCH", GADGETS_A "/g2"), 1, "the second was sent and failed");
+	is_int(fa_count(srv, "PATCH", GADGETS_A "/g3"), 0, "the third was never sent");
+	struct ctl_runtime_stats st;
+	ctl_runtime_stats(s.rt[0], &st);
+	is_int(st.conflicts, 0, "not counted as a conflict");
+	ok(st.queue.retries >= 1, "the key went back with backoff");
+	setup_stop(&s);
+	free(w1);
+}
+
+static void test_write_gate(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "");
+	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1);
+	fa_route(srv, "PATCH", GADGETS_A "/g1", 0, 200, "{}");
+	fa_route(srv, "PATCH", GADGETS_A "/g2", 0, 200, "{}");
+	fa_route(srv, "PATCH", GADGETS_A "/g3", 0, 200, "{}");
+	/* Controller one's gate is closed (a leader that lost its Lease),
+	 * two's open: the gate is per controller. */
+	struct probe p[2] = {{.open = false, .does = THREE_PATCHES},
+	                     {.open = true, .does = PATCH_STATUS}};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, p, 2, &owned, 1);
+	ok(run_until_reconciles(&p[0], 1) && run_until_reconciles(&p[1], 1),
+	   "both controllers reconciled w1");
+	run_for(0.3);
+	is_int(fa_count(srv, "PATCH", GADGETS_A), 0,
+	       "the closed gate: zero requests of its plan reached the server");
+	is_int(fa_count(srv, "PATCH", WIDGETS_A "/w1/status"), 1,
+	       "the open gate of the other controller let its write through");
+	is_int(writes(), 1, "and nothing else was written");
+	setup_stop(&s);
+	free(w1);
+}
+
+static bool settled(void *arg)
+{
+	struct setup *s = arg;
+	struct ctl_runtime_stats st;
+	ctl_runtime_stats(s->rt[0], &st);
+	return ctl_runtime_in_flight(s->rt[0]) == 0 && st.reconciles >= 1;
+}
+
+/* The Event of a plan follows its status write: a failed write sends none. */
+static void test_events_after_status(int status, int want_events, const char *what)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, status,
+	         status == 200 ? w1
+	                       : "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
+	                         "\"Forbidden\",\"code\":403}");
+	fa_route(srv, "POST", "/apis/events.k8s.io/v1/namespaces/a/events", 0, 201, "{}");
+	struct ctl_events_config ec;
+	ctl_events_config_default(&ec);
+	ec.reporting_instance = "test";
+	events = ctl_events_new(&ec);
+	struct probe p = {.open = true, .does = STATUS_THEN_EVENT};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, NULL, 0);
+	run_until(settled, &s, 5);
+	run_for(0.3);
+	is_int(fa_count(srv, "PATCH", WIDGETS_A "/w1/status") >= 1, 1,
+	       "%s: the status write went out", what);
+	is_int(fa_count(srv, "POST", "/apis/events.k8s.io/"), want_events, "%s", what);
+	setup_stop(&s);
+	events = ctl_events_free(events);
+	free(w1);
+}
+
+int main(void)
+{
+	loop = ev_default_loop(0);
+	if (fa_new(&srv) < 0)
+		bail("fake API server");
+	test_shared_informers();
+	test_cluster_scoped();
+	test_echo_filter();
+	test_own_update_filter();
+	test_mapped();
+	test_conflict_reread();
+	test_stop_at_first_failure();
+	test_write_gate();
+	test_events_after_status(200, 1, "a status write that lands: its Event follows");
+	test_events_after_status(403, 0, "a status write that fails: no Event");
+	fa_free(srv);
+	kc_config_free(cfg);
+	return tap_done();
+}
