@@ -334,17 +334,16 @@ int ctl_leader_lease_body(enum ctl_leader_action action, const char *ns, const c
 		transitions++;
 	json_t *acquired = json_object_get(old, "acquireTime");
 
-	int rc = 0;
-	rc |= json_object_set_new(spec, "holderIdentity", json_string(new_holder));
-	rc |= json_object_set_new(spec, "leaseDurationSeconds",
-	                          json_integer(release ? 1 : lease_seconds));
-	if (same && json_is_string(acquired) && !release)
-		rc |= json_object_set(spec, "acquireTime", acquired);
-	else
-		rc |= json_object_set_new(spec, "acquireTime", json_string(wall));
-	rc |= json_object_set_new(spec, "renewTime", json_string(wall));
-	rc |= json_object_set_new(spec, "leaseTransitions", json_integer(transitions));
-	if (rc != 0 || json_object_set_new(obj, "spec", spec) != 0) {
+	bool keep_acquired = same && json_is_string(acquired) && !release;
+	bool built =
+	    json_object_set_new(spec, "holderIdentity", json_string(new_holder)) == 0 &&
+	    json_object_set_new(spec, "leaseDurationSeconds",
+	                        json_integer(release ? 1 : lease_seconds)) == 0 &&
+	    (keep_acquired ? json_object_set(spec, "acquireTime", acquired)
+	                   : json_object_set_new(spec, "acquireTime", json_string(wall))) == 0 &&
+	    json_object_set_new(spec, "renewTime", json_string(wall)) == 0 &&
+	    json_object_set_new(spec, "leaseTransitions", json_integer(transitions)) == 0;
+	if (!built || json_object_set_new(obj, "spec", spec) != 0) {
 		spec = NULL;
 		goto nomem;
 	}

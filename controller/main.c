@@ -327,9 +327,14 @@ static int run(struct app *app)
 		        app->opts.namespaces, NULL);
 		return 2;
 	}
-	if ((r = setup_cluster(app, &err)) < 0 || (r = setup_manager(app, &err)) < 0 ||
-	    (app->opts.leader_elect && (r = setup_leader(app, &err)) < 0) ||
-	    (r = setup_http(app, &err)) < 0) {
+	r = setup_cluster(app, &err);
+	if (r == 0)
+		r = setup_manager(app, &err);
+	if (r == 0 && app->opts.leader_elect)
+		r = setup_leader(app, &err);
+	if (r == 0)
+		r = setup_http(app, &err);
+	if (r < 0) {
 		ctl_log(NULL, CTL_LOG_ERROR, "cannot start", "error", err.message, NULL);
 		kc_error_clear(&err);
 		return 1;

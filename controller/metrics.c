@@ -836,8 +836,7 @@ static int read_open_fds(void *userdata, double *ret)
 	char self[32];
 	snprintf(self, sizeof(self), "%d", dirfd(d));
 	double n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
+	for (struct dirent *e = readdir(d); e; e = readdir(d)) {
 		if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
 			continue;
 		n++;

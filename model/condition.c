@@ -127,19 +127,19 @@ int model_condition_set(json_t *conditions, const struct model_condition *c, tim
 	}
 	/* Build the new entry on a copy of the old one so unknown fields stay. */
 	json_t *n = old && json_is_object(old) ? json_deep_copy(old) : json_object();
-	int r = n ? 0 : -1;
-	r |= json_object_set_new(n, "type", jtype);
-	r |= json_object_set_new(n, "status", json_string(c->status));
-	r |= json_object_set_new(n, "observedGeneration", json_integer(c->observed_generation));
-	if (!keep_time)
-		r |= json_object_set_new(n, "lastTransitionTime", json_string(when));
-	r |= json_object_set_new(n, "reason", json_string(c->reason));
-	r |= json_object_set_new(n, "message", jmsg);
-	if (r != 0) {
+	/* json_pack releases jtype and jmsg ("o") even when it fails. */
+	json_t *fields = json_pack("{s:o, s:s, s:I, s:s, s:o}", "type", jtype, "status", c->status,
+	                           "observedGeneration", (json_int_t)c->observed_generation,
+	                           "reason", c->reason, "message", jmsg);
+	bool built =
+	    n && fields && json_object_update(n, fields) == 0 &&
+	    (keep_time || json_object_set_new(n, "lastTransitionTime", json_string(when)) == 0);
+	json_decref(fields);
+	if (!built) {
 		json_decref(n);
 		return -ENOMEM;
 	}
-	r = old ? json_array_set_new(conditions, idx, n) : json_array_append_new(conditions, n);
+	int r = old ? json_array_set_new(conditions, idx, n) : json_array_append_new(conditions, n);
 	return r == 0 ? 1 : -ENOMEM;
 }
 

@@ -316,64 +316,89 @@ static int set_string(json_t *o, const char *key, const char *v)
 	return json_object_set_new(o, key, json_string(v));
 }
 
+/* The scalar fields; 0 or -1 (out of memory). */
+static int put_summary(json_t *o, const struct rel_status *s)
+{
+	if (json_object_set_new(o, "observedGeneration", json_integer(s->observed_generation)) < 0)
+		return -1;
+	if (s->phase != REL_PHASE_NONE &&
+	    json_object_set_new(o, "phase", json_string(rel_phase_name(s->phase))) < 0)
+		return -1;
+	if (set_string(o, "message", s->message) < 0 ||
+	    set_string(o, "strategy", s->strategy) < 0 ||
+	    set_string(o, "currentRevision", s->current_revision) < 0 ||
+	    set_string(o, "stableRevision", s->stable_revision) < 0)
+		return -1;
+	if (s->has_current_step_index &&
+	    json_object_set_new(o, "currentStepIndex", json_integer(s->current_step_index)) < 0)
+		return -1;
+	if (json_object_set_new(o, "replicas", json_integer(s->replicas)) < 0 ||
+	    json_object_set_new(o, "updatedReplicas", json_integer(s->updated_replicas)) < 0 ||
+	    json_object_set_new(o, "readyReplicas", json_integer(s->ready_replicas)) < 0 ||
+	    json_object_set_new(o, "availableReplicas", json_integer(s->available_replicas)) < 0)
+		return -1;
+	if (set_string(o, "selector", s->selector) < 0 ||
+	    set_time(o, "lastProgressTime", s->last_progress_time) < 0 ||
+	    set_time(o, "restartedAt", s->restarted_at) < 0)
+		return -1;
+	if (s->conditions &&
+	    json_object_set_new(o, "conditions", json_deep_copy(s->conditions)) < 0)
+		return -1;
+	return 0;
+}
+
+/* One history entry as JSON; NULL on out of memory. */
+static json_t *history_entry_json(const struct rel_history_entry *e)
+{
+	json_t *je = json_object();
+	bool built =
+	    je && set_string(je, "revision", e->revision) == 0 &&
+	    json_object_set_new(je, "images",
+	                        e->images ? json_deep_copy(e->images) : json_array()) == 0 &&
+	    set_time(je, "started", e->started) == 0 &&
+	    set_time(je, "finished", e->finished) == 0 &&
+	    (e->outcome == REL_OUTCOME_NONE ||
+	     json_object_set_new(je, "outcome", json_string(rel_outcome_name(e->outcome))) == 0);
+	if (!built) {
+		json_decref(je);
+		return NULL;
+	}
+	return je;
+}
+
+static int put_history(json_t *o, const struct rel_status *s)
+{
+	if (s->n_history == 0)
+		return 0;
+	json_t *hist = json_array();
+	if (json_object_set_new(o, "history", hist) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_history; i++) {
+		if (json_array_append_new(hist, history_entry_json(&s->history[i])) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Fields this version does not know, kept as they were read. */
+static int put_extra(json_t *o, const struct rel_status *s)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(s->extra, key, v)
+	{
+		/* A known key in extra would shadow the typed field. */
+		if (!is_known(key) && json_object_set_new(o, key, json_deep_copy(v)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 json_t *rel_status_to_json(const struct rel_status *s)
 {
 	json_t *o = json_object();
-	json_t *hist = NULL;
-	if (!o)
-		return NULL;
-	int r = 0;
-	r |= json_object_set_new(o, "observedGeneration", json_integer(s->observed_generation));
-	if (s->phase != REL_PHASE_NONE)
-		r |= json_object_set_new(o, "phase", json_string(rel_phase_name(s->phase)));
-	r |= set_string(o, "message", s->message);
-	r |= set_string(o, "strategy", s->strategy);
-	r |= set_string(o, "currentRevision", s->current_revision);
-	r |= set_string(o, "stableRevision", s->stable_revision);
-	if (s->has_current_step_index)
-		r |=
-		    json_object_set_new(o, "currentStepIndex", json_integer(s->current_step_index));
-	r |= json_object_set_new(o, "replicas", json_integer(s->replicas));
-	r |= json_object_set_new(o, "updatedReplicas", json_integer(s->updated_replicas));
-	r |= json_object_set_new(o, "readyReplicas", json_integer(s->ready_replicas));
-	r |= json_object_set_new(o, "availableReplicas", json_integer(s->available_replicas));
-	r |= set_string(o, "selector", s->selector);
-	r |= set_time(o, "lastProgressTime", s->last_progress_time);
-	r |= set_time(o, "restartedAt", s->restarted_at);
-	if (s->conditions)
-		r |= json_object_set_new(o, "conditions", json_deep_copy(s->conditions));
-	if (s->n_history > 0) {
-		hist = json_array();
-		r |= hist ? 0 : -1;
-		for (size_t i = 0; hist && i < s->n_history; i++) {
-			const struct rel_history_entry *e = &s->history[i];
-			json_t *je = json_object();
-			if (!je || json_array_append_new(hist, je) != 0) {
-				r = -1;
-				break;
-			}
-			r |= set_string(je, "revision", e->revision);
-			r |= json_object_set_new(
-			    je, "images", e->images ? json_deep_copy(e->images) : json_array());
-			r |= set_time(je, "started", e->started);
-			r |= set_time(je, "finished", e->finished);
-			if (e->outcome != REL_OUTCOME_NONE)
-				r |= json_object_set_new(je, "outcome",
-				                         json_string(rel_outcome_name(e->outcome)));
-		}
-		r |= json_object_set_new(o, "history", hist);
-	}
-	if (s->extra && r == 0) {
-		const char *key;
-		json_t *v;
-		json_object_foreach(s->extra, key, v)
-		{
-			/* A known key in extra would shadow the typed field. */
-			if (!is_known(key))
-				r |= json_object_set_new(o, key, json_deep_copy(v));
-		}
-	}
-	if (r != 0) {
+	if (!o || put_summary(o, s) < 0 || put_history(o, s) < 0 ||
+	    (s->extra && put_extra(o, s) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
