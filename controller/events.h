@@ -41,7 +41,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_EVENT_REPORTING_CONTROLLER "slipway.dev/controller"
+#include "model/api.h"
+
+#define CTL_EVENT_REPORTING_CONTROLLER MODEL_REPORTING_CONTROLLER
 /* API validation limits (events.k8s.io/v1). */
 #define CTL_EVENT_FIELD_MAX 128 /* reason, action, reporting controller/instance */
 #define CTL_EVENT_NOTE_MAX  1024

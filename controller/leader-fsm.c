@@ -315,8 +315,9 @@ int ctl_leader_lease_body(enum ctl_leader_action action, const char *ns, const c
 
 	json_t *obj;
 	if (create)
-		obj = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "coordination.k8s.io/v1",
-		                "kind", "Lease", "metadata", "name", name, "namespace", ns);
+		obj = json_pack("{s:s++, s:s, s:{s:s, s:s}}", "apiVersion", model_lease_gvk.group,
+		                "/", model_lease_gvk.version, "kind", model_lease_gvk.kind,
+		                "metadata", "name", name, "namespace", ns);
 	else
 		obj = json_deep_copy(base);
 	json_t *spec = json_object();

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "model/api.h"
+
 #include "kubeclient/apierror.h"
 #include "kubeclient/path.h"
 #include "kubeclient/stream.h"
@@ -385,8 +387,10 @@ static void start_watch(struct ctl_leader *le)
 	if (!sel)
 		goto retry;
 	snprintf(sel, n, "metadata.name=%s", le->name);
-	struct kc_ref ref = {
-	    .group = "coordination.k8s.io", .version = "v1", .resource = "leases", .ns = le->ns};
+	struct kc_ref ref = {.group = model_lease_gvk.group,
+	                     .version = model_lease_gvk.version,
+	                     .resource = model_lease_gvk.resource,
+	                     .ns = le->ns};
 	struct kc_query q = {
 	    .field_selector = sel,
 	    .resource_version = le->watch_rv,
@@ -546,9 +550,9 @@ static char *default_identity(void)
 
 static char *lease_path(const char *ns, const char *name)
 {
-	struct kc_ref ref = {.group = "coordination.k8s.io",
-	                     .version = "v1",
-	                     .resource = "leases",
+	struct kc_ref ref = {.group = model_lease_gvk.group,
+	                     .version = model_lease_gvk.version,
+	                     .resource = model_lease_gvk.resource,
 	                     .ns = ns,
 	                     .name = name};
 	char *p = NULL;

@@ -24,6 +24,8 @@
 #define MODEL_ANNOTATION_DESIRED    MODEL_GROUP "/desired-replicas"
 #define MODEL_ANNOTATION_MAX        MODEL_GROUP "/max-replicas"
 #define MODEL_ANNOTATION_GENERATION MODEL_GROUP "/generation"
+/* Every Event's reportingController. */
+#define MODEL_REPORTING_CONTROLLER MODEL_GROUP "/controller"
 /* On the leader-election Lease: the version of the controller holding it. */
 #define MODEL_ANNOTATION_CONTROLLER_VERSION MODEL_GROUP "/controller-version"
 

@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_body(enum ctl_leader_action action, const json_t *base, const char *holder)
 {
 	json_t *body = NULL;
-	if (ctl_leader_lease_body(action, "ns", "lease", "me", 15, "2026-12-02T18:00:00.000000Z",
-	                          base, &body) != 0)
+	if (ctl_leader_lease_body(action, "ns", "lease", "me", "0.1.0", 15,
+	                          "2026-12-02T18:00:00.000000Z", base, &body) != 0)
 		return;
 	const char *got =
 	    json_string_value(json_object_get(json_object_get(body, "spec"), "holderIdentity"));
