@@ -4,6 +4,7 @@
  * pagination and the rate limit, observed from the client's callbacks and
  * from the requests the server saw.
  */
+#include "loopback-config.h"
 #include "scripted-server.h"
 #include "tap.h"
 
@@ -28,24 +29,6 @@ static struct ss_server *srv;
 
 static struct ev_loop *loop;
 static struct kc_config *cfg;
-
-static struct kc_config *load_config(const char *server)
-{
-	char yaml[1024];
-	struct kc_config *c = NULL;
-	struct kc_error err = {0};
-	int n = snprintf(
-	    yaml, sizeof(yaml),
-	    "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: '%s'}}]\n"
-	    "users: [{name: u, user: {token: tok-1}}]\n"
-	    "contexts: [{name: x, context: {cluster: c, user: u, namespace: "
-	    "ns}}]\ncurrent-context: x\n",
-	    server);
-	if (kc_config_load_string(yaml, (size_t)n, "test-kubeconfig", NULL, &c, &err) < 0)
-		tap_diag("kc_config_load_string: %s", err.message);
-	kc_error_clear(&err);
-	return c;
-}
 
 struct done {
 	bool called;
@@ -367,7 +350,7 @@ static void test_timeout(void)
 
 static void test_refused(void)
 {
-	struct kc_config *bad = load_config("http://127.0.0.1:1");
+	struct kc_config *bad = test_loopback_config("http://127.0.0.1:1", "tok-1", "ns");
 	struct kc_client_options o = {
 	    .qps = -1, .max_retries = 2, .backoff = {.initial = 0.01, .max = 0.01, .factor = 1}};
 	struct kc_client *c = NULL;
@@ -724,7 +707,7 @@ int main(void)
 	}
 	char server[64];
 	snprintf(server, sizeof(server), "http://127.0.0.1:%d", ss_port(srv));
-	cfg = load_config(server);
+	cfg = test_loopback_config(server, "tok-1", "ns");
 	if (!cfg)
 		return 1;
 

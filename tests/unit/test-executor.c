@@ -11,6 +11,7 @@
  * test sends a GET of its own, and it must be the next request the server
  * reads.
  */
+#include "loopback-config.h"
 #include "scripted-server.h"
 #include "tap.h"
 
@@ -66,24 +67,6 @@ static void *faulty_malloc(size_t n)
 }
 
 /* ---- the client and the plan ------------------------------------------- */
-
-static struct kc_config *load_config(const char *server)
-{
-	char yaml[1024];
-	struct kc_config *c = NULL;
-	struct kc_error err = {0};
-	int n = snprintf(
-	    yaml, sizeof(yaml),
-	    "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: '%s'}}]\n"
-	    "users: [{name: u, user: {token: tok-1}}]\n"
-	    "contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]\n"
-	    "current-context: x\n",
-	    server);
-	if (kc_config_load_string(yaml, (size_t)n, "test-kubeconfig", NULL, &c, &err) < 0)
-		tap_diag("kc_config_load_string: %s", err.message);
-	kc_error_clear(&err);
-	return c;
-}
 
 static struct kc_client *client(void)
 {
@@ -794,7 +777,7 @@ int main(void)
 		die("ss_new");
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ss_port(srv));
-	cfg = load_config(url);
+	cfg = test_loopback_config(url, "tok-1", "ns");
 	ctl_events_config_default(&events_config);
 	events_config.reporting_instance = "slipway-test-0";
 	if (!cfg)

@@ -4,6 +4,7 @@
  * in through ctl_informer_refresh, the path a 409 re-read takes, which
  * fires the handlers like a watch event.
  */
+#include "loopback-config.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -168,15 +169,10 @@ int main(void)
 {
 	struct ev_loop *loop = ev_default_loop(0);
 	/* A server nobody listens on: nothing here waits for an answer. */
-	static const char yaml[] = "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: "
-	                           "{server: 'http://127.0.0.1:1'}}]\nusers: [{name: u, user: "
-	                           "{token: t}}]\ncontexts: [{name: x, context: {cluster: c, "
-	                           "user: u}}]\ncurrent-context: x\n";
-	struct kc_config *cfg = NULL;
+	struct kc_config *cfg = test_loopback_config("http://127.0.0.1:1", "t", NULL);
 	struct kc_client *c = NULL;
 	struct kc_error err = {0};
-	if (kc_config_load_string(yaml, sizeof(yaml) - 1, "test", NULL, &cfg, &err) < 0 ||
-	    kc_client_new(loop, cfg, &(struct kc_client_options){0}, &c, &err) < 0) {
+	if (!cfg || kc_client_new(loop, cfg, &(struct kc_client_options){0}, &c, &err) < 0) {
 		printf("Bail out! client: %s\n", err.message);
 		return 1;
 	}

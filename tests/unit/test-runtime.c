@@ -7,6 +7,7 @@
  * server saw and from what the test's reconcile function was handed.
  */
 #include "fake-apiserver.h"
+#include "loopback-config.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -197,18 +198,11 @@ static int reconciles_of(const struct probe *p, const char *key)
 /* A client of the fake server; caller owns it (kc_client_free). */
 static struct kc_client *client_new(void)
 {
-	char yaml[512];
-	int n = snprintf(yaml, sizeof(yaml),
-	                 "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "
-	                 "'http://127.0.0.1:%d'}}]\nusers: [{name: u, user: {token: t}}]\n"
-	                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
-	                 "current-context: x\n",
-	                 fa_port(srv));
 	struct kc_error err = {0};
 	kc_config_free(cfg);
-	cfg = NULL;
+	cfg = test_loopback_port_config(fa_port(srv), "t", NULL);
 	struct kc_client *c = NULL;
-	if (kc_config_load_string(yaml, (size_t)n, "test", NULL, &cfg, &err) < 0 ||
+	if (!cfg ||
 	    kc_client_new(loop, cfg, &(struct kc_client_options){.max_host_connections = 16}, &c,
 	                  &err) < 0)
 		bail("client: %s", err.message);

@@ -5,6 +5,7 @@
  * status, and free from inside a callback; the test checks what the consumer
  * saw and which requests the server received, in order.
  */
+#include "loopback-config.h"
 #include "scripted-server.h"
 #include "tap.h"
 
@@ -107,19 +108,10 @@ static size_t client_max_body;
 
 static struct kc_client *new_client(struct kc_config **cfg)
 {
-	char yaml[512];
 	struct kc_error err = {0};
-	int n = snprintf(yaml, sizeof(yaml),
-	                 "apiVersion: v1\nkind: Config\n"
-	                 "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:%d'}}]\n"
-	                 "users: [{name: u, user: {token: t}}]\n"
-	                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
-	                 "current-context: x\n",
-	                 ss_port(srv));
-	if (kc_config_load_string(yaml, (size_t)n, "test", NULL, cfg, &err) < 0) {
-		tap_diag("config: %s", err.message);
+	*cfg = test_loopback_port_config(ss_port(srv), "t", NULL);
+	if (!*cfg)
 		return NULL;
-	}
 	/* No client-side retries: every failure must reach the watch. */
 	struct kc_client_options o = {
 	    .qps = -1, .no_retries = true, .timeout = 5, .max_body = client_max_body};
