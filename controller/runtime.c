@@ -85,14 +85,17 @@ static void primary_changed(struct ctl_informer *inf, enum ctl_informer_event ev
 static void owned_changed(struct ctl_runtime *rt, const json_t *old, const json_t *obj)
 {
 	char key[CTL_STORE_KEY_MAX];
-	if (ctl_object_owner_key(obj, rt->primary_group, rt->primary_kind, key, sizeof(key)) == 0)
+	bool owned =
+	    ctl_object_owner_key(obj, rt->primary_group, rt->primary_kind, key, sizeof(key)) == 0;
+	if (owned)
 		ctl_runtime_enqueue(rt, key);
-	/* An object handed to another owner wakes its former owner too. */
+	/* An object handed to another owner, or orphaned, wakes its former
+	 * owner too. */
 	char old_key[CTL_STORE_KEY_MAX];
 	if (old &&
 	    ctl_object_owner_key(old, rt->primary_group, rt->primary_kind, old_key,
 	                         sizeof(old_key)) == 0 &&
-	    strcmp(old_key, key) != 0)
+	    (!owned || strcmp(old_key, key) != 0))
 		ctl_runtime_enqueue(rt, old_key);
 }
 

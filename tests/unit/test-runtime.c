@@ -570,6 +570,32 @@ static bool failed_once(void *arg)
 	return st.reconcile_errors >= 1 && ctl_runtime_in_flight(arg) == 0;
 }
 
+/* A gadget orphaned (kubectl delete --cascade=orphan, or its owner
+ * reference removed) wakes the owner it had; with no owner now, nothing
+ * of the new object's is read as a key. */
+static void test_orphaned_owned(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
+	                      "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
+	                      "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
+	                      "\"uid-w1\",\"controller\":true}]}}");
+	struct probe p = {.open = true};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &owned, 1);
+	ok(run_until_reconciles(&p, 1), "orphaned: w1 reconciled once when leading starts");
+	json_t *g = parse("{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
+	                  "\"resourceVersion\":\"13\"}}");
+	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), g);
+	json_decref(g);
+	ok(run_until_reconciles(&p, 2), "orphaned: the former owner is woken");
+	is_str(p.keys[1], "a/w1", "orphaned: its key");
+	setup_stop(&s);
+	free(w1);
+}
+
 static void test_stop_at_first_failure(void)
 {
 	char *w1 = widget("w1", "11", "web");
@@ -671,6 +697,7 @@ int main(void)
 	test_mapped();
 	test_conflict_reread();
 	test_stop_at_first_failure();
+	test_orphaned_owned();
 	test_write_gate();
 	test_events_after_status(200, 1, "a status write that lands: its Event follows");
 	test_events_after_status(403, 0, "a status write that fails: no Event");
