@@ -124,11 +124,30 @@ static int not_implemented(const struct rel_release *rel, const struct rel_statu
 	return r;
 }
 
-/* The owned ReplicaSets, older first. Returns 0 or -ENOMEM. */
+/* Keeps the newest REC_RS_MAX of the sorted c->rss, and the current
+ * revision's wherever it sorts (a rollback makes an old one current): it
+ * takes the place of the oldest kept, so the window stays sorted. */
+static void keep_newest(struct rec_ctx *c, const char *new_name)
+{
+	if (c->n_rss <= REC_RS_MAX)
+		return;
+	size_t drop = c->n_rss - REC_RS_MAX;
+	for (size_t i = 0; i < drop; i++) {
+		if (strcmp(c->rss[i].name, new_name) == 0)
+			c->rss[drop] = c->rss[i];
+	}
+	memmove(c->rss, c->rss + drop, REC_RS_MAX * sizeof(*c->rss));
+	c->n_rss = REC_RS_MAX;
+}
+
+/* The owned ReplicaSets, older first: all of them are read and sorted
+ * before the window of REC_RS_MAX is chosen, so which ones are decided on
+ * does not depend on the order the cache hands them over in. Returns 0 or
+ * -ENOMEM. */
 static int owned_replicasets(const struct rec_observed *o, const struct rel_release *rel,
                              struct rec_ctx *c)
 {
-	size_t n = o->n_replicasets < REC_RS_MAX ? o->n_replicasets : REC_RS_MAX;
+	size_t n = o->n_replicasets;
 	c->rss = calloc(n ? n : 1, sizeof(*c->rss));
 	if (!c->rss)
 		return -ENOMEM;
@@ -154,6 +173,7 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 		c->rss[c->n_rss++] = v;
 	}
 	qsort(c->rss, c->n_rss, sizeof(*c->rss), rec_rs_cmp_older);
+	keep_newest(c, new_name);
 	return 0;
 }
 

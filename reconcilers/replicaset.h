@@ -31,7 +31,8 @@
 
 /* At most this many owned ReplicaSets are considered; a Release with more
  * (revisionHistoryLimit is bounded by what users write, so this means
- * something else went wrong) reconciles the first ones only. */
+ * something else went wrong) reconciles the newest ones only, chosen after
+ * sorting, and the current revision's wherever it sorts. */
 #define REC_RS_MAX 1024
 
 struct rec_rs {

@@ -930,6 +930,39 @@ static void check_hostile(void)
 	}
 }
 
+/* More owned ReplicaSets than the reconciler looks at: the window is the
+ * newest ones whatever order the cache hands them over in, so the current
+ * revision's ReplicaSet, handed over last, is seen and not created again. */
+static void check_many_replicasets(void)
+{
+	enum { OLD = REC_RS_MAX + 76 };
+	struct rel_opts ro = {3, NULL, NULL, 2, 2, 0, -1, false, NULL};
+	json_t **rss = calloc(OLD + 1, sizeof(*rss));
+	for (int i = 0; i < OLD; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "web-old-%d", i);
+		struct rs_opts old = {1, 0, 0, 0, 0, 0, 0, 1, 0, false, name, 0};
+		old.gen = 1 + i % 50;
+		rss[i] = rs_json(&old);
+	}
+	struct rs_opts cur = {2, 3, 3, 3, 3, 3, 3, 100, 0, false, NULL, 0};
+	rss[OLD] = rs_json(&cur);
+	json_t *release = release_json(&ro, NULL);
+	struct rec_plan plan;
+	is_int(reconcile(release, rss, OLD + 1, NOW, &plan), 0, "%d ReplicaSets: reconciles",
+	       OLD + 1);
+	char *got = summarize(&plan);
+	ok(got && !strstr(got, "create"),
+	   "%d ReplicaSets: the current one, handed over last, is seen (no create): %.120s",
+	   OLD + 1, got ? got : "");
+	free(got);
+	rec_plan_clear(&plan);
+	json_decref(release);
+	for (int i = 0; i <= OLD; i++)
+		json_decref(rss[i]);
+	free(rss);
+}
+
 /* A Release being deleted is left to the garbage collector. */
 static void check_deleting(void)
 {
@@ -1327,6 +1360,7 @@ int main(void)
 	check_invalid_details();
 	check_overflowing_surge();
 	check_patch_bodies();
+	check_many_replicasets();
 	check_deleting();
 	check_hostile();
 	check_simulation();
