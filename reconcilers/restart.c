@@ -178,10 +178,8 @@ int rec_restart_decide(const struct rec_restart_input *in, struct rec_plan *acti
 static int32_t max_unavailable(const struct rel_release *rel)
 {
 	int32_t surge = 0, unavailable = 1;
-	if (rel->strategy == REL_STRATEGY_ROLLING &&
-	    model_resolve_fenceposts(&rel->rolling.max_surge, &rel->rolling.max_unavailable,
-	                             rel->replicas, &surge, &unavailable) < 0)
-		unavailable = 1;
+	if (rel->strategy == REL_STRATEGY_ROLLING)
+		rec_rolling_limits(rel, &surge, &unavailable);
 	return unavailable;
 }
 

@@ -226,17 +226,21 @@ static int roll(struct rec_scaling *s, struct rec_plan *actions, struct rec_plan
 	return r;
 }
 
+void rec_rolling_limits(const struct rel_release *rel, int32_t *surge, int32_t *unavailable)
+{
+	if (model_resolve_fenceposts(&rel->rolling.max_surge, &rel->rolling.max_unavailable,
+	                             rel->replicas, surge, unavailable) < 0) {
+		*surge = 0;
+		*unavailable = 1;
+	}
+}
+
 int rec_rolling_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after)
 {
 	const struct rel_release *rel = c->rel;
 	int32_t surge, unavailable;
-	int r = model_resolve_fenceposts(&rel->rolling.max_surge, &rel->rolling.max_unavailable,
-	                                 rel->replicas, &surge, &unavailable);
-	if (r < 0) {
-		/* Only a value beyond int32 gets here; the model validated the rest. */
-		surge = 0;
-		unavailable = 1;
-	}
+	rec_rolling_limits(rel, &surge, &unavailable);
+	int r;
 	struct rec_scaling s;
 	rec_scaling_init(&s, c, surge, unavailable);
 

@@ -44,4 +44,10 @@
  * discards them). */
 int rec_rolling_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after);
 
+/* The rolling strategy's maxSurge and maxUnavailable for rel, resolved
+ * against its replicas (model_resolve_fenceposts). A value beyond int32,
+ * the only one the model lets through that cannot resolve, gives no surge
+ * and one unavailable. */
+void rec_rolling_limits(const struct rel_release *rel, int32_t *surge, int32_t *unavailable);
+
 #endif
