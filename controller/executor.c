@@ -65,13 +65,11 @@ static void action_done(long status, json_t *body, const struct kc_error *err, v
 	const struct rec_action *a = &x->plan.actions[x->next];
 	x->req = NULL;
 	if (err) {
-		/* A subresource CREATE is an eviction: gone already, or refused
-		 * for now by a PodDisruptionBudget (429); the reconciler retries. */
-		bool evicting = a->kind == REC_CREATE && a->subresource;
-		bool harmless =
-		    (a->kind == REC_CREATE && kc_is_already_exists(err)) ||
-		    (a->kind == REC_DELETE && kc_is_not_found(err)) ||
-		    (evicting && (kc_is_not_found(err) || kc_is_too_many_requests(err)));
+		bool harmless = (a->kind == REC_CREATE && kc_is_already_exists(err)) ||
+		                (a->kind == REC_DELETE && kc_is_not_found(err)) ||
+		                ((a->tolerate & REC_TOLERATE_NOT_FOUND) && kc_is_not_found(err)) ||
+		                ((a->tolerate & REC_TOLERATE_TOO_MANY_REQUESTS) &&
+		                 kc_is_too_many_requests(err));
 		if (!harmless) {
 			finish(x, err, a);
 			return;

@@ -32,6 +32,10 @@
  *                 fails the plan, it is only counted, and nobody waits for
  *                 it.
  *
+ * Any action also counts as done on an answer its `tolerate` bits name
+ * (REC_TOLERATE_NOT_FOUND, REC_TOLERATE_TOO_MANY_REQUESTS): the reconciler
+ * looks at those objects again itself.
+ *
  * Preconditions: no write goes out without the uid and resourceVersion it
  * was planned with. When its body cannot be built with them (out of
  * memory), the action fails with -ENOMEM before anything is sent.

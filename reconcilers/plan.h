@@ -36,9 +36,7 @@ struct rec_ref {
  *   CREATE        POST `body` to ref's collection (ref.name unused); an
  *                 object that already exists counts as done, since child
  *                 names are deterministic. With a subresource, POST to
- *                 ref.name's subresource ("eviction"); a 404 (gone) or 429
- *                 (a PodDisruptionBudget says not now) is no failure: the
- *                 reconciler looks again later.
+ *                 ref.name's subresource ("eviction").
  *   MERGE_PATCH   JSON merge patch `body` on ref (subresource optional), with
  *                 ref's uid and resourceVersion as preconditions. For objects
  *                 the controller owns (its ReplicaSets).
@@ -77,6 +75,15 @@ enum rec_action_kind {
 
 enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
 
+/* Answers that count as done for one action, besides those that always do
+ * (AlreadyExists for CREATE, NotFound for DELETE): the reconciler says which
+ * refusals it will look at again on its own, e.g. an eviction of a pod
+ * already gone, or one a PodDisruptionBudget refuses for now. */
+enum rec_tolerate {
+	REC_TOLERATE_NOT_FOUND = 1u << 0,         /* 404 */
+	REC_TOLERATE_TOO_MANY_REQUESTS = 1u << 1, /* 429 */
+};
+
 struct rec_action {
 	enum rec_action_kind kind;
 	struct rec_ref ref;
@@ -85,6 +92,7 @@ struct rec_action {
 	/* CREATE, APPLY: the object; MERGE_PATCH: the patch; JSON_PATCH: the
 	 * array of operations; WRITE_STATUS: the status. */
 	json_t *body;
+	unsigned tolerate;              /* enum rec_tolerate bits; 0: none */
 	enum rec_event_type event_type; /* EVENT */
 	char *reason;                   /* EVENT: CamelCase, e.g. ScalingReplicaSet */
 	char *note;                     /* EVENT: a sentence a person can act on */

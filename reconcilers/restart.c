@@ -92,6 +92,9 @@ static int add_eviction(struct rec_plan *actions, const char *ns, const struct p
 	json_decref(body);
 	if (!a)
 		return -ENOMEM;
+	/* Gone already, or refused for now by a PodDisruptionBudget: the
+	 * next reconcile looks at the pod again. */
+	a->tolerate = REC_TOLERATE_NOT_FOUND | REC_TOLERATE_TOO_MANY_REQUESTS;
 	a->subresource = strdup(model_eviction_gvk.resource);
 	if (!a->subresource)
 		return -ENOMEM;
