@@ -198,6 +198,31 @@ void kc_http_scrub(char *text, size_t cap, const char *const *secrets, size_t n)
 	free(out);
 }
 
+static bool header_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool kc_http_header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+{
+	size_t name_len = strlen(name);
+	if (n <= name_len || line[name_len] != ':' || strncasecmp(line, name, name_len) != 0)
+		return false;
+	size_t v = name_len + 1;
+	while (v < n && header_blank(line[v]))
+		v++;
+	const char *nul = memchr(line + v, '\0', n - v);
+	size_t end = nul ? (size_t)(nul - line) : n;
+	while (end > v && header_blank(line[end - 1]))
+		end--;
+	size_t len = end - v;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, line + v, len);
+	out[len] = '\0';
+	return true;
+}
+
 static void scrub(const struct kc_http_request *r, char *text, size_t cap)
 {
 	const char *extra[2] = {r->attempt_token, r->attempt_password};
@@ -503,22 +528,8 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct kc_http_request *r = userdata;
 	size_t n = size * nitems;
-	static const char name[] = "retry-after:";
 
-	if (n > sizeof(name) && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
-		size_t v = sizeof(name) - 1;
-		while (v < n && (buf[v] == ' ' || buf[v] == '\t'))
-			v++;
-		size_t end = n;
-		while (end > v &&
-		       (buf[end - 1] == '\r' || buf[end - 1] == '\n' || buf[end - 1] == ' '))
-			end--;
-		size_t len = end - v;
-		if (len >= sizeof(r->retry_after))
-			len = sizeof(r->retry_after) - 1;
-		memcpy(r->retry_after, buf + v, len);
-		r->retry_after[len] = '\0';
-	}
+	kc_http_header_value(buf, n, "retry-after", r->retry_after, sizeof(r->retry_after));
 	return n;
 }
 

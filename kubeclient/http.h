@@ -215,4 +215,13 @@ void kc_http_url_redact(const char *url, char *out, size_t cap);
  * skipped. Pure. */
 void kc_http_scrub(char *text, size_t cap, const char *const *secrets, size_t n);
 
+/* Whether the n bytes at `line` (one header line as libcurl hands it to a
+ * header callback: not NUL-terminated, usually ending in CRLF, possibly
+ * holding any byte) are the header `name` (lower case, no colon; matched
+ * case-insensitively). When they are, its value without the surrounding
+ * spaces, tabs, CR and LF is copied into out (cap > 0 bytes, NUL-terminated,
+ * truncated to fit; a NUL inside the value ends it). Pure; kubeclient/http.c
+ * reads Retry-After with it. */
+bool kc_http_header_value(const char *line, size_t n, const char *name, char *out, size_t cap);
+
 #endif

@@ -397,6 +397,39 @@ static void test_redact_functions(void)
 	is_str(tiny, "xx_**", "scrub: truncates, never overflows");
 }
 
+static void test_header_value(void)
+{
+	static const struct {
+		const char *line;
+		size_t n; /* 0: strlen(line) */
+		bool found;
+		const char *want;
+	} rows[] = {
+	    {"Retry-After: 120\r\n", 0, true, "120"},
+	    {"retry-after:\t 7 \t\r\n", 0, true, "7"},
+	    {"RETRY-AFTER:Sun, 06 Nov 1994 08:49:37 GMT\r\n", 0, true,
+	     "Sun, 06 Nov 1994 08:49:37 GMT"},
+	    {"Retry-After:\r\n", 0, true, ""},
+	    {"Retry-After: 5 \0junk\r\n", 21, true, "5"},
+	    {"Retry-Afterx: 5\r\n", 0, false, NULL},
+	    {"Retry-After 5\r\n", 0, false, NULL},
+	    {"Retry-Aft", 0, false, NULL},
+	    {"HTTP/1.1 429 Too Many Requests\r\n", 0, false, NULL},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char out[64] = "untouched";
+		size_t n = rows[i].n ? rows[i].n : strlen(rows[i].line);
+		bool found = kc_http_header_value(rows[i].line, n, "retry-after", out, sizeof(out));
+		ok(found == rows[i].found, "header_value %zu: %s", i,
+		   found ? "found" : "not found");
+		is_str(out, rows[i].found ? rows[i].want : "untouched", "header_value %zu: value",
+		       i);
+	}
+	char small[4];
+	kc_http_header_value("Retry-After: 123456\r\n", 21, "retry-after", small, sizeof(small));
+	is_str(small, "123", "header_value truncates to its buffer");
+}
+
 static int cancel_self(const char *data, size_t len, void *userdata)
 {
 	struct result *r = userdata;
@@ -718,6 +751,7 @@ int main(void)
 	test_retry_after();
 	test_redaction();
 	test_redact_functions();
+	test_header_value();
 	test_cancel();
 	test_credential_hook();
 	test_tls();
