@@ -6,11 +6,9 @@
  */
 #include "scripted-server.h"
 #include "tap.h"
+#include "throwaway-pki.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -558,104 +556,6 @@ static void test_credential_hook(void)
 
 /* ---- TLS: a throwaway CA and a server certificate for 127.0.0.1 ---- */
 
-struct pki {
-	char *ca_pem, *cert_pem, *key_pem;
-};
-
-/* A P-256 key; caller owns it (EVP_PKEY_free). */
-static EVP_PKEY *new_key(void)
-{
-	EVP_PKEY *k = NULL;
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
-	if (ctx && EVP_PKEY_keygen_init(ctx) == 1 &&
-	    EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, NID_X9_62_prime256v1) == 1)
-		EVP_PKEY_keygen(ctx, &k);
-	EVP_PKEY_CTX_free(ctx);
-	return k;
-}
-
-static bool add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	bool good = e && X509_add_ext(x, e, -1) == 1;
-	X509_EXTENSION_free(e);
-	return good;
-}
-
-/* A certificate for key: self-signed CA when issuer is NULL, else a server
- * certificate for 127.0.0.1 signed by issuer. Caller owns it (X509_free). */
-static X509 *new_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key)
-{
-	static long serial = 1;
-	X509 *x = X509_new();
-	if (!x)
-		return NULL;
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, key);
-	X509_NAME *name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-	bool good = add_ext(x, issuer, NID_subject_key_identifier, "hash");
-	if (issuer)
-		good = good && add_ext(x, issuer, NID_basic_constraints, "CA:FALSE") &&
-		       add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") &&
-		       add_ext(x, issuer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost") &&
-		       add_ext(x, issuer, NID_ext_key_usage, "serverAuth");
-	else
-		good = good && add_ext(x, NULL, NID_basic_constraints, "critical,CA:TRUE") &&
-		       add_ext(x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
-	if (!good || X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) <= 0) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-/* PEM text of a certificate or (cert NULL) a key; caller frees. */
-static char *pem(X509 *cert, EVP_PKEY *key)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data = NULL, *out = NULL;
-	if (!b)
-		return NULL;
-	int good = cert ? PEM_write_bio_X509(b, cert)
-	                : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
-	long n = BIO_get_mem_data(b, &data);
-	if (good == 1 && n > 0)
-		out = strndup(data, (size_t)n);
-	BIO_free(b);
-	return out;
-}
-
-/* A CA and, when with_server, a server certificate it signed. */
-static bool make_pki(struct pki *p, const char *cn, bool with_server)
-{
-	EVP_PKEY *ca_key = new_key(), *key = with_server ? new_key() : NULL;
-	X509 *ca = ca_key ? new_cert(ca_key, cn, NULL, NULL) : NULL;
-	X509 *cert = ca && key ? new_cert(key, "127.0.0.1", ca, ca_key) : NULL;
-	p->ca_pem = ca ? pem(ca, NULL) : NULL;
-	p->cert_pem = cert ? pem(cert, NULL) : NULL;
-	p->key_pem = key ? pem(NULL, key) : NULL;
-	X509_free(ca);
-	X509_free(cert);
-	EVP_PKEY_free(ca_key);
-	EVP_PKEY_free(key);
-	return p->ca_pem && (!with_server || (p->cert_pem && p->key_pem));
-}
-
-static void free_pki(struct pki *p)
-{
-	free(p->ca_pem);
-	free(p->cert_pem);
-	free(p->key_pem);
-}
-
 static void tls_request(struct ss_server *s, const struct kc_http_tls *tls, struct result *r)
 {
 	const struct ss_action script[] = {
@@ -674,9 +574,9 @@ static void tls_request(struct ss_server *s, const struct kc_http_tls *tls, stru
 
 static void test_tls(void)
 {
-	struct pki good = {0}, other = {0};
+	struct tp_pki good = {0}, other = {0};
 	struct ss_server *s = NULL;
-	if (!make_pki(&good, "test CA", true) || !make_pki(&other, "unrelated CA", false) ||
+	if (!tp_make(&good, "test CA", true) || !tp_make(&other, "unrelated CA", false) ||
 	    ss_new(&s) < 0 || ss_use_tls(s, good.cert_pem, good.key_pem) < 0) {
 		ok(false, "TLS: cannot set up the throwaway CA and server");
 		goto out;
@@ -729,8 +629,8 @@ static void test_tls(void)
 	is_int(i.status, 200, "insecure_skip_verify, when asked: 200 (%s)", i.message);
 out:
 	ss_free(s);
-	free_pki(&good);
-	free_pki(&other);
+	tp_free(&good);
+	tp_free(&other);
 }
 
 int main(void)
