@@ -1016,8 +1016,10 @@ static void set_tls(struct kc_http_request *r, const struct kc_http_tls *t)
 	CURL *e = r->easy;
 
 	if (t->ca_pem || t->ca_file) {
-		/* libcurl loads its built-in bundle and directory as well as a
-		 * blob; clear both so the given CA is the only anchor. */
+		/* A blob replaces libcurl's built-in bundle but not its built-in
+		 * directory, and a file is used beside that directory: clear the
+		 * directory and name the file (or none) so the given CA is the
+		 * only anchor (tests/unit/test-ca-trust.c). */
 		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 		curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
 #if LIBCURL_VERSION_NUM >= 0x075700

@@ -49,6 +49,11 @@ int kc_config_in_cluster(const char *sa_dir, struct kc_config **ret, struct kc_e
 		    err, -ENOENT,
 		    "not in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
 		    "are not set");
+	/* Never echo a user-info: it is a credential, and this message is logged. */
+	if (strchr(host, '@'))
+		return kc_error_set(err, -EINVAL,
+		                    "KUBERNETES_SERVICE_HOST: holds user-info (user:password@), "
+		                    "not a host");
 	if (!valid_host(host))
 		return kc_error_set(err, -EINVAL, "KUBERNETES_SERVICE_HOST: \"%s\" is not a host",
 		                    host);

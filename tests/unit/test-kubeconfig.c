@@ -506,6 +506,11 @@ static void test_in_cluster(void)
 	setenv("KUBERNETES_SERVICE_HOST", "evil.com/x?", 1);
 	r = kc_config_in_cluster(sa, &cfg, &err);
 	is_int(r, -EINVAL, "a host that would change the URL is refused");
+	setenv("KUBERNETES_SERVICE_HOST", "admin:s3cret@10.96.0.1", 1);
+	r = kc_config_in_cluster(sa, &cfg, &err);
+	is_int(r, -EINVAL, "a host with user-info is refused");
+	ok(!contains(err.message, "s3cret") && contains(err.message, "user-info"),
+	   "and the message names the problem without the credentials: %s", err.message);
 	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
 
 	/* kc_config_auto: in-cluster only when no kubeconfig is found. */
