@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/escape.h"
 #include "cli/yamlout.h"
 #include "kubeclient/apierror.h"
 #include "kubeclient/rest.h"
@@ -15,7 +16,7 @@ void cli_errorf(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -25,7 +26,7 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (see '%s %s --help')\n", c->prog, c->cmd ? c->cmd->name : "");
 	return CLI_EXIT_USAGE;
@@ -213,8 +214,12 @@ int cli_print_object(enum cli_output how, const json_t *obj)
 {
 	if (how == CLI_OUTPUT_YAML)
 		return cli_yaml_write(stdout, obj);
-	if (json_dumpf(obj, stdout, JSON_INDENT(4) | JSON_ENCODE_ANY) != 0)
-		return -EIO;
-	fputc('\n', stdout);
-	return 0;
+	char *text = json_dumps(obj, JSON_INDENT(4) | JSON_ENCODE_ANY);
+	if (!text)
+		return -ENOMEM;
+	int r = cli_write_json_text(stdout, text);
+	free(text);
+	if (r == 0 && fputc('\n', stdout) == EOF)
+		r = -EIO;
+	return r;
 }

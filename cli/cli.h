@@ -73,10 +73,12 @@ struct cli_command {
 	int (*run)(struct cli *c, int argc, char **argv);
 };
 
-/* Prints "PROG: MESSAGE" on stderr. */
+/* Prints "PROG: MESSAGE" on stderr, every %s argument escaped
+ * (cli/escape.h): messages quote names and the server's text. */
 void cli_errorf(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A usage error for the running command: the message and a pointer to --help.
+/* A usage error for the running command: the message (escaped as by
+ * cli_errorf) and a pointer to --help.
  * Returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -110,7 +112,9 @@ int cli_api_create(struct cli *c, const struct kc_ref *ref, json_t *obj, json_t 
 void cli_report_api_error(const struct cli *c, const char *verb, const struct kc_ref *ref,
                           const struct kc_error *err);
 
-/* Prints obj as JSON (indented) or YAML on stdout. 0 or -ENOMEM/-EIO. */
+/* Prints obj as JSON (indented; DEL and C1 controls as \u escapes,
+ * cli_write_json_text) or YAML on stdout: the object's data exactly, in a
+ * form that holds no raw control. 0 or -ENOMEM/-EIO. */
 int cli_print_object(enum cli_output how, const json_t *obj);
 
 #endif

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/escape.h"
 #include "cli/flags.h"
 #include "cli/frame.h"
 #include "cli/live.h"
@@ -34,7 +35,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		if (c->all_namespaces)
 			fprintf(stderr, "No Releases found.\n");
 		else
-			fprintf(stderr, "No Releases found in namespace %s.\n", c->ns);
+			cli_fprintf(stderr, "No Releases found in namespace %s.\n", c->ns);
 	} else {
 		cli_view_list(stdout, cli_items_of(list), c->all_namespaces, time(NULL));
 	}
@@ -113,7 +114,7 @@ static int get_once(const json_t *rel, json_t *rs, json_t *pods)
 	char *view = cli_view_release(rel, cli_items_of(rs), cli_items_of(pods), time(NULL));
 	if (!view)
 		return CLI_EXIT_FAIL;
-	fputs(view, stdout);
+	fputs(view, stdout); /* escaped by cli_view_release */
 	free(view);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/escape.h"
 #include "cli/flags.h"
 #include "cli/live.h"
 #include "cli/restart.h"
@@ -34,8 +35,8 @@ static void on_change(struct cli_live *l, void *userdata)
 	if (!rel)
 		return;
 	if (cli_restart_done(rel, w->at)) {
-		printf("release \"%s\" restarted: every pod older than %s replaced\n", w->name,
-		       w->at);
+		cli_printf("release \"%s\" restarted: every pod older than %s replaced\n", w->name,
+		           w->at);
 		cli_live_stop(l, 0);
 		return;
 	}
@@ -106,7 +107,7 @@ int cmd_restart(struct cli *c, int argc, char **argv)
 		return r;
 	if (cli_connect(c) < 0 || request_restart(c, w.name, w.at) < 0)
 		return CLI_EXIT_FAIL;
-	printf("release \"%s\" restart requested (spec.restartAt %s)\n", w.name, w.at);
+	cli_printf("release \"%s\" restart requested (spec.restartAt %s)\n", w.name, w.at);
 	fflush(stdout);
 	if (!wait)
 		return 0;

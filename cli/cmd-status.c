@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "cli/escape.h"
 #include "cli/flags.h"
 #include "cli/live.h"
 #include "cli/view.h"
@@ -68,7 +69,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct status_wait s = {.timeout_text = timeout};
 	enum cli_health h = cli_release_health(rel, s.last_line, sizeof(s.last_line));
 	json_decref(rel);
-	printf("%s\n", s.last_line);
+	cli_printf("%s\n", s.last_line);
 	fflush(stdout);
 	int code = health_exit(h);
 	if (!watch || code >= 0)

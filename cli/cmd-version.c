@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/escape.h"
 #include "cli/flags.h"
 #include "cli/lease.h"
 #include "model/api.h"
@@ -52,12 +53,12 @@ static void why_not(const struct cli_lease_info *info, const char *ns, char *buf
 static void print_held(const struct cli_lease_info *info, const char *ns, const char *name)
 {
 	if (info->version)
-		printf("controller: slipway-controller %s (leader %s, Lease %s/%s)\n",
-		       info->version, info->holder, ns, name);
+		cli_printf("controller: slipway-controller %s (leader %s, Lease %s/%s)\n",
+		           info->version, info->holder, ns, name);
 	else
-		printf("controller: running, version not published (leader %s, Lease %s/%s: a "
-		       "controller older than the version annotation)\n",
-		       info->holder, ns, name);
+		cli_printf("controller: running, version not published (leader %s, Lease %s/%s: a "
+		           "controller older than the version annotation)\n",
+		           info->holder, ns, name);
 }
 
 /* Looks for a held Lease `name` in each of namespaces[0..n) and prints the
@@ -75,8 +76,8 @@ static int report_controller(struct cli *c, const char *const *namespaces, size_
 		                     .name = name};
 		json_t *lease = NULL;
 		if (cli_api_get_optional(c, &ref, &lease) < 0) {
-			printf("controller: unknown (the Lease %s/%s cannot be read)\n",
-			       namespaces[i], name);
+			cli_printf("controller: unknown (the Lease %s/%s cannot be read)\n",
+			           namespaces[i], name);
 			return CLI_EXIT_FAIL;
 		}
 		struct cli_lease_info info = cli_lease_read(lease, time(NULL));
@@ -88,8 +89,8 @@ static int report_controller(struct cli *c, const char *const *namespaces, size_
 		if (info.state == CLI_LEASE_HELD)
 			return 0;
 	}
-	printf("controller: unknown (no controller holds the Lease %s: %s%s%s)\n", name, why[0],
-	       n > 1 ? "; " : "", n > 1 ? why[1] : "");
+	cli_printf("controller: unknown (no controller holds the Lease %s: %s%s%s)\n", name, why[0],
+	           n > 1 ? "; " : "", n > 1 ? why[1] : "");
 	return 0;
 }
 
@@ -106,12 +107,12 @@ int cmd_version(struct cli *c, int argc, char **argv)
 	int r = cli_parse_flags(c, argc, argv, flags, pos, 0, &n);
 	if (r)
 		return r;
-	printf("client: kubectl-slipway %s\n", SLIPWAY_VERSION);
+	cli_printf("client: kubectl-slipway %s\n", SLIPWAY_VERSION);
 	fflush(stdout);
 	if (client_only)
 		return 0;
 	if (cli_connect(c) < 0) {
-		printf("controller: unknown (no cluster configured)\n");
+		cli_printf("controller: unknown (no cluster configured)\n");
 		return CLI_EXIT_FAIL;
 	}
 	const char *namespaces[2] = {lease_ns ? lease_ns : c->ns, CLI_CONTROLLER_NAMESPACE};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/escape.h"
 #include "cli/flags.h"
 #include "cli/owned.h"
 #include "cli/template.h"
@@ -47,7 +48,7 @@ static int set_paused(struct cli *c, int argc, char **argv, bool paused)
 	r = cli_api_patch(c, &ref, KC_PATCH_MERGE, patch, NULL) < 0 ? CLI_EXIT_FAIL : 0;
 	json_decref(patch);
 	if (r == 0)
-		printf("release \"%s\" %s\n", name, paused ? "paused" : "resumed");
+		cli_printf("release \"%s\" %s\n", name, paused ? "paused" : "resumed");
 	return r;
 }
 
@@ -136,7 +137,7 @@ int cmd_set(struct cli *c, int argc, char **argv)
 	json_t *patch = images_patch(c, rel, name, pos + 2, n - 2);
 	r = CLI_EXIT_FAIL;
 	if (patch && cli_api_patch(c, &ref, KC_PATCH_JSON, patch, NULL) == 0) {
-		printf("release \"%s\" image updated\n", name);
+		cli_printf("release \"%s\" image updated\n", name);
 		r = 0;
 	}
 	json_decref(patch);
@@ -222,7 +223,7 @@ static int recover_template(struct cli *c, const json_t *target, const char *rev
 		return -1;
 	}
 	if (tr == -ESRCH)
-		fprintf(
+		cli_fprintf(
 		    stderr,
 		    "warning: the template of revision %s could not be recovered exactly (the API "
 		    "server added fields this version does not know); the rollback becomes a new "
@@ -246,12 +247,13 @@ static int apply_template(struct cli *c, const json_t *rel, const char *name, co
 		return CLI_EXIT_FAIL;
 	json_t *imgs = rel_template_images(tmpl);
 	char *img = imgs ? json_dumps(imgs, JSON_COMPACT) : NULL;
-	printf("release \"%s\" rolled back to revision %s: spec.template now holds that revision's "
-	       "template (images %s)\n",
-	       name, rev, img ? img : "?");
+	cli_printf(
+	    "release \"%s\" rolled back to revision %s: spec.template now holds that revision's "
+	    "template (images %s)\n",
+	    name, rev, img ? img : "?");
 	free(img);
 	json_decref(imgs);
-	fprintf(
+	cli_fprintf(
 	    stderr,
 	    "warning: this changed the Release's spec in the cluster only; a GitOps tool "
 	    "(Argo CD, Flux) syncing this Release will put back what Git says: change Git too\n");
@@ -276,7 +278,8 @@ static int undo_to(struct cli *c, const json_t *rel, const json_t *target, const
 	    json_string_value(json_object_get(json_object_get(rel, "status"), "currentRevision"));
 	const char *rev = model_revision_of(target);
 	if (cur && strcmp(rev, cur) == 0) {
-		printf("release \"%s\" is already at revision %s: nothing to undo\n", name, rev);
+		cli_printf("release \"%s\" is already at revision %s: nothing to undo\n", name,
+		           rev);
 		return 0;
 	}
 	json_t *tmpl = NULL;

@@ -3,7 +3,9 @@
  * frame overwrites the previous one in place (cursor up over the lines last
  * drawn, each line cut to the terminal's width so the count is right);
  * elsewhere (a pipe, a log) each frame is printed in full after a blank
- * line. A frame equal to the last one is not drawn again.
+ * line. A frame equal to the last one is not drawn again. The text must be
+ * escaped already (the views do it, cli/escape.h): the only control
+ * sequences on the terminal are the ones written here.
  */
 #ifndef SLIPWAY_CLI_FRAME_H
 #define SLIPWAY_CLI_FRAME_H

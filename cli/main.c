@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/escape.h"
 #include "slipway-version.h"
 
 static const struct cli_command commands[] = {
@@ -92,7 +93,12 @@ static void usage(FILE *f)
 	    "  -A, --all-namespaces    every namespace (list)\n"
 	    "  -o, --output FORMAT     json or yaml (list, get, history)\n"
 	    "  -h, --help              show help (COMMAND --help: that command's)\n"
-	    "      --version           print the version and exit\n",
+	    "      --version           print the version and exit\n"
+	    "\n"
+	    "Text from the cluster (names, messages, images, errors) is shown with control\n"
+	    "characters escaped: \\r \\n \\t \\b \\a \\v \\f, other C0 controls, DEL and bytes\n"
+	    "that are not UTF-8 as \\xHH (ESC is \\x1b), C1 controls and bidi overrides as\n"
+	    "\\uHHHH. -o json|yaml print the data exactly (JSON and YAML escapes).\n",
 	    f);
 }
 
@@ -128,7 +134,7 @@ static int global_flag(struct cli *c, int argc, char **argv, int *i)
 		if (strcmp(a, names[k].lng) == 0 ||
 		    (names[k].shrt && strcmp(a, names[k].shrt) == 0)) {
 			if (*i + 1 >= argc) {
-				fprintf(stderr, "%s: flag '%s' needs a value\n", c->prog, a);
+				cli_fprintf(stderr, "%s: flag '%s' needs a value\n", c->prog, a);
 				return -1;
 			}
 			value = argv[++*i];
@@ -158,8 +164,8 @@ static int global_flag(struct cli *c, int argc, char **argv, int *i)
 			} else if (strcmp(value, "yaml") == 0) {
 				c->output = CLI_OUTPUT_YAML;
 			} else {
-				fprintf(stderr, "%s: -o: unknown format '%s' (json or yaml)\n",
-				        c->prog, value);
+				cli_fprintf(stderr, "%s: -o: unknown format '%s' (json or yaml)\n",
+				            c->prog, value);
 				return -1;
 			}
 			break;
@@ -236,7 +242,7 @@ int main(int argc, char **argv)
 		free(rest);
 		return code;
 	}
-	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", c.prog, rest[0]);
+	cli_fprintf(stderr, "%s: unknown command '%s' (see --help)\n", c.prog, rest[0]);
 	free(rest);
 	return CLI_EXIT_USAGE;
 }

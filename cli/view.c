@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/escape.h"
 #include "model/api.h"
 #include "model/condition.h"
 #include "model/intorstr.h"
@@ -191,9 +192,9 @@ static void print_strategy(FILE *f, const json_t *release)
 	struct rel_release *rel = NULL;
 	const json_t *st = json_object_get(release, "status");
 	if (rel_release_parse(release, &rel, NULL) < 0) {
-		fprintf(f, "Strategy:   %s (spec invalid)\n",
-		        or_dash(json_string_value(json_object_get(st, "strategy"))));
-		fprintf(f, "Step:       -\n");
+		cli_fprintf(f, "Strategy:   %s (spec invalid)\n",
+		            or_dash(json_string_value(json_object_get(st, "strategy"))));
+		cli_fprintf(f, "Step:       -\n");
 		return;
 	}
 	char a[MODEL_INTORSTR_LEN], b[MODEL_INTORSTR_LEN];
@@ -201,30 +202,30 @@ static void print_strategy(FILE *f, const json_t *release)
 	case REL_STRATEGY_ROLLING:
 		model_intorstr_format(&rel->rolling.max_surge, a);
 		model_intorstr_format(&rel->rolling.max_unavailable, b);
-		fprintf(f, "Strategy:   rolling (maxSurge %s, maxUnavailable %s)\n", a, b);
-		fprintf(f, "Step:       -\n");
+		cli_fprintf(f, "Strategy:   rolling (maxSurge %s, maxUnavailable %s)\n", a, b);
+		cli_fprintf(f, "Step:       -\n");
 		break;
 	case REL_STRATEGY_CANARY: {
-		fprintf(f, "Strategy:   canary (%zu steps)\n", rel->canary.n_steps);
+		cli_fprintf(f, "Strategy:   canary (%zu steps)\n", rel->canary.n_steps);
 		json_t *idx = json_object_get(st, "currentStepIndex");
 		if (json_is_integer(idx) && json_integer_value(idx) >= 0 &&
 		    (size_t)json_integer_value(idx) < rel->canary.n_steps) {
 			size_t k = (size_t)json_integer_value(idx);
-			fprintf(f, "Step:       %zu/%zu (%s)\n", k + 1, rel->canary.n_steps,
-			        rel_step_name(rel->canary.steps[k].kind));
+			cli_fprintf(f, "Step:       %zu/%zu (%s)\n", k + 1, rel->canary.n_steps,
+			            rel_step_name(rel->canary.steps[k].kind));
 		} else if (json_is_integer(idx)) {
-			fprintf(f, "Step:       %" JSON_INTEGER_FORMAT "/%zu\n",
-			        json_integer_value(idx), rel->canary.n_steps);
+			cli_fprintf(f, "Step:       %" JSON_INTEGER_FORMAT "/%zu\n",
+			            json_integer_value(idx), rel->canary.n_steps);
 		} else {
-			fprintf(f, "Step:       -\n");
+			cli_fprintf(f, "Step:       -\n");
 		}
 		break;
 	}
 	case REL_STRATEGY_BLUE_GREEN:
-		fprintf(f, "Strategy:   blueGreen (active %s, preview %s)\n",
-		        or_dash(rel->blue_green.active_service),
-		        or_dash(rel->blue_green.preview_service));
-		fprintf(f, "Step:       -\n");
+		cli_fprintf(f, "Strategy:   blueGreen (active %s, preview %s)\n",
+		            or_dash(rel->blue_green.active_service),
+		            or_dash(rel->blue_green.preview_service));
+		cli_fprintf(f, "Step:       -\n");
 		break;
 	}
 	rel_release_free(rel);
@@ -247,9 +248,9 @@ static void print_revision_line(FILE *f, const char *label, const json_t *releas
 	if (!found && !history_images(release, rev, images, sizeof(images)))
 		snprintf(images, sizeof(images), "-");
 	if (rev)
-		fprintf(f, "%s%s (%s)\n", label, rev, images);
+		cli_fprintf(f, "%s%s (%s)\n", label, rev, images);
 	else
-		fprintf(f, "%s-\n", label);
+		cli_fprintf(f, "%s-\n", label);
 }
 
 /* The ReplicaSets of replicasets that release controls, into ents (room for
@@ -290,33 +291,33 @@ static void print_summary(FILE *f, const json_t *release, const struct rs_entry 
 	const json_t *st = json_object_get(release, "status");
 	const char *phase = json_string_value(json_object_get(st, "phase"));
 	const char *msg = json_string_value(json_object_get(st, "message"));
-	fprintf(f, "Name:       %s\n", or_dash(str_at(release, "metadata", "name", NULL)));
-	fprintf(f, "Namespace:  %s\n", or_dash(str_at(release, "metadata", "namespace", NULL)));
-	fprintf(f, "Phase:      %s%s%s\n", phase ? phase : "(not reconciled yet)", msg ? ": " : "",
-	        msg ? msg : "");
+	cli_fprintf(f, "Name:       %s\n", or_dash(str_at(release, "metadata", "name", NULL)));
+	cli_fprintf(f, "Namespace:  %s\n", or_dash(str_at(release, "metadata", "namespace", NULL)));
+	cli_fprintf(f, "Phase:      %s%s%s\n", phase ? phase : "(not reconciled yet)",
+	            msg ? ": " : "", msg ? msg : "");
 	json_int_t gen = int_at(release, "metadata", "generation", 0);
 	json_int_t og = int_at(st, "observedGeneration", NULL, 0);
 	if (og < gen)
-		fprintf(f,
-		        "            generation %" JSON_INTEGER_FORMAT
-		        " not observed by the controller yet (status is of %" JSON_INTEGER_FORMAT
-		        ")\n",
-		        gen, og);
+		cli_fprintf(
+		    f,
+		    "            generation %" JSON_INTEGER_FORMAT
+		    " not observed by the controller yet (status is of %" JSON_INTEGER_FORMAT ")\n",
+		    gen, og);
 	if (json_is_true(json_object_get(json_object_get(release, "spec"), "paused")))
-		fprintf(f, "Paused:     yes (spec.paused)\n");
+		cli_fprintf(f, "Paused:     yes (spec.paused)\n");
 	print_strategy(f, release);
 	print_revision_line(f, "Current:    ", release,
 	                    json_string_value(json_object_get(st, "currentRevision")), ents, n);
 	print_revision_line(f, "Stable:     ", release,
 	                    json_string_value(json_object_get(st, "stableRevision")), ents, n);
-	fprintf(f,
-	        "Replicas:   desired %" JSON_INTEGER_FORMAT ", current %" JSON_INTEGER_FORMAT
-	        ", updated %" JSON_INTEGER_FORMAT ", ready %" JSON_INTEGER_FORMAT
-	        ", available %" JSON_INTEGER_FORMAT "\n",
-	        int_at(release, "spec", "replicas", 1), int_at(st, "replicas", NULL, 0),
-	        int_at(st, "updatedReplicas", NULL, 0), int_at(st, "readyReplicas", NULL, 0),
-	        int_at(st, "availableReplicas", NULL, 0));
-	fprintf(f, "\n");
+	cli_fprintf(f,
+	            "Replicas:   desired %" JSON_INTEGER_FORMAT ", current %" JSON_INTEGER_FORMAT
+	            ", updated %" JSON_INTEGER_FORMAT ", ready %" JSON_INTEGER_FORMAT
+	            ", available %" JSON_INTEGER_FORMAT "\n",
+	            int_at(release, "spec", "replicas", 1), int_at(st, "replicas", NULL, 0),
+	            int_at(st, "updatedReplicas", NULL, 0), int_at(st, "readyReplicas", NULL, 0),
+	            int_at(st, "availableReplicas", NULL, 0));
+	cli_fprintf(f, "\n");
 }
 
 /* One revision of the tree: its ReplicaSet and the pods it controls. mine
@@ -333,15 +334,15 @@ static void print_revision_node(FILE *f, const struct rs_entry *e, bool last_rev
 	const json_t *rst = json_object_get(e->rs, "status");
 	images_of(json_object_get(spec, "template"), images, sizeof(images));
 	age_of(e->rs, now, age, sizeof(age));
-	fprintf(f, "%s revision %s%s  %s\n", last_rev ? "└──" : "├──", or_dash(e->revision), mark,
-	        images);
+	cli_fprintf(f, "%s revision %s%s  %s\n", last_rev ? "└──" : "├──", or_dash(e->revision),
+	            mark, images);
 	const char *in = last_rev ? "    " : "│   ";
-	fprintf(f,
-	        "%s└── ReplicaSet %s  desired %" JSON_INTEGER_FORMAT ", ready %" JSON_INTEGER_FORMAT
-	        ", available %" JSON_INTEGER_FORMAT "  %s\n",
-	        in, or_dash(e->name), int_at(spec, "replicas", NULL, 1),
-	        int_at(rst, "readyReplicas", NULL, 0), int_at(rst, "availableReplicas", NULL, 0),
-	        age);
+	cli_fprintf(f,
+	            "%s└── ReplicaSet %s  desired %" JSON_INTEGER_FORMAT
+	            ", ready %" JSON_INTEGER_FORMAT ", available %" JSON_INTEGER_FORMAT "  %s\n",
+	            in, or_dash(e->name), int_at(spec, "replicas", NULL, 1),
+	            int_at(rst, "readyReplicas", NULL, 0),
+	            int_at(rst, "availableReplicas", NULL, 0), age);
 	size_t np = 0, j;
 	json_t *pod;
 	json_array_foreach(pods, j, pod)
@@ -355,8 +356,8 @@ static void print_revision_node(FILE *f, const struct rs_entry *e, bool last_rev
 		char why[128], page[32];
 		pod_state(mine[p], &ready, why, sizeof(why));
 		age_of(mine[p], now, page, sizeof(page));
-		fprintf(f, "%s    %s Pod %s  %s  %s  %s\n", in, p + 1 == np ? "└──" : "├──",
-		        or_dash(str_at(mine[p], "metadata", "name", NULL)), ready, why, page);
+		cli_fprintf(f, "%s    %s Pod %s  %s  %s  %s\n", in, p + 1 == np ? "└──" : "├──",
+		            or_dash(str_at(mine[p], "metadata", "name", NULL)), ready, why, page);
 	}
 }
 
@@ -382,7 +383,7 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 	size_t n = collect_replicasets(release, replicasets, ents);
 	print_summary(f, release, ents, n);
 	if (n == 0)
-		fprintf(f, "No ReplicaSets yet.\n");
+		cli_fprintf(f, "No ReplicaSets yet.\n");
 	for (size_t r = 0; r < n; r++)
 		print_revision_node(f, &ents[r], r + 1 == n, same, pods, mine, now);
 	free(mine);
@@ -397,9 +398,9 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 void cli_view_list(FILE *out, const json_t *items, bool all_namespaces, time_t now)
 {
 	if (all_namespaces)
-		fprintf(out, "%-16s ", "NAMESPACE");
-	fprintf(out, "%-24s %-12s %-10s %-6s %-11s %-7s %s\n", "NAME", "PHASE", "STRATEGY", "STEP",
-	        "REVISION", "READY", "AGE");
+		cli_fprintf(out, "%-16s ", "NAMESPACE");
+	cli_fprintf(out, "%-24s %-12s %-10s %-6s %-11s %-7s %s\n", "NAME", "PHASE", "STRATEGY",
+	            "STEP", "REVISION", "READY", "AGE");
 	size_t i;
 	json_t *r;
 	json_array_foreach(items, i, r)
@@ -424,12 +425,13 @@ void cli_view_list(FILE *out, const json_t *items, bool all_namespaces, time_t n
 		         int_at(st, "readyReplicas", NULL, 0), int_at(spec, "replicas", NULL, 1));
 		age_of(r, now, age, sizeof(age));
 		if (all_namespaces)
-			fprintf(out, "%-16s ", or_dash(str_at(r, "metadata", "namespace", NULL)));
-		fprintf(out, "%-24s %-12s %-10s %-6s %-11s %-7s %s\n",
-		        or_dash(str_at(r, "metadata", "name", NULL)),
-		        or_dash(json_string_value(json_object_get(st, "phase"))), strategy, step,
-		        or_dash(json_string_value(json_object_get(st, "currentRevision"))), ready,
-		        age);
+			cli_fprintf(out, "%-16s ",
+			            or_dash(str_at(r, "metadata", "namespace", NULL)));
+		cli_fprintf(
+		    out, "%-24s %-12s %-10s %-6s %-11s %-7s %s\n",
+		    or_dash(str_at(r, "metadata", "name", NULL)),
+		    or_dash(json_string_value(json_object_get(st, "phase"))), strategy, step,
+		    or_dash(json_string_value(json_object_get(st, "currentRevision"))), ready, age);
 	}
 }
 
@@ -453,8 +455,8 @@ void cli_view_history(FILE *out, const json_t *release, const json_t *replicaset
 	const char *cur = json_string_value(json_object_get(st, "currentRevision"));
 	const char *stable = json_string_value(json_object_get(st, "stableRevision"));
 	const char *uid = str_at(release, "metadata", "uid", NULL);
-	fprintf(out, "%-11s %-20s %-20s %-10s %-9s %-16s %s\n", "REVISION", "STARTED", "FINISHED",
-	        "OUTCOME", "UNDO", "ROLE", "IMAGES");
+	cli_fprintf(out, "%-11s %-20s %-20s %-10s %-9s %-16s %s\n", "REVISION", "STARTED",
+	            "FINISHED", "OUTCOME", "UNDO", "ROLE", "IMAGES");
 	/* status.history is newest first; print oldest first, as kubectl rollout history. */
 	for (size_t k = json_array_size(hist); k-- > 0;) {
 		const json_t *h = json_array_get(hist, k);
@@ -493,11 +495,11 @@ void cli_view_history(FILE *out, const json_t *release, const json_t *replicaset
 		                   : rs_exists(replicasets, uid, rev)                  ? "yes"
 		                   : replicasets                                       ? "no (gone)"
 		                                                                       : "?";
-		fprintf(out, "%-11s %-20s %-20s %-10s %-9s %-16s %s\n", or_dash(rev),
-		        or_dash(json_string_value(json_object_get(h, "started"))),
-		        or_dash(json_string_value(json_object_get(h, "finished"))),
-		        or_dash(json_string_value(json_object_get(h, "outcome"))), undo, mark,
-		        images[0] ? images : "-");
+		cli_fprintf(out, "%-11s %-20s %-20s %-10s %-9s %-16s %s\n", or_dash(rev),
+		            or_dash(json_string_value(json_object_get(h, "started"))),
+		            or_dash(json_string_value(json_object_get(h, "finished"))),
+		            or_dash(json_string_value(json_object_get(h, "outcome"))), undo, mark,
+		            images[0] ? images : "-");
 	}
 }
 
@@ -529,7 +531,7 @@ enum cli_health cli_release_health(const json_t *release, char *line, size_t cap
 	const char *phase = json_string_value(json_object_get(st, "phase"));
 	const char *msg = json_string_value(json_object_get(st, "message"));
 	if (!json_is_object(st) || og < gen || !phase) {
-		snprintf(
+		cli_snprintf(
 		    line, cap,
 		    "%s: Waiting: the controller has not observed generation %" JSON_INTEGER_FORMAT
 		    " yet",
@@ -540,17 +542,17 @@ enum cli_health cli_release_health(const json_t *release, char *line, size_t cap
 	if (stalled && json_is_string(json_object_get(stalled, "status")) &&
 	    strcmp(json_string_value(json_object_get(stalled, "status")), MODEL_CONDITION_TRUE) ==
 	        0) {
-		snprintf(line, cap, "%s: Stalled (%s): %s", name,
-		         or_dash(json_string_value(json_object_get(stalled, "reason"))),
-		         or_dash(json_string_value(json_object_get(stalled, "message"))));
+		cli_snprintf(line, cap, "%s: Stalled (%s): %s", name,
+		             or_dash(json_string_value(json_object_get(stalled, "reason"))),
+		             or_dash(json_string_value(json_object_get(stalled, "message"))));
 		return CLI_HEALTH_STALLED;
 	}
 	enum cli_health h = strcmp(phase, "Healthy") == 0    ? CLI_HEALTH_HEALTHY
 	                    : strcmp(phase, "Degraded") == 0 ? CLI_HEALTH_DEGRADED
 	                    : strcmp(phase, "Paused") == 0   ? CLI_HEALTH_PAUSED
 	                                                     : CLI_HEALTH_PROGRESSING;
-	snprintf(line, cap, "%s: %s%s%s", name, cli_health_name(h), msg ? ": " : "",
-	         msg ? msg : "");
+	cli_snprintf(line, cap, "%s: %s%s%s", name, cli_health_name(h), msg ? ": " : "",
+	             msg ? msg : "");
 	return h;
 }
 
@@ -559,9 +561,9 @@ enum cli_health cli_print_health_change(FILE *out, const json_t *release, char *
 	char line[1024];
 	enum cli_health h = cli_release_health(release, line, sizeof(line));
 	if (strcmp(line, last) != 0) {
-		fprintf(out, "%s\n", line);
+		cli_fprintf(out, "%s\n", line);
 		fflush(out);
-		snprintf(last, cap, "%s", line);
+		cli_snprintf(last, cap, "%s", line);
 	}
 	return h;
 }

@@ -6,7 +6,9 @@
  * Objects are borrowed for the call; strings returned are the caller's
  * (free). Fields that are missing or of the wrong type show as "-" rather
  * than failing: the view must work on a Release the controller has not
- * reached yet.
+ * reached yet. Every string taken from the objects is printed escaped
+ * (cli/escape.h), and table columns are padded in display columns of the
+ * escaped form.
  */
 #ifndef SLIPWAY_CLI_VIEW_H
 #define SLIPWAY_CLI_VIEW_H

@@ -98,6 +98,16 @@ static void test_health(void)
 	    {"{\"metadata\":{\"name\":\"a\",\"generation\":3},\"status\":{\"observedGeneration\":3,"
 	     "\"phase\":\"Healthy\",\"conditions\":[{\"type\":\"Stalled\",\"status\":\"False\"}]}}",
 	     CLI_HEALTH_HEALTHY, "a: Healthy"},
+	    /* What came from the cluster is escaped; the line stays one line. */
+	    {"{\"metadata\":{\"name\":\"a\\u001b]0;t\\u0007\",\"generation\":1},\"status\":{"
+	     "\"observedGeneration\":1,\"phase\":\"Healthy\",\"message\":\"ok\\r\\nb\\u001b[2J "
+	     "\\u00e9\\u2713\"}}",
+	     CLI_HEALTH_HEALTHY,
+	     "a\\x1b]0;t\\a: Healthy: ok\\r\\nb\\x1b[2J \xc3\xa9\xe2\x9c\x93"},
+	    {"{\"metadata\":{\"name\":\"a\",\"generation\":1},\"status\":{\"observedGeneration\":1,"
+	     "\"phase\":\"Degraded\",\"conditions\":[{\"type\":\"Stalled\",\"status\":\"True\","
+	     "\"reason\":\"R\\u009b6n\",\"message\":\"m\\b\\u007f\"}]}}",
+	     CLI_HEALTH_STALLED, "a: Stalled (R\\u009b6n): m\\b\\x7f"},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		json_t *rel = json_loads(rows[i].json, 0, NULL);
@@ -107,6 +117,166 @@ static void test_health(void)
 		is_str(line, rows[i].line, "health row %zu: line", i);
 		json_decref(rel);
 	}
+}
+
+/* ---- hostile strings ------------------------------------------------- */
+
+/* Whether text could go to a terminal as is: valid UTF-8 (RFC 3629, no
+ * overlongs or surrogates) without a C0 control other than '\n', DEL or a
+ * C1 control. Written here, not taken from cli/escape.c, so the check does
+ * not share the code it checks. */
+static bool terminal_safe(const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	while (*s) {
+		unsigned char b = *s;
+		size_t n = b < 0x80                 ? 1
+		           : b >= 0xc2 && b <= 0xdf ? 2
+		           : b >= 0xe0 && b <= 0xef ? 3
+		           : b >= 0xf0 && b <= 0xf4 ? 4
+		                                    : 0;
+		if (n == 0 || (b < 0x20 && b != '\n') || b == 0x7f)
+			return false;
+		for (size_t i = 1; i < n; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+		if ((b == 0xe0 && s[1] < 0xa0) || (b == 0xed && s[1] > 0x9f) ||
+		    (b == 0xf0 && s[1] < 0x90) || (b == 0xf4 && s[1] > 0x8f))
+			return false;
+		if (b == 0xc2 && s[1] <= 0x9f) /* U+0080..U+009F */
+			return false;
+		s += n;
+	}
+	return true;
+}
+
+/* A Release, its ReplicaSet and a pod whose every string that the views
+ * print carries something a terminal would act on: CSI (clear screen,
+ * colour), OSC (window title), CR, BS, DEL, tab, the C1 CSI (U+009B) and
+ * a bidi override; plus text that must stay as it is (an emoji, accents). */
+static const char hostile_release[] =
+    "{\"metadata\":{\"name\":\"web\\u001b[2J\",\"namespace\":\"ns\\r\",\"uid\":\"u1\","
+    "\"generation\":2,\"creationTimestamp\":\"2026-11-26T13:00:00Z\"},"
+    "\"spec\":{\"replicas\":1,\"strategy\":{\"rolling\":{}},"
+    "\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}},"
+    "\"status\":{\"observedGeneration\":2,\"phase\":\"Healthy\\u001b]0;pwned\\u0007\","
+    "\"message\":\"d\\u00e9ploy\\u00e9 \\ud83d\\ude80 ok\\b\\b\\bFAIL\\u007f\","
+    "\"strategy\":\"rolling\\t\",\"currentRevision\":\"cur\\u009b31m\","
+    "\"stableRevision\":\"st\\u202eab\",\"readyReplicas\":1,"
+    "\"history\":[{\"revision\":\"cur\\u009b31m\",\"started\":\"s\\u001b[1A\","
+    "\"outcome\":\"Succeeded\\r\",\"images\":[\"img\\u001b[5m\"]}]}}";
+static const char hostile_replicasets[] =
+    "[{\"metadata\":{\"name\":\"rs\\u001b[H\",\"uid\":\"r1\","
+    "\"creationTimestamp\":\"2026-11-26T13:00:00Z\","
+    "\"labels\":{\"slipway.dev/revision\":\"cur\\u009b31m\"},"
+    "\"ownerReferences\":[{\"controller\":true,\"uid\":\"u1\",\"kind\":\"Release\","
+    "\"name\":\"web\"}]},"
+    "\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
+    "\"image\":\"nginx\\u001b[31m:1\"}]}}},\"status\":{\"readyReplicas\":1}}]";
+static const char hostile_pods[] =
+    "[{\"metadata\":{\"name\":\"pod\\u001b[K\",\"uid\":\"p1\","
+    "\"creationTimestamp\":\"2026-11-26T13:00:00Z\","
+    "\"ownerReferences\":[{\"controller\":true,\"uid\":\"r1\",\"kind\":\"ReplicaSet\","
+    "\"name\":\"rs\"}]},"
+    "\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"state\":{\"waiting\":"
+    "{\"reason\":\"Crash\\u001b[?25l\"}}}]}}]";
+
+/* Every escaped form in want[] is in text, and no raw control. */
+static void check_escaped(const char *what, const char *text, const char *const *want)
+{
+	ok(text && terminal_safe(text), "%s: no raw control byte, valid UTF-8", what);
+	for (size_t i = 0; text && want[i]; i++)
+		ok(strstr(text, want[i]) != NULL, "%s: shows %s", what, want[i]);
+}
+
+static void test_hostile_get(time_t now)
+{
+	json_t *rel = json_loads(hostile_release, 0, NULL);
+	json_t *rs = json_loads(hostile_replicasets, 0, NULL);
+	json_t *pods = json_loads(hostile_pods, 0, NULL);
+	ok(rel && rs && pods, "hostile objects load");
+	/* Bytes that are not UTF-8 cannot come through jansson's parser, but a
+	 * string can hold them: the view must not trust that it never does. */
+	json_object_set_new(json_object_get(json_array_get(pods, 0), "status"), "phase",
+	                    json_stringn_nocheck("P\xff\xc3(\xed\xa0\x80", 7));
+	json_object_del(json_object_get(json_array_get(pods, 0), "status"), "containerStatuses");
+	char *text = cli_view_release(rel, rs, pods, now);
+	static const char *const want[] = {
+	    "Name:       web\\x1b[2J\n",
+	    "Namespace:  ns\\r\n",
+	    "Phase:      Healthy\\x1b]0;pwned\\a: d\xc3\xa9ploy\xc3\xa9 \xf0\x9f\x9a\x80 "
+	    "ok\\b\\b\\bFAIL\\x7f\n",
+	    "Current:    cur\\u009b31m (nginx\\x1b[31m:1)\n",
+	    "Stable:     st\\u202eab (-)\n",
+	    "revision cur\\u009b31m (current)  nginx\\x1b[31m:1\n",
+	    "ReplicaSet rs\\x1b[H  desired 1",
+	    "Pod pod\\x1b[K  not ready  P\\xff\\xc3(\\xed\\xa0\\x80  ",
+	    NULL,
+	};
+	check_escaped("get", text, want);
+	free(text);
+
+	char *hist = capture_history(rel, rs);
+	static const char *const hwant[] = {"cur\\u009b31m", "s\\x1b[1A", "Succeeded\\r",
+	                                    "img\\x1b[5m\n", NULL};
+	check_escaped("history", hist, hwant);
+	free(hist);
+	json_decref(rel);
+	json_decref(rs);
+	json_decref(pods);
+}
+
+/* The display column at which needle starts in line (1 per code point:
+ * the test strings have no wide characters), or -1. */
+static long column_of(const char *line, const char *needle)
+{
+	const char *at = strstr(line, needle);
+	if (!at)
+		return -1;
+	long cols = 0;
+	for (const char *p = line; p < at; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			cols++;
+	return cols;
+}
+
+/* `list` with a name holding ESC and one holding an accent: each row is
+ * escaped and the columns after the name still line up on screen. */
+static void test_hostile_list(time_t now)
+{
+	json_t *items =
+	    json_pack("[{s:{s:s, s:s}, s:{s:s, s:s}}, {s:{s:s, s:s}, s:{s:s, s:s}},"
+	              " {s:{s:s, s:s}, s:{s:s, s:s}}]",
+	              "metadata", "name", "plain", "namespace", "n1", "status", "phase", "Healthy",
+	              "currentRevision", "r1", "metadata", "name", "a\x1b[2Jb", "namespace",
+	              "n\x1b[0m", "status", "phase", "Healthy", "currentRevision", "r\r2",
+	              "metadata", "name", "caf\xc3\xa9", "namespace", "n3", "status", "phase",
+	              "Healthy", "currentRevision", "r3");
+	char *text = capture_list(items, true, now);
+	static const char *const want[] = {"a\\x1b[2Jb", "n\\x1b[0m", "r\\r2", "caf\xc3\xa9 ",
+	                                   NULL};
+	check_escaped("list", text, want);
+	/* Each row on a line of its own, the PHASE and REVISION columns where the
+	 * header has them. */
+	char *save = NULL;
+	long phase_col = -1, rev_col = -1;
+	int rows = 0;
+	for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (phase_col < 0) {
+			phase_col = column_of(line, "PHASE");
+			rev_col = column_of(line, "REVISION");
+			continue;
+		}
+		rows++;
+		is_int(column_of(line, "Healthy"), phase_col, "list row %d: PHASE column", rows);
+		static const char *const revs[] = {" r1 ", " r\\r2 ", " r3 "};
+		long at = rows <= 3 ? column_of(line, revs[rows - 1]) : -1;
+		is_int(at < 0 ? -1 : at + 1, rev_col, "list row %d: REVISION column", rows);
+	}
+	is_int(rows, 3, "list: three rows");
+	free(text);
+	json_decref(items);
 }
 
 int main(void)
@@ -161,6 +331,8 @@ int main(void)
 		is_str(age, ages[i].want, "age of %ld s", ages[i].d);
 	}
 	test_health();
+	test_hostile_get(now);
+	test_hostile_list(now);
 	json_decref(items);
 	json_decref(none);
 	json_decref(canary);
