@@ -389,6 +389,21 @@ static const struct {
      "spec.strategy.canary.trafficRouting.nginx.stableIngress: required; "
      "spec.strategy.canary.trafficRouting.nginx.annotationPrefix: \"Nginx/\" is not a valid "
      "DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253)"},
+    {"the canary Ingress name must fit 253",
+     {{"spec.strategy", CANARY_NGINX},
+      {"spec.strategy.canary.trafficRouting.nginx.stableIngress",
+       "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""}},
+     "spec.strategy.canary.trafficRouting.nginx.stableIngress: too long: the canary Ingress "
+     "name <release>-<stableIngress>-canary would have 254 characters, more than 253"},
+    {"mirror headers: a bad name, an empty map",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setMirrorRoute\":{\"name\":\"m\",\"match\":[{\"headers\":{\"X Y\":{"
+              "\"exact\":\"1\"}}},{\"headers\":{}}]}}]"}},
+     S0 "setMirrorRoute.match[0].headers: \"X Y\" is not a valid HTTP header name (letters, "
+        "digits and !#$%&'*+-.^_`|~, at most 256); " S0
+        "setMirrorRoute.match[1].headers: must name at least one header"},
     {"minPodsPerReplicaSet at least 1",
      {{"spec.strategy", CANARY_GW}, {"spec.strategy.canary.minPodsPerReplicaSet", "0"}},
      "spec.strategy.canary.minPodsPerReplicaSet: must be at least 1"},
