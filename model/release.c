@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "model/release-parse.h"
 #include "model/timefmt.h"
 
-static void parse_rolling(struct model_fields *c, const json_t *o, const char *base,
-                          struct rel_rolling *r)
+void rel_parse_rolling(struct model_fields *c, const json_t *o, const char *base,
+                       struct rel_rolling *r)
 {
 	r->max_surge = (struct model_intorstr){true, 25};
 	r->max_unavailable = (struct model_intorstr){true, 25};
@@ -25,7 +26,7 @@ static void parse_rolling(struct model_fields *c, const json_t *o, const char *b
 	}
 }
 
-static void analysis_clear(struct rel_analysis *a)
+void rel_analysis_clear(struct rel_analysis *a)
 {
 	for (size_t i = 0; i < a->n_templates; i++)
 		free(a->templates[i].template_name);
@@ -116,183 +117,11 @@ static void parse_analysis_args(struct model_fields *c, const json_t *o, const c
 	}
 }
 
-static void parse_analysis(struct model_fields *c, const json_t *o, const char *base,
-                           struct rel_analysis *a)
+void rel_parse_analysis(struct model_fields *c, const json_t *o, const char *base,
+                        struct rel_analysis *a)
 {
 	parse_analysis_templates(c, o, base, a);
 	parse_analysis_args(c, o, base, a);
-}
-
-static const char *const step_keys[] = {
-    [REL_STEP_SET_WEIGHT] = "setWeight",
-    [REL_STEP_PAUSE] = "pause",
-    [REL_STEP_ANALYSIS] = "analysis",
-    [REL_STEP_APPROVAL] = "approval",
-};
-
-const char *rel_step_name(enum rel_step_kind kind)
-{
-	if (kind >= REL_STEP_SET_WEIGHT && kind <= REL_STEP_APPROVAL)
-		return step_keys[kind];
-	return "unknown";
-}
-
-static void parse_step(struct model_fields *c, const json_t *o, const char *base,
-                       struct rel_step *s)
-{
-	if (!json_is_object(o)) {
-		model_errors_add(c->errs, base, "must be an object");
-		return;
-	}
-	if (json_object_size(o) != 1) {
-		model_errors_add(c->errs, base,
-		                 "must have exactly one of setWeight, pause, analysis, approval");
-		return;
-	}
-	const char *key = json_object_iter_key(json_object_iter((json_t *)o));
-	json_t *v = json_object_iter_value(json_object_iter((json_t *)o));
-	char path[MODEL_PATH_LEN];
-	model_path_key(path, base, key);
-	enum rel_step_kind kind = 0;
-	for (int k = REL_STEP_SET_WEIGHT; k <= REL_STEP_APPROVAL; k++) {
-		if (strcmp(key, step_keys[k]) == 0)
-			kind = (enum rel_step_kind)k;
-	}
-	switch (kind) {
-	case REL_STEP_SET_WEIGHT: {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 100) {
-			model_errors_add(c->errs, path, "must be an integer between 0 and 100");
-			return;
-		}
-		s->set_weight = (int32_t)json_integer_value(v);
-		break;
-	}
-	case REL_STEP_PAUSE:
-		if (!json_is_object(v)) {
-			model_errors_add(c->errs, path,
-			                 "must be an object (pause: {} waits until "
-			                 "promoted)");
-			return;
-		}
-		/* As Argo Rollouts: no duration waits until promoted. */
-		model_field_duration(c, v, "duration", path, &s->pause_has_duration,
-		                     &s->pause_duration_ns);
-		break;
-	case REL_STEP_ANALYSIS:
-		if (!json_is_object(v)) {
-			model_errors_add(c->errs, path, "must be an object");
-			return;
-		}
-		parse_analysis(c, v, path, &s->analysis);
-		break;
-	case REL_STEP_APPROVAL:
-		if (!json_is_object(v)) {
-			model_errors_add(c->errs, path, "must be an object");
-			return;
-		}
-		model_field_name(c, v, "policy", path, MODEL_NAME_DNS_SUBDOMAIN, false,
-		                 &s->approval_policy);
-		break;
-	default:
-		model_errors_add(
-		    c->errs, base,
-		    "unknown step \"%.40s\": must be one of setWeight, pause, analysis, "
-		    "approval",
-		    key);
-		return;
-	}
-	s->kind = kind;
-}
-
-static void step_clear(struct rel_step *s)
-{
-	analysis_clear(&s->analysis);
-	free(s->approval_policy);
-	memset(s, 0, sizeof(*s));
-}
-
-static void parse_traffic(struct model_fields *c, const json_t *o, const char *base,
-                          struct rel_canary *k)
-{
-	static const char *const kinds[] = {"gatewayAPI", "nginx", NULL};
-	const char *expect = "must have exactly one of gatewayAPI, nginx";
-	if (!model_fields_only(c, o, base, kinds, expect))
-		return;
-	if (json_object_size(o) != 1) {
-		model_errors_add(c->errs, base, "%s", expect);
-		return;
-	}
-	char path[MODEL_PATH_LEN];
-	json_t *g = json_object_get(o, "gatewayAPI");
-	if (g) {
-		model_path_key(path, base, "gatewayAPI");
-		if (!json_is_object(g)) {
-			model_errors_add(c->errs, path, "must be an object");
-			return;
-		}
-		if (model_field_name(c, g, "httpRoute", path, MODEL_NAME_DNS_SUBDOMAIN, true,
-		                     &k->http_route))
-			k->traffic = REL_TRAFFIC_GATEWAY_API;
-		return;
-	}
-	json_t *n = json_object_get(o, "nginx");
-	model_path_key(path, base, "nginx");
-	if (!json_is_object(n)) {
-		model_errors_add(c->errs, path, "must be an object");
-		return;
-	}
-	if (model_field_name(c, n, "stableIngress", path, MODEL_NAME_DNS_SUBDOMAIN, true,
-	                     &k->stable_ingress))
-		k->traffic = REL_TRAFFIC_NGINX;
-}
-
-static void parse_canary(struct model_fields *c, const json_t *o, const char *base,
-                         struct rel_canary *k)
-{
-	char path[MODEL_PATH_LEN];
-	bool ok_stable = model_field_name(c, o, "stableService", base, MODEL_NAME_DNS_LABEL, false,
-	                                  &k->stable_service);
-	bool ok_canary = model_field_name(c, o, "canaryService", base, MODEL_NAME_DNS_LABEL, false,
-	                                  &k->canary_service);
-	if (k->stable_service && k->canary_service &&
-	    strcmp(k->stable_service, k->canary_service) == 0) {
-		model_path_key(path, base, "canaryService");
-		model_errors_add(c->errs, path, "must differ from stableService");
-	}
-	json_t *tr = model_field_object(c, o, "trafficRouting", base, false);
-	if (tr) {
-		model_path_key(path, base, "trafficRouting");
-		parse_traffic(c, tr, path, k);
-		/* Shifting traffic means pointing one Service at each revision. */
-		if (ok_stable && !k->stable_service) {
-			model_path_key(path, base, "stableService");
-			model_errors_add(c->errs, path, "required when trafficRouting is set");
-		}
-		if (ok_canary && !k->canary_service) {
-			model_path_key(path, base, "canaryService");
-			model_errors_add(c->errs, path, "required when trafficRouting is set");
-		}
-	}
-
-	json_t *steps;
-	if (!model_field_array(c, o, "steps", base, false, REL_STEPS_MAX, "steps", &steps))
-		return;
-	size_t n = json_array_size(steps);
-	if (n == 0)
-		return;
-	model_path_key(path, base, "steps");
-	k->steps = calloc(n, sizeof(*k->steps));
-	if (!k->steps) {
-		c->oom = true;
-		return;
-	}
-	k->n_steps = n;
-	for (size_t i = 0; i < n; i++) {
-		char ipath[MODEL_PATH_LEN];
-		model_path_index(ipath, path, i);
-		parse_step(c, json_array_get(steps, i), ipath, &k->steps[i]);
-	}
 }
 
 static void parse_blue_green(struct model_fields *c, const json_t *o, const char *base,
@@ -316,7 +145,7 @@ static void parse_blue_green(struct model_fields *c, const json_t *o, const char
 		char path[MODEL_PATH_LEN];
 		model_path_key(path, base, "prePromotionAnalysis");
 		b->has_pre_promotion_analysis = true;
-		parse_analysis(c, a, path, &b->pre_promotion_analysis);
+		rel_parse_analysis(c, a, path, &b->pre_promotion_analysis);
 	}
 }
 
@@ -328,7 +157,7 @@ static void parse_strategy(struct model_fields *c, const json_t *spec, struct re
 	json_t *st = json_object_get(spec, "strategy");
 	if (!st) {
 		r->strategy = REL_STRATEGY_ROLLING;
-		parse_rolling(c, NULL, "spec.strategy.rolling", &r->rolling);
+		rel_parse_rolling(c, NULL, "spec.strategy.rolling", &r->rolling);
 		return;
 	}
 	if (!json_is_object(st)) {
@@ -348,10 +177,10 @@ static void parse_strategy(struct model_fields *c, const json_t *spec, struct re
 		return;
 	if (strcmp(key, "rolling") == 0) {
 		r->strategy = REL_STRATEGY_ROLLING;
-		parse_rolling(c, o, "spec.strategy.rolling", &r->rolling);
+		rel_parse_rolling(c, o, "spec.strategy.rolling", &r->rolling);
 	} else if (strcmp(key, "canary") == 0) {
 		r->strategy = REL_STRATEGY_CANARY;
-		parse_canary(c, o, "spec.strategy.canary", &r->canary);
+		rel_parse_canary(c, o, "spec.strategy.canary", r->name, &r->canary);
 	} else {
 		r->strategy = REL_STRATEGY_BLUE_GREEN;
 		parse_blue_green(c, o, "spec.strategy.blueGreen", &r->blue_green);
@@ -557,16 +386,10 @@ struct rel_release *rel_release_free(struct rel_release *r)
 	free(r->uid);
 	model_labels_clear(&r->selector);
 	json_decref(r->template);
-	for (size_t i = 0; i < r->canary.n_steps; i++)
-		step_clear(&r->canary.steps[i]);
-	free(r->canary.steps);
-	free(r->canary.stable_service);
-	free(r->canary.canary_service);
-	free(r->canary.http_route);
-	free(r->canary.stable_ingress);
+	rel_canary_clear(&r->canary);
 	free(r->blue_green.active_service);
 	free(r->blue_green.preview_service);
-	analysis_clear(&r->blue_green.pre_promotion_analysis);
+	rel_analysis_clear(&r->blue_green.pre_promotion_analysis);
 	free(r);
 	return NULL;
 }

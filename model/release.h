@@ -12,7 +12,10 @@
  * Defaults (as Deployment and Argo Rollouts): replicas 1, minReadySeconds 0,
  * revisionHistoryLimit 10, progressDeadlineSeconds 600, paused false; no
  * spec.strategy at all means rolling; rolling maxSurge 25% and
- * maxUnavailable 25%; blueGreen autoPromotionEnabled true and
+ * maxUnavailable 25% (canary too); canary scaleDownDelaySeconds 30,
+ * abortScaleDownDelaySeconds 30, dynamicStableScale false,
+ * minPodsPerReplicaSet 1, nginx annotationPrefix nginx.ingress.kubernetes.io,
+ * setMirrorRoute percentage 100; blueGreen autoPromotionEnabled true and
  * scaleDownDelaySeconds 30.
  */
 #ifndef SLIPWAY_MODEL_RELEASE_H
@@ -42,6 +45,14 @@
 #define REL_DEFAULT_REVISION_HISTORY_LIMIT    10
 #define REL_DEFAULT_PROGRESS_DEADLINE_SECONDS 600
 #define REL_DEFAULT_SCALE_DOWN_DELAY_SECONDS  30
+#define REL_DEFAULT_MIN_PODS_PER_REPLICA_SET  1
+/* ingress-nginx's default --annotations-prefix. */
+#define REL_DEFAULT_NGINX_ANNOTATION_PREFIX "nginx.ingress.kubernetes.io"
+#define REL_HTTP_ROUTES_MAX                 16
+#define REL_ROUTE_MATCHES_MAX                                                                      \
+	16                      /* match[] of a header or mirror route; headers of a mirror match */
+#define REL_HEADER_NAME_MAX 256 /* Gateway API HTTPHeaderName */
+#define REL_MATCH_VALUE_MAX 4096 /* Gateway API header value */
 
 enum rel_strategy_kind {
 	REL_STRATEGY_ROLLING = 1,
@@ -73,10 +84,79 @@ struct rel_analysis {
 };
 
 enum rel_step_kind {
-	REL_STEP_SET_WEIGHT = 1, /* setWeight: N */
-	REL_STEP_PAUSE,          /* pause: {duration?} */
-	REL_STEP_ANALYSIS,       /* analysis: {...} */
-	REL_STEP_APPROVAL,       /* approval: {policy?} */
+	REL_STEP_SET_WEIGHT = 1,   /* setWeight: N */
+	REL_STEP_PAUSE,            /* pause: {duration?} */
+	REL_STEP_ANALYSIS,         /* analysis: {...}; reported AnalysisNotImplemented for now */
+	REL_STEP_APPROVAL,         /* approval: {policy?}; the governance issue's */
+	REL_STEP_SET_CANARY_SCALE, /* setCanaryScale: {replicas | weight | matchTrafficWeight} */
+	REL_STEP_SET_HEADER_ROUTE, /* setHeaderRoute: {name, match[]} */
+	REL_STEP_SET_MIRROR_ROUTE, /* setMirrorRoute: {name, percentage?, match?} */
+};
+#define REL_STEP_LAST REL_STEP_SET_MIRROR_ROUTE
+
+/* setCanaryScale: exactly one of the three (as Argo Rollouts). */
+enum rel_canary_scale_kind {
+	REL_CANARY_SCALE_REPLICAS = 1,  /* a pod count */
+	REL_CANARY_SCALE_WEIGHT,        /* a percentage of spec.replicas, 0..100 */
+	REL_CANARY_SCALE_MATCH_TRAFFIC, /* back to "pods follow the traffic weight" */
+};
+
+struct rel_canary_scale {
+	enum rel_canary_scale_kind kind;
+	int32_t replicas; /* REPLICAS: >= 0 */
+	int32_t weight;   /* WEIGHT: 0..100 */
+};
+
+/* A string match as Argo Rollouts writes it: exactly one of exact, prefix,
+ * regex (the regex is passed to the data plane as is: its dialect is the
+ * gateway's). */
+enum rel_match_kind {
+	REL_MATCH_EXACT = 1,
+	REL_MATCH_PREFIX,
+	REL_MATCH_REGEX,
+};
+
+struct rel_string_match {
+	enum rel_match_kind kind;
+	char *value; /* non-empty */
+};
+
+/* {headerName, headerValue}: a request header and how its value matches. */
+struct rel_header_match {
+	char *header_name; /* an HTTP header name (token characters), <= 256 */
+	struct rel_string_match value;
+};
+
+/* setHeaderRoute: requests whose headers all match go to the canary only.
+ * No match removes the route of that name. */
+struct rel_header_route {
+	char *name;     /* a DNS-1035 label */
+	size_t n_match; /* 0 = remove the route */
+	struct rel_header_match *match;
+};
+
+/* One setMirrorRoute match, Argo Rollouts' RouteMatch: every given part must
+ * match. method is exact only (Gateway API matches methods exactly). */
+struct rel_mirror_match {
+	bool has_method;
+	struct rel_string_match method; /* exact, an HTTP method in upper case */
+	bool has_path;
+	struct rel_string_match path; /* starts with "/" unless regex */
+	size_t n_headers;             /* from the headers map, in its order */
+	struct rel_header_match *headers;
+};
+
+/* setMirrorRoute: a copy of `percentage` % of the matching requests goes to
+ * the canary (responses discarded). With neither match nor percentage the
+ * step removes the route of that name (as Argo Rollouts); with a percentage
+ * and no match it mirrors that share of every request of the managed rules.
+ * Gateway API only. */
+struct rel_mirror_route {
+	char *name;         /* a DNS-1035 label */
+	bool remove;        /* neither match nor percentage given */
+	int32_t percentage; /* 0..100, default 100 */
+	size_t n_match;     /* 0 = every request */
+	struct rel_mirror_match *match;
 };
 
 struct rel_step {
@@ -86,21 +166,63 @@ struct rel_step {
 	int64_t pause_duration_ns;    /* PAUSE: >= 0; an integer or a digit string is seconds */
 	struct rel_analysis analysis; /* ANALYSIS */
 	char *approval_policy;        /* APPROVAL: a ReleasePolicy name, NULL = none named */
+	struct rel_canary_scale canary_scale; /* SET_CANARY_SCALE */
+	struct rel_header_route header_route; /* SET_HEADER_ROUTE */
+	struct rel_mirror_route mirror_route; /* SET_MIRROR_ROUTE */
 };
 
 enum rel_traffic_kind {
 	REL_TRAFFIC_NONE = 0,    /* weights by replica ratio */
-	REL_TRAFFIC_GATEWAY_API, /* trafficRouting.gatewayAPI.httpRoute */
-	REL_TRAFFIC_NGINX,       /* trafficRouting.nginx.stableIngress */
+	REL_TRAFFIC_GATEWAY_API, /* trafficRouting.gatewayAPI.httpRoutes */
+	REL_TRAFFIC_NGINX,       /* trafficRouting.nginx */
 };
 
+/* trafficRouting.gatewayAPI.httpRoutes[]: an HTTPRoute in the Release's
+ * namespace, and optionally the name of one of its rules. Without a rule,
+ * every rule that has both stableService and canaryService as backends. */
+struct rel_http_route_ref {
+	char *name; /* DNS-1123 subdomain */
+	char *rule; /* NULL = every rule with both backends */
+};
+
+/* trafficRouting.nginx: the controller owns an Ingress
+ * "<release>-<stableIngress>-canary" derived from the stable one. */
+struct rel_nginx {
+	char *stable_ingress;    /* DNS-1123 subdomain */
+	char *annotation_prefix; /* never NULL once parsed: REL_DEFAULT_NGINX_ANNOTATION_PREFIX */
+};
+
+/*
+ * spec.strategy.canary. One traffic router at most: Argo Rollouts accepts
+ * several at once, but two routers splitting the same requests would each
+ * apply the weight to what the other let through; a user who needs both
+ * runs two Releases. Traffic routing requires stableService and
+ * canaryService, which differ (each router sends to both).
+ *
+ * Header routes work with gatewayAPI (a rule with the header match that sends
+ * to the canary only) and with nginx through the canary Ingress's
+ * canary-by-header annotations, which can express one header matched exactly
+ * (canary-by-header-value) or by regex (canary-by-header-pattern), on one
+ * canary Ingress: so under nginx a setHeaderRoute has exactly one match, not
+ * by prefix, and every setHeaderRoute uses the same name. Mirroring needs
+ * gatewayAPI (a RequestMirror filter; ingress-nginx has no canary mirror).
+ * A route name belongs to header routes or to mirror routes, not both.
+ */
 struct rel_canary {
 	char *stable_service; /* NULL when not given; required with traffic routing */
 	char *canary_service; /* NULL when not given; required with traffic routing */
+	/* maxSurge / maxUnavailable: the pace of pod changes, parsed and
+	 * defaulted exactly as spec.strategy.rolling's. */
+	struct rel_rolling pace;
+	int32_t scale_down_delay_seconds;       /* traffic-routed only; default 30 */
+	int32_t abort_scale_down_delay_seconds; /* default 30; 0 = never scale down */
+	bool dynamic_stable_scale;              /* traffic-routed only */
+	int32_t min_pods_per_replica_set;       /* >= 1, default 1 */
 	enum rel_traffic_kind traffic;
-	char *http_route;     /* GATEWAY_API, else NULL */
-	char *stable_ingress; /* NGINX, else NULL */
-	size_t n_steps;       /* 0 = go straight to the new revision */
+	size_t n_http_routes; /* GATEWAY_API: >= 1 */
+	struct rel_http_route_ref *http_routes;
+	struct rel_nginx nginx; /* NGINX, else zeroed */
+	size_t n_steps;         /* 0 = go straight to the new revision */
 	struct rel_step *steps;
 };
 
@@ -155,7 +277,8 @@ struct rel_release *rel_release_free(struct rel_release *r);
 /* "rolling", "canary", "blueGreen" (the spec key), or "unknown". */
 const char *rel_strategy_name(enum rel_strategy_kind kind);
 
-/* "setWeight", "pause", "analysis", "approval", or "unknown". */
+/* The step's key ("setWeight", "pause", "analysis", "approval",
+ * "setCanaryScale", "setHeaderRoute", "setMirrorRoute"), or "unknown". */
 const char *rel_step_name(enum rel_step_kind kind);
 
 /* The images of a pod template's containers (not initContainers), in order,

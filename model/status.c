@@ -52,6 +52,7 @@ static const char *const known_keys[] = {
     "conditions",
     "history",
     "restartedAt",
+    "intent",
     NULL,
 };
 
@@ -59,6 +60,10 @@ static bool is_known(const char *key)
 {
 	for (size_t i = 0; known_keys[i]; i++) {
 		if (strcmp(key, known_keys[i]) == 0)
+			return true;
+	}
+	for (size_t i = 0; rel_canary_status_keys[i]; i++) {
+		if (strcmp(key, rel_canary_status_keys[i]) == 0)
 			return true;
 	}
 	return false;
@@ -94,6 +99,8 @@ void rel_status_clear(struct rel_status *s)
 	free(s->selector);
 	json_decref(s->conditions);
 	json_decref(s->extra);
+	json_decref(s->intent);
+	rel_canary_status_clear(&s->canary);
 	for (size_t i = 0; i < s->n_history; i++)
 		entry_clear(&s->history[i]);
 	memset(s, 0, sizeof(*s));
@@ -202,6 +209,92 @@ static int read_entry(const json_t *o, struct rel_history_entry *e)
 	return r;
 }
 
+/* The scalar fields of an object status, the canary's and the intent. */
+static int read_scalars(const json_t *status, struct rel_status *s)
+{
+	json_t *gen = json_object_get(status, "observedGeneration");
+	if (gen && (!json_is_integer(gen) || json_integer_value(gen) < 0))
+		return -EINVAL;
+	s->observed_generation = gen ? json_integer_value(gen) : 0;
+	int phase = REL_PHASE_NONE;
+	int r = read_enum(status, "phase", phase_names, N_PHASES, &phase);
+	s->phase = (enum rel_phase)phase;
+	if (r == 0)
+		r = read_string(status, "message", &s->message);
+	if (r == 0)
+		r = read_string(status, "strategy", &s->strategy);
+	if (r == 0)
+		r = read_string(status, "currentRevision", &s->current_revision);
+	if (r == 0)
+		r = read_string(status, "stableRevision", &s->stable_revision);
+	if (r == 0)
+		r = read_int32(status, "currentStepIndex", &s->current_step_index,
+		               &s->has_current_step_index);
+	if (r == 0)
+		r = read_int32(status, "replicas", &s->replicas, NULL);
+	if (r == 0)
+		r = read_int32(status, "updatedReplicas", &s->updated_replicas, NULL);
+	if (r == 0)
+		r = read_int32(status, "readyReplicas", &s->ready_replicas, NULL);
+	if (r == 0)
+		r = read_int32(status, "availableReplicas", &s->available_replicas, NULL);
+	if (r == 0)
+		r = read_string(status, "selector", &s->selector);
+	if (r == 0)
+		r = read_time(status, "lastProgressTime", &s->last_progress_time);
+	if (r == 0)
+		r = read_time(status, "restartedAt", &s->restarted_at);
+	if (r == 0)
+		r = rel_canary_status_read(status, &s->canary);
+	json_t *intent = json_object_get(status, "intent");
+	if (r == 0 && intent) {
+		s->intent = json_deep_copy(intent);
+		r = s->intent ? 0 : -ENOMEM;
+	}
+	return r;
+}
+
+/* conditions and history. */
+static int read_lists(const json_t *status, struct rel_status *s)
+{
+	json_t *conds = json_object_get(status, "conditions");
+	if (conds) {
+		if (!json_is_array(conds))
+			return -EINVAL;
+		json_t *copy = json_deep_copy(conds);
+		if (!copy)
+			return -ENOMEM;
+		json_decref(s->conditions);
+		s->conditions = copy;
+	}
+	json_t *hist = json_object_get(status, "history");
+	if (hist && !json_is_array(hist))
+		return -EINVAL;
+	for (size_t i = 0; i < json_array_size(hist) && i < REL_HISTORY_MAX; i++) {
+		int r = read_entry(json_array_get(hist, i), &s->history[i]);
+		s->n_history = i + 1; /* so clear frees a half-read entry */
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Fields this version does not know, into s->extra. */
+static int read_extra(const json_t *status, struct rel_status *s)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)status, key, v)
+	{
+		if (is_known(key))
+			continue;
+		json_t *copy = json_deep_copy(v);
+		if (!copy || json_object_set_new(s->extra, key, copy) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int rel_status_from_json(const json_t *status, struct rel_status *ret)
 {
 	struct rel_status s;
@@ -212,91 +305,17 @@ int rel_status_from_json(const json_t *status, struct rel_status *ret)
 		*ret = s;
 		return 0;
 	}
-	if (!json_is_object(status)) {
-		r = -EINVAL;
-		goto fail;
-	}
-	json_t *gen = json_object_get(status, "observedGeneration");
-	if (gen && (!json_is_integer(gen) || json_integer_value(gen) < 0)) {
-		r = -EINVAL;
-		goto fail;
-	}
-	s.observed_generation = gen ? json_integer_value(gen) : 0;
-	int phase = REL_PHASE_NONE;
-	r = read_enum(status, "phase", phase_names, N_PHASES, &phase);
-	s.phase = (enum rel_phase)phase;
+	r = json_is_object(status) ? read_scalars(status, &s) : -EINVAL;
 	if (r == 0)
-		r = read_string(status, "message", &s.message);
+		r = read_lists(status, &s);
 	if (r == 0)
-		r = read_string(status, "strategy", &s.strategy);
-	if (r == 0)
-		r = read_string(status, "currentRevision", &s.current_revision);
-	if (r == 0)
-		r = read_string(status, "stableRevision", &s.stable_revision);
-	if (r == 0)
-		r = read_int32(status, "currentStepIndex", &s.current_step_index,
-		               &s.has_current_step_index);
-	if (r == 0)
-		r = read_int32(status, "replicas", &s.replicas, NULL);
-	if (r == 0)
-		r = read_int32(status, "updatedReplicas", &s.updated_replicas, NULL);
-	if (r == 0)
-		r = read_int32(status, "readyReplicas", &s.ready_replicas, NULL);
-	if (r == 0)
-		r = read_int32(status, "availableReplicas", &s.available_replicas, NULL);
-	if (r == 0)
-		r = read_string(status, "selector", &s.selector);
-	if (r == 0)
-		r = read_time(status, "lastProgressTime", &s.last_progress_time);
-	if (r == 0)
-		r = read_time(status, "restartedAt", &s.restarted_at);
-	if (r < 0)
-		goto fail;
-
-	json_t *conds = json_object_get(status, "conditions");
-	if (conds) {
-		if (!json_is_array(conds)) {
-			r = -EINVAL;
-			goto fail;
-		}
-		json_t *copy = json_deep_copy(conds);
-		if (!copy) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		json_decref(s.conditions);
-		s.conditions = copy;
-	}
-
-	json_t *hist = json_object_get(status, "history");
-	if (hist && !json_is_array(hist)) {
-		r = -EINVAL;
-		goto fail;
-	}
-	for (size_t i = 0; i < json_array_size(hist) && i < REL_HISTORY_MAX; i++) {
-		r = read_entry(json_array_get(hist, i), &s.history[i]);
-		s.n_history = i + 1; /* so clear frees a half-read entry */
-		if (r < 0)
-			goto fail;
-	}
-
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)status, key, v)
-	{
-		if (is_known(key))
-			continue;
-		json_t *copy = json_deep_copy(v);
-		if (!copy || json_object_set_new(s.extra, key, copy) != 0) {
-			r = -ENOMEM;
-			goto fail;
-		}
+		r = read_extra(status, &s);
+	if (r < 0) {
+		rel_status_clear(&s);
+		return r;
 	}
 	*ret = s;
 	return 0;
-fail:
-	rel_status_clear(&s);
-	return r;
 }
 
 static int set_time(json_t *o, const char *key, time_t t)
@@ -397,8 +416,9 @@ static int put_extra(json_t *o, const struct rel_status *s)
 json_t *rel_status_to_json(const struct rel_status *s)
 {
 	json_t *o = json_object();
-	if (!o || put_summary(o, s) < 0 || put_history(o, s) < 0 ||
-	    (s->extra && put_extra(o, s) < 0)) {
+	if (!o || put_summary(o, s) < 0 || rel_canary_status_put(o, &s->canary) < 0 ||
+	    (s->intent && json_object_set_new(o, "intent", json_deep_copy(s->intent)) < 0) ||
+	    put_history(o, s) < 0 || (s->extra && put_extra(o, s) < 0)) {
 		json_decref(o);
 		return NULL;
 	}

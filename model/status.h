@@ -2,9 +2,11 @@
  * A Release's status as a C struct, read from and written to JSON.
  *
  * Round trip: rel_status_to_json(rel_status_from_json(x)) equals x for any
- * status this module wrote, and fields it does not know (user intents such as
- * `abort` or `promote` written by the CLI, fields of a newer controller) are
- * kept verbatim in `extra`, so writing status back never drops them.
+ * status this module wrote, and fields it does not know (fields of a newer
+ * controller) are kept verbatim in `extra`, so writing status back never
+ * drops them. The canary fields are model/canary-status.h's; the user's
+ * status.intent (model/intent.h) is kept as the JSON it is, whatever it is,
+ * so the controller can parse it, report a bad one, and clear it.
  *
  * Conditions stay a JSON array edited with model/condition.h.
  * status.selector is model_labels_selector_string(&release->selector).
@@ -17,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "model/canary-status.h"
 
 /* Revisions remembered in status.history; older entries are dropped. */
 #define REL_HISTORY_MAX 10
@@ -69,7 +73,11 @@ struct rel_status {
 	/* The spec.restartAt the last finished restart carried out (every pod
 	 * older than it replaced). 0 = absent. */
 	time_t restarted_at;
-	json_t *conditions; /* owned JSON array, never NULL after init/parse */
+	json_t *conditions;              /* owned JSON array, never NULL after init/parse */
+	struct rel_canary_status canary; /* canary, pauseConditions, abort, ... */
+	/* status.intent as read (owned, NULL = absent); parse it with
+	 * rel_intent_parse, consume it by setting it to NULL (json_decref). */
+	json_t *intent;
 	size_t n_history;
 	struct rel_history_entry history[REL_HISTORY_MAX]; /* newest first */
 	json_t *extra; /* owned JSON object of unknown fields, never NULL */

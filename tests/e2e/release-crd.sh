@@ -51,7 +51,7 @@ header_matches() {
 ok "a valid Release is accepted" accepted web
 ok "an absent strategy defaults to rolling" jsonpath_is rel/web '{.spec.strategy}' '{"rolling":{}}'
 ok "the short name rel and the printer columns work" \
-	header_matches 'NAME +DESIRED +CURRENT +UP-TO-DATE +AVAILABLE +PHASE +AGE$' web
+	header_matches 'NAME +DESIRED +CURRENT +UP-TO-DATE +AVAILABLE +PHASE +STEP +WEIGHT +AGE$' web
 ok "-o wide adds strategy and message" header_matches 'AGE +STRATEGY +MESSAGE$' web -o wide
 
 ok "two strategies are rejected" rejected two '{"strategy":{"rolling":{},"canary":{}}}' \
@@ -72,10 +72,66 @@ ok "a pod template without containers is rejected" rejected nocontainers \
 	'{"template":{"spec":{"containers":null}}}' "spec.template.spec.containers: Required value"
 ok "the canary shape of DESIGN.md is admitted" accepted canary '{"strategy":{"canary":{
 	"canaryService":"web-canary","stableService":"web",
-	"trafficRouting":{"gatewayAPI":{"httpRoute":"web"}},
+	"trafficRouting":{"gatewayAPI":{"httpRoutes":[{"name":"web"}]}},
 	"steps":[{"setWeight":10},{"pause":{"duration":"5m"}},
 		{"analysis":{"templates":[{"templateName":"error-rate"}]}},
 		{"approval":{"policy":"prod"}},{"setWeight":50},{"pause":{}}]}}}'
+
+# The canary API of issue 13: the schema says what the model says, at the field.
+routed='"stableService":"web","canaryService":"web-canary","trafficRouting":{"gatewayAPI":{"httpRoutes":[{"name":"web"}]}}'
+ok "setCanaryScale with two keys is rejected" rejected scale2 \
+	"{\"strategy\":{\"canary\":{$routed,\"steps\":[{\"setCanaryScale\":{\"replicas\":3,\"weight\":20}}]}}}" \
+	"spec.strategy.canary.steps[0].setCanaryScale: Invalid value: setCanaryScale has exactly one of replicas, weight and matchTrafficWeight"
+ok "a headerValue with two kinds is rejected" rejected hv2 \
+	"{\"strategy\":{\"canary\":{$routed,\"steps\":[{\"setHeaderRoute\":{\"name\":\"b\",\"match\":[{\"headerName\":\"X\",\"headerValue\":{\"exact\":\"1\",\"regex\":\"1\"}}]}}]}}}" \
+	"spec.strategy.canary.steps[0].setHeaderRoute.match[0].headerValue: Invalid value: exactly one of exact, prefix and regex must be set"
+ok "gatewayAPI and nginx together are rejected" rejected tworouters \
+	'{"strategy":{"canary":{"stableService":"a","canaryService":"b","trafficRouting":{"gatewayAPI":{"httpRoutes":[{"name":"r"}]},"nginx":{"stableIngress":"i"}}}}}' \
+	"spec.strategy.canary.trafficRouting: Invalid value: exactly one of gatewayAPI and nginx must be set"
+ok "traffic routing without services is rejected" rejected nosvc \
+	'{"strategy":{"canary":{"trafficRouting":{"nginx":{"stableIngress":"i"}}}}}' \
+	"trafficRouting requires stableService and canaryService"
+ok "setMirrorRoute under nginx is rejected" rejected mirrornginx \
+	'{"strategy":{"canary":{"stableService":"a","canaryService":"b","trafficRouting":{"nginx":{"stableIngress":"i"}},"steps":[{"setMirrorRoute":{"name":"m","percentage":5}}]}}}' \
+	"setMirrorRoute steps require trafficRouting.gatewayAPI"
+ok "minPodsPerReplicaSet 0 is rejected" rejected minpods '{"strategy":{"canary":{"minPodsPerReplicaSet":0}}}' \
+	"spec.strategy.canary.minPodsPerReplicaSet: Invalid value: 0"
+ok "kubectl explain documents the canary steps" \
+	until_true 30 output_has "copy a percentage of the matching requests" kubectl explain release.spec.strategy.canary.steps.setMirrorRoute
+
+# examples/canary.yaml: the Release and its Services are admitted (the
+# HTTPRoute too when the cluster has the Gateway API CRDs).
+example_applies() {
+	local docs=3
+	kubectl get crd httproutes.gateway.networking.k8s.io >/dev/null 2>&1 && docs=4
+	awk -v n="$docs" 'BEGIN { RS = "\n---\n" } NR <= n { print; print "---" }' \
+		"$SLIPWAY_SOURCE_ROOT/examples/canary.yaml" | k apply -f -
+}
+ok "examples/canary.yaml is admitted" example_applies
+ok "and keeps its steps" jsonpath_is rel/shop '{.spec.strategy.canary.steps[6].setMirrorRoute.percentage}' 20
+
+# status: the canary columns and the user intent contract.
+status_patch() { k patch rel/"$1" --subresource=status --type=merge -p "$2"; }
+ok "the controller's canary status is admitted" status_patch shop \
+	'{"status":{"currentStepIndex":2,"canary":{"stepLabel":"3/9","weights":{"canary":{"revision":"c","weight":10},"stable":{"revision":"s","weight":90}}},"pauseConditions":[{"reason":"CanaryPauseStep","startTime":"2026-12-02T21:00:00Z"}]}}'
+ok "kubectl get shows STEP 3/9 and WEIGHT 10" until_true 10 output_has "3/9    10" k get rel shop
+ok "a Promote intent is admitted on the status subresource" status_patch shop \
+	'{"status":{"intent":{"action":"Promote","user":"ana","requestedAt":"2026-12-02T21:00:00Z","revision":"c","stepIndex":2}}}'
+intent_rejected() {
+	local out
+	if out=$(status_patch shop "$1" 2>&1); then
+		echo "accepted: $out"
+		return 1
+	fi
+	grep -qF -- "$2" <<<"$out" || { echo "$out"; return 1; }
+}
+ok "an unknown intent action is rejected, naming the field" intent_rejected \
+	'{"status":{"intent":{"action":"Skip","user":"ana","requestedAt":"2026-12-02T21:00:00Z","revision":"c"}}}' \
+	'status.intent.action: Unsupported value: "Skip"'
+ok "a Promote without stepIndex is rejected" intent_rejected \
+	'{"status":{"intent":{"action":"Promote","user":"ana","requestedAt":"2026-12-02T21:00:00Z","revision":"c","stepIndex":null}}}' \
+	"a Promote intent needs stepIndex"
+
 ok "the blueGreen shape of DESIGN.md is admitted" accepted bluegreen '{"strategy":{"blueGreen":{
 	"activeService":"web","previewService":"web-preview","autoPromotionEnabled":false,
 	"scaleDownDelaySeconds":30,"prePromotionAnalysis":{"templates":[{"templateName":"smoke"}]}}}}'

@@ -1,6 +1,8 @@
-/* libFuzzer: any JSON document as a Release (and as a Release status).
- * Parse and validate must not crash or leak; a valid Release has a revision
- * and a template; a status that parses must round-trip exactly. */
+/* libFuzzer: any JSON document as a Release (and as a Release status, and
+ * its status.intent). Parse and validate must not crash or leak; a valid
+ * Release has a revision and a template; a status that parses must
+ * round-trip exactly; an intent that parses reads back the same from what
+ * rel_intent_to_json writes. */
 #include <errno.h>
 #include <jansson.h>
 #include <stddef.h>
@@ -9,10 +11,38 @@
 #include <string.h>
 
 #include "model/errors.h"
+#include "model/intent.h"
 #include "model/release.h"
 #include "model/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_intent(const json_t *intent)
+{
+	struct model_errors errs = {0};
+	struct rel_intent in;
+	int ret = rel_intent_parse(intent, &in, &errs);
+	if (ret == -EINVAL && model_errors_count(&errs) == 0)
+		abort();
+	if (ret == 0) {
+		json_t *out = rel_intent_to_json(&in);
+		struct rel_intent again;
+		if (out && rel_intent_parse(out, &again, NULL) == 0) {
+			if (again.action != in.action || strcmp(again.user, in.user) != 0 ||
+			    strcmp(again.revision, in.revision) != 0 ||
+			    again.requested_at != in.requested_at ||
+			    again.has_step_index != in.has_step_index ||
+			    again.step_index != in.step_index)
+				abort();
+			rel_intent_clear(&again);
+		} else if (out) {
+			abort(); /* what we write must read back */
+		}
+		json_decref(out);
+		rel_intent_clear(&in);
+	}
+	model_errors_clear(&errs);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(joined);
 	}
 	model_errors_clear(&errs);
+
+	json_t *intent = json_object_get(json_object_get(v, "status"), "intent");
+	if (intent)
+		check_intent(intent);
 
 	struct rel_status s;
 	if (rel_status_from_json(json_object_get(v, "status"), &s) == 0) {

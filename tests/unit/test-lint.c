@@ -178,9 +178,28 @@ static void test_find(void)
 	free(out);
 }
 
+/* The manifests of examples/ lint clean: each is one Release (and the
+ * objects it uses, skipped). */
+static void check_example(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/../../../examples/%s", TEST_DATA_DIR, name);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+	struct cli_lint_result res = {0};
+	is_int(cli_lint_file(path, mem, &res), 0, "examples/%s: linted", name);
+	fclose(mem);
+	is_str(out, "", "examples/%s: no problems", name);
+	is_int(res.releases, 1, "examples/%s: one Release", name);
+	free(out);
+}
+
 int main(void)
 {
 	test_find();
+	check_example("rolling.yaml");
+	check_example("canary.yaml");
 	check_file("valid", 2);
 	check_file("broken", 2);
 	check_file("syntax", 0);

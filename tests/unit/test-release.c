@@ -25,6 +25,16 @@ struct patch {
 
 #define DEL NULL
 
+/* Canary strategies to patch steps into (p[1] sets spec.strategy.canary.steps). */
+#define CANARY_GW                                                                                  \
+	"{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-canary\","                 \
+	"\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}}}}"
+#define CANARY_NGINX                                                                               \
+	"{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-canary\","                 \
+	"\"trafficRouting\":{\"nginx\":{\"stableIngress\":\"web\"}}}}"
+#define STEPS "spec.strategy.canary.steps"
+#define S0    "spec.strategy.canary.steps[0]."
+
 static const struct {
 	const char *why;
 	struct patch p[4];
@@ -35,13 +45,14 @@ static const struct {
      {{"spec.strategy", "{\"rolling\":{\"maxSurge\":1,\"maxUnavailable\":\"10%\"}}"}},
      NULL},
     {"canary with every step kind is valid",
-     {{"spec.strategy", "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-canary\","
-                        "\"trafficRouting\":{\"gatewayAPI\":{\"httpRoute\":\"web\"}},\"steps\":["
-                        "{\"setWeight\":10},{\"pause\":{\"duration\":\"5m\"}},{\"pause\":{}},"
-                        "{\"analysis\":{\"templates\":[{\"templateName\":\"error-rate\"},"
-                        "{\"templateName\":\"latency\",\"clusterScope\":true}],"
-                        "\"args\":[{\"name\":\"service\",\"value\":\"web\"}]}},"
-                        "{\"approval\":{\"policy\":\"prod\"}},{\"setWeight\":100}]}}"}},
+     {{"spec.strategy",
+       "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-canary\","
+       "\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}},\"steps\":["
+       "{\"setWeight\":10},{\"pause\":{\"duration\":\"5m\"}},{\"pause\":{}},"
+       "{\"analysis\":{\"templates\":[{\"templateName\":\"error-rate\"},"
+       "{\"templateName\":\"latency\",\"clusterScope\":true}],"
+       "\"args\":[{\"name\":\"service\",\"value\":\"web\"}]}},"
+       "{\"approval\":{\"policy\":\"prod\"}},{\"setWeight\":100}]}}"}},
      NULL},
     {"canary with nginx and no steps is valid",
      {{"spec.strategy", "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-c\","
@@ -193,11 +204,11 @@ static const struct {
     {"unknown step",
      {{"spec.strategy", "{\"canary\":{\"steps\":[{\"setWeight\":1},{\"wait\":{}}]}}"}},
      "spec.strategy.canary.steps[1]: unknown step \"wait\": must be one of setWeight, pause, "
-     "analysis, approval"},
+     "analysis, approval, setCanaryScale, setHeaderRoute, setMirrorRoute"},
     {"step with two kinds",
      {{"spec.strategy", "{\"canary\":{\"steps\":[{\"setWeight\":1,\"pause\":{}}]}}"}},
      "spec.strategy.canary.steps[0]: must have exactly one of setWeight, pause, analysis, "
-     "approval"},
+     "approval, setCanaryScale, setHeaderRoute, setMirrorRoute"},
     {"bad pause duration",
      {{"spec.strategy", "{\"canary\":{\"steps\":[{\"pause\":{\"duration\":\"5 minutes\"}}]}}"}},
      "spec.strategy.canary.steps[0].pause.duration: must be a duration such as \"30s\", "
@@ -224,8 +235,8 @@ static const struct {
      "spec.strategy.canary.steps[0].approval.policy: \"Prod!\" is not a valid DNS-1123 "
      "subdomain (lowercase letters, digits, '-' and '.', at most 253)"},
     {"traffic routing needs services",
-     {{"spec.strategy", "{\"canary\":{\"trafficRouting\":{\"gatewayAPI\":{\"httpRoute\":"
-                        "\"web\"}}}}"}},
+     {{"spec.strategy", "{\"canary\":{\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":"
+                        "[{\"name\":\"web\"}]}}}}"}},
      "spec.strategy.canary.stableService: required when trafficRouting is set; "
      "spec.strategy.canary.canaryService: required when trafficRouting is set"},
     {"traffic routing needs exactly one provider",
@@ -237,10 +248,10 @@ static const struct {
                         "\"trafficRouting\":{\"istio\":{}}}}"}},
      "spec.strategy.canary.trafficRouting: unknown field \"istio\": must have exactly one "
      "of gatewayAPI, nginx"},
-    {"gatewayAPI needs httpRoute",
+    {"gatewayAPI needs httpRoutes",
      {{"spec.strategy", "{\"canary\":{\"stableService\":\"a\",\"canaryService\":\"b\","
                         "\"trafficRouting\":{\"gatewayAPI\":{}}}}"}},
-     "spec.strategy.canary.trafficRouting.gatewayAPI.httpRoute: required"},
+     "spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes: required"},
     {"same stable and canary service",
      {{"spec.strategy", "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web\"}}"}},
      "spec.strategy.canary.canaryService: must differ from stableService"},
@@ -251,6 +262,170 @@ static const struct {
     {"steps must be a list",
      {{"spec.strategy", "{\"canary\":{\"steps\":{}}}"}},
      "spec.strategy.canary.steps: must be a list"},
+
+    /* canary: the API of issue 13 */
+    {"setCanaryScale replicas, weight and matchTrafficWeight are valid",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setCanaryScale\":{\"replicas\":3}},{\"setCanaryScale\":{\"weight\":20}},"
+              "{\"setCanaryScale\":{\"matchTrafficWeight\":true}}]"}},
+     NULL},
+    {"setCanaryScale with two keys",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setCanaryScale\":{\"replicas\":3,\"weight\":20}}]"}},
+     S0 "setCanaryScale: must have exactly one of replicas, weight, matchTrafficWeight"},
+    {"setCanaryScale empty",
+     {{"spec.strategy", CANARY_GW}, {STEPS, "[{\"setCanaryScale\":{}}]"}},
+     S0 "setCanaryScale: must have exactly one of replicas, weight, matchTrafficWeight"},
+    {"setCanaryScale weight above 100",
+     {{"spec.strategy", CANARY_GW}, {STEPS, "[{\"setCanaryScale\":{\"weight\":101}}]"}},
+     S0 "setCanaryScale.weight: must be an integer between 0 and 100"},
+    {"setCanaryScale negative replicas",
+     {{"spec.strategy", CANARY_GW}, {STEPS, "[{\"setCanaryScale\":{\"replicas\":-1}}]"}},
+     S0 "setCanaryScale.replicas: must not be negative"},
+    {"setCanaryScale matchTrafficWeight false",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setCanaryScale\":{\"matchTrafficWeight\":false}}]"}},
+     S0 "setCanaryScale.matchTrafficWeight: must be true (it puts the canary's pods back in "
+        "step with its traffic weight)"},
+    {"setCanaryScale needs traffic routing",
+     {{"spec.strategy", "{\"canary\":{\"steps\":[{\"setCanaryScale\":{\"replicas\":1}}]}}"}},
+     S0 "setCanaryScale: requires trafficRouting (without it the canary's share of pods is "
+        "its traffic weight)"},
+    {"setHeaderRoute and its removal are valid with gatewayAPI",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"beta\",\"match\":[{\"headerName\":\"X-Beta\","
+              "\"headerValue\":{\"exact\":\"yes\"}},{\"headerName\":\"User-Agent\","
+              "\"headerValue\":{\"prefix\":\"Mozilla\"}}]}},{\"setHeaderRoute\":{\"name\":"
+              "\"beta\"}}]"}},
+     NULL},
+    {"setHeaderRoute needs traffic routing",
+     {{"spec.strategy", "{\"canary\":{\"steps\":[{\"setHeaderRoute\":{\"name\":\"beta\"}}]}}"}},
+     S0 "setHeaderRoute: requires trafficRouting (gatewayAPI or nginx)"},
+    {"setHeaderRoute needs a name",
+     {{"spec.strategy", CANARY_GW}, {STEPS, "[{\"setHeaderRoute\":{}}]"}},
+     S0 "setHeaderRoute.name: required"},
+    {"headerValue with two kinds",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"b\",\"match\":[{\"headerName\":\"X\","
+              "\"headerValue\":{\"exact\":\"1\",\"regex\":\"1.*\"}}]}}]"}},
+     S0 "setHeaderRoute.match[0].headerValue: must have exactly one of exact, prefix, regex"},
+    {"headerValue required, headerName a token",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"b\",\"match\":[{\"headerName\":\"X Beta\"}]}}]"}},
+     S0 "setHeaderRoute.match[0].headerName: \"X Beta\" is not a valid HTTP header name "
+        "(letters, digits and !#$%&'*+-.^_`|~, at most 256); " S0
+        "setHeaderRoute.match[0].headerValue: required"},
+    {"headerValue exact must not be empty",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"b\",\"match\":[{\"headerName\":\"X\","
+              "\"headerValue\":{\"exact\":\"\"}}]}}]"}},
+     S0 "setHeaderRoute.match[0].headerValue.exact: required"},
+    {"setHeaderRoute with nginx: one header, exact or regex, one name",
+     {{"spec.strategy", CANARY_NGINX},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"beta\",\"match\":[{\"headerName\":\"X-Beta\","
+              "\"headerValue\":{\"regex\":\"^yes|always$\"}}]}},{\"setWeight\":10},"
+              "{\"setHeaderRoute\":{\"name\":\"beta\"}}]"}},
+     NULL},
+    {"nginx header routes: two headers, a prefix, a second name",
+     {{"spec.strategy", CANARY_NGINX},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"a\",\"match\":[{\"headerName\":\"X\","
+              "\"headerValue\":{\"exact\":\"1\"}},{\"headerName\":\"Y\",\"headerValue\":{"
+              "\"exact\":\"2\"}}]}},{\"setHeaderRoute\":{\"name\":\"b\",\"match\":[{"
+              "\"headerName\":\"X\",\"headerValue\":{\"prefix\":\"1\"}}]}}]"}},
+     S0 "setHeaderRoute.match: nginx (canary-by-header) matches one header: must have at most "
+        "one item; spec.strategy.canary.steps[1].setHeaderRoute.match[0].headerValue: nginx "
+        "(canary-by-header) cannot match a prefix: use exact or regex; "
+        "spec.strategy.canary.steps[1].setHeaderRoute.name: nginx has one canary Ingress, so "
+        "one header route: every setHeaderRoute must be named \"a\""},
+    {"setMirrorRoute forms are valid with gatewayAPI",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}},"
+              "{\"setMirrorRoute\":{\"name\":\"shadow\",\"match\":[{\"method\":{\"exact\":"
+              "\"GET\"},\"path\":{\"prefix\":\"/api\"},\"headers\":{\"X-Mirror\":{\"exact\":"
+              "\"1\"}}}]}},{\"setMirrorRoute\":{\"name\":\"shadow\"}}]"}},
+     NULL},
+    {"setMirrorRoute needs gatewayAPI",
+     {{"spec.strategy", CANARY_NGINX},
+      {STEPS, "[{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}}]"}},
+     S0 "setMirrorRoute: requires trafficRouting.gatewayAPI"},
+    {"setMirrorRoute percentage above 100",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":101}}]"}},
+     S0 "setMirrorRoute.percentage: must be an integer between 0 and 100"},
+    {"setMirrorRoute match: method by prefix, relative path, empty item",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setMirrorRoute\":{\"name\":\"m\",\"match\":[{\"method\":{\"prefix\":"
+              "\"G\"},\"path\":{\"exact\":\"api\"}},{}]}}]"}},
+     S0 "setMirrorRoute.match[0].method: must be {exact: METHOD} with one of GET, HEAD, POST, "
+        "PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH; " S0
+        "setMirrorRoute.match[0].path: must start with \"/\"; " S0
+        "setMirrorRoute.match[1]: must have at least one of method, path, headers"},
+    {"a header route name is not a mirror route name",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"x\"}},{\"setMirrorRoute\":{\"name\":\"x\"}}]"}},
+     "spec.strategy.canary.steps[1].setMirrorRoute.name: \"x\" already names a setHeaderRoute "
+     "in steps[0]: header and mirror routes need different names"},
+    {"httpRoutes: a route twice, a rule twice, a route beside its rules",
+     {{"spec.strategy", CANARY_GW},
+      {"spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes",
+       "[{\"name\":\"a\",\"rule\":\"r1\"},{\"name\":\"a\",\"rule\":\"r2\"},{\"name\":\"b\"},"
+       "{\"name\":\"a\",\"rule\":\"r1\"},{\"name\":\"b\",\"rule\":\"r\"}]"}},
+     "spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes[3]: route \"a\" is already "
+     "listed as httpRoutes[0] (list a route once without rule, or once per rule); "
+     "spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes[4]: route \"b\" is already "
+     "listed as httpRoutes[2] (list a route once without rule, or once per rule)"},
+    {"httpRoutes must not be empty",
+     {{"spec.strategy", CANARY_GW},
+      {"spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes", "[]"}},
+     "spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes: must be a non-empty list"},
+    {"gatewayAPI and nginx at once",
+     {{"spec.strategy", CANARY_GW},
+      {"spec.strategy.canary.trafficRouting.nginx", "{\"stableIngress\":\"web\"}"}},
+     "spec.strategy.canary.trafficRouting: gatewayAPI and nginx cannot both be set: one "
+     "traffic router per Release"},
+    {"nginx needs stableIngress; annotationPrefix is a DNS subdomain",
+     {{"spec.strategy", CANARY_NGINX},
+      {"spec.strategy.canary.trafficRouting.nginx", "{\"annotationPrefix\":\"Nginx/\"}"}},
+     "spec.strategy.canary.trafficRouting.nginx.stableIngress: required; "
+     "spec.strategy.canary.trafficRouting.nginx.annotationPrefix: \"Nginx/\" is not a valid "
+     "DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253)"},
+    {"the canary Ingress name must fit 253",
+     {{"spec.strategy", CANARY_NGINX},
+      {"spec.strategy.canary.trafficRouting.nginx.stableIngress",
+       "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""}},
+     "spec.strategy.canary.trafficRouting.nginx.stableIngress: too long: the canary Ingress "
+     "name <release>-<stableIngress>-canary would have 254 characters, more than 253"},
+    {"mirror headers: a bad name, an empty map",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setMirrorRoute\":{\"name\":\"m\",\"match\":[{\"headers\":{\"X Y\":{"
+              "\"exact\":\"1\"}}},{\"headers\":{}}]}}]"}},
+     S0 "setMirrorRoute.match[0].headers: \"X Y\" is not a valid HTTP header name (letters, "
+        "digits and !#$%&'*+-.^_`|~, at most 256); " S0
+        "setMirrorRoute.match[1].headers: must name at least one header"},
+    {"minPodsPerReplicaSet at least 1",
+     {{"spec.strategy", CANARY_GW}, {"spec.strategy.canary.minPodsPerReplicaSet", "0"}},
+     "spec.strategy.canary.minPodsPerReplicaSet: must be at least 1"},
+    {"abortScaleDownDelaySeconds not negative",
+     {{"spec.strategy", CANARY_GW}, {"spec.strategy.canary.abortScaleDownDelaySeconds", "-1"}},
+     "spec.strategy.canary.abortScaleDownDelaySeconds: must not be negative"},
+    {"scaleDownDelaySeconds and dynamicStableScale need traffic routing",
+     {{"spec.strategy", "{\"canary\":{\"scaleDownDelaySeconds\":10,\"dynamicStableScale\":true}}"}},
+     "spec.strategy.canary.scaleDownDelaySeconds: only used with trafficRouting; "
+     "spec.strategy.canary.dynamicStableScale: only used with trafficRouting"},
+    {"dynamicStableScale excludes scaleDownDelaySeconds",
+     {{"spec.strategy", CANARY_GW},
+      {"spec.strategy.canary.dynamicStableScale", "true"},
+      {"spec.strategy.canary.scaleDownDelaySeconds", "5"}},
+     "spec.strategy.canary.dynamicStableScale: cannot be used with scaleDownDelaySeconds"},
+    {"canary pace is parsed as rolling's",
+     {{"spec.strategy", "{\"canary\":{\"maxSurge\":\"abc\",\"maxUnavailable\":\"101%\"}}"}},
+     "spec.strategy.canary.maxSurge: must be an integer or a percentage (e.g. \"25%\"); "
+     "spec.strategy.canary.maxUnavailable: must not be greater than 100%"},
+    {"canary pace may not be 0 and 0",
+     {{"spec.strategy", "{\"canary\":{\"maxSurge\":0,\"maxUnavailable\":0}}"}},
+     "spec.strategy.canary.maxUnavailable: may not be 0 when maxSurge is 0"},
 
     /* blueGreen */
     {"activeService required",
@@ -382,7 +557,9 @@ static void check_canary(void)
 	is_str(r->canary.stable_service, "web", "stableService");
 	is_str(r->canary.canary_service, "web-canary", "canaryService");
 	is_int(r->canary.traffic, REL_TRAFFIC_GATEWAY_API, "gateway API routing");
-	is_str(r->canary.http_route, "web", "httpRoute");
+	is_int(r->canary.n_http_routes, 1, "one HTTPRoute");
+	is_str(r->canary.http_routes[0].name, "web", "httpRoutes[0].name");
+	ok(r->canary.http_routes[0].rule == NULL, "no rule: every rule with both backends");
 	is_int(r->canary.n_steps, 6, "six steps");
 	struct rel_step *s = r->canary.steps;
 	ok(s[0].kind == REL_STEP_SET_WEIGHT && s[0].set_weight == 10, "setWeight 10");
@@ -445,6 +622,105 @@ static void check_canary(void)
 	is_int(errs.n, 0, "no errors");
 }
 
+/* The canary of issue 13, every field written. */
+static const char full_canary[] =
+    "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-canary\","
+    "\"maxSurge\":\"25%\",\"maxUnavailable\":0,\"scaleDownDelaySeconds\":45,"
+    "\"abortScaleDownDelaySeconds\":0,\"minPodsPerReplicaSet\":2,"
+    "\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\",\"rule\":\"api\"},"
+    "{\"name\":\"web-internal\"}]}},\"steps\":["
+    "{\"setWeight\":10},{\"pause\":{\"duration\":\"1m\"}},{\"pause\":{}},"
+    "{\"setCanaryScale\":{\"replicas\":3}},"
+    "{\"setHeaderRoute\":{\"name\":\"beta\",\"match\":[{\"headerName\":\"X-Beta\","
+    "\"headerValue\":{\"exact\":\"yes\"}}]}},"
+    "{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}},"
+    "{\"setMirrorRoute\":{\"name\":\"shadow\",\"match\":[{\"path\":{\"prefix\":\"/api\"},"
+    "\"headers\":{\"X-Mirror\":{\"regex\":\"y.*\"}}}]}},"
+    "{\"setMirrorRoute\":{\"name\":\"shadow\"}},{\"setWeight\":50}]}}";
+
+static void check_canary_steps(const struct rel_canary *k)
+{
+	const struct rel_step *s = k->steps;
+	ok(s[1].kind == REL_STEP_PAUSE && s[1].pause_duration_ns == 60 * INT64_C(1000000000),
+	   "pause 1m");
+	ok(s[3].kind == REL_STEP_SET_CANARY_SCALE &&
+	       s[3].canary_scale.kind == REL_CANARY_SCALE_REPLICAS &&
+	       s[3].canary_scale.replicas == 3,
+	   "setCanaryScale replicas 3");
+	is_str(rel_step_name(s[3].kind), "setCanaryScale", "step name setCanaryScale");
+	const struct rel_header_route *h = &s[4].header_route;
+	ok(s[4].kind == REL_STEP_SET_HEADER_ROUTE && h->n_match == 1 &&
+	       strcmp(h->name, "beta") == 0 && strcmp(h->match[0].header_name, "X-Beta") == 0 &&
+	       h->match[0].value.kind == REL_MATCH_EXACT &&
+	       strcmp(h->match[0].value.value, "yes") == 0,
+	   "setHeaderRoute beta X-Beta exact yes");
+	const struct rel_mirror_route *m = &s[5].mirror_route;
+	ok(s[5].kind == REL_STEP_SET_MIRROR_ROUTE && m->percentage == 20 && m->n_match == 0 &&
+	       !m->remove,
+	   "setMirrorRoute 20%% of every request");
+	m = &s[6].mirror_route;
+	ok(m->percentage == 100 && m->n_match == 1 && !m->remove && m->match[0].has_path &&
+	       !m->match[0].has_method && m->match[0].path.kind == REL_MATCH_PREFIX &&
+	       strcmp(m->match[0].path.value, "/api") == 0 && m->match[0].n_headers == 1 &&
+	       strcmp(m->match[0].headers[0].header_name, "X-Mirror") == 0 &&
+	       m->match[0].headers[0].value.kind == REL_MATCH_REGEX,
+	   "setMirrorRoute with a match: percentage defaults to 100");
+	ok(s[7].mirror_route.remove, "setMirrorRoute with a name only removes the route");
+	ok(s[8].kind == REL_STEP_SET_WEIGHT && s[8].set_weight == 50, "setWeight 50");
+}
+
+static void check_canary_full(void)
+{
+	struct patch p[] = {{"spec.strategy", full_canary}};
+	json_t *j = release_with(p, 1);
+	struct model_errors errs = {0};
+	struct rel_release *r = NULL;
+	is_int(rel_release_parse(j, &r, &errs), 0, "the canary of issue 13 parses");
+	json_decref(j);
+	char *got = model_errors_join(&errs, "; ");
+	is_str(got, "", "with no messages");
+	free(got);
+	model_errors_clear(&errs);
+	if (!r)
+		return;
+	const struct rel_canary *k = &r->canary;
+	ok(k->pace.max_surge.is_percent && k->pace.max_surge.value == 25, "maxSurge 25%%");
+	ok(!k->pace.max_unavailable.is_percent && k->pace.max_unavailable.value == 0,
+	   "maxUnavailable 0");
+	is_int(k->scale_down_delay_seconds, 45, "scaleDownDelaySeconds");
+	is_int(k->abort_scale_down_delay_seconds, 0, "abortScaleDownDelaySeconds 0: never");
+	is_int(k->min_pods_per_replica_set, 2, "minPodsPerReplicaSet");
+	ok(!k->dynamic_stable_scale, "dynamicStableScale defaults to false");
+	is_int(k->traffic, REL_TRAFFIC_GATEWAY_API, "gatewayAPI");
+	is_int(k->n_http_routes, 2, "two routes");
+	is_str(k->http_routes[0].rule, "api", "a rule named");
+	ok(k->http_routes[1].rule == NULL, "no rule");
+	is_int(k->n_steps, 9, "nine steps");
+	if (k->n_steps == 9)
+		check_canary_steps(k);
+	rel_release_free(r);
+
+	/* Defaults of a bare canary, and of nginx. */
+	struct patch n[] = {{"spec.strategy", CANARY_NGINX}};
+	j = release_with(n, 1);
+	is_int(rel_release_parse(j, &r, NULL), 0, "nginx canary parses");
+	json_decref(j);
+	if (!r)
+		return;
+	k = &r->canary;
+	ok(k->pace.max_surge.is_percent && k->pace.max_surge.value == 25 &&
+	       k->pace.max_unavailable.is_percent && k->pace.max_unavailable.value == 25,
+	   "canary pace defaults to 25%%/25%%, as rolling");
+	is_int(k->scale_down_delay_seconds, 30, "scaleDownDelaySeconds defaults to 30");
+	is_int(k->abort_scale_down_delay_seconds, 30, "abortScaleDownDelaySeconds defaults to 30");
+	is_int(k->min_pods_per_replica_set, 1, "minPodsPerReplicaSet defaults to 1");
+	is_int(k->traffic, REL_TRAFFIC_NGINX, "nginx");
+	is_str(k->nginx.stable_ingress, "web", "stableIngress");
+	is_str(k->nginx.annotation_prefix, "nginx.ingress.kubernetes.io",
+	       "annotationPrefix defaults to ingress-nginx's");
+	rel_release_free(r);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -493,5 +769,6 @@ int main(void)
 
 	check_defaults();
 	check_canary();
+	check_canary_full();
 	return tap_done();
 }

@@ -9,7 +9,8 @@
 #include "model/labels.h"
 #include "model/status.h"
 
-/* A status as the controller writes it, plus a user intent from the CLI. */
+/* A status as the controller writes it, a user intent from the CLI and a
+ * field of a newer controller. */
 static const char full[] =
     "{\"observedGeneration\":7,\"phase\":\"Progressing\",\"message\":\"updating 3 of 10\","
     "\"strategy\":\"rolling\",\"lastProgressTime\":\"2026-11-26T12:21:00Z\","
@@ -25,7 +26,13 @@ static const char full[] =
     "{\"revision\":\"b2c4d5f6g7\",\"images\":[\"nginx:1.25\",\"envoy:1\"],"
     "\"started\":\"2026-11-25T08:00:00Z\",\"finished\":\"2026-11-25T08:05:00Z\","
     "\"outcome\":\"Succeeded\"}],"
-    "\"abort\":true}";
+    "\"canary\":{\"stepLabel\":\"3/7\",\"weights\":{\"canary\":{\"weight\":10,"
+    "\"revision\":\"r8kt9mf4mk\"},\"stable\":{\"weight\":90,\"revision\":\"b2c4d5f6g7\"}}},"
+    "\"pauseConditions\":[{\"reason\":\"CanaryPauseStep\",\"startTime\":"
+    "\"2026-11-26T12:22:00Z\"}],\"abort\":true,\"abortedAt\":\"2026-11-26T12:23:00Z\","
+    "\"promoteFull\":true,"
+    "\"intent\":{\"action\":\"Promote\",\"user\":\"ana\",\"stepIndex\":2},"
+    "\"fromTheFuture\":{\"x\":1}}";
 
 static const struct {
 	const char *why;
@@ -54,6 +61,18 @@ static const struct {
      -EINVAL},
     {"history images not strings", "{\"history\":[{\"revision\":\"x\",\"images\":[1]}]}", -EINVAL},
     {"status not an object", "[]", -EINVAL},
+    {"canary weight above 100", "{\"canary\":{\"weights\":{\"canary\":{\"weight\":101}}}}",
+     -EINVAL},
+    {"canary weights not an object", "{\"canary\":{\"weights\":[]}}", -EINVAL},
+    {"stepLabel not a string", "{\"canary\":{\"stepLabel\":3}}", -EINVAL},
+    {"unknown pause reason",
+     "{\"pauseConditions\":[{\"reason\":\"Nap\",\"startTime\":\"2026-11-26T12:22:00Z\"}]}",
+     -EINVAL},
+    {"pause condition without startTime",
+     "{\"pauseConditions\":[{\"reason\":\"CanaryPauseStep\"}]}", -EINVAL},
+    {"abort not a boolean", "{\"abort\":\"yes\"}", -EINVAL},
+    {"abortedAt not a time", "{\"abortedAt\":\"now\"}", -EINVAL},
+    {"an intent of any shape is kept for its parser", "{\"intent\":\"Promote\"}", 0},
 };
 
 static json_t *load(const char *s)
@@ -84,7 +103,24 @@ static void check_round_trip(void)
 	is_int(s.history[1].outcome, REL_OUTCOME_SUCCEEDED, "older one succeeded");
 	is_int(s.history[1].finished, 1795593900, "finished time");
 	is_int(s.history[0].finished, 0, "newest not finished");
-	ok(json_is_true(json_object_get(s.extra, "abort")), "user intent kept in extra");
+	ok(json_equal(json_object_get(s.extra, "fromTheFuture"),
+	              json_object_get(in, "fromTheFuture")),
+	   "a newer controller's field kept in extra");
+	ok(json_object_get(s.extra, "abort") == NULL, "abort is a known field");
+	is_str(s.canary.step_label, "3/7", "canary.stepLabel");
+	ok(s.canary.has_weights && s.canary.canary.weight == 10 && s.canary.stable.weight == 90,
+	   "canary.weights");
+	is_str(s.canary.canary.revision, "r8kt9mf4mk", "canary weight's revision");
+	is_str(s.canary.stable.revision, "b2c4d5f6g7", "stable weight's revision");
+	ok(s.canary.n_pause_conditions == 1 &&
+	       s.canary.pause_conditions[0].reason == REL_PAUSE_CANARY_STEP &&
+	       s.canary.pause_conditions[0].start_time == 1795695720,
+	   "pauseConditions");
+	is_str(rel_pause_reason_name(s.canary.pause_conditions[0].reason), "CanaryPauseStep",
+	       "pause reason name");
+	ok(s.canary.abort && s.canary.aborted_at == 1795695780 && s.canary.promote_full,
+	   "abort, abortedAt, promoteFull");
+	ok(json_equal(s.intent, json_object_get(in, "intent")), "intent kept as written");
 
 	json_t *out = rel_status_to_json(&s);
 	ok(json_equal(in, out), "round trip gives the same JSON");
@@ -93,6 +129,13 @@ static void check_round_trip(void)
 		tap_diag("got %s", t);
 		free(t);
 	}
+	json_decref(out);
+
+	/* Consuming the intent removes it from what is written. */
+	json_decref(s.intent);
+	s.intent = NULL;
+	out = rel_status_to_json(&s);
+	ok(out && !json_object_get(out, "intent"), "a consumed intent is not written back");
 	json_decref(out);
 
 	/* Push more than the bound: newest first, oldest dropped. */
@@ -188,6 +231,23 @@ static void check_selector(void)
 	}
 }
 
+static void check_step_label(void)
+{
+	struct rel_canary_status c = {0};
+	is_int(rel_canary_status_set_step(&c, 2, 7), 0, "set step");
+	is_str(c.step_label, "3/7", "index 2 of 7 reads 3/7");
+	rel_canary_status_set_step(&c, 7, 7);
+	is_str(c.step_label, "7/7", "past the last step reads 7/7");
+	rel_canary_status_set_step(&c, 0, 0);
+	ok(c.step_label == NULL, "no steps: no label");
+	/* Set, empty fields are not written: a rolling status stays as it was. */
+	json_t *o = json_object();
+	is_int(rel_canary_status_put(o, &c), 0, "put an empty canary status");
+	is_int(json_object_size(o), 0, "writes nothing");
+	json_decref(o);
+	rel_canary_status_clear(&c);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(parse_rows) / sizeof(parse_rows[0]); i++) {
@@ -217,5 +277,6 @@ int main(void)
 	check_round_trip();
 	check_empty();
 	check_selector();
+	check_step_label();
 	return tap_done();
 }
