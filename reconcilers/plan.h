@@ -35,10 +35,14 @@ struct rec_ref {
  * What each action asks for. The executor (controller/executor.h) says how
  * it carries them out; in short:
  *
- *   CREATE        POST `body` to ref's collection (ref.name unused); an
- *                 object that already exists counts as done, since child
- *                 names are deterministic. With a subresource, POST to
- *                 ref.name's subresource ("eviction").
+ *   CREATE        POST `body` to ref's collection (ref.name names the
+ *                 object for the failure report and the re-read). A name
+ *                 already taken fails the plan as a conflict: the
+ *                 snapshot did not show that object, so the executor's
+ *                 caller reads it and reconciles again (our own child,
+ *                 not yet seen by the watch, or an orphan or a stranger
+ *                 that the reconciler must see to adopt or report). With a
+ *                 subresource, POST to ref.name's subresource ("eviction").
  *   MERGE_PATCH   JSON merge patch `body` on ref (subresource optional), with
  *                 ref's uid and resourceVersion as preconditions. For objects
  *                 the controller owns (its ReplicaSets).
@@ -77,8 +81,8 @@ enum rec_action_kind {
 
 enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
 
-/* Answers that count as done for one action, besides those that always do
- * (AlreadyExists for CREATE, NotFound for DELETE): the reconciler says which
+/* Answers that count as done for one action, besides the one that always
+ * does (NotFound for DELETE): the reconciler says which
  * refusals it will look at again on its own, e.g. an eviction of a pod
  * already gone, or one a PodDisruptionBudget refuses for now. */
 enum rec_tolerate {
