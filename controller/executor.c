@@ -50,7 +50,10 @@ static void finish(struct ctl_execution *x, const struct kc_error *err,
 	    .code = err ? (err->code ? err->code : -EIO) : 0,
 	    .done = x->done,
 	    .failed = failed,
-	    .conflict = err && kc_is_conflict(err),
+	    /* A name already taken is a stale snapshot too: the caller reads
+	     * the object, and the next reconcile sees what holds the name. */
+	    .conflict = err && (kc_is_conflict(err) || (failed && failed->kind == REC_CREATE &&
+	                                                kc_is_already_exists(err))),
 	    .err = err,
 	};
 	x->opts.on_done(&result, x->opts.userdata);
@@ -65,8 +68,7 @@ static void action_done(long status, json_t *body, const struct kc_error *err, v
 	const struct rec_action *a = &x->plan.actions[x->next];
 	x->req = NULL;
 	if (err) {
-		bool harmless = (a->kind == REC_CREATE && kc_is_already_exists(err)) ||
-		                (a->kind == REC_DELETE && kc_is_not_found(err)) ||
+		bool harmless = (a->kind == REC_DELETE && kc_is_not_found(err)) ||
 		                ((a->tolerate & REC_TOLERATE_NOT_FOUND) && kc_is_not_found(err)) ||
 		                ((a->tolerate & REC_TOLERATE_TOO_MANY_REQUESTS) &&
 		                 kc_is_too_many_requests(err));

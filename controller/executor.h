@@ -4,8 +4,11 @@
  * It knows no resource type; every action names its own. Every write carries
  * the field manager of ctl_exec_options.
  *
- *   CREATE        POST; AlreadyExists counts as done (names are
- *                 deterministic, so the object is the one we meant).
+ *   CREATE        POST. AlreadyExists fails the plan and is reported as
+ *                 a conflict: the name is deterministic, but what holds it
+ *                 may be our own child not yet seen, an orphan to adopt or
+ *                 someone else's object, and only a re-read lets the
+ *                 reconciler tell (the runtime does it, as for a 409).
  *   MERGE_PATCH   JSON merge patch, with the ref's uid and resourceVersion
  *                 written into the patch's metadata as preconditions: a
  *                 stale one fails with 409 Conflict instead of landing.
@@ -53,8 +56,11 @@
  * nothing more is sent. controller/leader.h asks for exactly this: a leader
  * that lost or cannot renew its lease must not write, even mid-plan.
  *
- * A failure reports which action failed and whether it was a conflict (409),
- * so the caller can re-read the object instead of retrying blindly.
+ * A failure reports which action failed, the API server's answer (err: the
+ * HTTP status, the metav1.Status with its reason and message), and whether
+ * it was a conflict (409: a stale precondition, or a CREATE whose name is
+ * taken), so the caller can re-read the object instead of retrying blindly,
+ * and a reconciler can report a refusal (controller/runtime.h keeps it).
  *
  * Everything runs on the client's loop; the completion callback never runs
  * inside ctl_execute().
@@ -75,8 +81,8 @@ struct ctl_exec_result {
 	int code;    /* 0, or the failed action's negative errno */
 	size_t done; /* actions carried out; an Event once handed to the sender */
 	const struct rec_action *failed; /* the action that failed, or NULL */
-	bool conflict;                   /* the failure was a 409 Conflict (stale precondition) */
-	const struct kc_error *err;      /* details of the failure, or NULL */
+	bool conflict;              /* a 409: stale precondition, or AlreadyExists on a CREATE */
+	const struct kc_error *err; /* details of the failure, or NULL */
 };
 
 /* Called once when the plan has run or an action failed. result, its err

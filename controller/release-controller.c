@@ -1,6 +1,7 @@
 #include "controller/release-controller.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "controller/log.h"
@@ -76,8 +77,32 @@ static int collect_pods(struct ctl_runtime *rt, const char *ns, const struct own
 	return 0;
 }
 
+/* The ReplicaSet cached under the name the Release's current revision
+ * gives, whoever owns it, into *ret (caller owns it), or NULL: one lookup
+ * by key, so an orphan (no owner, so not in the owner index) or a stranger
+ * holding the name is seen without a scan. The ReplicaSet informer has no
+ * label selector, so it caches those too. Costs one hash of the template,
+ * which the reconciler computes again: cheaper than a second index. */
+static int named_replicaset(struct ctl_runtime *rt, const json_t *release, const char *ns,
+                            json_t **ret)
+{
+	char name[MODEL_NAME_MAX + 1], key[CTL_STORE_KEY_MAX];
+	*ret = NULL;
+	int r = rec_release_child_name(release, name, sizeof(name));
+	if (r == -EINVAL || r == -ENAMETOOLONG)
+		return 0; /* the reconciler reports the invalid spec */
+	if (r < 0)
+		return r;
+	if (snprintf(key, sizeof(key), "%s/%s", ns ? ns : "", name) >= (int)sizeof(key))
+		return 0;
+	r = ctl_informer_get(ctl_runtime_informer(rt, INFORMER_REPLICASETS), key, ret);
+	return r == -ENOENT ? 0 : r;
+}
+
 /* Collects the ReplicaSets whose ownerReferences name the Release's uid and
- * their pods (index lookups, not scans) and returns the reconciler's plan. */
+ * their pods (index lookups, not scans), the one holding the current
+ * revision's name and the last failed write, and returns the reconciler's
+ * plan. */
 static int reconcile(struct ctl_runtime *rt, const json_t *release, double now,
                      struct rec_plan *plan, void *userdata)
 {
@@ -85,23 +110,31 @@ static int reconcile(struct ctl_runtime *rt, const json_t *release, double now,
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	const char *uid = json_string_value(json_object_get(meta, "uid"));
 	struct owned owned = {0}, pods = {0};
+	json_t *named = NULL;
+	char key[CTL_STORE_KEY_MAX];
 	int r = 0;
 	if (uid)
 		r = ctl_informer_by_owner(ctl_runtime_informer(rt, INFORMER_REPLICASETS), ns, uid,
 		                          collect, &owned);
 	if (r == 0)
 		r = collect_pods(rt, ns, &owned, &pods);
+	if (r == 0)
+		r = named_replicaset(rt, release, ns, &named);
 	if (r == 0) {
+		bool keyed = ctl_object_key(release, key, sizeof(key)) == 0;
 		struct rec_observed observed = {
 		    .release = release,
 		    .replicasets = (const json_t *const *)owned.items,
 		    .n_replicasets = owned.n,
 		    .pods = (const json_t *const *)pods.items,
 		    .n_pods = pods.n,
+		    .named_replicaset = named,
+		    .failure = keyed ? ctl_runtime_failure(rt, key) : NULL,
 		    .now = (time_t)now,
 		};
 		r = rec_release_reconcile(&observed, plan);
 	}
+	json_decref(named);
 	owned_clear(&owned);
 	owned_clear(&pods);
 	return r < 0 ? r : 0;

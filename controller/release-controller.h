@@ -3,7 +3,10 @@
  * to Releases (primary), the ReplicaSets they own and those ReplicaSets'
  * pods (owned watches; pods carry the revision label, so only the
  * controller's own are cached), and hands each Release to the pure
- * reconciler (reconcilers/release.h) with a snapshot of what it owns. The only file of the
+ * reconciler (reconcilers/release.h) with a snapshot of what it owns, the
+ * ReplicaSet cached under the current revision's name whoever owns it (an
+ * orphan to adopt, or a collision to report), and the runtime's memory of
+ * the last failed write (a refused create to report). The only file of the
  * controller that knows these kinds; main.c adds it to the manager.
  *
  * Both kinds are kept as compact text: a stripped Release is ~2 KB of JSON

@@ -1,6 +1,7 @@
 #include "controller/runtime.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 
 #include "controller/clock.h"
 #include "controller/executor.h"
+#include "controller/hashmap.h"
 #include "controller/log.h"
+#include "kubeclient/apierror.h"
 #include "kubeclient/rest.h"
 
 /* One reconcile in flight: the key from the queue, then the execution of its
@@ -22,7 +25,15 @@ struct worker {
 	struct kc_request *reread;
 	struct ctl_informer *reread_into; /* the informer the re-read object goes to */
 	double started;                   /* ev_now */
+	int64_t generation;               /* of the primary object its plan was made for */
 	bool busy;
+};
+
+/* A key's last failed write (ctl_runtime_failure); f's strings are the
+ * copies below. */
+struct failure {
+	struct rec_failure f;
+	char *resource, *name, *reason, *message;
 };
 
 /* What a watched kind's handler needs: its role, and the runtime. */
@@ -57,6 +68,7 @@ struct ctl_runtime {
 	bool (*update_matters)(const json_t *old, const json_t *obj);
 	ctl_reconcile_fn *reconcile;
 	void *userdata;
+	struct ctl_hashmap *failures; /* key -> struct failure */
 	struct ctl_runtime_stats stats;
 };
 
@@ -233,6 +245,84 @@ bool ctl_runtime_synced(const struct ctl_runtime *rt)
 	return true;
 }
 
+/* ---- The last failed write of each key --------------------------------- */
+
+static void failure_free(struct failure *x)
+{
+	if (!x)
+		return;
+	free(x->resource);
+	free(x->name);
+	free(x->reason);
+	free(x->message);
+	free(x);
+}
+
+static void forget_failure(struct ctl_runtime *rt, const char *key)
+{
+	void *old = NULL;
+	if (rt->failures && ctl_hashmap_remove(rt->failures, key, &old) == 0)
+		failure_free(old);
+}
+
+static void forget_failures(struct ctl_runtime *rt)
+{
+	size_t pos = 0;
+	const char *key;
+	void *v;
+	while (rt->failures && ctl_hashmap_next(rt->failures, &pos, &key, &v))
+		failure_free(v);
+	rt->failures = ctl_hashmap_free(rt->failures);
+}
+
+/* strdup that keeps NULL; *ok becomes false on ENOMEM. */
+static char *dup_opt(const char *s, bool *ok)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		*ok = false;
+	return d;
+}
+
+/* Keeps what failed for the key's next reconcile (ctl_runtime_failure),
+ * in place of what failed before. Out of memory, it keeps nothing: the
+ * reconciler then just tries again, as it would without the memory. */
+static void remember_failure(struct worker *w, const struct ctl_exec_result *res)
+{
+	struct ctl_runtime *rt = w->rt;
+	forget_failure(rt, w->key);
+	const struct kc_error *err = res->err;
+	const char *message =
+	    json_string_value(json_object_get(err ? err->status : NULL, "message"));
+	if (!message && err)
+		message = err->message;
+	struct failure *x = calloc(1, sizeof(*x));
+	bool ok = x != NULL;
+	if (ok) {
+		x->resource = dup_opt(res->failed->ref.resource, &ok);
+		x->name = dup_opt(res->failed->ref.name, &ok);
+		x->reason = dup_opt(kc_error_reason(err), &ok);
+		x->message = dup_opt(message, &ok);
+		x->f = (struct rec_failure){.kind = res->failed->kind,
+		                            .resource = x->resource,
+		                            .name = x->name,
+		                            .http_status = err ? err->http_status : 0,
+		                            .reason = x->reason,
+		                            .message = x->message,
+		                            .generation = w->generation};
+	}
+	if (!rt->failures && ok)
+		rt->failures = ctl_hashmap_new();
+	if (!ok || !rt->failures || ctl_hashmap_put(rt->failures, w->key, x, NULL) < 0)
+		failure_free(x);
+}
+
+const struct rec_failure *ctl_runtime_failure(const struct ctl_runtime *rt, const char *key)
+{
+	struct failure *x = rt->failures ? ctl_hashmap_get(rt->failures, key) : NULL;
+	return x ? &x->f : NULL;
+}
+
 /* ---- Workers -------------------------------------------------------------- */
 
 /* The worker is free again; its key belongs to the queue once more. */
@@ -296,10 +386,13 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 	struct ctl_runtime *rt = w->rt;
 	w->exec = NULL;
 	if (res->code == 0) {
+		forget_failure(rt, w->key);
 		ctl_queue_forget(rt->queue, w->key);
 		worker_finish(w);
 		return;
 	}
+	if (res->failed)
+		remember_failure(w, res);
 	const char *what = res->failed ? rec_action_kind_name(res->failed->kind) : "plan";
 	const char *object = res->failed && res->failed->ref.name ? res->failed->ref.name : "";
 	if (res->conflict && res->failed) {
@@ -335,6 +428,7 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	json_t *obj = NULL;
 	int r = ctl_informer_get(rt->informers[0], key, &obj);
 	if (r == -ENOENT) {
+		forget_failure(rt, key);
 		ctl_queue_forget(rt->queue, key);
 		worker_finish(w);
 		return;
@@ -342,6 +436,8 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	struct rec_plan plan;
 	rec_plan_init(&plan);
 	if (r == 0) {
+		json_t *gen = json_object_get(json_object_get(obj, "metadata"), "generation");
+		w->generation = json_is_integer(gen) ? json_integer_value(gen) : 0;
 		ctl_log(NULL, CTL_LOG_DEBUG, "reconcile", rt->log_key, key, NULL);
 		rt->stats.reconciles++;
 		r = rt->reconcile(rt, obj, ctl_wall_now(), &plan, rt->userdata);
@@ -455,6 +551,9 @@ void ctl_runtime_stop_leading(struct ctl_runtime *rt)
 	}
 	rt->queue = ctl_queue_free(rt->queue);
 	rt->seeded = false;
+	/* Another leader may have gone on meanwhile: what failed for us
+	 * then says nothing about the next term. */
+	forget_failures(rt);
 }
 
 void ctl_runtime_drain(struct ctl_runtime *rt)
@@ -472,6 +571,7 @@ struct ctl_runtime *ctl_runtime_free(struct ctl_runtime *rt)
 	if (!rt)
 		return NULL;
 	ctl_runtime_stop_leading(rt);
+	forget_failures(rt);
 	for (size_t i = 0; i < rt->n_watched; i++)
 		free(rt->watched[i].index);
 	free(rt->watched);

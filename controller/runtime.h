@@ -34,6 +34,8 @@
  *   - any other failure: the execution stopped at the failed action (the
  *     executor runs no later one) and the key is requeued with per-key
  *     backoff.
+ * Either way the failed write is remembered for the key's next reconcile
+ * (ctl_runtime_failure) until one of its plans succeeds.
  * A key whose primary object no longer exists is dropped (garbage
  * collection removes what it owned).
  *
@@ -156,6 +158,16 @@ size_t ctl_runtime_in_flight(const struct ctl_runtime *rt);
 
 /* Stops everything and frees. NULL is fine; returns NULL. */
 struct ctl_runtime *ctl_runtime_free(struct ctl_runtime *rt);
+
+/* For reconcile(): the write that failed in the last plan of key (its
+ * primary object's "ns/name"), as the executor reported it (the action,
+ * the HTTP status, the API server's Status reason and message, the
+ * primary's generation the plan was made for), or NULL. Kept until a plan
+ * of that key succeeds, the key's object is gone, or leading stops; a
+ * newer failure replaces it. So a reconciler can tell "the server refused
+ * this" from "nothing happened yet" and report it, in status, where it
+ * outlives the process. Borrowed until the next plan of key ends. */
+const struct rec_failure *ctl_runtime_failure(const struct ctl_runtime *rt, const char *key);
 
 /* Informer 0 is the primary kind, 1..n_watches the watched kinds in order
  * (borrowed; NULL past the end). */

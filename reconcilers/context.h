@@ -30,6 +30,12 @@ struct rec_ctx {
 	/* An owned ReplicaSet named like the current revision's is being
 	 * deleted: it cannot be created again until it is gone. */
 	bool new_name_deleting;
+	/* The object named like the current revision's ReplicaSet when it is
+	 * not one of rss: an orphan to adopt, or someone else's (a name
+	 * collision). NULL: none. */
+	const json_t *named;
+	/* The previous plan's failed write (rec_observed.failure), or NULL. */
+	const struct rec_failure *failure;
 	time_t now;
 };
 

@@ -190,3 +190,21 @@ const char *rec_action_kind_name(enum rec_action_kind kind)
 	}
 	return "unknown";
 }
+
+bool rec_failure_permanent(const struct rec_failure *f)
+{
+	long s = f ? f->http_status : 0;
+	if (s < 400 || s > 499)
+		return false;
+	switch (s) {
+	case 401: /* credentials: a token refresh, not the object */
+	case 403: /* RBAC, fixed by an operator without touching the Release */
+	case 404:
+	case 408:
+	case 409:
+	case 429:
+		return false;
+	default:
+		return true;
+	}
+}

@@ -13,7 +13,9 @@
 #define SLIPWAY_RECONCILERS_PLAN_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The object an action is about. */
 struct rec_ref {
@@ -33,10 +35,14 @@ struct rec_ref {
  * What each action asks for. The executor (controller/executor.h) says how
  * it carries them out; in short:
  *
- *   CREATE        POST `body` to ref's collection (ref.name unused); an
- *                 object that already exists counts as done, since child
- *                 names are deterministic. With a subresource, POST to
- *                 ref.name's subresource ("eviction").
+ *   CREATE        POST `body` to ref's collection (ref.name names the
+ *                 object for the failure report and the re-read). A name
+ *                 already taken fails the plan as a conflict: the
+ *                 snapshot did not show that object, so the executor's
+ *                 caller reads it and reconciles again (our own child,
+ *                 not yet seen by the watch, or an orphan or a stranger
+ *                 that the reconciler must see to adopt or report). With a
+ *                 subresource, POST to ref.name's subresource ("eviction").
  *   MERGE_PATCH   JSON merge patch `body` on ref (subresource optional), with
  *                 ref's uid and resourceVersion as preconditions. For objects
  *                 the controller owns (its ReplicaSets).
@@ -75,8 +81,8 @@ enum rec_action_kind {
 
 enum rec_event_type { REC_EVENT_NORMAL, REC_EVENT_WARNING };
 
-/* Answers that count as done for one action, besides those that always do
- * (AlreadyExists for CREATE, NotFound for DELETE): the reconciler says which
+/* Answers that count as done for one action, besides the one that always
+ * does (NotFound for DELETE): the reconciler says which
  * refusals it will look at again on its own, e.g. an eviction of a pod
  * already gone, or one a PodDisruptionBudget refuses for now. */
 enum rec_tolerate {
@@ -147,5 +153,27 @@ void rec_plan_requeue(struct rec_plan *p, double seconds);
 int rec_plan_take(struct rec_plan *dst, struct rec_plan *src);
 
 const char *rec_action_kind_name(enum rec_action_kind kind);
+
+/* What became of a plan: the write that failed and what the API server
+ * answered, as the controller's runtime remembers it for the primary object
+ * until one of its plans succeeds (controller/runtime.h), so that the next
+ * reconcile can report a refusal instead of repeating it. All borrowed. */
+struct rec_failure {
+	enum rec_action_kind kind;
+	const char *resource; /* of the object the action named: "replicasets" */
+	const char *name;     /* that object's name, or NULL */
+	long http_status;     /* 0: no answer (timeout, connection) */
+	const char *reason;   /* metav1.Status reason ("Invalid"), or NULL */
+	const char *message;  /* the API server's Status.message, else the client's */
+	/* The primary object's metadata.generation the plan was made for. */
+	int64_t generation;
+};
+
+/* Whether the answer judged the request itself, so sending it again
+ * unchanged would be refused again: 400 BadRequest, 413, 422 Invalid and the
+ * other 4xx, but not 401/403 (credentials and permissions, fixed outside the
+ * object), 404 (a namespace or API that may come back), 408, 409 (stale
+ * snapshot) or 429 (load). 5xx and no answer are transient too. */
+bool rec_failure_permanent(const struct rec_failure *f);
 
 #endif

@@ -140,6 +140,22 @@ static void keep_newest(struct rec_ctx *c, const char *new_name)
 	c->n_rss = REC_RS_MAX;
 }
 
+/* obj, when it is the object named new_name in rel's namespace and not one
+ * of rel's own (those are among the owned ones): what stands under the
+ * current revision's name. NULL otherwise. */
+static const json_t *named_other(const json_t *obj, const struct rel_release *rel,
+                                 const char *new_name)
+{
+	const json_t *md = json_object_get(obj, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+	if (!name || strcmp(name, new_name) != 0 || model_controlled_by(obj, rel->uid))
+		return NULL;
+	if ((ns || rel->namespace) && !(ns && rel->namespace && strcmp(ns, rel->namespace) == 0))
+		return NULL;
+	return obj;
+}
+
 /* The owned ReplicaSets, older first: all of them are read and sorted
  * before the window of REC_RS_MAX is chosen, so which ones are decided on
  * does not depend on the order the cache hands them over in. Returns 0 or
@@ -174,7 +190,23 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 	}
 	qsort(c->rss, c->n_rss, sizeof(*c->rss), rec_rs_cmp_older);
 	keep_newest(c, new_name);
+	c->named = named_other(o->named_replicaset, rel, new_name);
 	return 0;
+}
+
+int rec_release_child_name(const json_t *release, char *buf, size_t len)
+{
+	const char *name =
+	    json_string_value(json_object_get(json_object_get(release, "metadata"), "name"));
+	const json_t *tmpl = json_object_get(json_object_get(release, "spec"), "template");
+	char revision[MODEL_REVISION_LEN + 1];
+	if (!name)
+		return -EINVAL;
+	int r = model_revision_hash(tmpl, revision);
+	if (r < 0)
+		return r;
+	r = model_child_name(name, revision, buf, len);
+	return r < 0 ? r : 0;
 }
 
 int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
@@ -228,6 +260,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		c.observed = &observed;
 		c.next = &next;
 		c.now = o->now;
+		c.failure = o->failure;
 		r = owned_replicasets(o, rel, &c);
 		if (r == 0)
 			r = rec_rolling_reconcile(&c, &actions, &after);

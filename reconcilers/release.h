@@ -6,8 +6,8 @@
  * strategy this controller does not implement yet (a Stalled condition and a
  * Warning Event, nothing else), and otherwise dispatches to the strategy
  * (rolling.h). The plan it returns is, in order:
- *   1. ReplicaSet actions: CREATE (an AlreadyExists answer means done: names
- *      are deterministic), MERGE_PATCHes (uid and resourceVersion
+ *   1. ReplicaSet actions: CREATE (or, for an orphan with the current
+ *      revision's name, the MERGE_PATCH that adopts it), MERGE_PATCHes (uid and resourceVersion
  *      preconditions: a conflict means the snapshot was stale; requeue), and
  *      DELETEs (same preconditions), each followed by its Event;
  *   2. at most one WRITE_STATUS, only when the status differs from the
@@ -46,8 +46,24 @@ struct rec_observed {
 	 * (reconcilers/restart.h); others are ignored, never touched. */
 	const json_t *const *pods;
 	size_t n_pods;
+	/* The ReplicaSet in the Release's namespace named rec_release_child_name,
+	 * whoever owns it (the controller looks it up by name in its cache), or
+	 * NULL: an orphan with the current revision is adopted; anything else
+	 * there is a name collision, reported in status (rolling.h). */
+	const json_t *named_replicaset;
+	/* The previous plan's failed write for this Release (the runtime keeps
+	 * it until a plan succeeds), or NULL: a CREATE of the current
+	 * revision's ReplicaSet that the API server refused for good
+	 * (rec_failure_permanent) is reported in status, not repeated. */
+	const struct rec_failure *failure;
 	time_t now; /* wall clock, seconds */
 };
+
+/* The name the current revision's ReplicaSet of `release` (the object as
+ * read from the API) has or would have: model_child_name of metadata.name
+ * and the revision of spec.template, into buf with its NUL. 0, -EINVAL
+ * (no name or no template), -ENAMETOOLONG, -ENOMEM. */
+int rec_release_child_name(const json_t *release, char *buf, size_t len);
 
 /* Appends the plan for o to `plan` (normally empty). Returns 0, or -ENOMEM
  * with `plan` unchanged. A Release without metadata.name, or being deleted

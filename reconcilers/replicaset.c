@@ -177,6 +177,13 @@ static json_t *new_annotations(const struct rel_release *rel, int32_t max_surge)
 	return ann;
 }
 
+json_t *rec_rs_owner_ref(const struct rel_release *rel)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "apiVersion", MODEL_API_VERSION, "kind",
+	                 model_release_gvk.kind, "name", rel->name, "uid", rel->uid ? rel->uid : "",
+	                 "controller", 1, "blockOwnerDeletion", 1);
+}
+
 /* The metadata of a new RS: its name and namespace, the pods' labels, the
  * annotations, and the Release as controller owner. Caller owns; NULL on
  * ENOMEM. */
@@ -185,10 +192,8 @@ static json_t *new_metadata(const struct rel_release *rel, const char *name,
 {
 	json_t *labels = json_deep_copy(pod_labels);
 	json_t *ann = new_annotations(rel, max_surge);
-	json_t *owner =
-	    json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", MODEL_API_VERSION, "kind",
-	              model_release_gvk.kind, "name", rel->name, "uid", rel->uid ? rel->uid : "",
-	              "controller", 1, "blockOwnerDeletion", 1);
+	json_t *ref = rec_rs_owner_ref(rel);
+	json_t *owner = ref ? json_pack("[o]", ref) : NULL;
 	json_t *md = json_pack("{s:s}", "name", name);
 	bool ok = labels && ann && owner && md;
 	if (ok && rel->namespace)

@@ -76,6 +76,11 @@ int rec_rs_cmp_older(const void *a, const void *b);
  * name too long, which validation rules out). */
 json_t *rec_rs_new_object(const struct rel_release *rel, int32_t replicas, int32_t max_surge);
 
+/* The ownerReference that makes rel the controller of a ReplicaSet (with
+ * blockOwnerDeletion, as the Deployment controller sets it). Caller owns the
+ * result; NULL on ENOMEM. */
+json_t *rec_rs_owner_ref(const struct rel_release *rel);
+
 /* A ref to the ReplicaSet `name` in ns, without preconditions (for
  * REC_CREATE); strings borrowed. */
 struct rec_ref rec_rs_named_ref(const char *ns, const char *name);

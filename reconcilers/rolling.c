@@ -6,11 +6,13 @@
 #include "model/api.h"
 #include "model/condition.h"
 #include "model/intorstr.h"
+#include "reconcilers/claim.h"
 #include "reconcilers/scaling.h"
 #include "reconcilers/status.h"
 
-/* Where the rollout stands after this step. */
-enum state { ST_PROGRESSING, ST_COMPLETE, ST_WAITING, ST_DEADLINE, ST_PAUSED };
+/* Where the rollout stands after this step. ST_BLOCKED: the current
+ * revision's ReplicaSet cannot be had (a name collision, a refused create). */
+enum state { ST_PROGRESSING, ST_COMPLETE, ST_WAITING, ST_DEADLINE, ST_PAUSED, ST_BLOCKED };
 
 /* What the status step derives from the ReplicaSets before wording it. */
 struct progress {
@@ -18,6 +20,7 @@ struct progress {
 	bool created;  /* this plan creates the current RS */
 	bool complete; /* every pod updated and available */
 	enum state st;
+	const struct rec_obstacle *obstacle; /* what stands in the current RS's way */
 };
 
 /* The words of a verdict; rec_verdict points into them. */
@@ -82,6 +85,10 @@ static int track(struct rec_ctx *c, const struct rec_scaling *s, struct progress
 	p->complete =
 	    p->n.updated == replicas && p->n.total == replicas && p->n.available == replicas;
 	p->st = judge(c, p, started);
+	bool blocked = p->obstacle->kind == REC_OBSTACLE_COLLISION ||
+	               p->obstacle->kind == REC_OBSTACLE_REFUSED;
+	if (blocked && !rel->paused)
+		p->st = ST_BLOCKED;
 	return 0;
 }
 
@@ -154,6 +161,17 @@ static void word(const struct rel_release *rel, const struct progress *p, const 
 		snprintf(w->pmsg, sizeof(w->pmsg), "Release %s is paused (spec.paused).",
 		         rel->name);
 		break;
+	case ST_BLOCKED:
+		/* Nothing moves until the spec or the object in the way changes:
+		 * kstatus's Stalled, with the cause in every message. */
+		v->phase = REL_PHASE_DEGRADED;
+		v->message = p->obstacle->message;
+		v->reason = p->obstacle->reason;
+		v->stalled = true;
+		v->progressing = MODEL_CONDITION_FALSE;
+		v->progressing_reason = p->obstacle->reason;
+		v->progressing_message = p->obstacle->message;
+		break;
 	}
 }
 
@@ -170,11 +188,12 @@ static void requeue(const struct rec_ctx *c, const struct progress *p, struct re
 }
 
 /* The status of this step, its transition Events (in `after`) and timers. */
-static int update_status(const struct rec_scaling *s, bool created, struct rec_plan *after)
+static int update_status(const struct rec_scaling *s, bool created,
+                         const struct rec_obstacle *obstacle, struct rec_plan *after)
 {
 	struct rec_ctx *c = s->c;
 	const struct rel_release *rel = c->rel;
-	struct progress p = {.created = created};
+	struct progress p = {.created = created, .obstacle = obstacle};
 	int r = track(c, s, &p);
 	if (r < 0)
 		return r;
@@ -192,32 +211,63 @@ static int update_status(const struct rec_scaling *s, bool created, struct rec_p
 		r = rec_status_succeeded(c, p.n.available, after);
 	if (r == 0 && p.st == ST_DEADLINE)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, after);
+	if (r == 0 && p.st == ST_BLOCKED)
+		r = rec_status_failed(c, obstacle->reason, obstacle->message, after);
 	if (r < 0)
 		return r;
 	requeue(c, &p, after);
 	return 0;
 }
 
-/* The rollout proper (not paused, not resized): create or grow the current
- * RS, shrink old ones when it did not grow. *created and *cleanup say what
- * the step did and whether history may be cleaned. */
-static int roll(struct rec_scaling *s, struct rec_plan *actions, struct rec_plan *after,
-                bool *created, bool *cleanup)
+/* The current RS is missing: create it, or adopt it, or wait for what is in
+ * its way (o says which). *hold: move no other RS in this step. */
+static int claim(struct rec_scaling *s, struct rec_obstacle *o, struct rec_plan *actions,
+                 struct rec_plan *after, bool *created, bool *hold)
 {
 	struct rec_ctx *c = s->c;
+	char name[MODEL_NAME_MAX + 1];
+	if (model_child_name(c->rel->name, c->rel->revision, name, sizeof(name)) < 0)
+		return -ENAMETOOLONG; /* validation rules it out */
+	rec_claim_check(c, name, o);
+	*hold = o->kind != REC_OBSTACLE_NONE;
+	switch (o->kind) {
+	case REC_OBSTACLE_NONE: {
+		int r = rec_scaling_create_new(s, rec_scaling_new_replicas(s, 0), actions);
+		*created = r == 0;
+		return r;
+	}
+	case REC_OBSTACLE_DELETING:
+		/* Wait for the old incarnation to go before moving anything; an
+		 * owned one's deletion brings us back, the requeue is a safety net. */
+		rec_plan_requeue(after, 5);
+		return 0;
+	case REC_OBSTACLE_ORPHAN:
+		/* Its watch event, with us as owner, brings the next step. */
+		return rec_claim_adopt(c, actions);
+	case REC_OBSTACLE_COLLISION:
+		/* The object in the way is not ours: its changes wake nobody, so
+		 * look again now and then. */
+		rec_plan_requeue(after, 30);
+		return 0;
+	case REC_OBSTACLE_REFUSED:
+		return 0; /* a new generation (a spec change) tries again */
+	}
+	return 0;
+}
+
+/* The rollout proper (not paused, not resized): create or grow the current
+ * RS, shrink old ones when it did not grow. *created and *cleanup say what
+ * the step did and whether history may be cleaned; o what stood in the way
+ * of a missing current RS. */
+static int roll(struct rec_scaling *s, struct rec_obstacle *o, struct rec_plan *actions,
+                struct rec_plan *after, bool *created, bool *cleanup)
+{
 	bool scaled = false;
 	int r = 0;
-	if (!s->new_rs && c->new_name_deleting) {
-		/* Wait for the old incarnation to go before moving anything; its
-		 * deletion event brings us back, the requeue is a safety net. */
-		rec_plan_requeue(after, 5);
-		scaled = true;
-	} else if (!s->new_rs) {
-		r = rec_scaling_create_new(s, rec_scaling_new_replicas(s, 0), actions);
-		*created = r == 0;
-	} else {
+	if (!s->new_rs)
+		r = claim(s, o, actions, after, created, &scaled);
+	else
 		scaled = rec_scaling_up_new(s);
-	}
 	if (r == 0 && !scaled)
 		rec_scaling_down_old(s);
 	/* Old RSes are deleted only once the rollout is complete; the decisions
@@ -246,17 +296,18 @@ int rec_rolling_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct re
 
 	bool created = false;
 	bool cleanup = false;
+	struct rec_obstacle obstacle = {.kind = REC_OBSTACLE_NONE};
 	if (rel->paused || rec_scaling_resized(&s)) {
 		r = rec_scaling_proportional(&s);
 		cleanup = rel->paused;
 	} else {
-		r = roll(&s, actions, after, &created, &cleanup);
+		r = roll(&s, &obstacle, actions, after, &created, &cleanup);
 	}
 	if (r == 0)
 		r = rec_scaling_emit(&s, actions);
 	if (r == 0 && cleanup)
 		r = rec_scaling_clean_history(&s, actions);
 	if (r == 0)
-		r = update_status(&s, created, after);
+		r = update_status(&s, created, &obstacle, after);
 	return r;
 }

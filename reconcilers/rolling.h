@@ -9,7 +9,10 @@
  *     scaling of the existing ReplicaSets (Deployment's scale()), no new
  *     revision; history cleanup when paused;
  *   - otherwise create the current revision's ReplicaSet if missing (reusing
- *     an old one with the same revision: a rollback), scale it up within
+ *     an old one with the same revision: a rollback; adopting an orphan with
+ *     its name and revision; or, when claim.h finds a name collision or a
+ *     create the API server refused for this generation, nothing: Stalled
+ *     with that reason, phase Degraded, one Warning Event), scale it up within
  *     replicas + maxSurge; if it did not scale, clean up unhealthy old pods and
  *     scale old ReplicaSets down, oldest first, keeping
  *     replicas - maxUnavailable available; once complete, delete old

@@ -2,8 +2,9 @@
  * The executor (controller/executor.c) against a scripted API server on
  * loopback: what each action sends (method, path, field manager, content
  * type, body with its preconditions), a 409 reported as a conflict on the
- * action that failed, the stop at the first failure, AlreadyExists and
- * NotFound counted as done, Events only after the status write, the write
+ * action that failed, the stop at the first failure, NotFound on DELETE
+ * counted as done, AlreadyExists on CREATE reported as a conflict, a refused
+ * CREATE reported with the server's message, Events only after the status write, the write
  * gate, and a precondition that cannot be built (every allocation failure in
  * turn) sending nothing.
  *
@@ -130,7 +131,9 @@ struct outcome {
 	int code;
 	size_t done;
 	bool conflict;
-	char failed[64]; /* "kind name" of the failed action, "" when none */
+	char failed[64];       /* "kind name" of the failed action, "" when none */
+	long http_status;      /* of the failure */
+	char api_message[128]; /* its metav1.Status message, "" when none */
 };
 
 static void on_done(const struct ctl_exec_result *res, void *userdata)
@@ -145,6 +148,11 @@ static void on_done(const struct ctl_exec_result *res, void *userdata)
 		snprintf(o->failed, sizeof(o->failed), "%s %s",
 		         rec_action_kind_name(res->failed->kind),
 		         res->failed->ref.name ? res->failed->ref.name : "");
+	if (res->err) {
+		const char *m = json_string_value(json_object_get(res->err->status, "message"));
+		o->http_status = res->err->http_status;
+		snprintf(o->api_message, sizeof(o->api_message), "%s", m ? m : "");
+	}
 }
 
 static void run_until(const bool *flag, double max_seconds)
@@ -423,30 +431,91 @@ static void test_conflict_stops_the_plan(void)
 	kc_client_free(c);
 }
 
+/* A plan of one CREATE of web-new, then a status write. */
+static void add_create(struct rec_plan *p)
+{
+	struct rec_ref child = rs("web-new");
+	json_t *obj = json_pack("{s:{s:s}}", "metadata", "name", "web-new");
+	rec_plan_add(p, REC_CREATE, &child, obj);
+	json_decref(obj);
+	add_status(p);
+}
+
+/* A name already taken is not "done": what holds it may be an orphan or a
+ * stranger, which the reconciler must see; it is a conflict, so the
+ * runtime re-reads it. */
+static void test_create_already_exists(void)
+{
+	struct kc_client *c = client();
+	struct rec_plan p;
+	rec_plan_init(&p);
+	add_create(&p);
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 409, "", STATUS(409, "AlreadyExists"))},
+	    {.act = SS_SEND, .text = ok_body()},
+	};
+	ss_start(srv, script, 2);
+	struct outcome o = {0};
+	execute(c, &p, NULL, &o);
+	probe(c);
+	ss_join(srv);
+	is_int(o.code, -EEXIST, "AlreadyExists on CREATE fails the plan");
+	ok(o.conflict, "as a conflict, so the object holding the name is read again");
+	is_str(o.failed, "create web-new", "on the CREATE, which names the object");
+	is_str(line(1), PROBE_LINE, "the status write after it is not sent");
+	kc_client_free(c);
+}
+
+/* A refused CREATE reports the server's answer, for the reconciler to
+ * put in status. */
+static void test_create_refused(void)
+{
+	struct kc_client *c = client();
+	struct rec_plan p;
+	rec_plan_init(&p);
+	add_create(&p);
+	const struct ss_action script[] = {
+	    {.act = SS_SEND,
+	     .text =
+	         ss_response(srv, 422, "",
+	                     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+	                     "\"message\":\"ReplicaSet.apps \\\"web-new\\\" is invalid: too long\","
+	                     "\"reason\":\"Invalid\",\"code\":422}")},
+	    {.act = SS_SEND, .text = ok_body()},
+	};
+	ss_start(srv, script, 2);
+	struct outcome o = {0};
+	execute(c, &p, NULL, &o);
+	probe(c);
+	ss_join(srv);
+	is_int(o.code, -EINVAL, "a 422 on CREATE fails the plan");
+	ok(!o.conflict, "and is no conflict");
+	is_int((int)o.http_status, 422, "the failure carries the HTTP status");
+	is_str(o.api_message, "ReplicaSet.apps \"web-new\" is invalid: too long",
+	       "and the API server's message");
+	is_str(line(1), PROBE_LINE, "the status write after it is not sent");
+	kc_client_free(c);
+}
+
 static void test_harmless_failures(void)
 {
 	struct kc_client *c = client();
 	struct rec_plan p;
 	rec_plan_init(&p);
-	struct rec_ref child = rs("web-new");
-	json_t *obj = json_pack("{s:{s:s}}", "metadata", "name", "web-new");
-	rec_plan_add(&p, REC_CREATE, &child, obj);
-	json_decref(obj);
 	struct rec_ref gone = rs("web-older");
 	rec_plan_add(&p, REC_DELETE, &gone, NULL);
 	add_status(&p);
 	const struct ss_action script[] = {
-	    {.act = SS_SEND, .text = ss_response(srv, 409, "", STATUS(409, "AlreadyExists"))},
 	    {.act = SS_SEND, .text = ss_response(srv, 404, "", STATUS(404, "NotFound"))},
 	    {.act = SS_SEND, .text = ok_body()},
 	};
-	ss_start(srv, script, 3);
+	ss_start(srv, script, 2);
 	struct outcome o = {0};
 	execute(c, &p, NULL, &o);
 	ss_join(srv);
-	is_int(o.code, 0, "AlreadyExists on CREATE and NotFound on DELETE count as done");
-	is_int((int)o.done, 3, "all three done");
-	is_int(ss_seen(srv), 3, "the plan went on to the status write");
+	is_int(o.code, 0, "NotFound on DELETE counts as done");
+	is_int((int)o.done, 2, "both done");
+	is_int(ss_seen(srv), 2, "the plan went on to the status write");
 
 	/* The same answers to other actions are failures. */
 	rec_plan_init(&p);
@@ -788,6 +857,8 @@ int main(void)
 	test_json_patch();
 	test_conflict_stops_the_plan();
 	test_harmless_failures();
+	test_create_already_exists();
+	test_create_refused();
 	test_events_after_status();
 	test_no_events_when_status_fails();
 	test_write_gate();

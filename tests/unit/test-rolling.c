@@ -134,9 +134,11 @@ struct rs_opts {
 static json_t *rs_json(const struct rs_opts *p)
 {
 	char name[64], ann[32], created[MODEL_TIME_LEN];
-	if (p->name)
-		snprintf(name, sizeof(name), "%s", p->name);
-	else
+	if (p->name) {
+		char *n = expand(p->name);
+		snprintf(name, sizeof(name), "%s", n);
+		free(n);
+	} else
 		snprintf(name, sizeof(name), "web-%s", rev[p->image]);
 	model_time_format(NOW - 86400 + p->gen * 60, created);
 	json_t *annotations = json_object();
@@ -592,11 +594,137 @@ static const struct row {
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
+/* Rows about what stands in the way of the current revision's ReplicaSet. */
+static const struct obstacle_row {
+	struct row r;
+	/* The ReplicaSet the controller found under the current revision's
+	 * name, beside the owned ones (image 0: none). */
+	struct rs_opts named;
+	/* The previous plan's failed write: a CREATE of `name` (with $N)
+	 * answered `code` (0: none) in `generation`. */
+	struct {
+		int code;
+		int generation;
+		const char *name;
+	} failure;
+} obstacle_rows[] = {
+    {{"the create was refused (422) in this generation: Stalled with the server's words, no retry",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "status; warn ReplicaSetCreateError",
+      "Degraded",
+      "Ready=False/ReplicaSetCreateError,Reconciling=False/ReplicaSetCreateError,"
+      "Stalled=True/ReplicaSetCreateError,Progressing=False/ReplicaSetCreateError",
+      -1},
+     {0},
+     {422, 2, "web-$2"}},
+    {{"a 400 BadRequest on the create is as final",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "status; warn ReplicaSetCreateError",
+      "Degraded",
+      "Stalled=True/ReplicaSetCreateError",
+      -1},
+     {0},
+     {400, 2, "web-$2"}},
+    {{"a transient failure of the create (503) is retried as before",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "create web-$2 3; event RevisionCreated; event ScalingReplicaSet; patch web-$1 8; "
+      "event ScalingReplicaSet; status",
+      "Progressing",
+      "Stalled=False/RollingUpdate",
+      600},
+     {0},
+     {503, 2, "web-$2"}},
+    {{"so is a quota or RBAC refusal (403): fixed outside the Release",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "create web-$2 3; event RevisionCreated; event ScalingReplicaSet; patch web-$1 8; "
+      "event ScalingReplicaSet; status",
+      "Progressing",
+      NULL,
+      600},
+     {0},
+     {403, 2, "web-$2"}},
+    {{"a refusal of an older generation's create: the new generation tries again",
+      {10, NULL, NULL, 2, 3, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "create web-$2 3; event RevisionCreated; event ScalingReplicaSet; patch web-$1 8; "
+      "event ScalingReplicaSet; status",
+      "Progressing",
+      NULL,
+      600},
+     {0},
+     {422, 2, "web-$2"}},
+    {{"an orphan with the current revision's name and label: adopted, nothing else moves",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "patch web-$2 -; event RevisionAdopted; status",
+      "Progressing",
+      "Stalled=False/RollingUpdate",
+      600},
+     {2, 3, 3, 3, 3, 10, 13, 2, 1, false, NULL, 0},
+     {0}},
+    {{"another controller's ReplicaSet holds the name: collision reported, never touched",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "status; warn ReplicaSetNameCollision",
+      "Degraded",
+      "Ready=False/ReplicaSetNameCollision,Stalled=True/ReplicaSetNameCollision,"
+      "Progressing=False/ReplicaSetNameCollision",
+      30},
+     {2, 3, 3, 3, 3, 10, 13, 2, 2, false, NULL, 0},
+     {0}},
+    {{"an unowned ReplicaSet of another revision holds the name: a collision too",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "status; warn ReplicaSetNameCollision",
+      "Degraded",
+      "Stalled=True/ReplicaSetNameCollision",
+      30},
+     {3, 3, 3, 3, 3, 10, 13, 2, 1, false, "web-$2", 0},
+     {0}},
+    {{"an unowned ReplicaSet of that name is being deleted: wait for it",
+      {10, NULL, NULL, 2, 2, 0, -1, false, NULL},
+      NULL,
+      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
+      0,
+      "status",
+      "Progressing",
+      NULL,
+      5},
+     {2, 0, 0, 0, 0, 10, 13, 2, 1, true, NULL, 0},
+     {0}},
+};
+
+/* What the controller passes beside the owned ReplicaSets. */
+static const json_t *named_rs;
+static const struct rec_failure *last_failure;
+
 static int reconcile(json_t *release, json_t **rs, size_t n, time_t now, struct rec_plan *plan)
 {
 	struct rec_observed o = {.release = release,
 	                         .replicasets = (const json_t *const *)rs,
 	                         .n_replicasets = n,
+	                         .named_replicaset = named_rs,
+	                         .failure = last_failure,
 	                         .now = now};
 	rec_plan_init(plan);
 	return rec_release_reconcile(&o, plan);
@@ -607,16 +735,29 @@ static bool is_transition_event(const struct rec_action *a)
 	return a->kind == REC_EVENT && (strcmp(a->reason, "RolloutCompleted") == 0 ||
 	                                strcmp(a->reason, "ProgressDeadlineExceeded") == 0 ||
 	                                strcmp(a->reason, "InvalidSpec") == 0 ||
-	                                strcmp(a->reason, "StrategyNotImplemented") == 0);
+	                                strcmp(a->reason, "StrategyNotImplemented") == 0 ||
+	                                strcmp(a->reason, "ReplicaSetCreateError") == 0 ||
+	                                strcmp(a->reason, "ReplicaSetNameCollision") == 0);
 }
 
-static void run_row(const struct row *row)
+static void run_row(const struct row *row, const struct obstacle_row *obstacle)
 {
 	json_t *rs[MAX_RS];
 	size_t n = 0;
 	for (; n < MAX_RS && row->rs[n].image; n++)
 		rs[n] = rs_json(&row->rs[n]);
 	time_t now = NOW + row->now_offset;
+	json_t *named = obstacle && obstacle->named.image ? rs_json(&obstacle->named) : NULL;
+	char *failed_name =
+	    obstacle && obstacle->failure.name ? expand(obstacle->failure.name) : NULL;
+	struct rec_failure failure = {.kind = REC_CREATE,
+	                              .resource = "replicasets",
+	                              .name = failed_name,
+	                              .http_status = obstacle ? obstacle->failure.code : 0,
+	                              .message = "the server's words",
+	                              .generation = obstacle ? obstacle->failure.generation : 0};
+	named_rs = named;
+	last_failure = failure.http_status ? &failure : NULL;
 	bool fix = row->status && strcmp(row->status, FIXPOINT) == 0;
 	json_t *release = release_json(&row->rel, fix ? NULL : row->status);
 	struct rec_plan plan;
@@ -694,6 +835,10 @@ static void run_row(const struct row *row)
 	json_decref(release);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rs[i]);
+	json_decref(named);
+	free(failed_name);
+	named_rs = NULL;
+	last_failure = NULL;
 }
 
 /* The details a person or the executor relies on, beyond the summary. */
@@ -1351,12 +1496,134 @@ static void check_simulation(void)
 	}
 }
 
+/* A refused create, through a restart and a spec change: reported with the
+ * server's message and one Warning; a restarted controller (no memory of
+ * the failure) keeps the report and does not try again; the next
+ * generation does. */
+static void check_refused_create(void)
+{
+	struct rel_opts ro = {10, NULL, NULL, 2, 2, 0, -1, false, NULL};
+	struct rs_opts old = {1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0};
+	json_t *rs = rs_json(&old);
+	json_t *release = release_json(&ro, NULL);
+	char name[64];
+	snprintf(name, sizeof(name), "web-%s", rev[2]);
+	const char *api = "ReplicaSet.apps \"web\" is invalid: spec.template.annotations: Too "
+	                  "long: may not be more than 262144 bytes";
+	struct rec_failure f = {.kind = REC_CREATE,
+	                        .resource = "replicasets",
+	                        .name = name,
+	                        .http_status = 422,
+	                        .reason = "Invalid",
+	                        .message = api,
+	                        .generation = 2};
+	last_failure = &f;
+	struct rec_plan plan;
+	reconcile(release, &rs, 1, NOW, &plan);
+	char want[512];
+	snprintf(want, sizeof(want), "Failed to create new replica set %s: %s", name, api);
+	const json_t *st = status_written(&plan);
+	is_str(json_string_value(json_object_get(st, "message")), want,
+	       "refused: the status message names the ReplicaSet and quotes the server");
+	const struct rec_action *ev = &plan.actions[plan.n_actions - 1];
+	ok(ev->kind == REC_EVENT && ev->event_type == REC_EVENT_WARNING &&
+	       strcmp(ev->note, want) == 0,
+	   "refused: so does the Warning Event");
+	apply_status(release, &plan);
+	rec_plan_clear(&plan);
+
+	/* Restarted: the runtime remembers nothing, the status does. */
+	last_failure = NULL;
+	reconcile(release, &rs, 1, NOW + 60, &plan);
+	char *got = summarize(&plan);
+	is_str(got, "", "refused, then restarted: no create, no write, no Event");
+	free(got);
+	rec_plan_clear(&plan);
+
+	/* A new generation (here only replicas changed): try again. */
+	json_object_set_new(json_object_get(release, "metadata"), "generation", json_integer(3));
+	reconcile(release, &rs, 1, NOW + 120, &plan);
+	got = summarize(&plan);
+	ok(strncmp(got, "create ", 7) == 0, "refused, then a new generation: created again (%s)",
+	   got);
+	free(got);
+	rec_plan_clear(&plan);
+	json_decref(release);
+	json_decref(rs);
+}
+
+/* The adoption patch: the orphan's ownerReferences plus the Release as
+ * controller, with the orphan's uid and resourceVersion; a collision names
+ * the object and its owner. */
+static void check_adoption_details(void)
+{
+	struct rel_opts ro = {10, NULL, NULL, 2, 2, 0, -1, false, NULL};
+	struct rs_opts old = {1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0};
+	struct rs_opts orphan = {2, 3, 3, 3, 3, 10, 13, 2, 1, false, NULL, 0};
+	json_t *rs = rs_json(&old);
+	json_t *named = rs_json(&orphan);
+	json_object_set_new(json_object_get(named, "metadata"), "ownerReferences",
+	                    json_pack("[{s:s,s:s,s:s,s:s}]", "apiVersion", "v1", "kind",
+	                              "ConfigMap", "name", "keep", "uid", "cm-uid"));
+	json_t *release = release_json(&ro, NULL);
+	named_rs = named;
+	struct rec_plan plan;
+	reconcile(release, &rs, 1, NOW, &plan);
+	const struct rec_action *a = &plan.actions[0];
+	char uid[64];
+	snprintf(uid, sizeof(uid), "uid-web-%s", rev[2]);
+	ok(a->kind == REC_MERGE_PATCH && strcmp(a->ref.uid, uid) == 0 &&
+	       strcmp(a->ref.resource_version, "7") == 0,
+	   "adopt: a merge patch with the orphan's uid and resourceVersion");
+	json_t *refs = json_object_get(json_object_get(a->body, "metadata"), "ownerReferences");
+	json_t *keep = json_array_get(refs, 0), *ours = json_array_get(refs, 1);
+	ok(json_array_size(refs) == 2 &&
+	       strcmp(json_string_value(json_object_get(keep, "uid")), "cm-uid") == 0 &&
+	       strcmp(json_string_value(json_object_get(ours, "uid")), "rel-uid") == 0 &&
+	       json_is_true(json_object_get(ours, "controller")),
+	   "adopt: the references it had, and the Release as controller");
+	ok(json_object_size(a->body) == 1 &&
+	       json_object_size(json_object_get(a->body, "metadata")) == 1,
+	   "adopt: nothing else is patched");
+	rec_plan_clear(&plan);
+
+	/* Another controller's: the message says whose. */
+	json_object_set_new(json_object_get(named, "metadata"), "ownerReferences",
+	                    json_pack("[{s:s,s:s,s:s,s:s,s:b}]", "apiVersion", "apps/v1", "kind",
+	                              "Deployment", "name", "web", "uid", "dep-uid", "controller",
+	                              1));
+	reconcile(release, &rs, 1, NOW, &plan);
+	const char *msg = json_string_value(json_object_get(status_written(&plan), "message"));
+	char want[128];
+	snprintf(want, sizeof(want),
+	         "ReplicaSet web-%s already exists and is controlled by "
+	         "Deployment web",
+	         rev[2]);
+	ok(msg && strstr(msg, want) == msg,
+	   "collision: the message names the object and its "
+	   "owner (%s)",
+	   msg ? msg : "none");
+	for (size_t i = 0; i < plan.n_actions; i++)
+		ok(plan.actions[i].kind == REC_WRITE_STATUS || plan.actions[i].kind == REC_EVENT,
+		   "collision: only status and an Event (%s)",
+		   rec_action_kind_name(plan.actions[i].kind));
+	rec_plan_clear(&plan);
+	named_rs = NULL;
+	json_decref(named);
+	json_decref(release);
+	json_decref(rs);
+}
+
 int main(void)
 {
 	init_revisions();
 	for (size_t i = 0; i < N_ROWS; i++)
-		run_row(&rows[i]);
+		run_row(&rows[i], NULL);
+	for (size_t i = 0; i < sizeof(obstacle_rows) / sizeof(obstacle_rows[0]); i++)
+		run_row(&obstacle_rows[i].r, &obstacle_rows[i]);
 	check_details();
+	check_refused_create();
+	check_adoption_details();
 	check_invalid_details();
 	check_overflowing_surge();
 	check_patch_bodies();

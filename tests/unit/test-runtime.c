@@ -2,8 +2,9 @@
  * The controller runtime and manager against a fake API server on loopback
  * (fake-apiserver.h): shared informers, the scope of a cluster-scoped kind
  * under --namespaces, the three watch roles, the status-echo filter, the
- * 409 re-read, stopping at the first failed action, Events only after the
- * status write, and the write gate — each observed from the requests the
+ * 409 re-read (also of a CREATE whose name is taken), stopping at the first
+ * failed action, the last failed write remembered for the next reconcile,
+ * Events only after the status write, and the write gate — each observed from the requests the
  * server saw and from what the test's reconcile function was handed.
  */
 #include "fake-apiserver.h"
@@ -124,7 +125,7 @@ static void route_list(const char *path, const char *items)
 
 /* ---- the test's reconcile function ------------------------------------- */
 
-enum behaviour { NOTHING, PATCH_STATUS, THREE_PATCHES, STATUS_THEN_EVENT };
+enum behaviour { NOTHING, PATCH_STATUS, THREE_PATCHES, STATUS_THEN_EVENT, CREATE_GADGET };
 
 struct probe {
 	enum behaviour does;
@@ -133,13 +134,30 @@ struct probe {
 	char rv[32][16];   /* the resourceVersion each saw */
 	bool open;         /* the write gate's answer */
 	bool (*filter)(const json_t *old, const json_t *obj);
+	/* What ctl_runtime_failure said at each reconcile: "kind name status
+	 * generation: message", "" when nothing. */
+	char failure[32][160];
 };
+
+/* Records what the runtime remembers of the key's last failed write. */
+static void note_failure(struct ctl_runtime *rt, struct probe *p, const json_t *obj)
+{
+	char key[CTL_STORE_KEY_MAX];
+	const struct rec_failure *f =
+	    ctl_object_key(obj, key, sizeof(key)) == 0 ? ctl_runtime_failure(rt, key) : NULL;
+	if (p->reconciles >= 32 || !f)
+		return;
+	snprintf(p->failure[p->reconciles], sizeof(p->failure[0]), "%s %s %ld %d: %s",
+	         rec_action_kind_name(f->kind), f->name ? f->name : "-", f->http_status,
+	         (int)f->generation, f->message ? f->message : "-");
+}
 
 static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, struct rec_plan *plan,
                      void *userdata)
 {
 	struct probe *p = userdata;
 	const json_t *md = json_object_get(obj, "metadata");
+	note_failure(rt, p, obj);
 	if (p->reconciles < 32) {
 		snprintf(p->keys[p->reconciles], sizeof(p->keys[0]), "%s/%s",
 		         json_string_value(json_object_get(md, "namespace")),
@@ -176,6 +194,16 @@ static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, stru
 		if (!rec_plan_add(plan, REC_MERGE_PATCH, &g, body))
 			r = -ENOMEM;
 	}
+	struct rec_ref g1 = {.group = "example.com",
+	                     .version = "v1",
+	                     .resource = "gadgets",
+	                     .kind = "Gadget",
+	                     .ns = "a",
+	                     .name = "g1"};
+	json_t *gadget = json_pack("{s:{s:s}}", "metadata", "name", "g1");
+	if (r == 0 && p->does == CREATE_GADGET && !rec_plan_add(plan, REC_CREATE, &g1, gadget))
+		r = -ENOMEM;
+	json_decref(gadget);
 	json_decref(body);
 	return r;
 }
@@ -685,6 +713,72 @@ static void test_events_after_status(int status, int want_events, const char *wh
 	free(w1);
 }
 
+static bool idle_after(void *arg)
+{
+	struct setup *s = arg;
+	return ctl_runtime_in_flight(s->rt[0]) == 0 && fa_count(srv, "POST", GADGETS_A) >= 2;
+}
+
+/* A refused write is remembered for the key's next reconcile, with the API
+ * server's status and message and the generation planned for, and
+ * forgotten once a plan of the key succeeds. */
+static void test_failure_remembered(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "");
+	fa_route(srv, "POST", GADGETS_A, 1, 422,
+	         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Invalid\","
+	         "\"message\":\"Gadget \\\"g1\\\" is invalid: too long\",\"code\":422}");
+	fa_route(srv, "POST", GADGETS_A, 0, 201, "{\"metadata\":{\"name\":\"g1\"}}");
+	struct probe p = {.open = true, .does = CREATE_GADGET};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &owned, 1);
+	ok(run_until_reconciles(&p, 2), "refused: reconciled again after the failure");
+	run_until(idle_after, &s, 5);
+	is_str(p.failure[0], "", "refused: the first reconcile knew of no failure");
+	is_str(p.failure[1], "create g1 422 1: Gadget \"g1\" is invalid: too long",
+	       "refused: the next one is told what was refused, how and for which generation");
+	ok(ctl_runtime_failure(s.rt[0], "a/w1") == NULL,
+	   "refused: forgotten once a plan of the key succeeded");
+	setup_stop(&s);
+	free(w1);
+}
+
+/* A CREATE whose name is taken: the object is read into its informer, so
+ * the next reconcile (at once, no backoff) sees what holds the name. */
+static void test_create_name_taken(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	route_list(GADGETS_A, "");
+	fa_route(srv, "POST", GADGETS_A, 1, 409,
+	         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
+	         "\"AlreadyExists\",\"code\":409}");
+	fa_route(srv, "POST", GADGETS_A, 0, 201, "{\"metadata\":{\"name\":\"g1\"}}");
+	fa_route(srv, "GET", GADGETS_A "/g1", 0, 200,
+	         "{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\",\"uid\":\"g1-uid\","
+	         "\"resourceVersion\":\"30\"}}");
+	struct probe p = {.open = true, .does = CREATE_GADGET};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &owned, 1);
+	ok(run_until_reconciles(&p, 2), "name taken: reconciled again");
+	run_until(idle_after, &s, 5);
+	is_int(fa_count(srv, "GET", GADGETS_A "/g1"), 1, "name taken: the object was read");
+	json_t *g = NULL;
+	ok(ctl_informer_get(ctl_runtime_informer(s.rt[0], 1), "a/g1", &g) == 0,
+	   "name taken: and is in the informer for the next reconcile");
+	json_decref(g);
+	struct ctl_runtime_stats st;
+	ctl_runtime_stats(s.rt[0], &st);
+	is_int(st.conflicts, 1, "name taken: counted as a conflict");
+	is_int(st.queue.retries, 0, "name taken: requeued at once, not with backoff");
+	setup_stop(&s);
+	free(w1);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -698,6 +792,8 @@ int main(void)
 	test_conflict_reread();
 	test_stop_at_first_failure();
 	test_orphaned_owned();
+	test_failure_remembered();
+	test_create_name_taken();
 	test_write_gate();
 	test_events_after_status(200, 1, "a status write that lands: its Event follows");
 	test_events_after_status(403, 0, "a status write that fails: no Event");
