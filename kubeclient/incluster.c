@@ -40,7 +40,9 @@ static bool valid_host(const char *host)
 	return true;
 }
 
-int kc_config_in_cluster(const char *sa_dir, struct kc_config **ret, struct kc_error *err)
+/* The API server's address from the service variables: 0, or an error that
+ * says which variable is wrong. */
+static int service_env(const char **ret_host, const char **ret_port, struct kc_error *err)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
@@ -60,6 +62,17 @@ int kc_config_in_cluster(const char *sa_dir, struct kc_config **ret, struct kc_e
 	if (!valid_port(port))
 		return kc_error_set(err, -EINVAL, "KUBERNETES_SERVICE_PORT: \"%s\" is not a port",
 		                    port);
+	*ret_host = host;
+	*ret_port = port;
+	return 0;
+}
+
+int kc_config_in_cluster(const char *sa_dir, struct kc_config **ret, struct kc_error *err)
+{
+	const char *host = NULL, *port = NULL;
+	int env = service_env(&host, &port, err);
+	if (env < 0)
+		return env;
 	if (!sa_dir)
 		sa_dir = DEFAULT_SA_DIR;
 	if (strlen(sa_dir) > PATH_MAX - 32)

@@ -26,6 +26,101 @@ static const struct {
     {"h", UINT64_C(3600) * 1000000000},
 };
 
+/* The digits at *p as an integer (none: 0), p moved past them. -ERANGE
+ * beyond LIMIT. */
+static int parse_integer(const char **p, uint64_t *ret)
+{
+	uint64_t v = 0;
+	for (; is_digit(**p); (*p)++) {
+		if (v > LIMIT / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(**p - '0');
+		if (v > LIMIT)
+			return -ERANGE;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* The digits at *p as a fraction f / scale, p moved past them. Digits beyond
+ * what fits are ignored, as in Go. */
+static void parse_fraction(const char **p, uint64_t *ret_f, double *ret_scale)
+{
+	uint64_t f = 0;
+	double scale = 1;
+	bool overflow = false;
+	for (; is_digit(**p); (*p)++) {
+		if (overflow)
+			continue;
+		if (f > (LIMIT - 1) / 10) {
+			overflow = true;
+			continue;
+		}
+		uint64_t y = f * 10 + (uint64_t)(**p - '0');
+		if (y > LIMIT) {
+			overflow = true;
+			continue;
+		}
+		f = y;
+		scale *= 10;
+	}
+	*ret_f = f;
+	*ret_scale = scale;
+}
+
+/* The unit at *p (everything up to the next number) in nanoseconds, p moved
+ * past it; 0 when there is none or it is unknown. */
+static uint64_t parse_unit(const char **p)
+{
+	const char *start = *p;
+	while (**p && **p != '.' && !is_digit(**p))
+		(*p)++;
+	size_t ulen = (size_t)(*p - start);
+	for (size_t i = 0; ulen > 0 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (strlen(units[i].name) == ulen && memcmp(units[i].name, start, ulen) == 0)
+			return units[i].ns;
+	return 0;
+}
+
+/* One "<number><unit>" at *p in nanoseconds, p moved past it. */
+static int parse_term(const char **p, uint64_t *ret)
+{
+	if (**p != '.' && !is_digit(**p))
+		return -EINVAL;
+	const char *start = *p;
+	uint64_t v = 0;
+	int r = parse_integer(p, &v);
+	if (r < 0)
+		return r;
+	bool pre = *p != start;
+	uint64_t f = 0;
+	double scale = 1;
+	bool post = false;
+	if (**p == '.') {
+		(*p)++;
+		start = *p;
+		parse_fraction(p, &f, &scale);
+		post = *p != start;
+	}
+	if (!pre && !post)
+		return -EINVAL;
+	uint64_t unit = parse_unit(p);
+	if (unit == 0)
+		return -EINVAL;
+	if (v > LIMIT / unit)
+		return -ERANGE;
+	v *= unit;
+	if (f > 0) {
+		/* float64 like Go, so "1.1s" means what it means there; the
+		 * product is below 2^63 because f/scale < 1 and unit <= 3.6e12. */
+		v += (uint64_t)((double)f * ((double)unit / scale));
+		if (v > LIMIT)
+			return -ERANGE;
+	}
+	*ret = v;
+	return 0;
+}
+
 int model_duration_parse(const char *s, int64_t *ret_ns)
 {
 	size_t len = strnlen(s, MODEL_DURATION_MAX_LEN + 1);
@@ -46,76 +141,13 @@ int model_duration_parse(const char *s, int64_t *ret_ns)
 
 	uint64_t total = 0;
 	while (*p) {
-		if (*p != '.' && !is_digit(*p))
-			return -EINVAL;
-		/* Integer part. */
 		uint64_t v = 0;
-		const char *start = p;
-		for (; is_digit(*p); p++) {
-			if (v > LIMIT / 10)
-				return -ERANGE;
-			v = v * 10 + (uint64_t)(*p - '0');
-			if (v > LIMIT)
-				return -ERANGE;
-		}
-		bool pre = p != start;
-		/* Fraction: digits beyond what fits are ignored, as in Go. */
-		uint64_t f = 0;
-		double scale = 1;
-		bool post = false;
-		if (*p == '.') {
-			p++;
-			start = p;
-			bool overflow = false;
-			for (; is_digit(*p); p++) {
-				if (overflow)
-					continue;
-				if (f > (LIMIT - 1) / 10) {
-					overflow = true;
-					continue;
-				}
-				uint64_t y = f * 10 + (uint64_t)(*p - '0');
-				if (y > LIMIT) {
-					overflow = true;
-					continue;
-				}
-				f = y;
-				scale *= 10;
-			}
-			post = p != start;
-		}
-		if (!pre && !post)
-			return -EINVAL;
-		/* Unit: everything up to the next number. */
-		start = p;
-		while (*p && *p != '.' && !is_digit(*p))
-			p++;
-		size_t ulen = (size_t)(p - start);
-		if (ulen == 0)
-			return -EINVAL;
-		uint64_t unit = 0;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			if (strlen(units[i].name) == ulen &&
-			    memcmp(units[i].name, start, ulen) == 0) {
-				unit = units[i].ns;
-				break;
-			}
-		}
-		if (unit == 0)
-			return -EINVAL;
-		if (v > LIMIT / unit)
+		int r = parse_term(&p, &v);
+		if (r < 0)
+			return r;
+		if (v > LIMIT - total) /* also where total + v would wrap */
 			return -ERANGE;
-		v *= unit;
-		if (f > 0) {
-			/* float64 like Go, so "1.1s" means what it means there; the
-			 * product is below 2^63 because f/scale < 1 and unit <= 3.6e12. */
-			v += (uint64_t)((double)f * ((double)unit / scale));
-			if (v > LIMIT)
-				return -ERANGE;
-		}
 		total += v;
-		if (total > LIMIT)
-			return -ERANGE;
 	}
 	if (neg) {
 		*ret_ns = total == LIMIT ? INT64_MIN : -(int64_t)total;

@@ -37,6 +37,9 @@ static const struct {
     {"9223372036854775808ns", -ERANGE, 0},
     {"2562048h", -ERANGE, 0},
     {"99999999999999999999s", -ERANGE, 0},
+    /* Two terms of 2^63 each: their sum wraps to 0 in 64 bits. */
+    {"9223372036854775808ns9223372036854775808ns", -ERANGE, 0},
+    {"-9223372036854775808ns9223372036854775808ns", -ERANGE, 0},
     {"", -EINVAL, 0},
     {"-", -EINVAL, 0},
     {"5", -EINVAL, 0}, /* a unit is required except for 0 */
