@@ -41,13 +41,14 @@ static int whoami(struct cli *c, char **ret)
 		rc = kc_sync_wait(c->client, &s, &resp, &err);
 	json_decref(body);
 	if (rc < 0) {
+		const char *why = json_string_value(json_object_get(err.status, "message"));
 		if (err.http_status == 0)
 			cli_report_api_error(c, "create", &ssr_ref, &err);
 		else
 			cli_errorf(c,
 			           "cannot tell who you are: the API server refused a "
 			           "SelfSubjectReview (HTTP %ld: %s); nothing written",
-			           err.http_status, err.message);
+			           err.http_status, why ? why : err.message);
 		kc_error_clear(&err);
 		return rc;
 	}
@@ -155,6 +156,8 @@ static int write_intent(struct cli *c, const char *name, json_t **rel, struct re
 			return 0;
 		if (!conflict)
 			return CLI_EXIT_FAIL;
+		if (attempt + 1 == INTENT_ATTEMPTS)
+			break;
 		json_decref(*rel);
 		*rel = NULL;
 		if (read_checked(c, name, in->action, rel, t) != 0 || !still_same(c, name, in, t))
