@@ -8,9 +8,11 @@
  *   cmd-restart.c  restart (recorded for the controller, then followed)
  *   cmd-lint.c     lint
  *   cmd-version.c  version (the controller's, from its Lease)
+ *   cmd-intent.c   promote, abort, retry (user intents on the status)
  * What they share: flags.h (arguments), owned.h (a Release's ReplicaSets
  * and pods), live.h (following objects), frame.h (redrawing), lease.h and
- * restart.h (the pure parts of version and restart).
+ * restart.h (the pure parts of version and restart), intent.h (of promote,
+ * abort and retry).
  */
 #ifndef SLIPWAY_CLI_COMMANDS_H
 #define SLIPWAY_CLI_COMMANDS_H
@@ -28,6 +30,9 @@ int cmd_restart(struct cli *c, int argc, char **argv);
 int cmd_set(struct cli *c, int argc, char **argv);
 int cmd_lint(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
+int cmd_promote(struct cli *c, int argc, char **argv);
+int cmd_abort(struct cli *c, int argc, char **argv);
+int cmd_retry(struct cli *c, int argc, char **argv);
 
 /* Exit codes of `status`. */
 #define CLI_STATUS_HEALTHY 0

@@ -18,7 +18,9 @@ static const struct cli_command commands[] = {
      CLI_F_CLUSTER | CLI_F_ALL_NAMESPACES | CLI_F_OUTPUT, cmd_list},
     {"get", "NAME [-w|--watch]", "show a Release: phase, step, revisions, ReplicaSets and pods",
      "Shows phase and message, strategy and step, the current and stable revision with their\n"
-     "images, and the tree revisions -> ReplicaSets -> pods with readiness. --watch redraws\n"
+     "images, for a canary its steps (the current one marked), weights, pause reason, abort,\n"
+     "pending intent and what happens next, and the tree revisions -> ReplicaSets -> pods\n"
+     "with readiness. --watch redraws\n"
      "it in place on every change (on a terminal; a full view per change otherwise).",
      CLI_F_CLUSTER | CLI_F_OUTPUT, cmd_get},
     {"status", "NAME [--watch=false] [--timeout D]",
@@ -69,7 +71,23 @@ static const struct cli_command commands[] = {
      "slipway-controller; the flags name the controller's own --leader-election-* values.\n"
      "--client prints the client's version only, without asking the cluster.",
      0, cmd_version},
-    /* Strategy commands (promote, abort, retry, approve) go here. */
+    {"promote", "NAME [--full]", "finish the current canary step (--full: every remaining one)",
+     "Records the intent {action: Promote, user, requestedAt, revision, stepIndex} in the\n"
+     "Release's status.intent (the status subresource, never the spec, so a GitOps sync\n"
+     "keeps it), naming you as the API server knows you (a SelfSubjectReview) and the step\n"
+     "you saw, so two promotes of one step finish one step. --full asks to skip every\n"
+     "remaining step and pause (PromoteFull). Refused when the Release is not a canary in\n"
+     "progress, is aborted, or is neither paused nor progressing.",
+     CLI_F_CLUSTER, cmd_promote},
+    {"abort", "NAME", "stop a canary: traffic back to stable",
+     "Records the intent {action: Abort, user, requestedAt, revision} in status.intent, as\n"
+     "promote does. Refused when no canary is in progress or it is already aborted.",
+     CLI_F_CLUSTER, cmd_abort},
+    {"retry", "NAME", "start the steps of an aborted canary again",
+     "Records the intent {action: Retry, user, requestedAt, revision} in status.intent, as\n"
+     "promote does. Refused when the canary is not aborted.",
+     CLI_F_CLUSTER, cmd_retry},
+    /* approve (governance) goes here. */
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -361,6 +361,17 @@ static void print_revision_node(FILE *f, const struct rs_entry *e, bool last_rev
 	}
 }
 
+/* cli_view_canary's part for a canary Release whose spec parses. */
+static void print_canary(FILE *f, const json_t *release, const json_t *replicasets, time_t now)
+{
+	struct rel_release *rel = NULL;
+	if (rel_release_parse(release, &rel, NULL) < 0)
+		return;
+	if (rel->strategy == REL_STRATEGY_CANARY)
+		cli_view_canary(f, release, &rel->canary, replicasets, now);
+	rel_release_free(rel);
+}
+
 /* Caller frees the result. */
 char *cli_view_release(const json_t *release, const json_t *replicasets, const json_t *pods,
                        time_t now)
@@ -382,6 +393,7 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 	bool same = cur && stable && strcmp(cur, stable) == 0;
 	size_t n = collect_replicasets(release, replicasets, ents);
 	print_summary(f, release, ents, n);
+	print_canary(f, release, replicasets, now);
 	if (n == 0)
 		cli_fprintf(f, "No ReplicaSets yet.\n");
 	for (size_t r = 0; r < n; r++)

@@ -23,12 +23,24 @@
 void cli_format_age(time_t since, time_t now, char *buf, size_t cap);
 
 /* `get`: the Release's phase and message, strategy and step, current and
- * stable revision with their images, replica counts, then the tree
+ * stable revision with their images, replica counts, for a canary
+ * cli_view_canary's part, then the tree
  * revisions -> ReplicaSets -> pods with readiness. replicasets and pods are
  * JSON arrays (list items) and may hold objects of other owners: only the
  * ReplicaSets the Release controls, and their pods, are shown. NULL on ENOMEM. */
 char *cli_view_release(const json_t *release, const json_t *replicasets, const json_t *pods,
                        time_t now);
+
+struct rel_canary;
+
+/* The canary part of `get` (cli/canary-view.c), for a Release whose spec
+ * parsed to `canary`: its steps with the current one marked, the weights
+ * (status.canary.weights), why it is paused (status.pauseConditions), the
+ * abort, a pending status.intent, and one line on what happens next ("waiting
+ * for promote", "pause ends in 40s", "scaling canary to 3 pods (1
+ * available)"), from the status and the canary's ReplicaSet in replicasets. */
+void cli_view_canary(FILE *f, const json_t *release, const struct rel_canary *canary,
+                     const json_t *replicasets, time_t now);
 
 /* `list`: one row per Release of items (a JSON array), with a NAMESPACE
  * column when all_namespaces. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/view.h"
+#include "model/api.h"
 #include "model/timefmt.h"
 #include "tap.h"
 
@@ -102,8 +103,7 @@ static void test_health(void)
 	    {"{\"metadata\":{\"name\":\"a\\u001b]0;t\\u0007\",\"generation\":1},\"status\":{"
 	     "\"observedGeneration\":1,\"phase\":\"Healthy\",\"message\":\"ok\\r\\nb\\u001b[2J "
 	     "\\u00e9\\u2713\"}}",
-	     CLI_HEALTH_HEALTHY,
-	     "a\\x1b]0;t\\a: Healthy: ok\\r\\nb\\x1b[2J \xc3\xa9\xe2\x9c\x93"},
+	     CLI_HEALTH_HEALTHY, "a\\x1b]0;t\\a: Healthy: ok\\r\\nb\\x1b[2J \xc3\xa9\xe2\x9c\x93"},
 	    {"{\"metadata\":{\"name\":\"a\",\"generation\":1},\"status\":{\"observedGeneration\":1,"
 	     "\"phase\":\"Degraded\",\"conditions\":[{\"type\":\"Stalled\",\"status\":\"True\","
 	     "\"reason\":\"R\\u009b6n\",\"message\":\"m\\b\\u007f\"}]}}",
@@ -279,6 +279,82 @@ static void test_hostile_list(time_t now)
 	json_decref(items);
 }
 
+/* The canary part of `get` for examples/canary.yaml's Release at several
+ * moments (status written as a controller would; now is 13:16:00). */
+static void test_canary_moments(time_t now)
+{
+	static const char rs_fmt[] =
+	    "[{\"metadata\":{\"name\":\"shop-c4n4ry\",\"uid\":\"r2\",\"labels\":{"
+	    "\"" MODEL_LABEL_REVISION
+	    "\":\"c4n4ry\"},\"ownerReferences\":[{\"controller\":true,\"uid\":"
+	    "\"0b1e6e2c-5d3c-4a8e-9a55-7f1f8a3c0001\",\"kind\":\"Release\",\"name\":\"shop\"}]},"
+	    "\"spec\":{\"replicas\":3},\"status\":{\"readyReplicas\":%d,\"availableReplicas\":%d}}"
+	    "]";
+	static const struct {
+		const char *golden;
+		const char *status; /* NULL: none */
+		int available;      /* of the canary's 3 pods; -1: no ReplicaSet */
+	} rows[] = {
+	    {"canary-unreconciled.txt", NULL, -1},
+	    /* At the manual pause, a promote asked for and not taken up yet. */
+	    {"canary-manual-pause.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Paused\",\"currentRevision\":\"c4n4ry\","
+	     "\"stableRevision\":\"st4bl3\",\"currentStepIndex\":2,\"canary\":{\"stepLabel\":"
+	     "\"3/9\",\"weights\":{\"canary\":{\"revision\":\"c4n4ry\",\"weight\":0},\"stable\":{"
+	     "\"revision\":\"st4bl3\",\"weight\":100}}},\"pauseConditions\":[{\"reason\":"
+	     "\"CanaryPauseStep\",\"startTime\":\"2026-11-26T13:10:00Z\"}],\"intent\":{\"action\":"
+	     "\"Promote\",\"user\":\"alice\",\"requestedAt\":\"2026-11-26T13:15:50Z\",\"revision\":"
+	     "\"c4n4ry\",\"stepIndex\":2}}",
+	     3},
+	    {"canary-timed-pause.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Paused\",\"currentRevision\":\"c4n4ry\","
+	     "\"stableRevision\":\"st4bl3\",\"currentStepIndex\":5,\"canary\":{\"weights\":{"
+	     "\"canary\":{\"revision\":\"c4n4ry\",\"weight\":10},\"stable\":{\"revision\":"
+	     "\"st4bl3\",\"weight\":90}}},\"pauseConditions\":[{\"reason\":\"CanaryPauseStep\","
+	     "\"startTime\":\"2026-11-26T13:15:40Z\"}]}",
+	     3},
+	    {"canary-scaling.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Progressing\",\"currentRevision\":\"c4n4ry\","
+	     "\"stableRevision\":\"st4bl3\",\"currentStepIndex\":3,\"canary\":{\"weights\":{"
+	     "\"canary\":{\"revision\":\"c4n4ry\",\"weight\":0},\"stable\":{\"revision\":"
+	     "\"st4bl3\",\"weight\":100}}}}",
+	     1},
+	    {"canary-shifting.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Progressing\",\"currentRevision\":\"c4n4ry\","
+	     "\"stableRevision\":\"st4bl3\",\"currentStepIndex\":4,\"canary\":{\"weights\":{"
+	     "\"canary\":{\"revision\":\"c4n4ry\",\"weight\":0},\"stable\":{\"revision\":"
+	     "\"st4bl3\",\"weight\":100}}}}",
+	     3},
+	    /* Aborted; a retry pending from a user whose name a terminal would act on. */
+	    {"canary-aborted.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Degraded\",\"currentRevision\":\"c4n4ry\","
+	     "\"stableRevision\":\"st4bl3\",\"currentStepIndex\":4,\"abort\":true,\"abortedAt\":"
+	     "\"2026-11-26T13:11:00Z\",\"canary\":{\"weights\":{\"canary\":{\"revision\":"
+	     "\"c4n4ry\",\"weight\":0},\"stable\":{\"revision\":\"st4bl3\",\"weight\":100}}},"
+	     "\"intent\":{\"action\":\"Retry\",\"user\":\"eve\\u001b]0;x\\u0007\\u009b\","
+	     "\"requestedAt\":\"2026-11-26T13:15:00Z\",\"revision\":\"c4n4ry\"}}",
+	     3},
+	};
+	json_t *base = load("canary-shop-release.json");
+	json_t *none = json_array();
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *rel = json_deep_copy(base);
+		if (rows[i].status)
+			json_object_set_new(rel, "status", json_loads(rows[i].status, 0, NULL));
+		char rs_text[1024];
+		snprintf(rs_text, sizeof(rs_text), rs_fmt, rows[i].available, rows[i].available);
+		json_t *rs = rows[i].available >= 0 ? json_loads(rs_text, 0, NULL) : json_array();
+		char *text = cli_view_release(rel, rs, none, now);
+		golden(rows[i].golden, text ? text : "");
+		ok(text && !strchr(text, '\x1b'), "%s: no raw ESC", rows[i].golden);
+		free(text);
+		json_decref(rs);
+		json_decref(rel);
+	}
+	json_decref(none);
+	json_decref(base);
+}
+
 int main(void)
 {
 	time_t now;
@@ -333,6 +409,7 @@ int main(void)
 	test_health();
 	test_hostile_get(now);
 	test_hostile_list(now);
+	test_canary_moments(now);
 	json_decref(items);
 	json_decref(none);
 	json_decref(canary);
