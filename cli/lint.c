@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/escape.h"
 #include "cli/yamljson.h"
 #include "model/api.h"
 #include "model/errors.h"
@@ -20,7 +21,9 @@ struct lint_ctx {
 static void report(struct lint_ctx *c, unsigned long line, unsigned long column, const char *field,
                    const char *message)
 {
-	fprintf(c->out, "%s:%lu:%lu: %s: %s\n", c->name, line, column, field, message);
+	/* Field paths and messages quote the manifest: a key may hold a line
+	 * break or a terminal escape, and each problem must stay one line. */
+	cli_fprintf(c->out, "%s:%lu:%lu: %s: %s\n", c->name, line, column, field, message);
 	c->res->problems++;
 }
 
@@ -216,8 +219,8 @@ int cli_lint_file(const char *path, FILE *out, struct cli_lint_result *res)
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		fprintf(out, "%s: %s\n", path,
-		        r == -EFBIG ? "larger than 16 MiB, not a manifest" : strerror(-r));
+		cli_fprintf(out, "%s: %s\n", path,
+		            r == -EFBIG ? "larger than 16 MiB, not a manifest" : strerror(-r));
 		res->problems++;
 		return 0;
 	}

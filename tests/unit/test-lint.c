@@ -195,9 +195,27 @@ static void check_example(const char *name)
 	free(out);
 }
 
+/* A key quoted in a problem may hold a line break or a terminal escape
+ * (fuzz-lint found the first): the problem stays one line, escaped. */
+static void test_hostile_key(void)
+{
+	struct cli_lint_result res = {0};
+	char *out = lint_text("{\"a\\nb\": 1, \"a\\nb\": 2, \"\\e[2J\": 3, \"\\e[2J\": 4}\n", &res);
+	is_int((long long)res.problems, 3, "two duplicate keys, and no kind");
+	size_t lines = 0;
+	for (const char *p = out; p && *p; p++)
+		lines += *p == '\n';
+	is_int((long long)lines, 3, "one line each");
+	ok(out && strstr(out, "duplicate key \"a\\nb\"") && strstr(out, "\\x1b[2J") &&
+	       !strchr(out, '\x1b'),
+	   "the line break and the escape are shown escaped");
+	free(out);
+}
+
 int main(void)
 {
 	test_find();
+	test_hostile_key();
 	check_example("rolling.yaml");
 	check_example("canary.yaml");
 	check_file("valid", 2);
