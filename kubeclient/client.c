@@ -20,6 +20,7 @@
 #define DEFAULT_QPS         50.0
 #define DEFAULT_BURST       100.0
 #define DEFAULT_TIMEOUT     30.0
+#define DEFAULT_DEADLINE    60.0 /* as kubeclient/http.c: the API server's own limit */
 #define DEFAULT_MAX_RETRIES 5
 #define DEFAULT_MAX_BODY    (256u * 1024 * 1024)
 /* A non-2xx answer to a watch is a Status; anything bigger is not one. */
@@ -34,6 +35,7 @@ struct kc_client {
 	bool owns_http;
 	struct kc_ratelimit rl;
 	double timeout;
+	double deadline;
 	unsigned max_retries;
 	bool no_retries;
 	size_t max_body;
@@ -65,6 +67,7 @@ struct kc_request {
 	size_t body_len;
 	enum kc_content_type content_type;
 	double timeout;
+	double deadline;
 	bool idempotent;
 	bool all_pages;
 	kc_data_fn *on_data;
@@ -234,6 +237,18 @@ static int data_seen(const char *data, size_t len, void *userdata)
 	return r->on_data(data, len, r->userdata);
 }
 
+/* The server's Retry-After goes into err, and into its message: a retry
+ * the transport did not make is the caller's to schedule. */
+static void note_retry_after(struct kc_error *err, double seconds)
+{
+	if (!(seconds > 0))
+		return;
+	err->retry_after = seconds;
+	size_t len = strlen(err->message);
+	snprintf(err->message + len, sizeof(err->message) - len,
+	         " (the server asks to retry after %g s)", seconds);
+}
+
 static void page_done(const struct kc_http_response *resp, const struct kc_error *herr,
                       void *userdata)
 {
@@ -248,6 +263,7 @@ static void page_done(const struct kc_http_response *resp, const struct kc_error
 		struct kc_error err = {0};
 		kc_error_from_response(&err, kc_method_name(r->method), r->path, resp->status,
 		                       resp->body, resp->body_len);
+		note_retry_after(&err, resp->retry_after);
 		finish(r, resp->status, err.status, &err);
 		kc_error_clear(&err);
 		return;
@@ -291,6 +307,7 @@ static int start_page(struct kc_request *r, struct kc_error *err)
 	    .name = name,
 	    .peer = cfg->server,
 	    .timeout = r->timeout,
+	    .deadline = r->deadline,
 	    .max_body = r->on_data ? STREAM_ERROR_BODY_MAX : c->max_body,
 	    .idempotent = r->idempotent,
 	    .retry = {.max_retries = c->max_retries, .none = c->no_retries, .backoff = c->backoff},
@@ -527,6 +544,7 @@ int kc_request_start(struct kc_client *c, const struct kc_request_options *o,
 	r->method = o->method;
 	r->content_type = o->content_type;
 	r->timeout = o->timeout == 0 ? c->timeout : o->timeout;
+	r->deadline = o->deadline == 0 ? c->deadline : o->deadline;
 	r->idempotent = o->idempotent || o->method == KC_GET;
 	r->all_pages = o->all_pages;
 	r->on_data = o->on_data;
@@ -640,6 +658,7 @@ int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_c
 	c->loop = loop;
 	c->cfg = cfg;
 	c->timeout = opts->timeout > 0 ? opts->timeout : DEFAULT_TIMEOUT;
+	c->deadline = opts->deadline == 0 ? DEFAULT_DEADLINE : opts->deadline;
 	c->max_retries = opts->max_retries ? opts->max_retries : DEFAULT_MAX_RETRIES;
 	c->no_retries = opts->no_retries;
 	c->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;

@@ -24,6 +24,14 @@
  * backoff and jitter (kubeclient/backoff.h), up to max_retries; a 401 makes
  * the client drop the cached credential (kc_config_invalidate_credential) and
  * retry once with a fresh one.
+ *
+ * Each request has an overall deadline (60 s by default; streams none, each
+ * page of an all_pages list its own), like client-go's Request.Timeout: no
+ * retry is made whose wait would end past it. A 429 (or 5xx) whose
+ * Retry-After lies beyond the deadline therefore completes at once, with
+ * err->retry_after holding the server's delay (-EAGAIN for a 429), so the
+ * caller can requeue for then rather than hold on; an attempt still going
+ * at the deadline fails with -ETIMEDOUT.
  */
 #ifndef SLIPWAY_KUBECLIENT_CLIENT_H
 #define SLIPWAY_KUBECLIENT_CLIENT_H
@@ -84,6 +92,7 @@ struct kc_client_options {
 	double qps;                /* token refill per second; 0: 50; < 0: no client-side limit */
 	double burst;              /* bucket size; 0: 100 */
 	double timeout;            /* default per-attempt timeout in seconds; 0: 30 */
+	double deadline;           /* default overall deadline, seconds; 0: 60; < 0: none */
 	unsigned max_retries;      /* retries per request after the first attempt; 0: 5 */
 	bool no_retries;           /* turn retries (429, transient, 401) off; for tests */
 	long max_host_connections; /* 0: 4 */
@@ -150,7 +159,8 @@ const struct kc_config *kc_client_config(const struct kc_client *c);
  * streaming requests and empty bodies). On failure err is set: err->code is a
  * negative errno, err->message one line such as
  *   GET /api/v1/namespaces/ns/configmaps/x: 404 NotFound: configmaps "x" not found
- * and err->status/body hold the decoded metav1.Status when the server sent one.
+ * and err->status/body hold the decoded metav1.Status when the server sent one;
+ * err->retry_after is the final answer's Retry-After (seconds, 0: none).
  * body and err are borrowed for the duration of the call (json_incref to keep).
  * The request is freed when the callback returns; the callback may start new
  * requests and cancel others.
@@ -199,6 +209,9 @@ struct kc_request_options {
 	 * seconds (counted from the start of each attempt). 0: never. Watches
 	 * should pass somewhat more than the server's bookmark interval. */
 	double idle_timeout;
+	/* Overall, across retries and waits (kc_http_request_options.deadline);
+	 * 0: the client's default; < 0: none. Ignored for streaming requests. */
+	double deadline;
 	kc_response_fn *on_done; /* required */
 	void *userdata;
 };

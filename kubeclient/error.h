@@ -19,9 +19,15 @@ struct kc_error {
 	long http_status;  /* HTTP status of the response, 0 when none */
 	char message[512]; /* one line, no trailing newline */
 	json_t *status;    /* metav1.Status from the server, or NULL; owned */
+	/* Seconds the server asked the client to wait before trying again
+	 * (the Retry-After of its last answer, capped at an hour), 0 when it
+	 * did not say. Set when a request stopped retrying with the server's
+	 * wait still ahead: the caller can come back when the server asked. */
+	double retry_after;
 };
 
-/* Sets code and message (printf-style); keeps http_status and status. NULL err is a no-op.
+/* Sets code and message (printf-style); keeps http_status, status and
+ * retry_after. NULL err is a no-op.
  * Returns code, so `return kc_error_set(err, -EINVAL, "...")` reads naturally. */
 int kc_error_set(struct kc_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

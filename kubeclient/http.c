@@ -18,6 +18,7 @@
 #include "slipway-version.h"
 
 #define DEFAULT_TIMEOUT     30.0
+#define DEFAULT_DEADLINE    60.0 /* the kube-apiserver's default --request-timeout */
 #define DEFAULT_MAX_RETRIES 5
 #define DEFAULT_MAX_CONNS   4
 #define DEFAULT_MAX_BODY    (16u * 1024 * 1024)
@@ -80,6 +81,9 @@ struct kc_http_request {
 	struct auth_copy auth;
 	kc_http_credential_fn *credential;
 	double timeout, idle_timeout;
+	double deadline;    /* seconds, <= 0: none */
+	double deadline_at; /* ev_now when it passes */
+	ev_timer overall;   /* fires at deadline_at */
 	size_t max_body;
 	bool idempotent;
 	unsigned max_retries;
@@ -108,6 +112,7 @@ struct kc_http_request {
 	char *resp;
 	size_t resp_len, resp_cap;
 	char retry_after[64];
+	double server_delay; /* retry_after parsed, seconds; < 0: none or unreadable */
 	long status;
 	bool status_known;
 	bool data_delivered;
@@ -399,6 +404,7 @@ static void request_free(struct kc_http_request *r)
 
 	ev_timer_stop(h->loop, &r->wait);
 	ev_timer_stop(h->loop, &r->idle);
+	ev_timer_stop(h->loop, &r->overall);
 	if (r->phase == PHASE_ACTIVE)
 		curl_multi_remove_handle(h->multi, r->easy);
 	if (r->phase == PHASE_TOKEN && r->rl)
@@ -520,6 +526,25 @@ static void idle_fired(struct ev_loop *loop, ev_timer *w, int revents)
 	r->abort_code = -ETIMEDOUT;
 	curl_multi_remove_handle(r->h->multi, r->easy);
 	attempt_done(r, CURLE_OPERATION_TIMEDOUT);
+}
+
+static int report_attempt(struct kc_http_request *r, CURLcode res);
+
+/* The deadline passed: whatever the request was doing (an attempt in
+ * flight, a rate-limit or retry wait) ends now. Never called inside curl: a
+ * timer fires from the loop. */
+static void deadline_fired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct kc_http_request *r = w->data;
+
+	if (r->phase == PHASE_ACTIVE) {
+		curl_multi_remove_handle(r->h->multi, r->easy);
+		r->phase = PHASE_BACKOFF; /* out of the multi handle */
+		r->abort_code = -ETIMEDOUT;
+		report_attempt(r, CURLE_OPERATION_TIMEDOUT);
+	}
+	fail(r, 0, -ETIMEDOUT, "no answer from %s within the request's %g s deadline", r->peer,
+	     r->deadline);
 }
 
 /* ---- curl data callbacks (run inside curl: never touch the multi handle) ---- */
@@ -792,16 +817,34 @@ static int report_attempt(struct kc_http_request *r, CURLcode res)
 	return terr;
 }
 
-/* Schedules the next attempt when kc_retry_decide says so; true if it did. */
-static bool maybe_retry(struct kc_http_request *r, CURLcode res, int terr)
+/* The server's Retry-After on this attempt's answer, in seconds; < 0 when
+ * it sent none (or none that parses). */
+static double server_delay(const struct kc_http_request *r)
 {
 	double after = 0;
+	if (!r->retry_after[0] || kc_retry_after_parse(r->retry_after, time(NULL), &after) < 0)
+		return -1;
+	return after;
+}
+
+/* Whether an attempt after `delay` seconds would still start before the
+ * deadline. One that would not is not worth waiting for: the caller is
+ * better served by the answer now (with the server's delay in it) than by
+ * a wait that ends in -ETIMEDOUT anyway. */
+static bool before_deadline(const struct kc_http_request *r, double delay)
+{
+	return r->deadline <= 0 || ev_now(r->h->loop) + delay < r->deadline_at;
+}
+
+/* Schedules the next attempt when kc_retry_decide says so and the deadline
+ * leaves room for it; true if it did. */
+static bool maybe_retry(struct kc_http_request *r, CURLcode res, int terr)
+{
 	struct kc_retry_input in = {
 	    .http_status = terr ? 0 : r->status,
 	    .transport_error = terr,
 	    .idempotent = r->idempotent,
-	    .has_retry_after =
-	        r->retry_after[0] && kc_retry_after_parse(r->retry_after, time(NULL), &after) == 0,
+	    .has_retry_after = r->server_delay >= 0,
 	    .reauthed = r->reauthed || r->no_retries || !r->credential,
 	    .data_delivered = r->data_delivered || r->abort_code < 0,
 	    .retries = r->retries,
@@ -812,14 +855,17 @@ static bool maybe_retry(struct kc_http_request *r, CURLcode res, int terr)
 		return false;
 
 	double delay = 0;
+	if (action == KC_RETRY_AFTER)
+		delay = r->server_delay;
+	else if (action == KC_RETRY_BACKOFF)
+		delay = kc_backoff_delay(&r->backoff, r->retries + 1, rand01(r->h));
+	if (!before_deadline(r, delay))
+		return false;
 	if (action == KC_RETRY_REAUTH) {
 		r->stale = true;
 		r->reauthed = true;
 	} else {
 		r->retries++;
-		delay = action == KC_RETRY_AFTER
-		            ? after
-		            : kc_backoff_delay(&r->backoff, r->retries, rand01(r->h));
 	}
 	r->retrying = true;
 	if (r->on_retry) {
@@ -843,13 +889,17 @@ static void attempt_done(struct kc_http_request *r, CURLcode res)
 		return;
 	}
 	int terr = report_attempt(r, res);
+	r->server_delay = server_delay(r);
 	if (maybe_retry(r, res, terr))
 		return;
 	if (terr) {
 		fail_transport(r, res, terr);
 		return;
 	}
-	struct kc_http_response resp = {.status = r->status};
+	struct kc_http_response resp = {
+	    .status = r->status,
+	    .retry_after = r->server_delay > 0 ? r->server_delay : 0,
+	};
 	if (!r->on_data || r->status / 100 != 2) {
 		resp.body = r->resp_len ? r->resp : NULL;
 		resp.body_len = r->resp_len;
@@ -1103,6 +1153,7 @@ static void init_request(struct kc_http_request *r, struct kc_http *h,
 	r->phase = PHASE_BACKOFF;
 	r->credential = o->credential;
 	r->timeout = o->timeout == 0 ? DEFAULT_TIMEOUT : o->timeout;
+	r->deadline = o->on_data ? 0 : o->deadline == 0 ? DEFAULT_DEADLINE : o->deadline;
 	r->idle_timeout = o->idle_timeout;
 	r->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
 	r->idempotent =
@@ -1123,6 +1174,8 @@ static void init_request(struct kc_http_request *r, struct kc_http *h,
 	r->wait.data = r;
 	ev_init(&r->idle, idle_fired);
 	r->idle.data = r;
+	ev_init(&r->overall, deadline_fired);
+	r->overall.data = r;
 }
 
 /* ---- public API ---- */
@@ -1162,6 +1215,11 @@ int kc_http_start(struct kc_http *h, const struct kc_http_request_options *o,
 	if (h->requests)
 		h->requests->prev = r;
 	h->requests = r;
+	if (r->deadline > 0) {
+		r->deadline_at = ev_now(h->loop) + r->deadline;
+		ev_timer_set(&r->overall, r->deadline, 0.);
+		ev_timer_start(h->loop, &r->overall);
+	}
 	schedule(r, 0);
 	if (ret)
 		*ret = r;

@@ -13,9 +13,18 @@
  *
  * Per request: TLS verified by default (an optional CA bundle is then the only
  * trust anchor), bearer or basic auth, custom headers, a per-attempt timeout,
- * a response size limit, and retries with capped exponential backoff for
- * idempotent requests (kubeclient/retry.h decides; Retry-After is honoured up
- * to an hour, kubeclient/retry.c).
+ * an overall deadline, a response size limit, and retries with capped
+ * exponential backoff for idempotent requests (kubeclient/retry.h decides).
+ *
+ * The deadline bounds the whole request, every attempt and every wait
+ * between them included (60 s unless the caller says otherwise; streams have
+ * none). A retry whose wait, backoff or the server's Retry-After, would end
+ * past the deadline is not made: the request completes at once with what the
+ * last attempt got, and a response carries the server's Retry-After in
+ * retry_after, so a caller can come back when the server asked instead of
+ * holding on for it (a `Retry-After: 3600` no longer holds a request for an
+ * hour). An attempt or rate-limit wait still going at the deadline ends
+ * with -ETIMEDOUT.
  *
  * Callbacks: on_done and on_data may start requests and cancel any request;
  * the credential hook, on_attempt and on_retry may start requests but must
@@ -131,13 +140,18 @@ struct kc_http_response {
 	long status;
 	const char *body;
 	size_t body_len;
+	/* The answer's Retry-After in seconds (capped at an hour,
+	 * kc_retry_after_parse), 0 when it had none: how long the server wants
+	 * the caller to wait before the request it did not retry here. */
+	double retry_after;
 };
 
 /*
  * Completion, exactly once unless the request was cancelled. err is NULL when
  * a whole response arrived, whatever its status (a 404 or a 500 that retries
- * could not cure is the caller's to judge); otherwise err->code is a negative
- * errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO for TLS, -E2BIG over max_body,
+ * could not cure, a 429 whose Retry-After lies past the deadline: the
+ * caller's to judge); otherwise err->code is a negative errno (-ECONNREFUSED,
+ * -ETIMEDOUT also for the deadline, -EPROTO for TLS, -E2BIG over max_body,
  * what on_data returned, ...) and err->message one scrubbed line such as
  *   GET https://prometheus:9090/api/v1/query?query=up: cannot connect to
  *   https://prometheus:9090: Connection refused
@@ -186,6 +200,10 @@ struct kc_http_request_options {
 	/* Streaming: fail with -ETIMEDOUT when no byte arrives for this many
 	 * seconds (counted from the start of each attempt); 0: never. */
 	double idle_timeout;
+	/* Overall, seconds from kc_http_start across every attempt and wait
+	 * (see above); 0: 60, the kube-apiserver's own default request timeout;
+	 * < 0: none. Not for streams, which live as long as they are read. */
+	double deadline;
 	kc_http_attempt_fn *on_attempt; /* or NULL */
 	kc_http_retry_fn *on_retry;     /* or NULL */
 	kc_http_done_fn *on_done;       /* required */

@@ -33,7 +33,9 @@ struct kc_retry_input {
  * errors (kc_errno_is_transient) and on 500, 502, 503 and 504 (not 501: the
  * server will never implement it). Retry-After on a 429 or 5xx decides the
  * delay. Nothing is retried once max_retries is reached (the 401 retry does
- * not count against it) or a streaming request delivered data. */
+ * not count against it) or a streaming request delivered data. The request's
+ * deadline is not an input: the transport drops a retry whose delay would
+ * end past it (kubeclient/http.h). */
 enum kc_retry_action kc_retry_decide(const struct kc_retry_input *in);
 
 /* A transport failure worth retrying: -ECONNREFUSED, -ECONNRESET, -ETIMEDOUT,

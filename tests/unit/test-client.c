@@ -38,6 +38,7 @@ struct done {
 	char message[512];
 	json_t *body;
 	bool reason_not_found;
+	double retry_after;
 };
 
 static void on_done(long status, json_t *body, const struct kc_error *err, void *userdata)
@@ -49,15 +50,29 @@ static void on_done(long status, json_t *body, const struct kc_error *err, void 
 	d->code = err ? err->code : 0;
 	snprintf(d->message, sizeof(d->message), "%s", err ? err->message : "");
 	d->reason_not_found = kc_is_not_found(err);
+	d->retry_after = err ? err->retry_after : -1;
 	json_decref(d->body);
 	d->body = json_incref(body);
 }
 
+static void wake(struct ev_loop *l, ev_timer *w, int revents)
+{
+	*(bool *)w->data = true;
+}
+
+/* Runs the loop until *flag or max_seconds: a timer wakes the loop then,
+ * so a request waiting far longer cannot hold the test in ev_run. */
 static void run_until(bool *flag, double max_seconds)
 {
 	double end = ev_time() + max_seconds;
-	while (!*flag && ev_time() < end)
+	bool expired = false;
+	ev_timer t;
+	ev_timer_init(&t, wake, max_seconds, 0.);
+	t.data = &expired;
+	ev_timer_start(loop, &t);
+	while (!*flag && !expired && ev_time() < end)
 		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
 }
 
 /* What the clients made by client() said of their retries. */
@@ -240,6 +255,50 @@ static void test_retries(void)
 
 /* More distinct statuses than the table holds: the rest land in the verb's
  * overflow row (code -1), nothing is lost. */
+/* A Retry-After past the request's deadline: the call fails at once, and
+ * the error carries the server's delay for the caller to requeue with. */
+static void test_server_delay(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND,
+	     .text = ss_response(srv, 429, "Retry-After: 3600\r\n",
+	                         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
+	                         "\"TooManyRequests\",\"message\":\"slow down\",\"code\":429}")},
+	    {.act = SS_SEND, .text = ss_response(srv, 503, "Retry-After: 5\r\n", "busy")},
+	};
+	struct kc_client_options o = {.qps = -1, .deadline = 2, .max_retries = 3};
+	struct kc_client *c = NULL;
+	if (kc_client_new(loop, cfg, &o, &c, NULL) < 0)
+		return;
+	struct done d = {0};
+	json_t *obj = json_pack("{s:s}", "kind", "ConfigMap");
+	const struct kc_ref coll = {.version = "v1", .resource = "configmaps", .ns = "ns"};
+	ss_start(srv, script, 2);
+	double t0 = ev_time();
+	kc_create(c, &coll, NULL, obj, on_done, &d, NULL, NULL);
+	run_until(&d.called, 5);
+	double took = ev_time() - t0;
+	ok(d.called && took < 1, "429 Retry-After: 3600, 2 s deadline: failed at once (%.2f s)",
+	   took);
+	is_int(d.code, -EAGAIN, "as -EAGAIN");
+	ok(d.retry_after == 3600, "err->retry_after is the server's 3600 s (%g)", d.retry_after);
+	ok(strstr(d.message,
+	          "TooManyRequests: slow down (the server asks to retry after 3600 s)") != NULL,
+	   "the message says so: %s", d.message);
+
+	struct done g = {0};
+	kc_get(c, &cm_x, NULL, on_done, &g, NULL, NULL);
+	run_until(&g.called, 5);
+	ss_join(srv);
+	is_int(g.status, 503, "503 Retry-After: 5 past the deadline: the 503");
+	ok(g.retry_after == 5, "with the server's 5 s (%g)", g.retry_after);
+	is_int(ss_seen(srv), 2, "neither retried");
+	json_decref(obj);
+	json_decref(d.body);
+	json_decref(g.body);
+	kc_client_free(c);
+}
+
 static void test_count_overflow(void)
 {
 	enum { N = KC_REQUEST_COUNTS_MAX + 6 };
@@ -714,6 +773,7 @@ int main(void)
 	test_get_and_async();
 	test_not_found();
 	test_retries();
+	test_server_delay();
 	test_count_overflow();
 	test_reauth();
 	test_timeout();

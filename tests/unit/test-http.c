@@ -1,7 +1,7 @@
 /*
  * kubeclient/http.h against a scripted HTTP/1.1 server on loopback (plain and
  * TLS): methods and bodies, auth and custom headers, timeouts, the size
- * limit, retries and Retry-After, redaction of secrets, cancellation, and
+ * limit, retries and Retry-After, the overall deadline, redaction of secrets, cancellation, and
  * TLS trust with a throwaway CA made here with OpenSSL.
  */
 #include "scripted-server.h"
@@ -28,6 +28,7 @@ struct result {
 	char message[512];
 	char body[512];
 	size_t body_len;
+	double retry_after;
 	unsigned retries;
 	long retry_status[8];
 	double retry_delay[8];
@@ -47,6 +48,7 @@ static void on_done(const struct kc_http_response *resp, const struct kc_error *
 	snprintf(r->message, sizeof(r->message), "%s", err ? err->message : "");
 	snprintf(r->body, sizeof(r->body), "%s", resp->body ? resp->body : "");
 	r->body_len = resp->body_len;
+	r->retry_after = resp->retry_after;
 }
 
 static void on_retry(long status, const char *error, double delay, void *userdata)
@@ -67,16 +69,25 @@ static void on_attempt(const struct kc_http_attempt *a, void *userdata)
 	r->attempts++;
 }
 
-static void run_until(bool *flag, double max_seconds)
-{
-	double end = ev_time() + max_seconds;
-	while (!*flag && ev_time() < end)
-		ev_run(loop, EVRUN_ONCE);
-}
-
 static void set_flag(struct ev_loop *l, ev_timer *w, int revents)
 {
 	*(bool *)w->data = true;
+}
+
+/* Runs the loop until *flag or max_seconds: a timer wakes the loop then,
+ * so a request waiting far longer (an hour's Retry-After) cannot hold the
+ * test in ev_run. */
+static void run_until(bool *flag, double max_seconds)
+{
+	double end = ev_time() + max_seconds;
+	bool expired = false;
+	ev_timer t;
+	ev_timer_init(&t, set_flag, max_seconds, 0.);
+	t.data = &expired;
+	ev_timer_start(loop, &t);
+	while (!*flag && !expired && ev_time() < end)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
 }
 
 /* Runs the loop for about `seconds`, whatever happens. */
@@ -126,6 +137,14 @@ static int run(const struct kc_http_request_options *o, struct result *r, double
 	ok(!r->called, "%s: no callback inside kc_http_start", o->method);
 	run_until(&r->called, max_seconds);
 	return 0;
+}
+
+/* A request still running when its test gave up (a test that fails) is
+ * cancelled, so the server's script can end and the next test start. */
+static void unstick(struct result *r)
+{
+	if (!r->called)
+		r->self = kc_http_cancel(r->self);
 }
 
 static void test_get(void)
@@ -295,18 +314,98 @@ static void test_retry_after(void)
 	ok(r.retry_delay[0] == 1.0, "delay is the Retry-After (%g)", r.retry_delay[0]);
 	ok(took >= 0.95 && took < 4, "waited about 1 s (%.2f s)", took);
 
-	/* Retry-After is bounded: an hour at most, not what the server says. */
+	ok(r.retry_after == 0, "the final 200 had no Retry-After (%g)", r.retry_after);
+
+	/* Retry-After is bounded: an hour at most, not what the server says;
+	 * past the default deadline (60 s) it is handed over, not waited for. */
 	const struct ss_action huge[] = {
 	    {.act = SS_SEND, .text = ss_response(srv, 429, "Retry-After: 99999999\r\n", "")}};
 	struct result h = {0};
 	struct kc_http_request_options ho = req("GET", url("/h"), &h);
 	ss_start(srv, huge, 1);
-	kc_http_start(http, &ho, &h.self, NULL);
-	while (h.retries == 0 && !h.called && ss_seen(srv) < 2)
-		ev_run(loop, EVRUN_ONCE);
+	run(&ho, &h, 5);
+	unstick(&h);
 	ss_join(srv);
-	ok(h.retry_delay[0] == 3600.0, "Retry-After capped at 3600 s (%g)", h.retry_delay[0]);
-	h.self = kc_http_cancel(h.self);
+	ok(h.called, "a huge Retry-After completes the request");
+	ok(h.retry_after == 3600.0, "Retry-After capped at 3600 s (%g)", h.retry_after);
+	is_int((long long)h.retries, 0, "and not retried");
+}
+
+/* The overall deadline: no wait that would end past it, nothing running
+ * beyond it. */
+static void test_deadline(void)
+{
+	/* The server asks for an hour; the request may take 2 s. */
+	const struct ss_action hour[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 429, "Retry-After: 3600\r\n", "busy")}};
+	struct result r = {0};
+	struct kc_http_request_options o = req("POST", url("/d"), &r);
+	o.deadline = 2;
+	ss_start(srv, hour, 1);
+	double t0 = ev_time();
+	run(&o, &r, 5);
+	double took = ev_time() - t0;
+	unstick(&r);
+	ss_join(srv);
+	ok(r.called && took < 1, "Retry-After: 3600 past a 2 s deadline: done at once (%.2f s)",
+	   took);
+	is_int(r.status, 429, "with the 429 as it came");
+	is_int(r.code, 0, "a response, not a transport error");
+	is_str(r.body, "busy", "and its body");
+	ok(r.retry_after == 3600.0, "carrying the server's delay, 3600 s (%g)", r.retry_after);
+	is_int((long long)r.retries, 0, "no retry scheduled");
+	is_int(ss_seen(srv), 1, "one attempt");
+
+	/* A Retry-After that ends within the deadline is honoured. */
+	const struct ss_action second[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 429, "Retry-After: 1\r\n", "")},
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{}")}};
+	struct result w = {0};
+	struct kc_http_request_options wo = req("GET", url("/w"), &w);
+	wo.deadline = 3;
+	ss_start(srv, second, 2);
+	run(&wo, &w, 5);
+	unstick(&w);
+	ss_join(srv);
+	is_int(w.status, 200, "Retry-After: 1 within a 3 s deadline: retried to 200");
+
+	/* So is the backoff: one that would end past the deadline is not
+	 * waited for either. */
+	const struct ss_action busy[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 503, "", "down")}};
+	struct result b = {0};
+	struct kc_http_request_options bo = req("GET", url("/b"), &b);
+	bo.deadline = 1;
+	bo.retry.backoff = (struct kc_backoff){.initial = 5, .max = 5, .factor = 2};
+	ss_start(srv, busy, 1);
+	t0 = ev_time();
+	run(&bo, &b, 8);
+	took = ev_time() - t0;
+	unstick(&b);
+	ss_join(srv);
+	ok(b.called && took < 0.9, "a 5 s backoff past a 1 s deadline: done at once (%.2f s)",
+	   took);
+	is_int(b.status, 503, "with the 503");
+	is_int((long long)b.retries, 0, "not retried");
+
+	/* An attempt still going at the deadline ends there, whatever its
+	 * own timeout. */
+	const struct ss_action hang[] = {{.act = SS_HANG}};
+	struct result g = {0};
+	struct kc_http_request_options go = req("GET", url("/g"), &g);
+	go.timeout = 30;
+	go.deadline = 0.5;
+	ss_start(srv, hang, 1);
+	t0 = ev_time();
+	run(&go, &g, 5);
+	took = ev_time() - t0;
+	unstick(&g);
+	ss_join(srv);
+	is_int(g.code, -ETIMEDOUT, "a hanging server past the deadline: -ETIMEDOUT");
+	ok(took > 0.45 && took < 2, "after about 0.5 s (%.2f s)", took);
+	ok(strstr(g.message, "within the request's 0.5 s deadline") != NULL, "says so: %s",
+	   g.message);
+	is_int((long long)g.attempts, 1, "the attempt was reported");
 }
 
 static void test_redaction(void)
@@ -649,6 +748,7 @@ int main(void)
 	test_size_limit();
 	test_retry_503();
 	test_retry_after();
+	test_deadline();
 	test_redaction();
 	test_redact_functions();
 	test_header_value();
