@@ -12,6 +12,7 @@
 #include "model/release.h"
 #include "model/revision.h"
 #include "model/status.h"
+#include "reconcilers/canary.h"
 #include "reconcilers/context.h"
 #include "reconcilers/replicaset.h"
 #include "reconcilers/restart.h"
@@ -113,15 +114,26 @@ static int not_implemented(const struct rel_release *rel, const struct rel_statu
                            struct rec_plan *after)
 {
 	char msg[256];
-	snprintf(msg, sizeof(msg),
-	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
-	         "(use spec.strategy.rolling)",
-	         rel_strategy_name(rel->strategy));
+	snprintf(
+	    msg, sizeof(msg),
+	    "spec.strategy.%s%s is not implemented by this controller yet; nothing was changed "
+	    "(use spec.strategy.rolling%s)",
+	    rel_strategy_name(rel->strategy),
+	    rel->strategy == REL_STRATEGY_CANARY ? ".trafficRouting" : "",
+	    rel->strategy == REL_STRATEGY_CANARY ? ", or a canary without trafficRouting" : "");
 	int r = rec_status_spec_summary(next, rel);
 	if (r == 0)
 		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
 		                   msg, release, after);
 	return r;
+}
+
+/* Rolling, and canary by replica ratio (traffic routing comes with the
+ * routers of reconcilers/traffic.h). */
+static bool implemented(const struct rel_release *rel)
+{
+	return rel->strategy == REL_STRATEGY_ROLLING ||
+	       (rel->strategy == REL_STRATEGY_CANARY && rel->canary.traffic == REL_TRAFFIC_NONE);
 }
 
 /* Keeps the newest REC_RS_MAX of the sorted c->rss, and the current
@@ -220,7 +232,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	r = rel_release_parse(o->release, &rel, &errs);
 	if (r == -EINVAL) {
 		r = invalid_spec(&errs, &observed, &next, generation, o->now, &release, &after);
-	} else if (r == 0 && rel->strategy != REL_STRATEGY_ROLLING) {
+	} else if (r == 0 && !implemented(rel)) {
 		r = not_implemented(rel, &observed, &next, o->now, &release, &after);
 	} else if (r == 0) {
 		c.rel = rel;
@@ -230,7 +242,9 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		c.now = o->now;
 		r = owned_replicasets(o, rel, &c);
 		if (r == 0)
-			r = rec_rolling_reconcile(&c, &actions, &after);
+			r = rel->strategy == REL_STRATEGY_CANARY
+			        ? rec_canary_reconcile(&c, &actions, &after)
+			        : rec_rolling_reconcile(&c, &actions, &after);
 		if (r == 0)
 			r = rec_restart_reconcile(&c, o->pods, o->n_pods, &after);
 	}

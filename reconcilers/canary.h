@@ -1,0 +1,59 @@
+/*
+ * The canary strategy: a step machine (docs/internals/canary.md) that moves a
+ * Release from its stable revision to the current one through
+ * spec.strategy.canary.steps, pausing, promoting and aborting on the user's
+ * intents (model/intent.h), and placing pods by the step's weight.
+ *
+ * State lives in the cluster only: status.stableRevision, currentRevision,
+ * currentStepIndex, pauseConditions, abort, abortedAt, promoteFull and
+ * canary.weights (model/canary-status.h) say where the machine stands; the
+ * ReplicaSets' revision labels say which pods belong to which side. Each
+ * reconcile reads them, takes every transition the observed state allows
+ * (a step whose goal is already met is left at once), and writes them back
+ * in the one status write of the plan (release.h), so a controller killed
+ * at any point resumes where the status says.
+ *
+ * Without trafficRouting the weight is the share of pods (replica ratio):
+ * the canary gets the share of spec.replicas closest to the weight, both
+ * sides at least minPodsPerReplicaSet pods for weights 1..99 (so a Release
+ * of one replica runs two pods then), within maxSurge and maxUnavailable
+ * (rec_scaling_toward). A step's weight counts as reached once both sides
+ * have those pods available; only then does the machine go on.
+ *
+ * Steps analysis and approval are not implemented: the machine stops there,
+ * phase Paused, Stalled=True with REC_REASON_ANALYSIS_NOT_IMPLEMENTED or
+ * REC_REASON_APPROVAL_NOT_IMPLEMENTED, until promoted past them.
+ */
+#ifndef SLIPWAY_RECONCILERS_CANARY_H
+#define SLIPWAY_RECONCILERS_CANARY_H
+
+#include "reconcilers/context.h"
+#include "reconcilers/plan.h"
+#include "reconcilers/status.h"
+
+#define REC_REASON_CANARY_STEP              "CanaryStep"
+#define REC_REASON_CANARY_PAUSE             "CanaryPauseStep"
+#define REC_REASON_ROLLOUT_ABORTED          "RolloutAborted"
+#define REC_REASON_ANALYSIS_NOT_IMPLEMENTED "AnalysisNotImplemented"
+#define REC_REASON_APPROVAL_NOT_IMPLEMENTED "ApprovalNotImplemented"
+
+/* Decides one reconcile of c->rel (strategy canary, no trafficRouting).
+ * Appends ReplicaSet actions (and their Events) to `actions`, fills c->next
+ * (consuming status.intent), and appends to `after` the Events of the
+ * transitions the status write records. Records decisions in c->rss.
+ * Returns 0 or -ENOMEM (the plans may hold part of the step; the caller
+ * discards them). */
+int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after);
+
+/* The canary's pods for `weight` percent of `replicas` without traffic
+ * routing: the nearest share (halves round up), then for weights 1..99 at
+ * least min_pods on each side, so the canary may reach replicas - min_pods
+ * at most; and when replicas < 2 * min_pods, min_pods exactly (the stable
+ * side keeps max(replicas - canary, min_pods)). */
+int32_t rec_canary_ratio_pods(int32_t replicas, int32_t weight, int32_t min_pods);
+
+/* The stable side's pods for the same: replicas - canary, but at least
+ * min_pods for weights 1..99. */
+int32_t rec_canary_ratio_stable_pods(int32_t replicas, int32_t weight, int32_t min_pods);
+
+#endif
