@@ -109,31 +109,39 @@ static int invalid_spec(const struct model_errors *errs, const struct rel_status
 	return r;
 }
 
+/* The part of the spec this controller cannot carry out yet, or NULL: a
+ * canary's Services and traffic routing come with the routers of
+ * reconcilers/traffic.h; blue-green entirely. */
+static const char *unimplemented(const struct rel_release *rel)
+{
+	if (rel->strategy == REL_STRATEGY_ROLLING)
+		return NULL;
+	if (rel->strategy != REL_STRATEGY_CANARY)
+		return rel_strategy_name(rel->strategy);
+	if (rel->canary.traffic != REL_TRAFFIC_NONE)
+		return "canary.trafficRouting";
+	if (rel->canary.stable_service || rel->canary.canary_service)
+		return rel->canary.stable_service ? "canary.stableService" : "canary.canaryService";
+	return NULL;
+}
+
 static int not_implemented(const struct rel_release *rel, const struct rel_status *observed,
                            struct rel_status *next, time_t now, const struct rec_ref *release,
                            struct rec_plan *after)
 {
 	char msg[256];
-	snprintf(
-	    msg, sizeof(msg),
-	    "spec.strategy.%s%s is not implemented by this controller yet; nothing was changed "
-	    "(use spec.strategy.rolling%s)",
-	    rel_strategy_name(rel->strategy),
-	    rel->strategy == REL_STRATEGY_CANARY ? ".trafficRouting" : "",
-	    rel->strategy == REL_STRATEGY_CANARY ? ", or a canary without trafficRouting" : "");
+	snprintf(msg, sizeof(msg),
+	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
+	         "(use spec.strategy.rolling%s)",
+	         unimplemented(rel),
+	         rel->strategy == REL_STRATEGY_CANARY
+	             ? ", or a canary without trafficRouting and Services"
+	             : "");
 	int r = rec_status_spec_summary(next, rel);
 	if (r == 0)
 		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
 		                   msg, release, after);
 	return r;
-}
-
-/* Rolling, and canary by replica ratio (traffic routing comes with the
- * routers of reconcilers/traffic.h). */
-static bool implemented(const struct rel_release *rel)
-{
-	return rel->strategy == REL_STRATEGY_ROLLING ||
-	       (rel->strategy == REL_STRATEGY_CANARY && rel->canary.traffic == REL_TRAFFIC_NONE);
 }
 
 /* Keeps the newest REC_RS_MAX of the sorted c->rss, and the current
@@ -232,7 +240,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	r = rel_release_parse(o->release, &rel, &errs);
 	if (r == -EINVAL) {
 		r = invalid_spec(&errs, &observed, &next, generation, o->now, &release, &after);
-	} else if (r == 0 && !implemented(rel)) {
+	} else if (r == 0 && unimplemented(rel)) {
 		r = not_implemented(rel, &observed, &next, o->now, &release, &after);
 	} else if (r == 0) {
 		c.rel = rel;

@@ -61,7 +61,7 @@ struct sim {
 	int surge, unavailable, min_pods; /* what the strategy resolves to */
 	int uid_seq;
 	bool slow;           /* pods become available one per RS per tick */
-	char events[4096];   /* reasons of Events sent since the last expect */
+	char events[16384];  /* "Reason (note) " of Events sent since the last expect */
 	double last_requeue; /* of the last plan */
 	int violations;
 };
@@ -189,7 +189,8 @@ static void apply_plan(struct sim *sm, const struct rec_plan *plan, size_t limit
 			merge_patch(cur, a->body);
 		} else if (a->kind == REC_EVENT) {
 			size_t used = strlen(sm->events);
-			snprintf(sm->events + used, sizeof(sm->events) - used, "%s ", a->reason);
+			snprintf(sm->events + used, sizeof(sm->events) - used, "%s (%s) ",
+			         a->reason, a->note);
 		}
 	}
 }
@@ -383,7 +384,7 @@ static const char *ready_reason(struct sim *sm)
 /* One "expect" clause: key=value, checked against the cluster. */
 static void expect(struct sim *sm, const char *row, const char *kv)
 {
-	char key[32], val[256], got[4200];
+	char key[32], val[256], got[16600];
 	if (sscanf(kv, "%31[^=]=%255s", key, val) != 2) {
 		ok(false, "%s: bad expect %s", row, kv);
 		return;
@@ -418,7 +419,11 @@ static void expect(struct sim *sm, const char *row, const char *kv)
 		         (int)json_array_size(json_object_get(st, "pauseConditions")));
 	else if (strcmp(key, "requeue") == 0)
 		snprintf(got, sizeof(got), "%d", (int)sm->last_requeue);
-	else if (strcmp(key, "ev") == 0)
+	else if (strcmp(key, "who") == 0) {
+		char by[300];
+		snprintf(by, sizeof(by), "by %s", val);
+		snprintf(got, sizeof(got), "%s", strstr(sm->events, by) ? val : sm->events);
+	} else if (strcmp(key, "ev") == 0)
 		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? val : sm->events);
 	else
 		snprintf(got, sizeof(got), "unknown key %s", key);
@@ -512,7 +517,8 @@ static const struct row {
     {"abort: stable back whole, canary out, Degraded; retry starts the steps again", 10,
      "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
      "run; img 2; run; intent Promote; run; expect step=3; intent Abort; run; expect abort=1 "
-     "phase=Degraded ready=RolloutAborted rs=1:10 w=0 stable=1 ev=RolloutAborted; intent "
+     "phase=Degraded ready=RolloutAborted rs=1:10 w=0 stable=1 ev=RolloutAborted who=alice; "
+     "intent "
      "Retry; run; expect abort=0 step=1 rs=1:8,2:2 w=20 phase=Paused ev=RolloutRetried"},
     {"re-applying the stable template ends the abort, the canary goes", 10,
      "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
@@ -574,6 +580,9 @@ static const struct row {
      "run; img 2; run; expect rs=1:5,2:5; intent Promote; run; expect step=3 rs=1:8,2:2 w=20"},
     {"no steps: straight to the new revision at the surge's pace", 10, "{" PACE(3, 0) "}", 3, 0, 1,
      "run; img 2; run; expect stable=2 rs=2:10 step=0 label=- phase=Healthy"},
+    {"Services without trafficRouting are not carried out yet: nothing is touched", 10,
+     "{" PACE(1, 0) ",\"stableService\":\"web\",\"steps\":[" SW(20) "]}", 1, 0, 1,
+     "run; expect nrs=0 ready=StrategyNotImplemented phase=Degraded"},
     {"setWeight 100 then completion", 4, "{" PACE(1, 1) ",\"steps\":[" SW(100) "]}", 1, 1, 1,
      "run; img 2; run; expect stable=2 rs=2:4 step=1 phase=Healthy"},
 };
