@@ -378,7 +378,7 @@ static bool placed(struct machine *m)
 	const struct rec_rs *nr = m->s.new_rs;
 	if (!nr || nr->planned || nr->spec_replicas != m->canary_pods ||
 	    nr->available < m->canary_pods)
-		return false;
+		return false; /* even at weight 0 it exists: created with no pods */
 	for (size_t i = 0; i < c->n_rss; i++) {
 		const struct rec_rs *v = &c->rss[i];
 		int32_t want = v == m->stable_rs ? m->stable_pods : 0;
@@ -469,11 +469,12 @@ static int64_t wanted(const struct machine *m)
 	return n;
 }
 
-/* Creates the current revision's ReplicaSet when it has pods to get, as
- * large as the surge allows. */
+/* Creates the current revision's ReplicaSet, as large as the surge allows:
+ * also with no pods to get (weight 0, replicas 0), so that every step and
+ * the completion find it; not for an abort. */
 static int create_canary(struct machine *m, int64_t max_total, struct rec_plan *actions)
 {
-	if (m->s.new_rs || m->canary_pods == 0)
+	if (m->s.new_rs || m->st == ST_ABORTED)
 		return 0;
 	if (m->c->new_name_deleting) {
 		/* Its old incarnation is going; its deletion brings us back. */

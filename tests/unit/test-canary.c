@@ -583,6 +583,12 @@ static const struct row {
     {"Services without trafficRouting are not carried out yet: nothing is touched", 10,
      "{" PACE(1, 0) ",\"stableService\":\"web\",\"steps\":[" SW(20) "]}", 1, 0, 1,
      "run; expect nrs=0 ready=StrategyNotImplemented phase=Degraded"},
+    {"zero replicas: the steps still go through to completion", 0,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) ",{\"pause\":{\"duration\":0}}]}", 1, 0, 1,
+     "run; img 2; run; expect stable=2 step=2 phase=Healthy nrs=2"},
+    {"setWeight 0 keeps every pod on stable", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(0) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; expect step=1 rs=1:10 w=0 nrs=2 phase=Paused"},
     {"setWeight 100 then completion", 4, "{" PACE(1, 1) ",\"steps\":[" SW(100) "]}", 1, 1, 1,
      "run; img 2; run; expect stable=2 rs=2:4 step=1 phase=Healthy"},
 };
