@@ -807,3 +807,68 @@ int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec
 		r = report(&m);
 	return r;
 }
+
+/* Puts route `name` last in list (n of them), replacing one of the same
+ * name; `route` NULL only removes it. -E2BIG when full. */
+static int route_set(const void **list, size_t *n, const char *(*name_of)(const void *),
+                     const char *name, const void *route)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(name_of(list[i]), name) != 0)
+			list[k++] = list[i];
+	}
+	*n = k;
+	if (!route)
+		return 0;
+	if (*n == REC_TRAFFIC_ROUTES_MAX)
+		return -E2BIG;
+	list[(*n)++] = route;
+	return 0;
+}
+
+static const char *header_name(const void *r)
+{
+	return ((const struct rel_header_route *)r)->name;
+}
+
+static const char *mirror_name(const void *r)
+{
+	return ((const struct rel_mirror_route *)r)->name;
+}
+
+int rec_canary_traffic_want(const struct rel_release *rel, size_t step, enum rec_canary_phase phase,
+                            const char *stable_rev, const char *canary_rev, int32_t weight,
+                            struct rec_traffic_want *want)
+{
+	struct rec_traffic_want w = {.stable_revision = stable_rev,
+	                             .canary_revision = canary_rev,
+	                             .canary_weight = weight,
+	                             .canary_ingress = rel->canary.traffic == REL_TRAFFIC_NGINX &&
+	                                               phase != REC_CANARY_SETTLED};
+	const void *headers[REC_TRAFFIC_ROUTES_MAX], *mirrors[REC_TRAFFIC_ROUTES_MAX];
+	size_t n_h = 0, n_m = 0;
+	size_t upto = phase == REC_CANARY_STEPPING ? step + 1 : 0;
+	if (upto > rel->canary.n_steps)
+		upto = rel->canary.n_steps;
+	int r = 0;
+	for (size_t i = 0; i < upto && r == 0; i++) {
+		const struct rel_step *st = &rel->canary.steps[i];
+		if (st->kind == REL_STEP_SET_HEADER_ROUTE)
+			r = route_set(headers, &n_h, header_name, st->header_route.name,
+			              st->header_route.n_match ? &st->header_route : NULL);
+		else if (st->kind == REL_STEP_SET_MIRROR_ROUTE)
+			r = route_set(mirrors, &n_m, mirror_name, st->mirror_route.name,
+			              st->mirror_route.remove ? NULL : &st->mirror_route);
+	}
+	if (r < 0)
+		return r;
+	w.n_header_routes = n_h;
+	for (size_t i = 0; i < n_h; i++)
+		w.header_routes[i] = headers[i];
+	w.n_mirror_routes = n_m;
+	for (size_t i = 0; i < n_m; i++)
+		w.mirror_routes[i] = mirrors[i];
+	*want = w;
+	return 0;
+}

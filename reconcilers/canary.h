@@ -30,6 +30,7 @@
 #include "reconcilers/context.h"
 #include "reconcilers/plan.h"
 #include "reconcilers/status.h"
+#include "reconcilers/traffic.h"
 
 #define REC_REASON_CANARY_STEP              "CanaryStep"
 #define REC_REASON_CANARY_PAUSE             "CanaryPauseStep"
@@ -55,5 +56,24 @@ int32_t rec_canary_ratio_pods(int32_t replicas, int32_t weight, int32_t min_pods
 /* The stable side's pods for the same: replicas - canary, but at least
  * min_pods for weights 1..99. */
 int32_t rec_canary_ratio_stable_pods(int32_t replicas, int32_t weight, int32_t min_pods);
+
+/* Where a traffic-routed canary stands, for rec_canary_traffic_want. */
+enum rec_canary_phase {
+	REC_CANARY_STEPPING, /* steps before `step` taken, steps[step] being carried out */
+	REC_CANARY_ABORTED,  /* no header or mirror route; the canary Ingress stays at 0 */
+	REC_CANARY_SETTLED,  /* complete (or no canary): no route, no canary Ingress */
+};
+
+/* The traffic the machine wants (reconcilers/traffic.h): the Services on
+ * stable_rev and canary_rev, `weight` percent to the canary, and, while
+ * stepping, for each route name the last setHeaderRoute (setMirrorRoute)
+ * among steps[0..step], the current step included since it is the one being
+ * carried out, without those a later step removed (no match; remove), in
+ * step order. want borrows from rel and the strings. 0, or -E2BIG when more
+ * than REC_TRAFFIC_ROUTES_MAX routes of one kind would be in effect (want
+ * untouched). */
+int rec_canary_traffic_want(const struct rel_release *rel, size_t step, enum rec_canary_phase phase,
+                            const char *stable_rev, const char *canary_rev, int32_t weight,
+                            struct rec_traffic_want *want);
 
 #endif

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/errors.h"
+#include "model/release.h"
 #include "model/revision.h"
 #include "model/timefmt.h"
 #include "reconcilers/canary.h"
@@ -665,9 +667,104 @@ static void sweep_ratio(void)
 	is_int(bad, 0, "sweep: invariants held for weights x replicas 1..10");
 }
 
+/* Which header and mirror routes are in effect at each step. */
+static void check_traffic_want(void)
+{
+	const char *strategy =
+	    "{\"stableService\":\"web\",\"canaryService\":\"web-canary\",\"trafficRouting\":"
+	    "{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}},\"steps\":["
+	    "{\"setHeaderRoute\":{\"name\":\"beta\",\"match\":[{\"headerName\":\"X-Beta\","
+	    "\"headerValue\":{\"exact\":\"yes\"}}]}},"
+	    "{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}}," SW(
+	        50) ","
+	            "{\"setHeaderRoute\":{\"name\":\"beta\"}},{\"setMirrorRoute\":{\"name\":"
+	            "\"shadow\"}},{\"setHeaderRoute\":{\"name\":\"gamma\",\"match\":[{"
+	            "\"headerName\":"
+	            "\"X-Gamma\",\"headerValue\":{\"prefix\":\"a\"}}]}}]}";
+	struct sim sm;
+	sim_init(&sm, 4, strategy, 1, 0, 1);
+	struct model_errors errs = {0};
+	struct rel_release *rel = NULL;
+	int r = rel_release_parse(sm.release, &rel, &errs);
+	is_int(r, 0, "traffic want: the Release parses");
+	if (r != 0) {
+		char *e = model_errors_join(&errs, "; ");
+		tap_diag("%s", e);
+		free(e);
+		model_errors_clear(&errs);
+		sim_free(&sm);
+		return;
+	}
+	static const struct {
+		size_t step;
+		enum rec_canary_phase phase;
+		const char *want; /* header names, "|", mirror names */
+	} cases[] = {
+	    {0, REC_CANARY_STEPPING, "beta|"},
+	    {1, REC_CANARY_STEPPING, "beta|shadow"},
+	    {2, REC_CANARY_STEPPING, "beta|shadow"},
+	    {3, REC_CANARY_STEPPING, "|shadow"},
+	    {4, REC_CANARY_STEPPING, "|"},
+	    {5, REC_CANARY_STEPPING, "gamma|"},
+	    {6, REC_CANARY_STEPPING, "gamma|"},
+	    {2, REC_CANARY_ABORTED, "|"},
+	    {2, REC_CANARY_SETTLED, "|"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec_traffic_want w;
+		char got[128] = "";
+		r = rec_canary_traffic_want(rel, cases[i].step, cases[i].phase, rev[1], rev[2], 30,
+		                            &w);
+		for (size_t k = 0; r == 0 && k < w.n_header_routes; k++) {
+			size_t used = strlen(got);
+			snprintf(got + used, sizeof(got) - used, "%s", w.header_routes[k]->name);
+		}
+		size_t used = strlen(got);
+		snprintf(got + used, sizeof(got) - used, "|");
+		for (size_t k = 0; r == 0 && k < w.n_mirror_routes; k++) {
+			used = strlen(got);
+			snprintf(got + used, sizeof(got) - used, "%s", w.mirror_routes[k]->name);
+		}
+		is_str(got, cases[i].want, "traffic want at step %zu phase %d", cases[i].step,
+		       (int)cases[i].phase);
+		ok(r == 0 && w.canary_weight == 30 && w.stable_revision == rev[1] &&
+		       w.canary_revision == rev[2] && !w.canary_ingress,
+		   "traffic want at step %zu: weight, revisions, no Ingress without nginx",
+		   cases[i].step);
+	}
+	rel_release_free(rel);
+	sim_free(&sm);
+}
+
+/* nginx: the canary Ingress exists until the rollout settles. */
+static void check_traffic_want_nginx(void)
+{
+	struct sim sm;
+	sim_init(&sm, 4,
+	         "{\"stableService\":\"web\",\"canaryService\":\"web-canary\",\"trafficRouting\":"
+	         "{\"nginx\":{\"stableIngress\":\"web\"}},\"steps\":[" SW(10) "]}",
+	         1, 0, 1);
+	struct rel_release *rel = NULL;
+	is_int(rel_release_parse(sm.release, &rel, NULL), 0, "nginx want: the Release parses");
+	struct rec_traffic_want w;
+	bool ingress[3];
+	for (int p = 0; rel && p < 3; p++) {
+		int r = rec_canary_traffic_want(rel, 0, (enum rec_canary_phase)p, rev[1], rev[2], 0,
+		                                &w);
+		ingress[p] = r == 0 && w.canary_ingress;
+	}
+	ok(rel && ingress[REC_CANARY_STEPPING] && ingress[REC_CANARY_ABORTED] &&
+	       !ingress[REC_CANARY_SETTLED],
+	   "nginx want: canary Ingress while stepping and aborted, none once settled");
+	rel_release_free(rel);
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	init_revisions();
+	check_traffic_want_nginx();
+	check_traffic_want();
 	check_ratio();
 	run_rows();
 	sweep_ratio();
