@@ -312,9 +312,13 @@ static enum state derive(const struct machine *m)
 		return ST_FIRST;
 	if (m->abort)
 		return ST_ABORTED;
+	/* A full promotion also overrides spec.paused, the manual pause
+	 * (Argo #4265), without writing the spec the user owns. */
+	if (m->promote_full)
+		return ST_PROMOTING;
 	if (rel->paused)
 		return ST_HELD;
-	if (m->promote_full || m->step >= m->n_steps)
+	if (m->step >= m->n_steps)
 		return ST_PROMOTING;
 	switch (rel->canary.steps[m->step].kind) {
 	case REL_STEP_PAUSE:

@@ -516,6 +516,10 @@ static const struct row {
      "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
      "run; img 2; run; intent PromoteFull; run; expect stable=2 rs=2:10 phase=Healthy "
      "ev=PromotedFull"},
+    {"promote full also overrides spec.paused, the manual pause", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; pause 1; run; expect step=1 phase=Paused ready=Paused; intent "
+     "PromoteFull; run; expect stable=2 rs=2:10 phase=Healthy who=alice"},
     {"abort: stable back whole, canary out, Degraded; retry starts the steps again", 10,
      "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
      "run; img 2; run; intent Promote; run; expect step=3; intent Abort; run; expect abort=1 "
