@@ -876,3 +876,59 @@ int rec_canary_traffic_want(const struct rel_release *rel, size_t step, enum rec
 	*want = w;
 	return 0;
 }
+
+/* ceil(replicas * weight / 100). */
+static int32_t share_up(int32_t replicas, int32_t weight)
+{
+	if (replicas <= 0 || weight <= 0)
+		return 0;
+	return (int32_t)(((int64_t)replicas * weight + 99) / 100);
+}
+
+/* The canary's pods for weight w at steps[0..step]: the setCanaryScale in
+ * effect, else w's share. */
+static int32_t traffic_canary_pods(const struct rel_release *rel, size_t step, int32_t w)
+{
+	int32_t replicas = rel->replicas;
+	int32_t n = share_up(replicas, w);
+	for (size_t i = 0; i <= step && i < rel->canary.n_steps; i++) {
+		const struct rel_step *st = &rel->canary.steps[i];
+		if (st->kind != REL_STEP_SET_CANARY_SCALE)
+			continue;
+		if (st->canary_scale.kind == REL_CANARY_SCALE_REPLICAS)
+			n = st->canary_scale.replicas;
+		else if (st->canary_scale.kind == REL_CANARY_SCALE_WEIGHT)
+			n = share_up(replicas, st->canary_scale.weight);
+		else
+			n = share_up(replicas, w);
+	}
+	if (w > 0 && n < rel->canary.min_pods_per_replica_set)
+		n = rel->canary.min_pods_per_replica_set;
+	return n;
+}
+
+void rec_canary_traffic_split(const struct rel_release *rel, size_t step, int32_t target_weight,
+                              int32_t prev_weight, int32_t canary_available,
+                              int32_t stable_available, struct rec_canary_split *out)
+{
+	bool dynamic = rel->canary.dynamic_stable_scale;
+	int32_t canary_pods = traffic_canary_pods(rel, step, target_weight);
+	int32_t w = prev_weight;
+	if (target_weight > prev_weight) {
+		if (canary_available >= canary_pods && canary_available > 0)
+			w = target_weight;
+	} else if (!dynamic || stable_available >= share_up(rel->replicas, 100 - target_weight)) {
+		w = target_weight;
+	}
+	if (canary_available == 0)
+		w = 0; /* no weight to a revision without available pods */
+	/* The smallest canary weight among before, now and the target: the
+	 * largest stable share, which stable holds before and after the shift
+	 * (and grows to first when the weight is to go down). */
+	int32_t kept = w < prev_weight ? w : prev_weight;
+	if (target_weight < kept)
+		kept = target_weight;
+	out->weight = w;
+	out->canary_pods = canary_pods;
+	out->stable_pods = dynamic ? share_up(rel->replicas, 100 - kept) : rel->replicas;
+}

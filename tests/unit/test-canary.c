@@ -764,9 +764,78 @@ static void check_traffic_want_nginx(void)
 	sim_free(&sm);
 }
 
+static struct rel_release *traffic_release(int replicas, bool dynamic, const char *steps)
+{
+	char strategy[1024];
+	snprintf(strategy, sizeof(strategy),
+	         "{\"stableService\":\"web\",\"canaryService\":\"web-canary\",%s"
+	         "\"minPodsPerReplicaSet\":2,\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":"
+	         "[{\"name\":\"web\"}]}},\"steps\":[%s]}",
+	         dynamic ? "\"dynamicStableScale\":true," : "", steps);
+	struct sim sm;
+	sim_init(&sm, replicas, strategy, 1, 0, 1);
+	struct model_errors errs = {0};
+	struct rel_release *rel = NULL;
+	if (rel_release_parse(sm.release, &rel, &errs) < 0) {
+		char *e = model_errors_join(&errs, "; ");
+		tap_diag("traffic release: %s", e);
+		free(e);
+	}
+	model_errors_clear(&errs);
+	sim_free(&sm);
+	return rel;
+}
+
+/* Scale, then shift, under traffic routing. */
+static void check_traffic_split(void)
+{
+	static const struct {
+		const char *name;
+		bool dynamic;
+		size_t step;
+		int target, prev, canary_avail, stable_avail;
+		int weight, canary_pods, stable_pods;
+	} splits[] = {
+	    {"weight waits for the canary's pods", false, 0, 20, 0, 1, 10, 0, 2, 10},
+	    {"weight follows once they are available", false, 0, 20, 0, 2, 10, 20, 2, 10},
+	    {"rounds up, minPodsPerReplicaSet", false, 0, 5, 0, 2, 10, 5, 2, 10},
+	    {"no weight without available canary pods", false, 2, 20, 20, 0, 10, 0, 2, 10},
+	    {"a lower weight at once", false, 2, 10, 50, 5, 10, 10, 2, 10},
+	    {"setCanaryScale replicas", false, 3, 20, 20, 3, 10, 20, 3, 10},
+	    {"setCanaryScale weight", false, 4, 20, 20, 5, 10, 20, 5, 10},
+	    {"matchTrafficWeight ends it", false, 5, 40, 20, 4, 10, 40, 4, 10},
+	    {"dynamic: stable keeps its current share", true, 0, 40, 20, 4, 10, 40, 4, 8},
+	    {"dynamic: then shrinks to the new one", true, 0, 40, 40, 4, 6, 40, 4, 6},
+	    {"dynamic: a lower weight waits for stable pods", true, 0, 10, 40, 4, 6, 40, 2, 9},
+	    {"dynamic: and follows once they are there", true, 0, 10, 40, 4, 9, 10, 2, 9},
+	};
+	const char *steps =
+	    SW(20) "," PAUSE "," SW(50) ",{\"setCanaryScale\":{\"replicas\":3}},"
+	                                "{\"setCanaryScale\":{\"weight\":50}},"
+	                                "{\"setCanaryScale\":{\"matchTrafficWeight\":true}}";
+	struct rel_release *fixed = traffic_release(10, false, steps);
+	struct rel_release *dynamic = traffic_release(10, true, SW(40));
+	ok(fixed && dynamic, "traffic split: the Releases parse");
+	for (size_t i = 0; fixed && dynamic && i < sizeof(splits) / sizeof(splits[0]); i++) {
+		struct rec_canary_split sp;
+		rec_canary_traffic_split(splits[i].dynamic ? dynamic : fixed, splits[i].step,
+		                         splits[i].target, splits[i].prev, splits[i].canary_avail,
+		                         splits[i].stable_avail, &sp);
+		char got[64], want[64];
+		snprintf(got, sizeof(got), "w%d c%d s%d", sp.weight, sp.canary_pods,
+		         sp.stable_pods);
+		snprintf(want, sizeof(want), "w%d c%d s%d", splits[i].weight, splits[i].canary_pods,
+		         splits[i].stable_pods);
+		is_str(got, want, "traffic split: %s", splits[i].name);
+	}
+	rel_release_free(fixed);
+	rel_release_free(dynamic);
+}
+
 int main(void)
 {
 	init_revisions();
+	check_traffic_split();
 	check_traffic_want_nginx();
 	check_traffic_want();
 	check_ratio();
