@@ -12,6 +12,7 @@
 #include "model/release.h"
 #include "model/revision.h"
 #include "model/status.h"
+#include "reconcilers/canary.h"
 #include "reconcilers/context.h"
 #include "reconcilers/replicaset.h"
 #include "reconcilers/restart.h"
@@ -108,6 +109,22 @@ static int invalid_spec(const struct model_errors *errs, const struct rel_status
 	return r;
 }
 
+/* The part of the spec this controller cannot carry out yet, or NULL: a
+ * canary's Services and traffic routing come with the routers of
+ * reconcilers/traffic.h; blue-green entirely. */
+static const char *unimplemented(const struct rel_release *rel)
+{
+	if (rel->strategy == REL_STRATEGY_ROLLING)
+		return NULL;
+	if (rel->strategy != REL_STRATEGY_CANARY)
+		return rel_strategy_name(rel->strategy);
+	if (rel->canary.traffic != REL_TRAFFIC_NONE)
+		return "canary.trafficRouting";
+	if (rel->canary.stable_service || rel->canary.canary_service)
+		return rel->canary.stable_service ? "canary.stableService" : "canary.canaryService";
+	return NULL;
+}
+
 static int not_implemented(const struct rel_release *rel, const struct rel_status *observed,
                            struct rel_status *next, time_t now, const struct rec_ref *release,
                            struct rec_plan *after)
@@ -115,8 +132,11 @@ static int not_implemented(const struct rel_release *rel, const struct rel_statu
 	char msg[256];
 	snprintf(msg, sizeof(msg),
 	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
-	         "(use spec.strategy.rolling)",
-	         rel_strategy_name(rel->strategy));
+	         "(use spec.strategy.rolling%s)",
+	         unimplemented(rel),
+	         rel->strategy == REL_STRATEGY_CANARY
+	             ? ", or a canary without trafficRouting and Services"
+	             : "");
 	int r = rec_status_spec_summary(next, rel);
 	if (r == 0)
 		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
@@ -252,7 +272,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	r = rel_release_parse(o->release, &rel, &errs);
 	if (r == -EINVAL) {
 		r = invalid_spec(&errs, &observed, &next, generation, o->now, &release, &after);
-	} else if (r == 0 && rel->strategy != REL_STRATEGY_ROLLING) {
+	} else if (r == 0 && unimplemented(rel)) {
 		r = not_implemented(rel, &observed, &next, o->now, &release, &after);
 	} else if (r == 0) {
 		c.rel = rel;
@@ -263,7 +283,9 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		c.failure = o->failure;
 		r = owned_replicasets(o, rel, &c);
 		if (r == 0)
-			r = rec_rolling_reconcile(&c, &actions, &after);
+			r = rel->strategy == REL_STRATEGY_CANARY
+			        ? rec_canary_reconcile(&c, &actions, &after)
+			        : rec_rolling_reconcile(&c, &actions, &after);
 		if (r == 0)
 			r = rec_restart_reconcile(&c, o->pods, o->n_pods, &after);
 	}

@@ -56,6 +56,21 @@ struct rec_observed {
 	 * revision's ReplicaSet that the API server refused for good
 	 * (rec_failure_permanent) is reported in status, not repeated. */
 	const struct rec_failure *failure;
+	/* The canary's routers (reconcilers/traffic.h), for a canary Release;
+	 * NULL / 0 otherwise. Services named by spec.strategy.canary
+	 * stableService and canaryService (NULL: not found); http_routes[i] is
+	 * the HTTPRoute of spec.strategy.canary.trafficRouting.gatewayAPI
+	 * .httpRoutes[i] in the Release's namespace (NULL: not found; the
+	 * array as long as that list, n_http_routes says); the nginx stable
+	 * Ingress; and the Ingresses whose ownerReferences name the Release's
+	 * uid with controller: true (the owner-uid index, as for ReplicaSets). */
+	const json_t *stable_service;
+	const json_t *canary_service;
+	const json_t *const *http_routes;
+	size_t n_http_routes;
+	const json_t *stable_ingress;
+	const json_t *const *owned_ingresses;
+	size_t n_owned_ingresses;
 	time_t now; /* wall clock, seconds */
 };
 

@@ -389,3 +389,64 @@ int rec_scaling_clean_history(const struct rec_scaling *s, struct rec_plan *acti
 	}
 	return 0;
 }
+
+void rec_scaling_limits(const struct rel_rolling *pace, int32_t replicas, int32_t *surge,
+                        int32_t *unavailable)
+{
+	if (model_resolve_fenceposts(&pace->max_surge, &pace->max_unavailable, replicas, surge,
+	                             unavailable) < 0) {
+		*surge = 0;
+		*unavailable = 1;
+	}
+}
+
+/* Grows v towards `target` by at most the room left under max_total. */
+static void grow_towards(struct rec_scaling *s, struct rec_rs *v, int32_t target, int64_t max_total)
+{
+	if (v->want >= target)
+		return;
+	int64_t room = max_total - sum_want(s);
+	if (room <= 0)
+		return;
+	int64_t n = (int64_t)target - v->want;
+	scale_to(v, (int32_t)(v->want + (n < room ? n : room)));
+}
+
+/* Shrinks v towards `target`: unavailable pods freely, available ones out
+ * of *budget. */
+static void shrink_towards(struct rec_rs *v, int32_t target, int64_t *budget)
+{
+	if (v->want <= target)
+		return;
+	int64_t excess = (int64_t)v->want - target;
+	int64_t unavailable = (int64_t)v->want - v->available;
+	int64_t d = unavailable < excess ? unavailable : excess;
+	if (d < 0)
+		d = 0;
+	int64_t more = excess - d;
+	if (more > *budget)
+		more = *budget;
+	*budget -= more;
+	scale_to(v, (int32_t)(v->want - d - more));
+}
+
+void rec_scaling_toward(struct rec_scaling *s, const int32_t *target, size_t first,
+                        int64_t max_total, int64_t min_available)
+{
+	struct rec_ctx *c = s->c;
+	if (first < c->n_rss)
+		grow_towards(s, &c->rss[first], target[first], max_total);
+	for (size_t i = c->n_rss; i-- > 0;) {
+		if (i != first)
+			grow_towards(s, &c->rss[i], target[i], max_total);
+	}
+	int64_t budget = sum_available(s) - min_available;
+	if (budget < 0)
+		budget = 0;
+	for (size_t i = 0; i < c->n_rss; i++) {
+		if (i != first)
+			shrink_towards(&c->rss[i], target[i], &budget);
+	}
+	if (first < c->n_rss)
+		shrink_towards(&c->rss[first], target[first], &budget);
+}

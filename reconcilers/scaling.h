@@ -20,6 +20,7 @@
 #define SLIPWAY_RECONCILERS_SCALING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "reconcilers/context.h"
@@ -96,5 +97,21 @@ int rec_scaling_emit(const struct rec_scaling *s, struct rec_plan *actions);
  * For a strategy to call once a rollout completed (or while paused):
  * earlier, an old RS may still be needed. 0 or -ENOMEM. */
 int rec_scaling_clean_history(const struct rec_scaling *s, struct rec_plan *actions);
+
+/* maxSurge and maxUnavailable of `pace` resolved against `replicas`
+ * (model_resolve_fenceposts); a value beyond int32, the only one the model
+ * lets through that cannot resolve, gives no surge and one unavailable. */
+void rec_scaling_limits(const struct rel_rolling *pace, int32_t replicas, int32_t *surge,
+                        int32_t *unavailable);
+
+/* Moves every ReplicaSet of c->rss towards target[i] (same order; a planned
+ * s->created keeps its size), for strategies that place pods by share
+ * (canary): first growth, `first` (an index, or SIZE_MAX) before the others,
+ * while all ReplicaSets together want at most max_total pods; then shrinking,
+ * unavailable pods first (they cost no availability), then available ones
+ * while at least min_available pods stay available, `first` last. Sizes
+ * already past the limits never grow. */
+void rec_scaling_toward(struct rec_scaling *s, const int32_t *target, size_t first,
+                        int64_t max_total, int64_t min_available);
 
 #endif

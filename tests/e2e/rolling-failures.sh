@@ -39,8 +39,8 @@ ok "and so does a Warning Event" until_true 30 warning_about noimage InvalidSpec
 no_replicasets() { [ -z "$(k get rs -l "app=$1" -o name)" ]; }
 ok "no ReplicaSet was created for it" no_replicasets noimage
 
-apply_release canary registry.example/app:1 2 "  strategy: {canary: {steps: [{setWeight: 20}, {pause: {}}]}}"
-ok "a canary Release is reported as not implemented yet, not crashed on" \
+apply_release canary registry.example/app:1 2 "  strategy: {canary: {stableService: canary, canaryService: canary-preview, trafficRouting: {gatewayAPI: {httpRoutes: [{name: canary}]}}, steps: [{setWeight: 20}, {pause: {}}]}}"
+ok "a traffic-routed canary Release is reported as not implemented yet, not crashed on" \
 	until_true 90 condition_is canary Stalled True/StrategyNotImplemented
 
 k scale release/healthy --replicas=3 >/dev/null

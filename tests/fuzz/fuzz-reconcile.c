@@ -12,6 +12,11 @@
  *                 controller does, so a ReplicaSet keeps min(available,
  *                 replicas) available pods).
  *
+ * The same holds for a canary Release by replica ratio (its
+ * spec.strategy.canary maxSurge and maxUnavailable), where the surge bound is
+ * max(replicas + maxSurge, 2 * minPodsPerReplicaSet): both sides keep
+ * minPodsPerReplicaSet pods for weights 1..99, even with few replicas.
+ *
  * Inputs the guarantees do not speak of are only run, not judged: a
  * ReplicaSet being deleted, two with one name, or a change of replicas
  * (a scaling event: the bounds move with it). */
@@ -105,8 +110,10 @@ static void apply_plan(const struct rec_plan *plan, struct sizes *s)
 static void check_guarantees(const struct rel_release *rel, const struct sizes *s)
 {
 	int32_t surge = 0, unavailable = 0;
-	if (model_resolve_fenceposts(&rel->rolling.max_surge, &rel->rolling.max_unavailable,
-	                             rel->replicas, &surge, &unavailable) < 0)
+	const struct rel_rolling *pace =
+	    rel->strategy == REL_STRATEGY_CANARY ? &rel->canary.pace : &rel->rolling;
+	if (model_resolve_fenceposts(&pace->max_surge, &pace->max_unavailable, rel->replicas,
+	                             &surge, &unavailable) < 0)
 		return;
 	int64_t wanted = 0, planned = s->created, available = 0, still_available = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -120,11 +127,22 @@ static void check_guarantees(const struct rel_release *rel, const struct sizes *
 		still_available += min64(v->available, s->planned[i]);
 	}
 	int64_t max_total = (int64_t)rel->replicas + surge;
+	if (rel->strategy == REL_STRATEGY_CANARY &&
+	    max_total < 2 * (int64_t)rel->canary.min_pods_per_replica_set)
+		max_total = 2 * (int64_t)rel->canary.min_pods_per_replica_set;
 	int64_t min_available = (int64_t)rel->replicas - unavailable;
 	if (wanted <= max_total && planned > max_total)
 		abort();
 	if (available >= min_available && still_available < min_available)
 		abort();
+}
+
+/* The strategies whose plans keep the guarantees: rolling, and canary by
+ * replica ratio. */
+static bool judged(const struct rel_release *rel)
+{
+	return rel->strategy == REL_STRATEGY_ROLLING ||
+	       (rel->strategy == REL_STRATEGY_CANARY && rel->canary.traffic == REL_TRAFFIC_NONE);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -158,8 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *uid =
 		    json_string_value(json_object_get(json_object_get(release, "metadata"), "uid"));
 		struct sizes *s = calloc(1, sizeof(*s));
-		if (s && uid && rel_release_parse(release, &rel, &errs) == 0 &&
-		    rel->strategy == REL_STRATEGY_ROLLING && read_owned(rss, release, uid, s)) {
+		if (s && uid && rel_release_parse(release, &rel, &errs) == 0 && judged(rel) &&
+		    read_owned(rss, release, uid, s)) {
 			apply_plan(&plan, s);
 			check_guarantees(rel, s);
 		}

@@ -534,8 +534,11 @@ static const struct row {
      NULL,
      NULL,
      -1},
-    {"canary is reported as not implemented, nothing else",
-     {10, NULL, NULL, 2, 2, 0, -1, false, "{\"canary\":{\"steps\":[{\"setWeight\":10}]}}"},
+    {"traffic-routed canary is reported as not implemented, nothing else",
+     {10, NULL, NULL, 2, 2, 0, -1, false,
+      "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-canary\","
+      "\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}},"
+      "\"steps\":[{\"setWeight\":10}]}}"},
      NULL,
      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
      0,

@@ -1,0 +1,934 @@
+#include "reconcilers/canary.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/condition.h"
+#include "model/duration.h"
+#include "model/intent.h"
+#include "reconcilers/scaling.h"
+#include "reconcilers/status.h"
+
+/* Where the machine stands (docs/internals/canary.md); derived each reconcile
+ * from the status and the ReplicaSets, never kept in memory. */
+enum state {
+	ST_FIRST,     /* no stable ReplicaSet: the template goes out whole, no steps */
+	ST_STEP,      /* steps[step] places pods (setWeight and the traffic steps) */
+	ST_PAUSE,     /* steps[step] is a pause: a timer, or until Promote */
+	ST_BLOCKED,   /* steps[step] is analysis or approval: not implemented */
+	ST_HELD,      /* spec.paused: nothing moves */
+	ST_ABORTED,   /* the canary goes, the stable side comes back whole */
+	ST_PROMOTING, /* past the last step, or promoteFull: the canary takes every pod */
+	ST_STABLE,    /* the template is the stable revision */
+};
+
+/* The named transitions; each one's Event is in `transitions`. */
+enum transition {
+	TR_NEW_CANARY,
+	TR_STEP_DONE,
+	TR_PAUSE_STARTED,
+	TR_PROMOTE,
+	TR_PROMOTE_FULL,
+	TR_ABORT,
+	TR_RETRY,
+	TR_ABORT_ENDED,
+	TR_INTENT_IGNORED,
+	TR_INTENT_INVALID,
+};
+
+static const struct {
+	const char *reason;
+	enum rec_event_type type;
+} transitions[] = {
+    [TR_NEW_CANARY] = {"CanaryStarted", REC_EVENT_NORMAL},
+    [TR_STEP_DONE] = {"CanaryStepCompleted", REC_EVENT_NORMAL},
+    [TR_PAUSE_STARTED] = {"CanaryPaused", REC_EVENT_NORMAL},
+    [TR_PROMOTE] = {"Promoted", REC_EVENT_NORMAL},
+    [TR_PROMOTE_FULL] = {"PromotedFull", REC_EVENT_NORMAL},
+    [TR_ABORT] = {REC_REASON_ROLLOUT_ABORTED, REC_EVENT_WARNING},
+    [TR_RETRY] = {"RolloutRetried", REC_EVENT_NORMAL},
+    [TR_ABORT_ENDED] = {"AbortEnded", REC_EVENT_NORMAL},
+    [TR_INTENT_IGNORED] = {"IntentIgnored", REC_EVENT_NORMAL},
+    [TR_INTENT_INVALID] = {"InvalidIntent", REC_EVENT_WARNING},
+};
+
+struct machine {
+	struct rec_ctx *c;
+	struct rec_scaling s;
+	struct rec_plan *after;
+	enum state st;
+	const char *stable;       /* status.stableRevision, NULL: none yet */
+	struct rec_rs *stable_rs; /* its ReplicaSet, NULL: none */
+	int32_t n_steps;
+	int32_t step;       /* currentStepIndex, 0..n_steps */
+	bool abort;         /* status.abort */
+	time_t aborted_at;  /* status.abortedAt */
+	bool promote_full;  /* status.promoteFull */
+	time_t pause_start; /* the CanaryPauseStep pause condition, 0: none */
+	bool moved;         /* a transition this reconcile restarts the progress clock */
+	int32_t canary_pods, stable_pods; /* the targets of this reconcile */
+};
+
+static bool streq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* Emits transition `tr` with `note` into the Events that follow the status
+ * write. 0 or -ENOMEM. */
+static int take(struct machine *m, enum transition tr, const char *note)
+{
+	if (!rec_plan_add_event(m->after, m->c->release, transitions[tr].type,
+	                        transitions[tr].reason, note))
+		return -ENOMEM;
+	return 0;
+}
+
+/* "2/5 setWeight" for people: the step counted from 1. */
+static void step_name(const struct machine *m, int32_t step, char *out, size_t len)
+{
+	if (step >= m->n_steps) {
+		snprintf(out, len, "%d/%d (after the last step)", (int)step, (int)m->n_steps);
+		return;
+	}
+	snprintf(out, len, "%d/%d (%s)", (int)step + 1, (int)m->n_steps,
+	         rel_step_name(m->c->rel->canary.steps[step].kind));
+}
+
+int32_t rec_canary_ratio_pods(int32_t replicas, int32_t weight, int32_t min_pods)
+{
+	if (weight <= 0 || replicas <= 0)
+		return 0;
+	if (weight >= 100)
+		return replicas;
+	int64_t n = ((int64_t)replicas * weight + 50) / 100;
+	if (replicas < 2 * (int64_t)min_pods)
+		return min_pods;
+	if (n < min_pods)
+		n = min_pods;
+	if (n > replicas - min_pods)
+		n = replicas - min_pods;
+	return (int32_t)n;
+}
+
+int32_t rec_canary_ratio_stable_pods(int32_t replicas, int32_t weight, int32_t min_pods)
+{
+	if (weight >= 100)
+		return 0;
+	if (weight <= 0 || replicas <= 0)
+		return replicas < 0 ? 0 : replicas;
+	int32_t n = replicas - rec_canary_ratio_pods(replicas, weight, min_pods);
+	return n < min_pods ? min_pods : n;
+}
+
+/* The ReplicaSet of `revision` (the one with the deterministic name wins). */
+static struct rec_rs *find_rs(struct rec_ctx *c, const char *revision)
+{
+	struct rec_rs *found = NULL;
+	char name[MODEL_NAME_MAX + 1];
+	if (!revision || model_child_name(c->rel->name, revision, name, sizeof(name)) < 0)
+		return NULL;
+	for (size_t i = 0; i < c->n_rss; i++) {
+		struct rec_rs *v = &c->rss[i];
+		if (streq(v->revision, revision) && (!found || strcmp(v->name, name) == 0))
+			found = v;
+	}
+	return found;
+}
+
+/* No stableRevision recorded (a Release that was rolling and never
+ * completed, or a status lost): the newest other revision that has pods is
+ * the one serving, so the canary steps protect it. NULL when there is none
+ * (the first template of a Release). */
+static const char *adopt_stable(struct rec_ctx *c)
+{
+	for (size_t i = c->n_rss; i-- > 0;) {
+		const struct rec_rs *v = &c->rss[i];
+		if (v->spec_replicas > 0 && v->revision && !streq(v->revision, c->rel->revision))
+			return v->revision;
+	}
+	return NULL;
+}
+
+/* The machine as the observed status left it. */
+static void load(struct machine *m)
+{
+	const struct rel_release *rel = m->c->rel;
+	const struct rel_status *o = m->c->observed;
+	const struct rel_canary_status *cs = &o->canary;
+	m->n_steps = (int32_t)rel->canary.n_steps;
+	m->stable = o->stable_revision;
+	if (!m->stable)
+		m->stable = adopt_stable(m->c);
+	m->stable_rs = streq(m->stable, rel->revision) ? NULL : find_rs(m->c, m->stable);
+	m->step = o->has_current_step_index ? o->current_step_index : 0;
+	if (m->step < 0)
+		m->step = 0;
+	if (m->step > m->n_steps)
+		m->step = m->n_steps;
+	m->abort = cs->abort;
+	m->aborted_at = cs->aborted_at;
+	m->promote_full = cs->promote_full;
+	for (size_t i = 0; i < cs->n_pause_conditions; i++) {
+		if (cs->pause_conditions[i].reason == REL_PAUSE_CANARY_STEP)
+			m->pause_start = cs->pause_conditions[i].start_time;
+	}
+}
+
+/* Whether there is a canary at all: a stable ReplicaSet to protect and a
+ * template that differs from it. */
+static bool has_canary(const struct machine *m)
+{
+	return m->stable_rs && !streq(m->stable, m->c->rel->revision);
+}
+
+/* A template the observed status was not rolling out: the steps start
+ * over, whatever the previous canary had reached (its ReplicaSet, no longer
+ * stable nor current, is scaled down and deleted). */
+static int start_canary(struct machine *m)
+{
+	const struct rel_status *o = m->c->observed;
+	if (streq(o->current_revision, m->c->rel->revision))
+		return 0;
+	bool was_aborted = m->abort;
+	m->step = 0;
+	m->abort = false;
+	m->aborted_at = 0;
+	m->promote_full = false;
+	m->pause_start = 0;
+	m->moved = true;
+	if (!has_canary(m)) {
+		if (was_aborted && streq(m->stable, m->c->rel->revision))
+			return take(m, TR_ABORT_ENDED,
+			            "The stable template was applied again: the abort is over");
+		return 0;
+	}
+	char note[512];
+	bool replaces = o->current_revision && !streq(o->current_revision, m->stable);
+	snprintf(note, sizeof(note), "Canary of revision %s started (stable %s)%s%s",
+	         m->c->rel->revision, m->stable, replaces ? ", replacing canary " : "",
+	         replaces ? o->current_revision : "");
+	return take(m, TR_NEW_CANARY, note);
+}
+
+/* An intent that applies: the transition it asks for, or none when the
+ * machine is not where the intent could act (then it is ignored). */
+static int apply_intent(struct machine *m, const struct rel_intent *in, bool *ignored)
+{
+	char note[REL_INTENT_USER_MAX + 256], at[96];
+	step_name(m, m->step, at, sizeof(at));
+	const char *rev = m->c->rel->revision, *user = in->user;
+	*ignored = false;
+	switch (in->action) {
+	case REL_INTENT_ABORT:
+		if (m->abort)
+			break;
+		m->abort = true;
+		m->aborted_at = m->c->now;
+		m->pause_start = 0;
+		snprintf(note, sizeof(note), "Revision %s aborted by %s at step %s", rev, user, at);
+		return take(m, TR_ABORT, note);
+	case REL_INTENT_RETRY:
+		if (!m->abort)
+			break;
+		m->abort = false;
+		m->aborted_at = 0;
+		m->step = 0;
+		m->promote_full = false;
+		m->moved = true;
+		snprintf(note, sizeof(note), "Revision %s retried by %s: steps start again", rev,
+		         user);
+		return take(m, TR_RETRY, note);
+	case REL_INTENT_PROMOTE:
+		if (m->abort || m->step >= m->n_steps)
+			break;
+		m->step++;
+		m->pause_start = 0;
+		m->moved = true;
+		snprintf(note, sizeof(note), "Revision %s promoted by %s past step %s", rev, user,
+		         at);
+		return take(m, TR_PROMOTE, note);
+	case REL_INTENT_PROMOTE_FULL:
+		if (m->abort)
+			break;
+		m->promote_full = true;
+		m->pause_start = 0;
+		m->moved = true;
+		snprintf(note, sizeof(note),
+		         "Revision %s fully promoted by %s at step %s: remaining steps skipped",
+		         rev, user, at);
+		return take(m, TR_PROMOTE_FULL, note);
+	}
+	*ignored = true;
+	return 0;
+}
+
+/* status.intent: applied when it is about what the machine is doing, else
+ * ignored with an Event; cleared either way in this reconcile's status write. */
+static int consume_intent(struct machine *m)
+{
+	struct rel_status *next = m->c->next;
+	const json_t *j = m->c->observed->intent;
+	if (!j)
+		return 0;
+	json_decref(next->intent);
+	next->intent = NULL;
+	struct rel_intent in = {0};
+	struct model_errors errs = {0};
+	int r = rel_intent_parse(j, &in, &errs);
+	if (r == -EINVAL) {
+		char *list = model_errors_join(&errs, "; ");
+		r = list ? take(m, TR_INTENT_INVALID, list) : -ENOMEM;
+		free(list);
+		model_errors_clear(&errs);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	bool ignored = true;
+	const char *canary = has_canary(m) ? m->c->rel->revision : NULL;
+	if (rel_intent_applies(&in, canary, m->step))
+		r = apply_intent(m, &in, &ignored);
+	if (r == 0 && ignored) {
+		char note[REL_INTENT_USER_MAX + 256];
+		snprintf(note, sizeof(note), "%s by %s ignored: it is about revision %s step %d",
+		         rel_intent_action_name(in.action), in.user, in.revision,
+		         in.has_step_index ? (int)in.step_index + 1 : 0);
+		r = take(m, TR_INTENT_IGNORED, note);
+	}
+	rel_intent_clear(&in);
+	return r;
+}
+
+static enum state derive(const struct machine *m)
+{
+	const struct rel_release *rel = m->c->rel;
+	if (streq(m->stable, rel->revision))
+		return ST_STABLE;
+	if (!m->stable_rs)
+		return ST_FIRST;
+	if (m->abort)
+		return ST_ABORTED;
+	/* A full promotion also overrides spec.paused, the manual pause
+	 * (Argo #4265), without writing the spec the user owns. */
+	if (m->promote_full)
+		return ST_PROMOTING;
+	if (rel->paused)
+		return ST_HELD;
+	if (m->step >= m->n_steps)
+		return ST_PROMOTING;
+	switch (rel->canary.steps[m->step].kind) {
+	case REL_STEP_PAUSE:
+		return ST_PAUSE;
+	case REL_STEP_ANALYSIS:
+	case REL_STEP_APPROVAL:
+		return ST_BLOCKED;
+	default:
+		return ST_STEP;
+	}
+}
+
+/* The weight of the last setWeight before `step`: what the steps taken so
+ * far route to the canary. */
+static int32_t weight_before(const struct machine *m, int32_t step)
+{
+	for (int32_t i = step; i-- > 0;) {
+		if (m->c->rel->canary.steps[i].kind == REL_STEP_SET_WEIGHT)
+			return m->c->rel->canary.steps[i].set_weight;
+	}
+	return 0;
+}
+
+/* The weight the pods are placed for in this state. */
+static int32_t target_weight(const struct machine *m)
+{
+	if (m->st == ST_STEP && m->c->rel->canary.steps[m->step].kind == REL_STEP_SET_WEIGHT)
+		return m->c->rel->canary.steps[m->step].set_weight;
+	return weight_before(m, m->step);
+}
+
+/* The pods each side is to have in this state (ST_HELD: none move). */
+static void targets(struct machine *m)
+{
+	const struct rel_release *rel = m->c->rel;
+	int32_t replicas = rel->replicas, min = rel->canary.min_pods_per_replica_set;
+	int32_t w = target_weight(m);
+	switch (m->st) {
+	case ST_FIRST:
+	case ST_PROMOTING:
+	case ST_STABLE:
+		m->canary_pods = replicas;
+		m->stable_pods = 0;
+		break;
+	case ST_ABORTED:
+		m->canary_pods = 0;
+		m->stable_pods = replicas;
+		break;
+	default:
+		m->canary_pods = rec_canary_ratio_pods(replicas, w, min);
+		m->stable_pods = rec_canary_ratio_stable_pods(replicas, w, min);
+		break;
+	}
+}
+
+/* The observed ReplicaSets already hold the targets: the canary's pods are
+ * available, and neither the stable nor any other side has more. */
+static bool placed(struct machine *m)
+{
+	struct rec_ctx *c = m->c;
+	const struct rec_rs *nr = m->s.new_rs;
+	if (!nr || nr->planned || nr->spec_replicas != m->canary_pods ||
+	    nr->available < m->canary_pods)
+		return false; /* even at weight 0 it exists: created with no pods */
+	for (size_t i = 0; i < c->n_rss; i++) {
+		const struct rec_rs *v = &c->rss[i];
+		int32_t want = v == m->stable_rs ? m->stable_pods : 0;
+		if (v != nr && (v->spec_replicas != want || v->status_replicas > want))
+			return false;
+	}
+	return true;
+}
+
+/* A pause step: started now unless the pause condition says when; over
+ * once its duration passed (never, without one: Promote ends it). */
+static int pause_over(struct machine *m, bool *over)
+{
+	const struct rel_step *st = &m->c->rel->canary.steps[m->step];
+	*over = false;
+	if (m->pause_start == 0) {
+		m->pause_start = m->c->now;
+		char note[160], at[96];
+		step_name(m, m->step, at, sizeof(at));
+		if (st->pause_has_duration)
+			snprintf(note, sizeof(note), "Paused at step %s for %llds", at,
+			         (long long)((st->pause_duration_ns + MODEL_NS_PER_SECOND - 1) /
+			                     MODEL_NS_PER_SECOND));
+		else
+			snprintf(note, sizeof(note), "Paused at step %s until promoted", at);
+		int r = take(m, TR_PAUSE_STARTED, note);
+		if (r < 0)
+			return r;
+	}
+	if (!st->pause_has_duration)
+		return 0;
+	int64_t secs = (st->pause_duration_ns + MODEL_NS_PER_SECOND - 1) / MODEL_NS_PER_SECOND;
+	int64_t left = (int64_t)m->pause_start + secs - (int64_t)m->c->now;
+	if (left <= 0)
+		*over = true;
+	else
+		rec_plan_requeue(m->after, (double)left);
+	return 0;
+}
+
+static int step_done(struct machine *m)
+{
+	char note[192], at[96];
+	step_name(m, m->step, at, sizeof(at));
+	snprintf(note, sizeof(note), "Step %s of revision %s done (canary weight %d)", at,
+	         m->c->rel->revision, (int)weight_before(m, m->step + 1));
+	m->step++;
+	m->pause_start = 0;
+	m->moved = true;
+	return take(m, TR_STEP_DONE, note);
+}
+
+/* Takes every transition the observed state allows: steps whose goal is
+ * met, pauses whose time is up, the completion. At most one pass per step. */
+static int settle(struct machine *m)
+{
+	for (int32_t guard = 0; guard <= m->n_steps + 1; guard++) {
+		m->st = derive(m);
+		targets(m);
+		bool done = false;
+		int r = 0;
+		if (m->st == ST_STEP) {
+			done = placed(m);
+		} else if (m->st == ST_PAUSE) {
+			r = pause_over(m, &done);
+		} else if ((m->st == ST_PROMOTING || m->st == ST_FIRST) &&
+		           rec_scaling_complete(&m->s)) {
+			/* The canary holds every pod: it becomes the stable revision
+			 * (rec_status_succeeded records it). */
+			m->stable = m->c->rel->revision;
+			m->stable_rs = NULL;
+			continue;
+		}
+		if (r < 0 || !done)
+			return r;
+		r = step_done(m);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int64_t wanted(const struct machine *m)
+{
+	int64_t n = m->s.new_rs == &m->s.created ? m->s.created.want : 0;
+	for (size_t i = 0; i < m->c->n_rss; i++)
+		n += m->c->rss[i].want;
+	return n;
+}
+
+/* Creates the current revision's ReplicaSet, as large as the surge allows:
+ * also with no pods to get (weight 0, replicas 0), so that every step and
+ * the completion find it; not for an abort. */
+static int create_canary(struct machine *m, int64_t max_total, struct rec_plan *actions)
+{
+	if (m->s.new_rs || m->st == ST_ABORTED)
+		return 0;
+	if (m->c->new_name_deleting) {
+		/* Its old incarnation is going; its deletion brings us back. */
+		rec_plan_requeue(m->after, 5);
+		return 0;
+	}
+	int64_t room = max_total - wanted(m);
+	int64_t n = room < m->canary_pods ? room : m->canary_pods;
+	return rec_scaling_create_new(&m->s, (int32_t)(n < 0 ? 0 : n), actions);
+}
+
+/* ReplicaSets of canaries that never became stable (replaced by a newer
+ * template, aborted and then left), once empty: deleted, so replaced
+ * canaries do not pile up. Previous stable revisions stay for
+ * revisionHistoryLimit. Sets *deleted. */
+static int delete_replaced(struct machine *m, struct rec_plan *actions, bool *deleted)
+{
+	struct rec_ctx *c = m->c;
+	for (size_t i = 0; i < c->n_rss; i++) {
+		const struct rec_rs *v = &c->rss[i];
+		if (v == m->s.new_rs || v == m->stable_rs || streq(v->revision, m->stable))
+			continue;
+		if (v->want != 0 || v->spec_replicas != 0 || v->status_replicas != 0)
+			continue;
+		const struct rel_history_entry *e = rel_status_history_find(c->next, v->revision);
+		if (!e || e->outcome == REL_OUTCOME_SUCCEEDED)
+			continue;
+		struct rec_ref ref = rec_rs_ref(v, c->rel->namespace);
+		if (!rec_plan_add(actions, REC_DELETE, &ref, NULL))
+			return -ENOMEM;
+		*deleted = true;
+	}
+	return 0;
+}
+
+/* Moves the pods towards this state's targets within maxSurge and
+ * maxUnavailable; more pods than replicas + surge only when the targets
+ * themselves need them (both sides at least minPodsPerReplicaSet). */
+static int move(struct machine *m, struct rec_plan *actions)
+{
+	struct rec_ctx *c = m->c;
+	int64_t replicas = c->rel->replicas;
+	int64_t max_total = replicas + m->s.surge;
+	int64_t stable_pods = m->stable_rs ? m->stable_pods : 0;
+	if ((int64_t)m->canary_pods + stable_pods > max_total)
+		max_total = (int64_t)m->canary_pods + stable_pods;
+	int r = create_canary(m, max_total, actions);
+	if (r < 0)
+		return r;
+	int32_t *target = calloc(c->n_rss ? c->n_rss : 1, sizeof(*target));
+	if (!target)
+		return -ENOMEM;
+	/* The side that loses pods gives them up last, once the other grew:
+	 * scale, then shift. */
+	bool canary_grows = m->s.new_rs && m->s.new_rs->want <= m->canary_pods;
+	size_t first = SIZE_MAX;
+	for (size_t i = 0; i < c->n_rss; i++) {
+		struct rec_rs *v = &c->rss[i];
+		if (v == m->s.new_rs)
+			target[i] = m->canary_pods;
+		else if (v == m->stable_rs)
+			target[i] = m->stable_pods;
+		if ((v == m->s.new_rs && canary_grows) || (v == m->stable_rs && !canary_grows))
+			first = i;
+	}
+	rec_scaling_toward(&m->s, target, first, max_total, replicas - m->s.unavailable);
+	free(target);
+	return 0;
+}
+
+/* The machine's record in the status: where it stands, for the next
+ * reconcile (whoever runs it) and for people. 0 or -ENOMEM. */
+static int record(struct machine *m)
+{
+	const struct rel_release *rel = m->c->rel;
+	struct rel_canary_status *cs = &m->c->next->canary;
+	bool settled = m->st == ST_STABLE || m->st == ST_FIRST;
+	int32_t step = settled ? m->n_steps : m->step;
+	m->c->next->has_current_step_index = true;
+	m->c->next->current_step_index = step;
+	cs->abort = m->abort;
+	cs->aborted_at = m->abort ? m->aborted_at : 0;
+	cs->promote_full = m->promote_full && !settled;
+	size_t k = 0;
+	for (size_t i = 0; i < cs->n_pause_conditions; i++) {
+		if (cs->pause_conditions[i].reason != REL_PAUSE_CANARY_STEP)
+			cs->pause_conditions[k++] = cs->pause_conditions[i];
+	}
+	cs->n_pause_conditions = k;
+	if (m->st == ST_PAUSE && m->pause_start != 0 && k < REL_PAUSE_CONDITIONS_MAX)
+		cs->pause_conditions[cs->n_pause_conditions++] =
+		    (struct rel_pause_condition){REL_PAUSE_CANARY_STEP, m->pause_start};
+	const struct rec_rs *nr = m->s.new_rs;
+	/* Every step before the current one was reached: its weight is in
+	 * effect (an upper bound while a lower one is being placed). */
+	int32_t w = m->st == ST_ABORTED || settled ? 0 : weight_before(m, m->step);
+	if (!nr || nr->planned || nr->available == 0)
+		w = 0; /* no traffic to a revision without available pods */
+	const char *stable = m->st == ST_STABLE ? rel->revision : m->stable;
+	cs->has_weights = stable != NULL;
+	int r = rel_status_set_string(&cs->canary.revision, !stable              ? NULL
+	                                                    : m->st == ST_STABLE ? stable
+	                                                                         : rel->revision);
+	if (r == 0)
+		r = rel_status_set_string(&cs->stable.revision, stable);
+	cs->canary.weight = stable ? w : 0;
+	cs->stable.weight = stable ? 100 - w : 0;
+	if (r == 0)
+		r = rel_canary_status_set_step(cs, (size_t)step, (size_t)m->n_steps);
+	return r;
+}
+
+/* The words of a verdict; rec_verdict points into them. */
+struct wording {
+	char msg[768];
+	char pmsg[512];
+	struct rec_verdict v;
+};
+
+static const char *blocked_reason(const struct machine *m)
+{
+	return m->c->rel->canary.steps[m->step].kind == REL_STEP_ANALYSIS
+	           ? REC_REASON_ANALYSIS_NOT_IMPLEMENTED
+	           : REC_REASON_APPROVAL_NOT_IMPLEMENTED;
+}
+
+/* A canary that is waiting: for a timer or a person (pause), for a step this
+ * controller cannot take (blocked), for spec.paused, or aborted. */
+static void word_waiting(const struct machine *m, const char *at, struct wording *w)
+{
+	const struct rel_release *rel = m->c->rel;
+	struct rec_verdict *v = &w->v;
+	v->phase = REL_PHASE_PAUSED;
+	v->progressing = MODEL_CONDITION_UNKNOWN;
+	v->progressing_reason = REC_REASON_ROLLOUT_PAUSED;
+	snprintf(w->pmsg, sizeof(w->pmsg), "Release %s is paused at step %s.", rel->name, at);
+	switch (m->st) {
+	case ST_PAUSE:
+		v->reason = REC_REASON_CANARY_PAUSE;
+		snprintf(
+		    w->msg, sizeof(w->msg), "revision %s paused at step %s: %s", rel->revision, at,
+		    rel->canary.steps[m->step].pause_has_duration ? "resumes when the time is up"
+		                                                  : "waiting to be promoted");
+		break;
+	case ST_BLOCKED:
+		v->reason = blocked_reason(m);
+		v->stalled = true;
+		snprintf(w->msg, sizeof(w->msg),
+		         "revision %s stopped at step %s: %s steps are not implemented by this "
+		         "controller yet; promote past it or abort",
+		         rel->revision, at, rel_step_name(rel->canary.steps[m->step].kind));
+		break;
+	case ST_ABORTED:
+		v->phase = REL_PHASE_DEGRADED;
+		v->reason = REC_REASON_ROLLOUT_ABORTED;
+		v->stalled = true;
+		v->progressing = MODEL_CONDITION_FALSE;
+		v->progressing_reason = REC_REASON_ROLLOUT_ABORTED;
+		snprintf(
+		    w->msg, sizeof(w->msg),
+		    "revision %s aborted at step %s: stable revision %s serves; retry, or apply "
+		    "a new template",
+		    rel->revision, at, m->stable);
+		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s was aborted.", rel->revision);
+		break;
+	default: /* ST_HELD */
+		v->reason = REC_REASON_PAUSED;
+		snprintf(w->msg, sizeof(w->msg), "paused (spec.paused): revision %s at step %s",
+		         rel->revision, at);
+		snprintf(w->pmsg, sizeof(w->pmsg), "Release %s is paused (spec.paused).",
+		         rel->name);
+		break;
+	}
+}
+
+/* Phase, summary and conditions of the machine's state. */
+static void word(const struct machine *m, const struct rec_counts *n, bool complete, bool deadline,
+                 struct wording *w)
+{
+	const struct rel_release *rel = m->c->rel;
+	struct rec_verdict *v = &w->v;
+	*v = (struct rec_verdict){.message = w->msg,
+	                          .ready_reason = REC_REASON_ROLLOUT_COMPLETE,
+	                          .progressing_message = w->pmsg};
+	char at[96];
+	step_name(m, m->step, at, sizeof(at));
+	int avail = (int)n->available, replicas = (int)rel->replicas;
+	if (m->st == ST_STABLE && complete) {
+		v->phase = REL_PHASE_HEALTHY;
+		v->ready = true;
+		v->reason = REC_REASON_ROLLOUT_COMPLETE;
+		v->progressing = MODEL_CONDITION_TRUE;
+		v->progressing_reason = REC_REASON_NEW_RS_AVAILABLE;
+		snprintf(w->msg, sizeof(w->msg), "revision %s: %d of %d pods available",
+		         rel->revision, avail, replicas);
+		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s has successfully progressed.",
+		         rel->revision);
+	} else if (m->st == ST_STABLE) {
+		v->phase = REL_PHASE_PROGRESSING;
+		v->reason = REC_REASON_PODS_UNAVAILABLE;
+		v->reconciling = true;
+		snprintf(w->msg, sizeof(w->msg), "revision %s: %d of %d pods available",
+		         rel->revision, avail, replicas);
+	} else if (deadline) {
+		v->phase = REL_PHASE_DEGRADED;
+		v->reason = REC_REASON_DEADLINE_EXCEEDED;
+		v->stalled = true;
+		v->progressing = MODEL_CONDITION_FALSE;
+		v->progressing_reason = REC_REASON_DEADLINE_EXCEEDED;
+		snprintf(w->msg, sizeof(w->msg),
+		         "revision %s made no progress for %ds (spec.progressDeadlineSeconds) at "
+		         "step %s: %d of %d pods available",
+		         rel->revision, (int)rel->progress_deadline_seconds, at, avail, replicas);
+		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s has timed out progressing.",
+		         rel->revision);
+	} else if (m->st == ST_STEP || m->st == ST_PROMOTING || m->st == ST_FIRST) {
+		v->phase = REL_PHASE_PROGRESSING;
+		v->reason = REC_REASON_CANARY_STEP;
+		v->reconciling = true;
+		v->progressing = MODEL_CONDITION_TRUE;
+		v->progressing_reason = REC_REASON_RS_UPDATED;
+		snprintf(
+		    w->msg, sizeof(w->msg),
+		    "canary revision %s at step %s: %d canary and %d stable pods wanted, %d of "
+		    "%d pods available",
+		    rel->revision, at, (int)m->canary_pods, (int)m->stable_pods, avail, replicas);
+		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s is progressing.", rel->revision);
+	} else {
+		word_waiting(m, at, w);
+	}
+}
+
+/* The history entry of the current revision follows abort and retry. */
+static void track_outcome(struct machine *m)
+{
+	struct rel_status *next = m->c->next;
+	if (next->n_history == 0 || !streq(next->history[0].revision, m->c->rel->revision))
+		return;
+	struct rel_history_entry *e = &next->history[0];
+	if (m->abort && e->outcome == REL_OUTCOME_NONE) {
+		e->outcome = REL_OUTCOME_ABORTED;
+		e->finished = m->c->now;
+	} else if (!m->abort && e->outcome == REL_OUTCOME_ABORTED) {
+		e->outcome = REL_OUTCOME_NONE;
+		e->finished = 0;
+	}
+}
+
+/* Moves status.lastProgressTime like rolling does: on every transition and
+ * whenever pods progress; waiting states stop the clock. True when the
+ * progress deadline passed. */
+static bool judge(struct machine *m, const struct rec_counts *n, bool started)
+{
+	struct rec_ctx *c = m->c;
+	const struct rel_status *obs = c->observed;
+	struct rel_status *next = c->next;
+	bool moving = m->st == ST_STEP || m->st == ST_PROMOTING || m->st == ST_FIRST;
+	bool progress = n->updated > obs->updated_replicas ||
+	                n->total - n->updated < (int64_t)obs->replicas - obs->updated_replicas ||
+	                n->ready > obs->ready_replicas || n->available > obs->available_replicas;
+	if (!moving || started || m->moved || progress || next->last_progress_time == 0)
+		next->last_progress_time = c->now;
+	if (!moving)
+		return false;
+	time_t end = next->last_progress_time + c->rel->progress_deadline_seconds;
+	if (c->now >= end)
+		return true;
+	rec_plan_requeue(m->after, (double)(end - c->now));
+	return false;
+}
+
+static int report(struct machine *m)
+{
+	struct rec_ctx *c = m->c;
+	const struct rel_release *rel = c->rel;
+	int r = rec_status_spec_summary(c->next, rel);
+	if (r == 0)
+		r = rel_status_set_string(&c->next->current_revision, rel->revision);
+	bool started = false;
+	if (r == 0)
+		r = rec_status_start_rollout(c, &started);
+	if (r < 0)
+		return r;
+	c->next->observed_generation = rel->generation;
+	struct rec_counts n = rec_status_count(c, m->s.new_rs);
+	rec_status_set_counts(c->next, &n);
+	track_outcome(m);
+	bool deadline = judge(m, &n, started);
+	bool complete = m->st == ST_STABLE && rec_scaling_complete(&m->s);
+	struct wording w;
+	word(m, &n, complete, deadline, &w);
+	r = rec_status_report(c, &w.v);
+	if (r == 0)
+		r = rec_status_availability(c, n.available, m->s.unavailable);
+	if (r == 0 && complete)
+		r = rec_status_succeeded(c, n.available, m->after);
+	if (r == 0 && deadline)
+		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
+	if (r == 0 && m->st == ST_BLOCKED &&
+	    !rec_status_had_reason(c->observed, "Stalled", w.v.reason) &&
+	    !rec_plan_add_event(m->after, c->release, REC_EVENT_WARNING, w.v.reason, w.msg))
+		r = -ENOMEM;
+	if (r == 0)
+		r = record(m);
+	return r;
+}
+
+int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after)
+{
+	struct machine m = {.c = c, .after = after};
+	int32_t surge, unavailable;
+	rec_scaling_limits(&c->rel->canary.pace, c->rel->replicas, &surge, &unavailable);
+	rec_scaling_init(&m.s, c, surge, unavailable);
+	load(&m);
+	int r = start_canary(&m);
+	if (r == 0)
+		r = consume_intent(&m);
+	if (r == 0)
+		r = settle(&m);
+	if (r == 0 && m.st != ST_HELD)
+		r = move(&m, actions);
+	if (r == 0)
+		r = rec_scaling_emit(&m.s, actions);
+	bool deleted = false;
+	if (r == 0 && m.st != ST_HELD)
+		r = delete_replaced(&m, actions, &deleted);
+	if (r == 0 && m.st == ST_STABLE && !deleted && rec_scaling_complete(&m.s))
+		r = rec_scaling_clean_history(&m.s, actions);
+	if (r == 0)
+		r = report(&m);
+	return r;
+}
+
+/* Puts route `name` last in list (n of them), replacing one of the same
+ * name; `route` NULL only removes it. -E2BIG when full. */
+static int route_set(const void **list, size_t *n, const char *(*name_of)(const void *),
+                     const char *name, const void *route)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(name_of(list[i]), name) != 0)
+			list[k++] = list[i];
+	}
+	*n = k;
+	if (!route)
+		return 0;
+	if (*n == REC_TRAFFIC_ROUTES_MAX)
+		return -E2BIG;
+	list[(*n)++] = route;
+	return 0;
+}
+
+static const char *header_name(const void *r)
+{
+	return ((const struct rel_header_route *)r)->name;
+}
+
+static const char *mirror_name(const void *r)
+{
+	return ((const struct rel_mirror_route *)r)->name;
+}
+
+int rec_canary_traffic_want(const struct rel_release *rel, size_t step, enum rec_canary_phase phase,
+                            const char *stable_rev, const char *canary_rev, int32_t weight,
+                            struct rec_traffic_want *want)
+{
+	struct rec_traffic_want w = {.stable_revision = stable_rev,
+	                             .canary_revision = canary_rev,
+	                             .canary_weight = weight,
+	                             .canary_ingress = rel->canary.traffic == REL_TRAFFIC_NGINX &&
+	                                               phase != REC_CANARY_SETTLED};
+	const void *headers[REC_TRAFFIC_ROUTES_MAX], *mirrors[REC_TRAFFIC_ROUTES_MAX];
+	size_t n_h = 0, n_m = 0;
+	size_t upto = phase == REC_CANARY_STEPPING ? step + 1 : 0;
+	if (upto > rel->canary.n_steps)
+		upto = rel->canary.n_steps;
+	int r = 0;
+	for (size_t i = 0; i < upto && r == 0; i++) {
+		const struct rel_step *st = &rel->canary.steps[i];
+		if (st->kind == REL_STEP_SET_HEADER_ROUTE)
+			r = route_set(headers, &n_h, header_name, st->header_route.name,
+			              st->header_route.n_match ? &st->header_route : NULL);
+		else if (st->kind == REL_STEP_SET_MIRROR_ROUTE)
+			r = route_set(mirrors, &n_m, mirror_name, st->mirror_route.name,
+			              st->mirror_route.remove ? NULL : &st->mirror_route);
+	}
+	if (r < 0)
+		return r;
+	w.n_header_routes = n_h;
+	for (size_t i = 0; i < n_h; i++)
+		w.header_routes[i] = headers[i];
+	w.n_mirror_routes = n_m;
+	for (size_t i = 0; i < n_m; i++)
+		w.mirror_routes[i] = mirrors[i];
+	*want = w;
+	return 0;
+}
+
+/* ceil(replicas * weight / 100). */
+static int32_t share_up(int32_t replicas, int32_t weight)
+{
+	if (replicas <= 0 || weight <= 0)
+		return 0;
+	return (int32_t)(((int64_t)replicas * weight + 99) / 100);
+}
+
+/* The canary's pods for weight w at steps[0..step]: the setCanaryScale in
+ * effect, else w's share. */
+static int32_t traffic_canary_pods(const struct rel_release *rel, size_t step, int32_t w)
+{
+	int32_t replicas = rel->replicas;
+	int32_t n = share_up(replicas, w);
+	for (size_t i = 0; i <= step && i < rel->canary.n_steps; i++) {
+		const struct rel_step *st = &rel->canary.steps[i];
+		if (st->kind != REL_STEP_SET_CANARY_SCALE)
+			continue;
+		if (st->canary_scale.kind == REL_CANARY_SCALE_REPLICAS)
+			n = st->canary_scale.replicas;
+		else if (st->canary_scale.kind == REL_CANARY_SCALE_WEIGHT)
+			n = share_up(replicas, st->canary_scale.weight);
+		else
+			n = share_up(replicas, w);
+	}
+	if (w > 0 && n < rel->canary.min_pods_per_replica_set)
+		n = rel->canary.min_pods_per_replica_set;
+	return n;
+}
+
+void rec_canary_traffic_split(const struct rel_release *rel, size_t step, int32_t target_weight,
+                              int32_t prev_weight, int32_t canary_available,
+                              int32_t stable_available, struct rec_canary_split *out)
+{
+	bool dynamic = rel->canary.dynamic_stable_scale;
+	int32_t canary_pods = traffic_canary_pods(rel, step, target_weight);
+	int32_t w = prev_weight;
+	if (target_weight > prev_weight) {
+		if (canary_available >= canary_pods && canary_available > 0)
+			w = target_weight;
+	} else if (!dynamic || stable_available >= share_up(rel->replicas, 100 - target_weight)) {
+		w = target_weight;
+	}
+	if (canary_available == 0)
+		w = 0; /* no weight to a revision without available pods */
+	/* The smallest canary weight among before, now and the target: the
+	 * largest stable share, which stable holds before and after the shift
+	 * (and grows to first when the weight is to go down). */
+	int32_t kept = w < prev_weight ? w : prev_weight;
+	if (target_weight < kept)
+		kept = target_weight;
+	out->weight = w;
+	out->canary_pods = canary_pods;
+	out->stable_pods = dynamic ? share_up(rel->replicas, 100 - kept) : rel->replicas;
+}

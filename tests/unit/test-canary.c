@@ -1,0 +1,845 @@
+/*
+ * The canary step machine (replica ratio): the arithmetic of pods per weight,
+ * then scripted rows run against a fake cluster that applies every plan (the
+ * plan's resulting state is fed back as the next observed state, as a
+ * restarted controller would read it) and checks the rollout's promises on
+ * every plan: no more pods than the surge allows, no fewer available than
+ * maxUnavailable allows, no weight to a revision without available pods.
+ */
+#include "tap.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/errors.h"
+#include "model/release.h"
+#include "model/revision.h"
+#include "model/timefmt.h"
+#include "reconcilers/canary.h"
+#include "reconcilers/plan.h"
+#include "reconcilers/release.h"
+
+#define NOW      1795695600 /* 2026-11-26T12:20:00Z */
+#define N_IMAGES 6
+#define MAX_RS   16
+
+static char rev[N_IMAGES][MODEL_REVISION_LEN + 1];
+
+static json_t *template_for(int image)
+{
+	char img[32];
+	snprintf(img, sizeof(img), "nginx:%d", image);
+	return json_pack("{s:{s:{s:s}},s:{s:[{s:s,s:s}]}}", "metadata", "labels", "app", "web",
+	                 "spec", "containers", "name", "web", "image", img);
+}
+
+static void init_revisions(void)
+{
+	for (int i = 1; i < N_IMAGES; i++) {
+		json_t *t = template_for(i);
+		model_revision_hash(t, rev[i]);
+		json_decref(t);
+	}
+}
+
+static int image_of(const char *revision)
+{
+	for (int i = 1; i < N_IMAGES; i++) {
+		if (revision && strcmp(revision, rev[i]) == 0)
+			return i;
+	}
+	return 0;
+}
+
+/* The fake cluster: one Release and its ReplicaSets. */
+struct sim {
+	json_t *release;
+	json_t *rs[MAX_RS];
+	size_t n_rs;
+	time_t now;
+	int surge, unavailable, min_pods; /* what the strategy resolves to */
+	int uid_seq;
+	bool slow;           /* pods become available one per RS per tick */
+	char events[16384];  /* "Reason (note) " of Events sent since the last expect */
+	double last_requeue; /* of the last plan */
+	int violations;
+};
+
+static json_t *spec_of(struct sim *sm)
+{
+	return json_object_get(sm->release, "spec");
+}
+
+static void set_image(struct sim *sm, int image)
+{
+	json_object_set_new(spec_of(sm), "template", template_for(image));
+	json_t *md = json_object_get(sm->release, "metadata");
+	json_object_set_new(
+	    md, "generation",
+	    json_integer(json_integer_value(json_object_get(md, "generation")) + 1));
+}
+
+static void sim_init(struct sim *sm, int replicas, const char *canary, int surge, int unavailable,
+                     int min_pods)
+{
+	memset(sm, 0, sizeof(*sm));
+	sm->now = NOW;
+	sm->surge = surge;
+	sm->unavailable = unavailable;
+	sm->min_pods = min_pods;
+	json_t *strategy = json_loads(canary, 0, NULL);
+	if (!strategy)
+		tap_diag("bad strategy in test: %s", canary);
+	json_t *spec = json_pack("{s:i,s:{s:{s:s}},s:o,s:{s:o}}", "replicas", replicas, "selector",
+	                         "matchLabels", "app", "web", "template", template_for(1),
+	                         "strategy", "canary", strategy);
+	sm->release =
+	    json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:i},s:o}", "apiVersion", "slipway.dev/v1alpha1",
+	              "kind", "Release", "metadata", "name", "web", "namespace", "shop", "uid",
+	              "rel-uid", "resourceVersion", "1", "generation", 1, "spec", spec);
+}
+
+static void sim_free(struct sim *sm)
+{
+	json_decref(sm->release);
+	for (size_t i = 0; i < sm->n_rs; i++)
+		json_decref(sm->rs[i]);
+}
+
+/* Applies a JSON merge patch (RFC 7386) to target in place. */
+static void merge_patch(json_t *target, const json_t *patch)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)patch, k, v)
+	{
+		if (json_is_null(v)) {
+			json_object_del(target, k);
+		} else if (json_is_object(v)) {
+			json_t *t = json_object_get(target, k);
+			if (!json_is_object(t)) {
+				t = json_object();
+				json_object_set_new(target, k, t);
+			}
+			merge_patch(t, v);
+		} else {
+			json_object_set(target, k, v);
+		}
+	}
+}
+
+static int int_at(const json_t *obj, const char *a, const char *b)
+{
+	return (int)json_integer_value(json_object_get(json_object_get(obj, a), b));
+}
+
+static const char *rs_name(const json_t *rs)
+{
+	return json_string_value(json_object_get(json_object_get(rs, "metadata"), "name"));
+}
+
+static int find_rs(struct sim *sm, const char *name)
+{
+	for (size_t i = 0; i < sm->n_rs; i++) {
+		if (strcmp(rs_name(sm->rs[i]), name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void create_rs(struct sim *sm, const json_t *body)
+{
+	if (find_rs(sm, rs_name(body)) >= 0 || sm->n_rs == MAX_RS)
+		return; /* AlreadyExists counts as done */
+	json_t *o = json_deep_copy(body);
+	json_t *md = json_object_get(o, "metadata");
+	char uid[32], ts[MODEL_TIME_LEN];
+	snprintf(uid, sizeof(uid), "uid-%d", ++sm->uid_seq);
+	model_time_format(sm->now, ts);
+	json_object_set_new(md, "uid", json_string(uid));
+	json_object_set_new(md, "resourceVersion", json_string("1"));
+	json_object_set_new(md, "creationTimestamp", json_string(ts));
+	json_object_set_new(
+	    o, "status",
+	    json_pack("{s:i,s:i,s:i}", "replicas", 0, "readyReplicas", 0, "availableReplicas", 0));
+	sm->rs[sm->n_rs++] = o;
+}
+
+/* Applies the first `limit` actions of plan (a controller killed after
+ * them), recording the reasons of the Events it sent. */
+static void apply_plan(struct sim *sm, const struct rec_plan *plan, size_t limit)
+{
+	for (size_t i = 0; i < plan->n_actions && i < limit; i++) {
+		const struct rec_action *a = &plan->actions[i];
+		int k = a->ref.name ? find_rs(sm, a->ref.name) : -1;
+		if (a->kind == REC_CREATE) {
+			create_rs(sm, a->body);
+		} else if (a->kind == REC_MERGE_PATCH && k >= 0) {
+			merge_patch(sm->rs[k], a->body);
+		} else if (a->kind == REC_DELETE && k >= 0) {
+			json_decref(sm->rs[k]);
+			sm->rs[k] = sm->rs[--sm->n_rs];
+		} else if (a->kind == REC_WRITE_STATUS) {
+			json_t *cur = json_object_get(sm->release, "status");
+			if (!json_is_object(cur)) {
+				cur = json_object();
+				json_object_set_new(sm->release, "status", cur);
+			}
+			merge_patch(cur, a->body);
+		} else if (a->kind == REC_EVENT) {
+			size_t used = strlen(sm->events);
+			snprintf(sm->events + used, sizeof(sm->events) - used, "%s (%s) ",
+			         a->reason, a->note);
+		}
+	}
+}
+
+/* The kubelets and the ReplicaSet controller: pods follow spec.replicas. */
+static void pods_tick(struct sim *sm)
+{
+	for (size_t i = 0; i < sm->n_rs; i++) {
+		json_t *o = sm->rs[i];
+		int spec = int_at(o, "spec", "replicas");
+		int avail = int_at(o, "status", "availableReplicas");
+		int next = spec;
+		if (sm->slow && avail < spec)
+			next = avail + 1;
+		json_t *st = json_object_get(o, "status");
+		json_object_set_new(st, "replicas", json_integer(spec));
+		json_object_set_new(st, "readyReplicas", json_integer(next));
+		json_object_set_new(st, "availableReplicas", json_integer(next));
+	}
+}
+
+/* Every pod of image's ReplicaSet stops being ready (a bad node). */
+static void pods_down(struct sim *sm, int image)
+{
+	for (size_t i = 0; i < sm->n_rs; i++) {
+		const json_t *labels =
+		    json_object_get(json_object_get(sm->rs[i], "metadata"), "labels");
+		if (image_of(json_string_value(json_object_get(labels, MODEL_LABEL_REVISION))) !=
+		    image)
+			continue;
+		json_t *st = json_object_get(sm->rs[i], "status");
+		json_object_set_new(st, "readyReplicas", json_integer(0));
+		json_object_set_new(st, "availableReplicas", json_integer(0));
+	}
+}
+
+static int total_spec(struct sim *sm)
+{
+	int n = 0;
+	for (size_t i = 0; i < sm->n_rs; i++)
+		n += int_at(sm->rs[i], "spec", "replicas");
+	return n;
+}
+
+static int total_available(struct sim *sm)
+{
+	int n = 0;
+	for (size_t i = 0; i < sm->n_rs; i++) {
+		int a = int_at(sm->rs[i], "status", "availableReplicas");
+		int s = int_at(sm->rs[i], "spec", "replicas");
+		n += a < s ? a : s;
+	}
+	return n;
+}
+
+static int available_of(struct sim *sm, const char *revision)
+{
+	for (size_t i = 0; i < sm->n_rs; i++) {
+		const json_t *labels =
+		    json_object_get(json_object_get(sm->rs[i], "metadata"), "labels");
+		const char *r = json_string_value(json_object_get(labels, MODEL_LABEL_REVISION));
+		if (revision && r && strcmp(r, revision) == 0)
+			return int_at(sm->rs[i], "status", "availableReplicas");
+	}
+	return 0;
+}
+
+static const json_t *status(struct sim *sm)
+{
+	return json_object_get(sm->release, "status");
+}
+
+static int canary_weight(struct sim *sm)
+{
+	json_t *w = json_object_get(json_object_get(status(sm), "canary"), "weights");
+	return (int)json_integer_value(json_object_get(json_object_get(w, "canary"), "weight"));
+}
+
+/* The promises of every plan, on the cluster before and after it. */
+static void check_invariants(struct sim *sm, int before_total, int before_available)
+{
+	int replicas = (int)json_integer_value(json_object_get(spec_of(sm), "replicas"));
+	int max_total = replicas + sm->surge;
+	if (max_total < 2 * sm->min_pods)
+		max_total = 2 * sm->min_pods;
+	if (max_total < before_total)
+		max_total = before_total;
+	int total = total_spec(sm), available = total_available(sm);
+	int min_available = replicas - sm->unavailable;
+	if (min_available > before_available)
+		min_available = before_available;
+	bool bad = total > max_total || available < min_available;
+	/* The status describes what was observed: a weight means pods. */
+	json_t *w = json_object_get(json_object_get(status(sm), "canary"), "weights");
+	const char *crev =
+	    json_string_value(json_object_get(json_object_get(w, "canary"), "revision"));
+	if (canary_weight(sm) > 0 && available_of(sm, crev) == 0)
+		bad = true;
+	if (bad) {
+		sm->violations++;
+		tap_diag("invariant broken: %d pods (max %d), %d available (min %d), weight %d",
+		         total, max_total, available, min_available, canary_weight(sm));
+	}
+}
+
+/* One reconcile, applied (up to `limit` actions). Returns the number of
+ * actions other than Events. */
+static size_t step_once(struct sim *sm, size_t limit)
+{
+	const json_t *rss[MAX_RS];
+	for (size_t i = 0; i < sm->n_rs; i++)
+		rss[i] = sm->rs[i];
+	struct rec_observed o = {
+	    .release = sm->release, .replicasets = rss, .n_replicasets = sm->n_rs, .now = sm->now};
+	struct rec_plan plan;
+	rec_plan_init(&plan);
+	int r = rec_release_reconcile(&o, &plan);
+	if (r < 0)
+		tap_diag("reconcile failed: %d", r);
+	/* Allocations belong to plan; the observed objects must not change. */
+	int before_total = total_spec(sm), before_available = total_available(sm);
+	apply_plan(sm, &plan, limit);
+	check_invariants(sm, before_total, before_available);
+	size_t n = 0;
+	for (size_t i = 0; i < plan.n_actions; i++)
+		n += plan.actions[i].kind != REC_EVENT;
+	sm->last_requeue = plan.requeue_after;
+	rec_plan_clear(&plan);
+	return n;
+}
+
+/* Reconcile and let pods come, until nothing changes (or 60 rounds). */
+static void run(struct sim *sm, size_t limit)
+{
+	for (int i = 0; i < 60; i++) {
+		size_t n = step_once(sm, limit);
+		pods_tick(sm);
+		if (n == 0)
+			return;
+		limit = SIZE_MAX;
+	}
+	tap_diag("did not settle");
+	sm->violations++;
+}
+
+static void write_intent(struct sim *sm, const char *action, int image, int step)
+{
+	json_t *st = json_object_get(sm->release, "status");
+	if (step < 0)
+		step = (int)json_integer_value(json_object_get(st, "currentStepIndex"));
+	char ts[MODEL_TIME_LEN];
+	model_time_format(sm->now, ts);
+	json_object_set_new(st, "intent",
+	                    json_pack("{s:s,s:s,s:s,s:s,s:i}", "action", action, "user", "alice",
+	                              "requestedAt", ts, "revision", rev[image], "stepIndex",
+	                              step));
+}
+
+/* "1:9,2:1": spec.replicas of each RS that has pods, by image. */
+static void rs_summary(struct sim *sm, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int img = 1; img < N_IMAGES; img++) {
+		for (size_t i = 0; i < sm->n_rs; i++) {
+			const json_t *labels =
+			    json_object_get(json_object_get(sm->rs[i], "metadata"), "labels");
+			if (image_of(json_string_value(
+			        json_object_get(labels, MODEL_LABEL_REVISION))) != img)
+				continue;
+			int n = int_at(sm->rs[i], "spec", "replicas");
+			if (n == 0)
+				continue;
+			size_t used = strlen(out);
+			snprintf(out + used, len - used, "%s%d:%d", used ? "," : "", img, n);
+		}
+	}
+}
+
+static const char *ready_reason(struct sim *sm)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(status(sm), "conditions"), i, c)
+	{
+		if (strcmp(json_string_value(json_object_get(c, "type")), "Ready") == 0)
+			return json_string_value(json_object_get(c, "reason"));
+	}
+	return "-";
+}
+
+/* One "expect" clause: key=value, checked against the cluster. */
+static void expect(struct sim *sm, const char *row, const char *kv)
+{
+	char key[32], val[256], got[16600];
+	if (sscanf(kv, "%31[^=]=%255s", key, val) != 2) {
+		ok(false, "%s: bad expect %s", row, kv);
+		return;
+	}
+	const json_t *st = status(sm);
+	if (strcmp(key, "step") == 0)
+		snprintf(got, sizeof(got), "%d",
+		         (int)json_integer_value(json_object_get(st, "currentStepIndex")));
+	else if (strcmp(key, "phase") == 0)
+		snprintf(got, sizeof(got), "%s", json_string_value(json_object_get(st, "phase")));
+	else if (strcmp(key, "w") == 0)
+		snprintf(got, sizeof(got), "%d", canary_weight(sm));
+	else if (strcmp(key, "stable") == 0)
+		snprintf(got, sizeof(got), "%d",
+		         image_of(json_string_value(json_object_get(st, "stableRevision"))));
+	else if (strcmp(key, "rs") == 0)
+		rs_summary(sm, got, sizeof(got));
+	else if (strcmp(key, "nrs") == 0)
+		snprintf(got, sizeof(got), "%d", (int)sm->n_rs);
+	else if (strcmp(key, "ready") == 0)
+		snprintf(got, sizeof(got), "%s", ready_reason(sm));
+	else if (strcmp(key, "label") == 0) {
+		const char *label =
+		    json_string_value(json_object_get(json_object_get(st, "canary"), "stepLabel"));
+		snprintf(got, sizeof(got), "%s", label ? label : "-");
+	} else if (strcmp(key, "abort") == 0)
+		snprintf(got, sizeof(got), "%d", json_is_true(json_object_get(st, "abort")));
+	else if (strcmp(key, "intent") == 0)
+		snprintf(got, sizeof(got), "%d", json_object_get(st, "intent") != NULL);
+	else if (strcmp(key, "paused") == 0)
+		snprintf(got, sizeof(got), "%d",
+		         (int)json_array_size(json_object_get(st, "pauseConditions")));
+	else if (strcmp(key, "requeue") == 0)
+		snprintf(got, sizeof(got), "%d", (int)sm->last_requeue);
+	else if (strcmp(key, "who") == 0) {
+		char by[300];
+		snprintf(by, sizeof(by), "by %s", val);
+		snprintf(got, sizeof(got), "%s", strstr(sm->events, by) ? val : sm->events);
+	} else if (strcmp(key, "ev") == 0)
+		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? val : sm->events);
+	else
+		snprintf(got, sizeof(got), "unknown key %s", key);
+	is_str(got, val, "%s: %s", row, kv);
+}
+
+/* Runs a script: commands separated by ";". */
+static void run_script(struct sim *sm, const char *row, const char *script)
+{
+	char *copy = strdup(script), *save = NULL;
+	int image = 1;
+	for (char *cmd = strtok_r(copy, ";", &save); cmd; cmd = strtok_r(NULL, ";", &save)) {
+		while (*cmd == ' ')
+			cmd++;
+		char word[32] = "", arg[64] = "";
+		int n = 0, m = -1;
+		sscanf(cmd, "%31s %63s %d", word, arg, &m);
+		n = (int)strtol(arg, NULL, 10);
+		if (strcmp(word, "run") == 0) {
+			run(sm, SIZE_MAX);
+		} else if (strcmp(word, "crashrun") == 0) {
+			for (int i = 0; i < 200 && step_once(sm, (size_t)n) > 0; i++)
+				pods_tick(sm);
+		} else if (strcmp(word, "once") == 0) {
+			step_once(sm, SIZE_MAX);
+		} else if (strcmp(word, "tick") == 0) {
+			pods_tick(sm);
+		} else if (strcmp(word, "img") == 0) {
+			image = n;
+			set_image(sm, n);
+		} else if (strcmp(word, "rep") == 0) {
+			json_object_set_new(spec_of(sm), "replicas", json_integer(n));
+		} else if (strcmp(word, "pause") == 0) {
+			json_object_set_new(spec_of(sm), "paused", json_boolean(n));
+		} else if (strcmp(word, "wait") == 0) {
+			sm->now += n;
+		} else if (strcmp(word, "down") == 0) {
+			pods_down(sm, n);
+		} else if (strcmp(word, "slow") == 0) {
+			sm->slow = true;
+		} else if (strcmp(word, "intent") == 0) {
+			write_intent(sm, arg, image, m);
+		} else if (strcmp(word, "stale") == 0) {
+			write_intent(sm, arg, image + 1, m);
+		} else if (strcmp(word, "expect") == 0) {
+			char *kv_save = NULL;
+			for (char *kv = strtok_r(cmd + 6, " ", &kv_save); kv;
+			     kv = strtok_r(NULL, " ", &kv_save))
+				expect(sm, row, kv);
+			sm->events[0] = '\0';
+		} else {
+			ok(false, "%s: unknown command %s", row, cmd);
+		}
+	}
+	free(copy);
+}
+
+#define PACE(s, u) "\"maxSurge\":" #s ",\"maxUnavailable\":" #u
+#define PAUSE      "{\"pause\":{}}"
+#define SW(n)      "{\"setWeight\":" #n "}"
+
+static const struct row {
+	const char *name;
+	int replicas;
+	const char *strategy; /* spec.strategy.canary */
+	int surge, unavailable, min_pods;
+	const char *script;
+} rows[] = {
+    {"the first template goes out whole, steps skipped", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; expect stable=1 rs=1:10 phase=Healthy step=2 label=2/2 w=0 ready=RolloutComplete "
+     "ev=RolloutCompleted"},
+    {"setWeight, pause {} until promoted, timed pause, completion", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE
+                                          "," SW(50) ",{\"pause\":{\"duration\":\"1m\"}}]}",
+     1, 0, 1,
+     "run; img 2; run; expect step=1 rs=1:8,2:2 w=20 phase=Paused paused=1 label=2/4 "
+     "ev=CanaryStarted ev=CanaryPaused; intent Promote; run; expect step=3 "
+     "rs=1:5,2:5 w=50 phase=Paused intent=0 ev=Promoted; wait 30; run; expect step=3 "
+     "requeue=30; wait 30; run; expect step=4 stable=2 rs=2:10 phase=Healthy w=0 label=4/4 "
+     "ev=RolloutCompleted nrs=2"},
+    {"a stale promote (older step, other revision) is ignored and cleared", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; intent Promote 0; run; expect step=1 intent=0 ev=IntentIgnored; "
+     "stale Promote 1; run; expect step=1 intent=0 rs=1:8,2:2 ev=IntentIgnored; intent "
+     "Promote; run; expect step=3 rs=1:5,2:5"},
+    {"promote full skips every remaining step and pause", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; intent PromoteFull; run; expect stable=2 rs=2:10 phase=Healthy "
+     "ev=PromotedFull"},
+    {"promote full also overrides spec.paused, the manual pause", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; pause 1; run; expect step=1 phase=Paused ready=Paused; intent "
+     "PromoteFull; run; expect stable=2 rs=2:10 phase=Healthy who=alice"},
+    {"abort: stable back whole, canary out, Degraded; retry starts the steps again", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; intent Promote; run; expect step=3; intent Abort; run; expect abort=1 "
+     "phase=Degraded ready=RolloutAborted rs=1:10 w=0 stable=1 ev=RolloutAborted who=alice; "
+     "intent "
+     "Retry; run; expect abort=0 step=1 rs=1:8,2:2 w=20 phase=Paused ev=RolloutRetried"},
+    {"re-applying the stable template ends the abort, the canary goes", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; intent Abort; run; expect abort=1; img 1; run; expect abort=0 "
+     "phase=Healthy stable=1 rs=1:10 nrs=1 ev=AbortEnded"},
+    {"a new template after an abort starts a new canary", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; intent Abort; run; img 3; run; expect abort=0 step=1 rs=1:8,3:2 nrs=2 "
+     "phase=Paused ev=CanaryStarted"},
+    {"a new template mid-canary replaces the canary and restarts the steps", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; intent Promote; run; expect step=3 rs=1:5,2:5; img 3; run; expect "
+     "step=1 rs=1:8,3:2 nrs=2 stable=1 ev=CanaryStarted"},
+    {"a scale change mid-canary keeps the weight's share", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; expect rs=1:8,2:2; rep 5; run; expect rs=1:4,2:1 step=1 w=20; rep 20; "
+     "run; expect rs=1:16,2:4"},
+    {"spec.paused holds everything; unpaused, the canary goes on", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; pause 1; img 2; run; expect rs=1:10 phase=Paused ready=Paused step=0; pause 0; "
+     "run; expect step=1 rs=1:8,2:2"},
+    {"an analysis step stops the machine until promoted past it", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(
+         10) ",{\"analysis\":{\"templates\":[{\"templateName\":\"x\"}]}}," SW(50) "]}",
+     1, 0, 1,
+     "run; img 2; run; expect step=1 rs=1:9,2:1 phase=Paused ready=AnalysisNotImplemented "
+     "ev=AnalysisNotImplemented; run; expect step=1; intent Promote; run; expect stable=2 "
+     "rs=2:10 phase=Healthy"},
+    {"an approval step stops the machine until promoted past it", 10,
+     "{" PACE(1, 0) ",\"steps\":[{\"approval\":{}}," SW(50) "]}", 1, 0, 1,
+     "run; img 2; run; expect step=0 rs=1:10 ready=ApprovalNotImplemented "
+     "ev=ApprovalNotImplemented; intent Promote; run; expect stable=2 rs=2:10"},
+    {"a timed pause counts from its start time after a restart", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(30) ",{\"pause\":{\"duration\":60}}]}", 1, 0, 1,
+     "run; img 2; run; expect step=1 requeue=60 paused=1; wait 20; run; expect step=1 "
+     "requeue=40; wait 40; run; expect stable=2 rs=2:10 paused=0"},
+    {"controller killed after every first action resumes exactly", 10,
+     "{" PACE(2, 1) ",\"steps\":[" SW(20) "," PAUSE "," SW(60) "," PAUSE "]}", 2, 1, 1,
+     "run; img 2; crashrun 1; expect step=1 rs=1:8,2:2 w=20; intent Promote; crashrun 1; "
+     "expect step=3 rs=1:4,2:6 w=60; intent Promote; crashrun 2; expect stable=2 rs=2:10 "
+     "nrs=2"},
+    {"slow pods: the weight waits for available canary pods", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(40) "," PAUSE "]}", 1, 0, 1,
+     "run; slow; img 2; once; expect step=0 w=0; tick; once; expect step=0 w=0; run; expect "
+     "step=1 rs=1:6,2:4 w=40"},
+    {"canary pods all unavailable: no weight to it until they are back", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(40) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; expect step=1 w=40; down 2; once; expect step=1 w=0; tick; run; expect "
+     "step=1 w=40 rs=1:6,2:4"},
+    {"one replica at 50%: both sides keep a pod", 1,
+     "{" PACE(0, 1) ",\"steps\":[" SW(50) "," PAUSE "]}", 0, 1, 1,
+     "run; img 2; run; expect step=1 rs=1:1,2:1 w=50; intent Promote; run; expect stable=2 "
+     "rs=2:1"},
+    {"minPodsPerReplicaSet on both sides", 3,
+     "{" PACE(1, 0) ",\"minPodsPerReplicaSet\":2,\"steps\":[" SW(10) "," PAUSE "]}", 1, 0, 2,
+     "run; img 2; run; expect step=1 rs=1:2,2:2 w=10"},
+    {"a lower weight after a higher one gives pods back", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(50) "," PAUSE "," SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; expect rs=1:5,2:5; intent Promote; run; expect step=3 rs=1:8,2:2 w=20"},
+    {"no steps: straight to the new revision at the surge's pace", 10, "{" PACE(3, 0) "}", 3, 0, 1,
+     "run; img 2; run; expect stable=2 rs=2:10 step=0 label=- phase=Healthy"},
+    {"Services without trafficRouting are not carried out yet: nothing is touched", 10,
+     "{" PACE(1, 0) ",\"stableService\":\"web\",\"steps\":[" SW(20) "]}", 1, 0, 1,
+     "run; expect nrs=0 ready=StrategyNotImplemented phase=Degraded"},
+    {"zero replicas: the steps still go through to completion", 0,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) ",{\"pause\":{\"duration\":0}}]}", 1, 0, 1,
+     "run; img 2; run; expect stable=2 step=2 phase=Healthy nrs=2"},
+    {"setWeight 0 keeps every pod on stable", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(0) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; expect step=1 rs=1:10 w=0 nrs=2 phase=Paused"},
+    {"setWeight 100 then completion", 4, "{" PACE(1, 1) ",\"steps\":[" SW(100) "]}", 1, 1, 1,
+     "run; img 2; run; expect stable=2 rs=2:4 step=1 phase=Healthy"},
+};
+#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
+
+static void run_rows(void)
+{
+	for (size_t i = 0; i < N_ROWS; i++) {
+		struct sim sm;
+		sim_init(&sm, rows[i].replicas, rows[i].strategy, rows[i].surge,
+		         rows[i].unavailable, rows[i].min_pods);
+		run_script(&sm, rows[i].name, rows[i].script);
+		is_int(sm.violations, 0, "%s: invariants held on every plan", rows[i].name);
+		sim_free(&sm);
+	}
+}
+
+/* The nearest share, both sides >= 1 pod for 1..99, every size and weight. */
+static void check_ratio(void)
+{
+	int bad = 0;
+	for (int replicas = 1; replicas <= 10; replicas++) {
+		for (int w = 1; w <= 99; w++) {
+			int c = rec_canary_ratio_pods(replicas, w, 1);
+			int s = rec_canary_ratio_stable_pods(replicas, w, 1);
+			bool good = c >= 1 && s >= 1;
+			if (replicas >= 2) {
+				good = good && c + s == replicas;
+				/* No other split with both sides >= 1 is nearer the weight. */
+				for (int k = 1; k < replicas; k++) {
+					int dk = abs(k * 100 - replicas * w),
+					    dc = abs(c * 100 - replicas * w);
+					if (dk < dc)
+						good = false;
+				}
+			}
+			if (!good) {
+				bad++;
+				tap_diag("replicas %d weight %d: canary %d stable %d", replicas, w,
+				         c, s);
+			}
+		}
+	}
+	is_int(bad, 0, "ratio: nearest share, both sides at least one pod, weights 1..99 x 1..10");
+	is_int(rec_canary_ratio_pods(10, 0, 1), 0, "ratio: weight 0 gives the canary nothing");
+	is_int(rec_canary_ratio_stable_pods(10, 100, 1), 0, "ratio: weight 100 leaves stable none");
+	is_int(rec_canary_ratio_pods(5, 10, 2), 2, "ratio: minPodsPerReplicaSet on the canary");
+	is_int(rec_canary_ratio_stable_pods(5, 90, 2), 2, "ratio: minPodsPerReplicaSet on stable");
+}
+
+/* The same, through the whole machine: a canary at each weight reaches
+ * exactly the arithmetic's pods, within the surge and the unavailable. */
+static void sweep_ratio(void)
+{
+	static const int weights[] = {1, 10, 25, 33, 50, 67, 90, 99};
+	int bad = 0;
+	for (int replicas = 1; replicas <= 10; replicas++) {
+		for (size_t k = 0; k < sizeof(weights) / sizeof(weights[0]); k++) {
+			char strategy[128], script[128];
+			snprintf(strategy, sizeof(strategy),
+			         "{" PACE(1, 0) ",\"steps\":[{\"setWeight\":%d}," PAUSE "]}",
+			         weights[k]);
+			struct sim sm;
+			sim_init(&sm, replicas, strategy, 1, 0, 1);
+			int c = rec_canary_ratio_pods(replicas, weights[k], 1);
+			int s = rec_canary_ratio_stable_pods(replicas, weights[k], 1);
+			snprintf(script, sizeof(script),
+			         "run; img 2; run; expect step=1 rs=1:%d,2:%d", s, c);
+			run_script(&sm, "sweep", script);
+			bad += sm.violations;
+			sim_free(&sm);
+		}
+	}
+	is_int(bad, 0, "sweep: invariants held for weights x replicas 1..10");
+}
+
+/* Which header and mirror routes are in effect at each step. */
+static void check_traffic_want(void)
+{
+	const char *strategy =
+	    "{\"stableService\":\"web\",\"canaryService\":\"web-canary\",\"trafficRouting\":"
+	    "{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}},\"steps\":["
+	    "{\"setHeaderRoute\":{\"name\":\"beta\",\"match\":[{\"headerName\":\"X-Beta\","
+	    "\"headerValue\":{\"exact\":\"yes\"}}]}},"
+	    "{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}}," SW(
+	        50) ","
+	            "{\"setHeaderRoute\":{\"name\":\"beta\"}},{\"setMirrorRoute\":{\"name\":"
+	            "\"shadow\"}},{\"setHeaderRoute\":{\"name\":\"gamma\",\"match\":[{"
+	            "\"headerName\":"
+	            "\"X-Gamma\",\"headerValue\":{\"prefix\":\"a\"}}]}}]}";
+	struct sim sm;
+	sim_init(&sm, 4, strategy, 1, 0, 1);
+	struct model_errors errs = {0};
+	struct rel_release *rel = NULL;
+	int r = rel_release_parse(sm.release, &rel, &errs);
+	is_int(r, 0, "traffic want: the Release parses");
+	if (r != 0) {
+		char *e = model_errors_join(&errs, "; ");
+		tap_diag("%s", e);
+		free(e);
+		model_errors_clear(&errs);
+		sim_free(&sm);
+		return;
+	}
+	static const struct {
+		size_t step;
+		enum rec_canary_phase phase;
+		const char *want; /* header names, "|", mirror names */
+	} cases[] = {
+	    {0, REC_CANARY_STEPPING, "beta|"},
+	    {1, REC_CANARY_STEPPING, "beta|shadow"},
+	    {2, REC_CANARY_STEPPING, "beta|shadow"},
+	    {3, REC_CANARY_STEPPING, "|shadow"},
+	    {4, REC_CANARY_STEPPING, "|"},
+	    {5, REC_CANARY_STEPPING, "gamma|"},
+	    {6, REC_CANARY_STEPPING, "gamma|"},
+	    {2, REC_CANARY_ABORTED, "|"},
+	    {2, REC_CANARY_SETTLED, "|"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec_traffic_want w;
+		char got[128] = "";
+		r = rec_canary_traffic_want(rel, cases[i].step, cases[i].phase, rev[1], rev[2], 30,
+		                            &w);
+		for (size_t k = 0; r == 0 && k < w.n_header_routes; k++) {
+			size_t used = strlen(got);
+			snprintf(got + used, sizeof(got) - used, "%s", w.header_routes[k]->name);
+		}
+		size_t used = strlen(got);
+		snprintf(got + used, sizeof(got) - used, "|");
+		for (size_t k = 0; r == 0 && k < w.n_mirror_routes; k++) {
+			used = strlen(got);
+			snprintf(got + used, sizeof(got) - used, "%s", w.mirror_routes[k]->name);
+		}
+		is_str(got, cases[i].want, "traffic want at step %zu phase %d", cases[i].step,
+		       (int)cases[i].phase);
+		ok(r == 0 && w.canary_weight == 30 && w.stable_revision == rev[1] &&
+		       w.canary_revision == rev[2] && !w.canary_ingress,
+		   "traffic want at step %zu: weight, revisions, no Ingress without nginx",
+		   cases[i].step);
+	}
+	rel_release_free(rel);
+	sim_free(&sm);
+}
+
+/* nginx: the canary Ingress exists until the rollout settles. */
+static void check_traffic_want_nginx(void)
+{
+	struct sim sm;
+	sim_init(&sm, 4,
+	         "{\"stableService\":\"web\",\"canaryService\":\"web-canary\",\"trafficRouting\":"
+	         "{\"nginx\":{\"stableIngress\":\"web\"}},\"steps\":[" SW(10) "]}",
+	         1, 0, 1);
+	struct rel_release *rel = NULL;
+	is_int(rel_release_parse(sm.release, &rel, NULL), 0, "nginx want: the Release parses");
+	struct rec_traffic_want w;
+	bool ingress[3];
+	for (int p = 0; rel && p < 3; p++) {
+		int r = rec_canary_traffic_want(rel, 0, (enum rec_canary_phase)p, rev[1], rev[2], 0,
+		                                &w);
+		ingress[p] = r == 0 && w.canary_ingress;
+	}
+	ok(rel && ingress[REC_CANARY_STEPPING] && ingress[REC_CANARY_ABORTED] &&
+	       !ingress[REC_CANARY_SETTLED],
+	   "nginx want: canary Ingress while stepping and aborted, none once settled");
+	rel_release_free(rel);
+	sim_free(&sm);
+}
+
+static struct rel_release *traffic_release(int replicas, bool dynamic, const char *steps)
+{
+	char strategy[1024];
+	snprintf(strategy, sizeof(strategy),
+	         "{\"stableService\":\"web\",\"canaryService\":\"web-canary\",%s"
+	         "\"minPodsPerReplicaSet\":2,\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":"
+	         "[{\"name\":\"web\"}]}},\"steps\":[%s]}",
+	         dynamic ? "\"dynamicStableScale\":true," : "", steps);
+	struct sim sm;
+	sim_init(&sm, replicas, strategy, 1, 0, 1);
+	struct model_errors errs = {0};
+	struct rel_release *rel = NULL;
+	if (rel_release_parse(sm.release, &rel, &errs) < 0) {
+		char *e = model_errors_join(&errs, "; ");
+		tap_diag("traffic release: %s", e);
+		free(e);
+	}
+	model_errors_clear(&errs);
+	sim_free(&sm);
+	return rel;
+}
+
+/* Scale, then shift, under traffic routing. */
+static void check_traffic_split(void)
+{
+	static const struct {
+		const char *name;
+		bool dynamic;
+		size_t step;
+		int target, prev, canary_avail, stable_avail;
+		int weight, canary_pods, stable_pods;
+	} splits[] = {
+	    {"weight waits for the canary's pods", false, 0, 20, 0, 1, 10, 0, 2, 10},
+	    {"weight follows once they are available", false, 0, 20, 0, 2, 10, 20, 2, 10},
+	    {"rounds up, minPodsPerReplicaSet", false, 0, 5, 0, 2, 10, 5, 2, 10},
+	    {"no weight without available canary pods", false, 2, 20, 20, 0, 10, 0, 2, 10},
+	    {"a lower weight at once", false, 2, 10, 50, 5, 10, 10, 2, 10},
+	    {"setCanaryScale replicas", false, 3, 20, 20, 3, 10, 20, 3, 10},
+	    {"setCanaryScale weight", false, 4, 20, 20, 5, 10, 20, 5, 10},
+	    {"matchTrafficWeight ends it", false, 5, 40, 20, 4, 10, 40, 4, 10},
+	    {"dynamic: stable keeps its current share", true, 0, 40, 20, 4, 10, 40, 4, 8},
+	    {"dynamic: then shrinks to the new one", true, 0, 40, 40, 4, 6, 40, 4, 6},
+	    {"dynamic: a lower weight waits for stable pods", true, 0, 10, 40, 4, 6, 40, 2, 9},
+	    {"dynamic: and follows once they are there", true, 0, 10, 40, 4, 9, 10, 2, 9},
+	};
+	const char *steps =
+	    SW(20) "," PAUSE "," SW(50) ",{\"setCanaryScale\":{\"replicas\":3}},"
+	                                "{\"setCanaryScale\":{\"weight\":50}},"
+	                                "{\"setCanaryScale\":{\"matchTrafficWeight\":true}}";
+	struct rel_release *fixed = traffic_release(10, false, steps);
+	struct rel_release *dynamic = traffic_release(10, true, SW(40));
+	ok(fixed && dynamic, "traffic split: the Releases parse");
+	for (size_t i = 0; fixed && dynamic && i < sizeof(splits) / sizeof(splits[0]); i++) {
+		struct rec_canary_split sp;
+		rec_canary_traffic_split(splits[i].dynamic ? dynamic : fixed, splits[i].step,
+		                         splits[i].target, splits[i].prev, splits[i].canary_avail,
+		                         splits[i].stable_avail, &sp);
+		char got[64], want[64];
+		snprintf(got, sizeof(got), "w%d c%d s%d", sp.weight, sp.canary_pods,
+		         sp.stable_pods);
+		snprintf(want, sizeof(want), "w%d c%d s%d", splits[i].weight, splits[i].canary_pods,
+		         splits[i].stable_pods);
+		is_str(got, want, "traffic split: %s", splits[i].name);
+	}
+	rel_release_free(fixed);
+	rel_release_free(dynamic);
+}
+
+int main(void)
+{
+	init_revisions();
+	check_traffic_split();
+	check_traffic_want_nginx();
+	check_traffic_want();
+	check_ratio();
+	run_rows();
+	sweep_ratio();
+	return tap_done();
+}
