@@ -9,6 +9,7 @@
 #include "model/condition.h"
 #include "model/duration.h"
 #include "model/intent.h"
+#include "reconcilers/claim.h"
 #include "reconcilers/scaling.h"
 #include "reconcilers/status.h"
 
@@ -70,6 +71,7 @@ struct machine {
 	time_t pause_start; /* the CanaryPauseStep pause condition, 0: none */
 	bool moved;         /* a transition this reconcile restarts the progress clock */
 	int32_t canary_pods, stable_pods; /* the targets of this reconcile */
+	struct rec_obstacle obstacle;     /* what stands in the way of creating the canary */
 };
 
 static bool streq(const char *a, const char *b)
@@ -480,11 +482,12 @@ static int create_canary(struct machine *m, int64_t max_total, struct rec_plan *
 {
 	if (m->s.new_rs || m->st == ST_ABORTED)
 		return 0;
-	if (m->c->new_name_deleting) {
-		/* Its old incarnation is going; its deletion brings us back. */
-		rec_plan_requeue(m->after, 5);
-		return 0;
-	}
+	char name[MODEL_NAME_MAX + 1];
+	if (model_child_name(m->c->rel->name, m->c->rel->revision, name, sizeof(name)) < 0)
+		return -ENAMETOOLONG; /* validation rules it out */
+	rec_claim_check(m->c, name, &m->obstacle);
+	if (m->obstacle.kind != REC_OBSTACLE_NONE)
+		return rec_claim_plan(m->c, &m->obstacle, actions, m->after);
 	int64_t room = max_total - wanted(m);
 	int64_t n = room < m->canary_pods ? room : m->canary_pods;
 	return rec_scaling_create_new(&m->s, (int32_t)(n < 0 ? 0 : n), actions);
@@ -663,6 +666,10 @@ static void word(const struct machine *m, const struct rec_counts *n, bool compl
 	*v = (struct rec_verdict){.message = w->msg,
 	                          .ready_reason = REC_REASON_ROLLOUT_COMPLETE,
 	                          .progressing_message = w->pmsg};
+	if (rec_claim_blocks(&m->obstacle)) {
+		rec_claim_verdict(&m->obstacle, v);
+		return;
+	}
 	char at[96];
 	step_name(m, m->step, at, sizeof(at));
 	int avail = (int)n->available, replicas = (int)rel->replicas;
@@ -777,6 +784,8 @@ static int report(struct machine *m)
 		r = rec_status_succeeded(c, n.available, m->after);
 	if (r == 0 && deadline)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
+	if (r == 0 && rec_claim_blocks(&m->obstacle))
+		r = rec_status_failed(c, m->obstacle.reason, m->obstacle.message, m->after);
 	if (r == 0 && m->st == ST_BLOCKED &&
 	    !rec_status_had_reason(c->observed, "Stalled", w.v.reason) &&
 	    !rec_plan_add_event(m->after, c->release, REC_EVENT_WARNING, w.v.reason, w.msg))

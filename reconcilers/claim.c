@@ -171,3 +171,39 @@ int rec_claim_adopt(const struct rec_ctx *c, struct rec_plan *actions)
 		return -ENOMEM;
 	return 0;
 }
+
+int rec_claim_plan(const struct rec_ctx *c, const struct rec_obstacle *o, struct rec_plan *actions,
+                   struct rec_plan *after)
+{
+	switch (o->kind) {
+	case REC_OBSTACLE_NONE:
+	case REC_OBSTACLE_REFUSED:
+		return 0;
+	case REC_OBSTACLE_DELETING:
+		rec_plan_requeue(after, 5);
+		return 0;
+	case REC_OBSTACLE_ORPHAN:
+		/* Its watch event, with us as owner, brings the next step. */
+		return rec_claim_adopt(c, actions);
+	case REC_OBSTACLE_COLLISION:
+		rec_plan_requeue(after, 30);
+		return 0;
+	}
+	return 0;
+}
+
+bool rec_claim_blocks(const struct rec_obstacle *o)
+{
+	return o->kind == REC_OBSTACLE_COLLISION || o->kind == REC_OBSTACLE_REFUSED;
+}
+
+void rec_claim_verdict(const struct rec_obstacle *o, struct rec_verdict *v)
+{
+	v->phase = REL_PHASE_DEGRADED;
+	v->message = o->message;
+	v->reason = o->reason;
+	v->stalled = true;
+	v->progressing = MODEL_CONDITION_FALSE;
+	v->progressing_reason = o->reason;
+	v->progressing_message = o->message;
+}

@@ -28,6 +28,7 @@
 
 #include "reconcilers/context.h"
 #include "reconcilers/plan.h"
+#include "reconcilers/status.h"
 
 /* The reasons of the Stalled condition and the Warning Event. Deployment's
  * FailedRSCreateReason for a refused create. */
@@ -58,5 +59,23 @@ void rec_claim_check(const struct rec_ctx *c, const char *name, struct rec_obsta
  * RevisionAdopted Event. It counts as the Release's from the next
  * reconcile on, once its watch event shows the new owner. 0 or -ENOMEM. */
 int rec_claim_adopt(const struct rec_ctx *c, struct rec_plan *actions);
+
+/* What a strategy does about an obstacle other than NONE: waits for one
+ * being deleted (a requeue in `after` as a safety net: an owned one's
+ * deletion brings us back), adopts an orphan into `actions`, looks again
+ * at a collision now and then (the object in the way is not ours, so its
+ * changes wake nobody), and does nothing about a refused create (a new
+ * generation tries again). The strategy reports COLLISION and REFUSED in
+ * status itself. 0 or -ENOMEM. */
+/* Whether o stops the rollout until the spec or the object in the way
+ * changes (COLLISION, REFUSED). */
+bool rec_claim_blocks(const struct rec_obstacle *o);
+
+/* The status of a rollout o blocks: kstatus's Stalled, phase Degraded,
+ * with o's reason and message in every condition (o must outlive v). */
+void rec_claim_verdict(const struct rec_obstacle *o, struct rec_verdict *v);
+
+int rec_claim_plan(const struct rec_ctx *c, const struct rec_obstacle *o, struct rec_plan *actions,
+                   struct rec_plan *after);
 
 #endif

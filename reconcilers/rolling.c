@@ -85,8 +85,7 @@ static int track(struct rec_ctx *c, const struct rec_scaling *s, struct progress
 	p->complete =
 	    p->n.updated == replicas && p->n.total == replicas && p->n.available == replicas;
 	p->st = judge(c, p, started);
-	bool blocked = p->obstacle->kind == REC_OBSTACLE_COLLISION ||
-	               p->obstacle->kind == REC_OBSTACLE_REFUSED;
+	bool blocked = rec_claim_blocks(p->obstacle);
 	if (blocked && !rel->paused)
 		p->st = ST_BLOCKED;
 	return 0;
@@ -162,15 +161,7 @@ static void word(const struct rel_release *rel, const struct progress *p, const 
 		         rel->name);
 		break;
 	case ST_BLOCKED:
-		/* Nothing moves until the spec or the object in the way changes:
-		 * kstatus's Stalled, with the cause in every message. */
-		v->phase = REL_PHASE_DEGRADED;
-		v->message = p->obstacle->message;
-		v->reason = p->obstacle->reason;
-		v->stalled = true;
-		v->progressing = MODEL_CONDITION_FALSE;
-		v->progressing_reason = p->obstacle->reason;
-		v->progressing_message = p->obstacle->message;
+		rec_claim_verdict(p->obstacle, v);
 		break;
 	}
 }
@@ -230,29 +221,11 @@ static int claim(struct rec_scaling *s, struct rec_obstacle *o, struct rec_plan 
 		return -ENAMETOOLONG; /* validation rules it out */
 	rec_claim_check(c, name, o);
 	*hold = o->kind != REC_OBSTACLE_NONE;
-	switch (o->kind) {
-	case REC_OBSTACLE_NONE: {
-		int r = rec_scaling_create_new(s, rec_scaling_new_replicas(s, 0), actions);
-		*created = r == 0;
-		return r;
-	}
-	case REC_OBSTACLE_DELETING:
-		/* Wait for the old incarnation to go before moving anything; an
-		 * owned one's deletion brings us back, the requeue is a safety net. */
-		rec_plan_requeue(after, 5);
-		return 0;
-	case REC_OBSTACLE_ORPHAN:
-		/* Its watch event, with us as owner, brings the next step. */
-		return rec_claim_adopt(c, actions);
-	case REC_OBSTACLE_COLLISION:
-		/* The object in the way is not ours: its changes wake nobody, so
-		 * look again now and then. */
-		rec_plan_requeue(after, 30);
-		return 0;
-	case REC_OBSTACLE_REFUSED:
-		return 0; /* a new generation (a spec change) tries again */
-	}
-	return 0;
+	if (o->kind != REC_OBSTACLE_NONE)
+		return rec_claim_plan(c, o, actions, after);
+	int r = rec_scaling_create_new(s, rec_scaling_new_replicas(s, 0), actions);
+	*created = r == 0;
+	return r;
 }
 
 /* The rollout proper (not paused, not resized): create or grow the current

@@ -832,9 +832,76 @@ static void check_traffic_split(void)
 	rel_release_free(dynamic);
 }
 
+/* The canary's ReplicaSet name is taken: by an orphan of ours (adopted, as
+ * rolling does) or by someone else's object (Stalled, reported once). */
+static void check_claim(void)
+{
+	struct sim sm;
+	sim_init(&sm, 4, "{\"steps\":[{\"setWeight\":50},{\"pause\":{}}]}", 1, 0, 1);
+	char name[64];
+	rec_release_child_name(sm.release, name, sizeof(name));
+	struct {
+		const char *what, *revision;
+		bool adopt;
+		const char *want_reason;
+	} cases[] = {
+	    {"an orphan of ours", rev[1], true, "RevisionAdopted"},
+	    {"someone else's", "0000000000", false, "ReplicaSetNameCollision"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *rs = json_pack(
+		    "{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:{s:s,s:s}},s:{s:i}}", "apiVersion", "apps/v1",
+		    "kind", "ReplicaSet", "metadata", "name", name, "namespace", "shop", "uid",
+		    "rs-uid", "resourceVersion", "7", "labels", "app", "web", MODEL_LABEL_REVISION,
+		    cases[i].revision, "spec", "replicas", 0);
+		struct rec_observed o = {
+		    .release = sm.release, .named_replicaset = rs, .now = sm.now};
+		struct rec_plan plan;
+		rec_plan_init(&plan);
+		is_int(rec_release_reconcile(&o, &plan), 0, "%s: reconciled", cases[i].what);
+		bool created = false, adopted = false, reason_seen = false;
+		const char *stalled = NULL;
+		for (size_t k = 0; k < plan.n_actions; k++) {
+			const struct rec_action *a = &plan.actions[k];
+			created = created || a->kind == REC_CREATE;
+			if (a->kind == REC_MERGE_PATCH && a->ref.name &&
+			    strcmp(a->ref.name, name) == 0)
+				adopted = true;
+			if (a->kind == REC_EVENT && strcmp(a->reason, cases[i].want_reason) == 0)
+				reason_seen = true;
+			if (a->kind == REC_WRITE_STATUS) {
+				json_t *c;
+				size_t j;
+				json_array_foreach(json_object_get(a->body, "conditions"), j, c)
+				{
+					if (strcmp(json_string_value(json_object_get(c, "type")),
+					           "Stalled") == 0 &&
+					    strcmp(json_string_value(json_object_get(c, "status")),
+					           "True") == 0)
+						stalled =
+						    json_string_value(json_object_get(c, "reason"));
+				}
+			}
+		}
+		ok(!created, "%s: nothing is created over it", cases[i].what);
+		ok(adopted == cases[i].adopt, "%s: %s", cases[i].what,
+		   cases[i].adopt ? "adopted" : "not adopted");
+		ok(reason_seen, "%s: Event %s", cases[i].what, cases[i].want_reason);
+		if (cases[i].adopt)
+			ok(!stalled, "%s: not stalled", cases[i].what);
+		else
+			is_str(stalled, cases[i].want_reason, "%s: Stalled with the reason",
+			       cases[i].what);
+		rec_plan_clear(&plan);
+		json_decref(rs);
+	}
+	sim_free(&sm);
+}
+
 int main(void)
 {
 	init_revisions();
+	check_claim();
 	check_traffic_split();
 	check_traffic_want_nginx();
 	check_traffic_want();
