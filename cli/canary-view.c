@@ -120,7 +120,8 @@ static void print_state(FILE *f, const struct canary_view *v)
 		cli_format_age(v->cs->aborted_at, v->now, age, sizeof(age));
 		cli_fprintf(f, "Aborted:    at %s (%s ago)\n", at, age);
 	}
-	const json_t *raw = json_object_get(json_object_get(v->release, "status"), "intent");
+	const json_t *raw =
+	    json_object_get(json_object_get(v->release, "status"), REL_INTENT_STATUS_KEY);
 	if (!raw)
 		return;
 	struct rel_intent in = {0};

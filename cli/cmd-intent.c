@@ -113,7 +113,7 @@ static bool still_same(struct cli *c, const char *name, const struct rel_intent 
  * ours replaces it (one intent at a time, model/intent.h). */
 static void note_pending(const json_t *rel)
 {
-	const json_t *old = json_object_get(json_object_get(rel, "status"), "intent");
+	const json_t *old = json_object_get(json_object_get(rel, "status"), REL_INTENT_STATUS_KEY);
 	if (!old)
 		return;
 	const char *action = json_string_value(json_object_get(old, "action"));

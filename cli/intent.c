@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/escape.h"
+#include "model/intent.h"
 #include "model/release.h"
 #include "model/status.h"
 
@@ -128,14 +129,15 @@ json_t *cli_intent_patch(const json_t *rel, const struct rel_intent *in)
 {
 	const char *rv =
 	    json_string_value(json_object_get(json_object_get(rel, "metadata"), "resourceVersion"));
-	const json_t *previous = json_object_get(json_object_get(rel, "status"), "intent");
+	const json_t *previous =
+	    json_object_get(json_object_get(rel, "status"), REL_INTENT_STATUS_KEY);
 	json_t *intent = rv ? rel_intent_to_json(in) : NULL;
 	if (!intent || (json_is_object(previous) && null_leftovers(intent, previous) < 0)) {
 		json_decref(intent);
 		return NULL;
 	}
 	return json_pack("{s:{s:s}, s:{s:o}}", "metadata", "resourceVersion", rv, "status",
-	                 "intent", intent);
+	                 REL_INTENT_STATUS_KEY, intent);
 }
 
 void cli_intent_describe(const char *name, const struct rel_intent *in,

@@ -6,6 +6,7 @@
 
 #include "controller/log.h"
 #include "model/api.h"
+#include "model/intent.h"
 #include "reconcilers/release.h"
 
 /* The reconciler reads a ReplicaSet's metadata, spec.replicas,
@@ -140,6 +141,21 @@ static int reconcile(struct ctl_runtime *rt, const json_t *release, double now,
 	return r < 0 ? r : 0;
 }
 
+/* A Release UPDATE is worth a reconcile when it changed more than status,
+ * or when a user wrote an intent into status (promote, abort, retry): the
+ * status echo filter would drop exactly those. The controller clearing an
+ * intent is an echo like any other. */
+static bool release_update_matters(const json_t *old, const json_t *obj)
+{
+	if (ctl_object_changed_beyond_status(old, obj))
+		return true;
+	const json_t *intent =
+	    json_object_get(json_object_get(obj, "status"), REL_INTENT_STATUS_KEY);
+	const json_t *before =
+	    json_object_get(json_object_get(old, "status"), REL_INTENT_STATUS_KEY);
+	return intent && !json_is_null(intent) && !json_equal(intent, before);
+}
+
 int ctl_release_controller_add(struct ctl_manager *m,
                                const struct ctl_release_controller_options *opts,
                                struct ctl_runtime **ret, struct kc_error *err)
@@ -171,6 +187,7 @@ int ctl_release_controller_add(struct ctl_manager *m,
 	    .workers = opts->workers,
 	    .queue = opts->queue,
 	    .log_key = CTL_LOG_RELEASE,
+	    .primary_update_matters = release_update_matters,
 	    .reconcile = reconcile,
 	};
 	ro.primary.compact = true;

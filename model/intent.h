@@ -31,6 +31,9 @@
 
 #include "model/errors.h"
 
+/* The key of status the intent is written under. */
+#define REL_INTENT_STATUS_KEY "intent"
+
 /* Longest user name kept (Kubernetes sets no limit; OIDC names are long). */
 #define REL_INTENT_USER_MAX 1024
 

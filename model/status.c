@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/intent.h"
 #include "model/timefmt.h"
 
 static const char *const phase_names[] = {
@@ -52,7 +53,7 @@ static const char *const known_keys[] = {
     "conditions",
     "history",
     "restartedAt",
-    "intent",
+    REL_INTENT_STATUS_KEY,
     NULL,
 };
 
@@ -246,7 +247,7 @@ static int read_scalars(const json_t *status, struct rel_status *s)
 		r = read_time(status, "restartedAt", &s->restarted_at);
 	if (r == 0)
 		r = rel_canary_status_read(status, &s->canary);
-	json_t *intent = json_object_get(status, "intent");
+	json_t *intent = json_object_get(status, REL_INTENT_STATUS_KEY);
 	if (r == 0 && intent) {
 		s->intent = json_deep_copy(intent);
 		r = s->intent ? 0 : -ENOMEM;
@@ -417,7 +418,8 @@ json_t *rel_status_to_json(const struct rel_status *s)
 {
 	json_t *o = json_object();
 	if (!o || put_summary(o, s) < 0 || rel_canary_status_put(o, &s->canary) < 0 ||
-	    (s->intent && json_object_set_new(o, "intent", json_deep_copy(s->intent)) < 0) ||
+	    (s->intent &&
+	     json_object_set_new(o, REL_INTENT_STATUS_KEY, json_deep_copy(s->intent)) < 0) ||
 	    put_history(o, s) < 0 || (s->extra && put_extra(o, s) < 0)) {
 		json_decref(o);
 		return NULL;

@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # Promote and abort of a replica-ratio canary through status.intent, as
-# `kubectl slipway promote/abort` write it. NOT registered in meson.build yet:
-# it fails until the controller reconciles on a status-only update that
-# carries a new status.intent (controller/runtime.h ignores status echoes;
-# release-controller.c must set primary_update_matters). Register it with
-# that change.
+# `kubectl slipway promote/abort` write it. The intent arrives as a
+# status-only update, which the status-echo filter would drop: the Release
+# controller's primary_update_matters lets a new intent through.
 . "$(dirname "$0")/lib.sh"
 use_test_namespace canint
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
