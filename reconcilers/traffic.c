@@ -916,7 +916,10 @@ static int plan_nginx(struct ctx *x)
 	for (size_t i = 0; r == 0 && i < x->obs->n_owned_ingresses; i++) {
 		const json_t *o = x->obs->owned_ingresses[i];
 		const char *n = str_at(json_object_get(o, "metadata"), "name");
-		if (!n || !model_controlled_by(o, x->rel->uid) || (wanted && strcmp(n, name) == 0))
+		/* Without a uid there is no precondition to delete this one
+		 * incarnation with: leave it (objects read from the API have one). */
+		if (!n || !str_at(json_object_get(o, "metadata"), "uid") ||
+		    !model_controlled_by(o, x->rel->uid) || (wanted && strcmp(n, name) == 0))
 			continue;
 		struct rec_ref ref = ref_to(x, &model_ingress_gvk, n, o);
 		x->rep->in_effect = false;
