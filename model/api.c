@@ -22,6 +22,18 @@ const struct model_gvk model_lease_gvk = {.group = "coordination.k8s.io",
                                           .namespaced = true};
 const struct model_gvk model_eviction_gvk = {
     .group = "policy", .version = "v1", .resource = "eviction", .kind = "Eviction"};
+const struct model_gvk model_service_gvk = {
+    .group = "", .version = "v1", .resource = "services", .kind = "Service", .namespaced = true};
+const struct model_gvk model_httproute_gvk = {.group = "gateway.networking.k8s.io",
+                                              .version = "v1",
+                                              .resource = "httproutes",
+                                              .kind = "HTTPRoute",
+                                              .namespaced = true};
+const struct model_gvk model_ingress_gvk = {.group = "networking.k8s.io",
+                                            .version = "v1",
+                                            .resource = "ingresses",
+                                            .kind = "Ingress",
+                                            .namespaced = true};
 
 int model_child_name(const char *release, const char *revision, char *buf, size_t len)
 {

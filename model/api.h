@@ -24,6 +24,12 @@
 #define MODEL_ANNOTATION_DESIRED    MODEL_GROUP "/desired-replicas"
 #define MODEL_ANNOTATION_MAX        MODEL_GROUP "/max-replicas"
 #define MODEL_ANNOTATION_GENERATION MODEL_GROUP "/generation"
+/* On objects the controller owns whole (a canary Ingress): who manages it. */
+#define MODEL_LABEL_MANAGED_BY       "app.kubernetes.io/managed-by"
+#define MODEL_LABEL_MANAGED_BY_VALUE "slipway"
+/* Prefix of the HTTPRoute rules the controller adds (header and mirror
+ * routes): "slipway.<release>.<route>" (reconcilers/traffic.c). */
+#define MODEL_ROUTE_RULE_PREFIX "slipway."
 /* Every Event's reportingController. */
 #define MODEL_REPORTING_CONTROLLER MODEL_GROUP "/controller"
 /* On the leader-election Lease: the version of the controller holding it. */
@@ -49,6 +55,10 @@ extern const struct model_gvk model_lease_gvk;
 /* The body of a POST to a pod's "eviction" subresource (resource names the
  * subresource; the pod itself is model_pod_gvk). */
 extern const struct model_gvk model_eviction_gvk;
+/* The objects that route a canary's traffic. */
+extern const struct model_gvk model_service_gvk;
+extern const struct model_gvk model_httproute_gvk; /* gateway.networking.k8s.io/v1 */
+extern const struct model_gvk model_ingress_gvk;   /* networking.k8s.io/v1 */
 
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into

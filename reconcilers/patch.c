@@ -149,6 +149,16 @@ static int find_backend(const json_t *refs, const char *name, size_t *ret)
 	return 0;
 }
 
+int rec_route_backend_index(const json_t *rule, const char *name, size_t *ret)
+{
+	json_t *refs = json_object_get(rule, "backendRefs");
+	if (!name || !ret)
+		return -EINVAL;
+	if (!json_is_array(refs))
+		return -ENOENT;
+	return find_backend(refs, name, ret);
+}
+
 struct backend {
 	const char *name;
 	size_t index;

@@ -66,6 +66,12 @@ struct rec_route_split {
  * rule, stable and canary are the same name, a weight is out of range, or an
  * argument is missing; -ENOMEM.
  */
+/* The index among rule's backendRefs (an HTTPRoute rule as read) of the one
+ * Service backendRef named name (group absent or "", kind absent or
+ * "Service"): 0 and *ret, -ENOENT when there is none, -EINVAL when two
+ * match. */
+int rec_route_backend_index(const json_t *rule, const char *name, size_t *ret);
+
 int rec_patch_route_weights(const json_t *route, const struct rec_route_split *split, json_t **ret);
 
 #endif

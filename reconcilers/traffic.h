@@ -111,7 +111,11 @@ int rec_traffic_canary_ingress_name(const char *release, const char *stable_ingr
  * gets no Event from here; the caller decides them from *report).
  * last_set_weight is the canary weight status.canary.weights records, -1
  * when none. Nothing is planned for a router whose object is missing
- * (report->missing). Returns 0, or -ENOMEM with plan unchanged.
+ * (report->missing). `release` is not read today (the owner reference is
+ * built from rel) and may be NULL. Returns 0, -EINVAL when an argument is
+ * missing or want is out of range (weight outside 0..100, more than
+ * REC_TRAFFIC_ROUTES_MAX routes), or -ENOMEM; plan and *report unchanged on
+ * failure.
  */
 int rec_traffic_plan(const struct rel_release *rel, const struct rec_ref *release,
                      const struct rec_traffic_want *want, const struct rec_traffic_observed *obs,
