@@ -26,6 +26,7 @@ struct worker {
 	struct ctl_informer *reread_into; /* the informer the re-read object goes to */
 	double started;                   /* ev_now */
 	int64_t generation;               /* of the primary object its plan was made for */
+	double requeue_at; /* ev_now when its plan asked for another look; < 0: never */
 	bool busy;
 };
 
@@ -360,6 +361,43 @@ static void retry_later(struct worker *w, const char *what, const char *object, 
 	worker_finish(w);
 }
 
+/* The plan's own requeue (plan.requeue_after, taken as due at reconcile
+ * time plus that delay), added once the plan has run: earliest wins against
+ * whatever else brings the key back. Not after a failure the server gave a
+ * delay for (retry_when_asked): a plan wanting another look sooner would
+ * only write into the same refusal. */
+static void requeue_as_planned(struct worker *w)
+{
+	struct ctl_runtime *rt = w->rt;
+	if (w->requeue_at < 0)
+		return;
+	double now = ev_now(rt->loop);
+	ctl_queue_add_after(rt->queue, w->key, w->requeue_at - now, now);
+}
+
+/* A write refused with the server's Retry-After still ahead (the client
+ * stopped at its request deadline, kc_error.retry_after): the key comes
+ * back when the server asked, capped at the queue's backoff maximum, as
+ * client-go waits out a 429's Retry-After. The server's delay replaces the
+ * per-key backoff, which is not counted up: the server said when, and
+ * nothing about the key got worse. A watch event still wakes the key
+ * sooner, as it would during a backoff. */
+static void retry_when_asked(struct worker *w, const char *what, const char *object,
+                             const struct kc_error *err)
+{
+	struct ctl_runtime *rt = w->rt;
+	rt->stats.reconcile_errors++;
+	double delay = err->retry_after;
+	if (delay > rt->queue_config.backoff_max)
+		delay = rt->queue_config.backoff_max;
+	ctl_queue_add_after(rt->queue, w->key, delay, ev_now(rt->loop));
+	char retry[32];
+	snprintf(retry, sizeof(retry), "%.3fs", delay);
+	ctl_log(NULL, CTL_LOG_WARN, "reconcile failed", rt->log_key, w->key, "action", what,
+	        "object", object, "error", err->message, "retry_in", retry, NULL);
+	worker_finish(w);
+}
+
 static struct ctl_informer *informer_of_resource(struct ctl_runtime *rt, const char *resource)
 {
 	for (size_t i = 0; i < rt->n_informers; i++)
@@ -388,6 +426,7 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 	if (res->code == 0) {
 		forget_failure(rt, w->key);
 		ctl_queue_forget(rt->queue, w->key);
+		requeue_as_planned(w);
 		worker_finish(w);
 		return;
 	}
@@ -415,6 +454,11 @@ static void exec_done(const struct ctl_exec_result *res, void *userdata)
 		worker_finish(w);
 		return;
 	}
+	if (res->err && res->err->retry_after > 0) {
+		retry_when_asked(w, what, object, res->err);
+		return;
+	}
+	requeue_as_planned(w);
 	retry_later(w, what, object, res->err ? res->err->message : "failed");
 }
 
@@ -423,6 +467,7 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	w->busy = true;
 	w->key = key;
 	w->started = ev_now(rt->loop);
+	w->requeue_at = -1;
 	rt->in_flight++;
 
 	json_t *obj = NULL;
@@ -449,7 +494,7 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 		return;
 	}
 	if (plan.requeue_after >= 0)
-		ctl_queue_add_after(rt->queue, key, plan.requeue_after, ev_now(rt->loop));
+		w->requeue_at = ev_now(rt->loop) + plan.requeue_after;
 	struct ctl_exec_options eo = {
 	    .client = rt->client,
 	    .events = rt->events,
@@ -464,6 +509,7 @@ static void process(struct ctl_runtime *rt, struct worker *w, const char *key)
 	r = ctl_execute(&eo, &plan, &w->exec);
 	if (r < 0) {
 		rec_plan_clear(&plan);
+		requeue_as_planned(w);
 		retry_later(w, "plan", "", strerror(-r));
 	}
 }

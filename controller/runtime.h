@@ -27,13 +27,20 @@
  * informers (ctl_runtime_informer: by key, owner or index, never a scan)
  * and fills a plan. The plan runs; then:
  *   - success: the key's backoff is forgotten; plan.requeue_after >= 0 asks
- *     for another look after that many seconds (earliest wins);
+ *     for another look that many seconds after the reconcile (added once
+ *     the plan has run; earliest wins);
  *   - a 409 Conflict: the object the failed action named is read again
  *     straight from the API into its informer, and the key is requeued at
  *     once, so the next reconcile acts on what is really there;
+ *   - a write refused with a Retry-After the client did not wait out
+ *     (kc_error.retry_after > 0: it lay beyond the request deadline, or the
+ *     request was not to be retried): the key is requeued after that
+ *     delay, capped at the queue's backoff_max; the per-key backoff is not
+ *     counted up, and the plan's own earlier requeue is dropped (a write
+ *     sooner would only meet the same refusal: the server wins);
  *   - any other failure: the execution stopped at the failed action (the
  *     executor runs no later one) and the key is requeued with per-key
- *     backoff.
+ *     backoff (or at the plan's requeue, if earlier).
  * Either way the failed write is remembered for the key's next reconcile
  * (ctl_runtime_failure) until one of its plans succeeds.
  * A key whose primary object no longer exists is dropped (garbage

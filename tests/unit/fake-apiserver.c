@@ -25,6 +25,7 @@ struct route {
 	int left; /* answers left; < 0: unlimited */
 	int status;
 	char *body;
+	char header[FA_MAX_HEADER]; /* one extra header line, "" when none */
 };
 
 struct conn {
@@ -111,6 +112,7 @@ static void answer(struct fa_server *s, int fd, const char *method, const char *
 	size_t plen = strcspn(target, "?");
 	int status = 404;
 	char *body = strdup(NOT_FOUND);
+	char extra[FA_MAX_HEADER + 2] = "";
 	for (int i = 0; i < s->n_routes; i++) {
 		struct route *r = &s->routes[i];
 		if (r->left == 0 || strcmp(r->method, method) != 0 || strlen(r->path) != plen ||
@@ -121,16 +123,18 @@ static void answer(struct fa_server *s, int fd, const char *method, const char *
 		status = r->status;
 		free(body);
 		body = strdup(r->body);
+		if (r->header[0])
+			snprintf(extra, sizeof(extra), "%s\r\n", r->header);
 		break;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!body)
 		return;
-	char head[256];
+	char head[256 + sizeof(extra)];
 	int n = snprintf(head, sizeof(head),
 	                 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-	                 "Content-Length: %zu\r\n\r\n",
-	                 status, strlen(body));
+	                 "%sContent-Length: %zu\r\n\r\n",
+	                 status, extra, strlen(body));
 	write_all(fd, head, (size_t)n);
 	write_all(fd, body, strlen(body));
 	free(body);
@@ -284,6 +288,14 @@ void fa_route(struct fa_server *s, const char *method, const char *path, int tim
 		r->status = status;
 		r->body = strdup(body);
 	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void fa_route_header(struct fa_server *s, const char *header)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->n_routes > 0)
+		snprintf(s->routes[s->n_routes - 1].header, FA_MAX_HEADER, "%s", header);
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -9,11 +9,11 @@
  *     chunked stream that stays open, silent, until the client closes it or
  *     the server is freed; it is recorded with method "WATCH";
  *   - any other request gets the first route (fa_route) whose method and
- *     path (without the query) match and that has answers left, or a 404
- *     Status when none does.
+ *     path (without the query) match and that has answers left (with the
+ *     header fa_route_header gave it), or a 404 Status when none does.
  * Connections are kept alive between answers; a watch keeps its own.
  *
- * Threading: fa_route, fa_count and fa_request may be called from the test's
+ * Threading: fa_route, fa_route_header, fa_count and fa_request may be called from the test's
  * thread at any time (a mutex guards them); nothing else is shared.
  */
 #ifndef SLIPWAY_TESTS_FAKE_APISERVER_H
@@ -21,6 +21,7 @@
 
 #define FA_MAX_REQUESTS 128 /* recorded; more are only counted */
 #define FA_MAX_ROUTES   32
+#define FA_MAX_HEADER   256 /* an extra header line of a route, NUL included */
 
 struct fa_server;
 
@@ -35,6 +36,11 @@ int fa_port(const struct fa_server *s);
  * (0: every time). Routes added later are tried later. */
 void fa_route(struct fa_server *s, const char *method, const char *path, int times, int status,
               const char *body);
+
+/* Adds one response header line (e.g. "Retry-After: 2", without CRLF;
+ * copied, truncated to FA_MAX_HEADER - 1 bytes) to every answer of the route
+ * fa_route added last; a later call replaces it. Nothing when no route. */
+void fa_route_header(struct fa_server *s, const char *header);
 
 /* Requests seen so far whose method is `method` (NULL: any) and whose
  * target (path and query) starts with `prefix` (NULL: any). */

@@ -4,8 +4,9 @@
  * under --namespaces, the three watch roles, the status-echo filter, the
  * 409 re-read (also of a CREATE whose name is taken), stopping at the first
  * failed action, the last failed write remembered for the next reconcile,
- * Events only after the status write, and the write gate — each observed from the requests the
- * server saw and from what the test's reconcile function was handed.
+ * Events only after the status write, the write gate, and a server's
+ * Retry-After beyond the request deadline honoured by the requeue — each observed from the requests
+ * the server saw and from what the test's reconcile function was handed.
  */
 #include "fake-apiserver.h"
 #include "loopback-config.h"
@@ -137,6 +138,9 @@ struct probe {
 	/* What ctl_runtime_failure said at each reconcile: "kind name status
 	 * generation: message", "" when nothing. */
 	char failure[32][160];
+	double at[32];   /* ev_time() of every reconcile */
+	int patches[32]; /* PATCHes the server had seen at every reconcile */
+	double requeue;  /* > 0: every plan asks for another look after this */
 };
 
 /* Records what the runtime remembers of the key's last failed write. */
@@ -164,8 +168,12 @@ static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, stru
 		         json_string_value(json_object_get(md, "name")));
 		snprintf(p->rv[p->reconciles], sizeof(p->rv[0]), "%s",
 		         json_string_value(json_object_get(md, "resourceVersion")));
+		p->at[p->reconciles] = ev_time();
+		p->patches[p->reconciles] = fa_count(srv, "PATCH", NULL);
 	}
 	p->reconciles++;
+	if (p->requeue > 0)
+		rec_plan_requeue(plan, p->requeue);
 	struct rec_ref ref = {
 	    .group = "example.com",
 	    .version = "v1",
@@ -223,6 +231,9 @@ static int reconciles_of(const struct probe *p, const char *key)
 
 /* ---- plumbing ---------------------------------------------------------- */
 
+/* The request deadline of the next client; 0: the client's default. */
+static double client_deadline;
+
 /* A client of the fake server; caller owns it (kc_client_free). */
 static struct kc_client *client_new(void)
 {
@@ -230,9 +241,10 @@ static struct kc_client *client_new(void)
 	kc_config_free(cfg);
 	cfg = test_loopback_port_config(fa_port(srv), "t", NULL);
 	struct kc_client *c = NULL;
-	if (!cfg ||
-	    kc_client_new(loop, cfg, &(struct kc_client_options){.max_host_connections = 16}, &c,
-	                  &err) < 0)
+	if (!cfg || kc_client_new(loop, cfg,
+	                          &(struct kc_client_options){.max_host_connections = 16,
+	                                                      .deadline = client_deadline},
+	                          &c, &err) < 0)
 		bail("client: %s", err.message);
 	return c;
 }
@@ -284,6 +296,8 @@ static bool run_until_reconciles(struct probe *p, int n)
 
 /* Events for the manager's controllers; NULL: none. */
 static struct ctl_events *events;
+/* The queue of the manager's controllers; NULL: the defaults. */
+static const struct ctl_queue_config *queue_config;
 
 /* A manager over namespaces, started, synced and leading, with one
  * controller "test" per probe (the same watches for each). */
@@ -308,6 +322,7 @@ static void setup_start(struct setup *s, const char *const *namespaces, struct p
 		                                 .primary = widgets,
 		                                 .watches = watches,
 		                                 .n_watches = n_watches,
+		                                 .queue = queue_config,
 		                                 .may_write = gate,
 		                                 .may_write_userdata = &probes[i],
 		                                 .primary_update_matters = probes[i].filter,
@@ -779,6 +794,74 @@ static void test_create_name_taken(void)
 	free(w1);
 }
 
+/* A plan that succeeds and asks for another look after 0.3 s gets it then
+ * (the requeue is added once the plan has run, due from reconcile time). */
+static void test_plan_requeue(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1);
+	struct probe p = {.open = true, .does = PATCH_STATUS, .requeue = 0.3};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, NULL, 0);
+	ok(run_until_reconciles(&p, 2), "plan requeue: reconciled again");
+	double gap = p.reconciles >= 2 ? p.at[1] - p.at[0] : -1;
+	ok(gap >= 0.29 && gap <= 1.5, "plan requeue: after %.3f s, in [0.29, 1.5]", gap);
+	setup_stop(&s);
+	free(w1);
+}
+
+/* A write answered 429 with a Retry-After beyond the request deadline: the
+ * client gives up at once and reports the server's delay; the key comes
+ * back after that delay (capped at the queue's backoff maximum), not at the
+ * pace of the per-key backoff (5 ms), and that backoff does not grow. A
+ * plan's own, earlier requeue does not bring the key back sooner. */
+struct server_delay_case {
+	const char *what;
+	const char *retry_after;
+	double backoff_max;
+	double plan_requeue; /* > 0: the plan asks for another look after this */
+	double min_gap, max_gap;
+};
+
+static void test_server_delay(const struct server_delay_case *c)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 429,
+	         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
+	         "\"TooManyRequests\",\"code\":429}");
+	char header[64];
+	snprintf(header, sizeof(header), "Retry-After: %s", c->retry_after);
+	fa_route_header(srv, header);
+	struct ctl_queue_config qc;
+	ctl_queue_config_default(&qc);
+	qc.backoff_max = c->backoff_max;
+	queue_config = &qc;
+	client_deadline = 1;
+	struct probe p = {.open = true, .does = PATCH_STATUS, .requeue = c->plan_requeue};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, NULL, 0);
+	min_reconciles = 2;
+	run_until(reconciled, &p, c->max_gap + 2);
+	ok(p.reconciles >= 2, "%s: reconciled again", c->what);
+	double gap = p.reconciles >= 2 ? p.at[1] - p.at[0] : -1;
+	ok(gap >= c->min_gap && gap <= c->max_gap, "%s: after %.3f s, in [%g, %g]", c->what, gap,
+	   c->min_gap, c->max_gap);
+	is_int(p.patches[1], 1,
+	       "%s: one write before the key came back: the client did not retry past its "
+	       "deadline",
+	       c->what);
+	struct ctl_runtime_stats st;
+	ctl_runtime_stats(s.rt[0], &st);
+	is_int(st.queue.retries, 0, "%s: the per-key backoff was not counted", c->what);
+	ok(st.reconcile_errors >= 1, "%s: counted as a failed reconcile", c->what);
+	setup_stop(&s);
+	queue_config = NULL;
+	client_deadline = 0;
+	free(w1);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -794,6 +877,14 @@ int main(void)
 	test_orphaned_owned();
 	test_failure_remembered();
 	test_create_name_taken();
+	test_plan_requeue();
+	static const struct server_delay_case delays[] = {
+	    {"Retry-After 2, deadline 1 s", "2", 1000, 0, 1.9, 3.5},
+	    {"Retry-After 2 over a plan's requeue after 0.3 s", "2", 1000, 0.3, 1.9, 3.5},
+	    {"Retry-After 3600, backoff max 0.5 s: capped", "3600", 0.5, 0, 0.45, 2},
+	};
+	for (size_t i = 0; i < sizeof(delays) / sizeof(delays[0]); i++)
+		test_server_delay(&delays[i]);
 	test_write_gate();
 	test_events_after_status(200, 1, "a status write that lands: its Event follows");
 	test_events_after_status(403, 0, "a status write that fails: no Event");
