@@ -435,6 +435,28 @@ static bool release_update_matters(const json_t *old, const json_t *obj)
 	return intent && !json_is_null(intent) && !json_equal(intent, before);
 }
 
+int ctl_release_controller_strip_paths(const char *resource, const char *const **ret, size_t *ret_n)
+{
+	static const struct {
+		const char *resource;
+		const char *const *paths;
+		size_t n;
+	} kinds[] = {
+#define KIND(r, a) {r, a, sizeof(a) / sizeof(a[0])}
+	    KIND("replicasets", replicaset_unread), KIND("pods", pod_unread),
+	    KIND("services", service_unread),       KIND("httproutes", httproute_unread),
+	    KIND("ingresses", ingress_unread),
+#undef KIND
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].resource, resource) == 0) {
+			*ret = kinds[i].paths;
+			*ret_n = kinds[i].n;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 /* Services, HTTPRoutes and Ingresses of the whole cluster: many objects,
  * few of them read, so compact and stripped. HTTPRoute is optional: a
  * cluster without the Gateway API CRDs still syncs (a Release asking for

@@ -32,6 +32,13 @@ int ctl_release_controller_add(struct ctl_manager *m,
                                const struct ctl_release_controller_options *opts,
                                struct ctl_runtime **ret, struct kc_error *err);
 
+/* The dotted paths the controller strips from every cached object of
+ * `resource` ("services"), beyond ctl_object_strip, into *ret (static) and
+ * *ret_n: 0, or -ENOENT for a kind it keeps whole or does not watch
+ * (releases). For benchmarks of what the caches hold. */
+int ctl_release_controller_strip_paths(const char *resource, const char *const **ret,
+                                       size_t *ret_n);
+
 /* What one reconcile of a Release reads from the caches of rt (a runtime
  * made by ctl_release_controller_add): the struct rec_observed handed to
  * rec_release_reconcile and the cached objects it borrows. For the
