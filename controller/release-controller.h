@@ -9,9 +9,25 @@
  * the last failed write (a refused create to report). The only file of the
  * controller that knows these kinds; main.c adds it to the manager.
  *
- * Both kinds are kept as compact text: a stripped Release is ~2 KB of JSON
- * but ~16 KB as a jansson tree (tests/bench/results), and each is parsed
- * only when a reconcile reads it.
+ * A canary's traffic: Services and HTTPRoutes are mapped watches, through
+ * field indexes on Releases whose values are the keys ("ns/name") of
+ * spec.strategy.canary's stableService and canaryService, of
+ * trafficRouting.gatewayAPI.httpRoutes[].name and of
+ * trafficRouting.nginx.stableIngress, so a change of one wakes exactly the
+ * Releases naming it. Ingresses are watched in two roles on one informer:
+ * mapped (the stable Ingress) and owned (the canary Ingresses, read by
+ * owner uid). The snapshot of a canary Release looks each named object up
+ * by key, NULL where the name is absent, invalid or not cached (the
+ * reconciler reports it missing); other strategies look up nothing.
+ * HTTPRoute is an optional kind (controller/informer.h): in a cluster
+ * without the Gateway API CRDs the caches still sync, and a CRD installed
+ * later is picked up without a restart.
+ *
+ * Storage: Releases, ReplicaSets, pods, Services, HTTPRoutes and Ingresses
+ * are all kept as compact text, each stripped of what no reconciler reads
+ * (a stripped Release is ~2 KB of JSON but ~16 KB as a jansson tree; a
+ * Service ~0.4 KB, an HTTPRoute ~0.8 KB, an Ingress ~1.1 KB compact:
+ * tests/bench/results), and parsed only when a reconcile reads it.
  */
 #ifndef SLIPWAY_CONTROLLER_RELEASE_CONTROLLER_H
 #define SLIPWAY_CONTROLLER_RELEASE_CONTROLLER_H
