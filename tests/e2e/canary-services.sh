@@ -5,7 +5,10 @@
 # (no timer runs) a selector changed by someone else is put back, which only
 # the Service watch can have woken the Release for; after an abort the
 # canaryService points back at stable. Needs the canary reconciler's traffic
-# (h-canroute) as well as the controller's wiring (h-canwire).
+# (h-canroute) as well as the controller's wiring (h-canwire): not in
+# tests/e2e/meson.build until both are merged. On h-canwire + h-canroute
+# (fcbff2a) it passes; with the Release's Service index emptied, 7 of its
+# 10 checks fail, the put-back selector among them.
 . "$(dirname "$0")/lib.sh"
 use_test_namespace cansvc
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
