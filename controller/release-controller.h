@@ -9,14 +9,32 @@
  * the last failed write (a refused create to report). The only file of the
  * controller that knows these kinds; main.c adds it to the manager.
  *
- * Both kinds are kept as compact text: a stripped Release is ~2 KB of JSON
- * but ~16 KB as a jansson tree (tests/bench/results), and each is parsed
- * only when a reconcile reads it.
+ * A canary's traffic: Services and HTTPRoutes are mapped watches, through
+ * field indexes on Releases whose values are the keys ("ns/name") of
+ * spec.strategy.canary's stableService and canaryService, of
+ * trafficRouting.gatewayAPI.httpRoutes[].name and of
+ * trafficRouting.nginx.stableIngress, so a change of one wakes exactly the
+ * Releases naming it. Ingresses are watched in two roles on one informer:
+ * mapped (the stable Ingress) and owned (the canary Ingresses, read by
+ * owner uid). The snapshot of a canary Release looks each named object up
+ * by key, NULL where the name is absent, invalid or not cached (the
+ * reconciler reports it missing); other strategies look up nothing.
+ * HTTPRoute is an optional kind (controller/informer.h): in a cluster
+ * without the Gateway API CRDs the caches still sync, and a CRD installed
+ * later is picked up without a restart.
+ *
+ * Storage: Releases, ReplicaSets, pods, Services, HTTPRoutes and Ingresses
+ * are all kept as compact text, each stripped of what no reconciler reads
+ * (a stripped Release is ~2 KB of JSON but ~16 KB as a jansson tree; a
+ * Service ~0.4 KB, an HTTPRoute ~0.8 KB, an Ingress ~1.1 KB compact:
+ * tests/bench/results), and parsed only when a reconcile reads it.
  */
 #ifndef SLIPWAY_CONTROLLER_RELEASE_CONTROLLER_H
 #define SLIPWAY_CONTROLLER_RELEASE_CONTROLLER_H
 
 #include "controller/manager.h"
+
+struct rec_observed;
 
 struct ctl_release_controller_options {
 	unsigned workers;                     /* 0: the runtime's default */
@@ -29,5 +47,28 @@ struct ctl_release_controller_options {
 int ctl_release_controller_add(struct ctl_manager *m,
                                const struct ctl_release_controller_options *opts,
                                struct ctl_runtime **ret, struct kc_error *err);
+
+/* The dotted paths the controller strips from every cached object of
+ * `resource` ("services"), beyond ctl_object_strip, into *ret (static) and
+ * *ret_n: 0, or -ENOENT for a kind it keeps whole or does not watch
+ * (releases). For benchmarks of what the caches hold. */
+int ctl_release_controller_strip_paths(const char *resource, const char *const **ret,
+                                       size_t *ret_n);
+
+/* What one reconcile of a Release reads from the caches of rt (a runtime
+ * made by ctl_release_controller_add): the struct rec_observed handed to
+ * rec_release_reconcile and the cached objects it borrows. For the
+ * controller's reconcile and for tests of what it observes. */
+struct ctl_release_snapshot;
+
+/* A snapshot for release (borrowed; must outlive the snapshot) at
+ * wall-clock now. Caller owns *ret (ctl_release_snapshot_free). 0 or
+ * -ENOMEM. */
+int ctl_release_snapshot_new(struct ctl_runtime *rt, const json_t *release, double now,
+                             struct ctl_release_snapshot **ret);
+/* Borrowed from s. */
+const struct rec_observed *ctl_release_snapshot_observed(const struct ctl_release_snapshot *s);
+/* NULL is fine; returns NULL. */
+struct ctl_release_snapshot *ctl_release_snapshot_free(struct ctl_release_snapshot *s);
 
 #endif
