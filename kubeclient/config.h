@@ -65,6 +65,8 @@ struct kc_config {
 	char *exec_failure; /* the last plugin run's error message, or NULL */
 	int exec_failed_code;
 	time_t exec_failed_at;
+	unsigned long cached_gen;     /* counts the credentials cached so far */
+	struct kc__cred_async *async; /* a plugin run on a loop and its waiters, or NULL */
 };
 
 struct kc_load_options {

@@ -492,7 +492,13 @@ static void watch_exit(struct kc__exec_run *run)
 		ev_child_start(run->loop, &run->child);
 		return;
 	}
-	run->pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
+	/* Asked once: a kernel (or valgrind) without pidfd_open() will not
+	 * grow one, and valgrind warns on every call. */
+	static bool no_pidfd;
+	if (!no_pidfd) {
+		run->pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
+		no_pidfd = run->pidfd < 0 && errno == ENOSYS;
+	}
 	if (run->pidfd >= 0) {
 		run->how = WATCH_PIDFD;
 		ev_io_set(&run->pidfd_io, run->pidfd, EV_READ);
@@ -639,11 +645,11 @@ static int outcome(struct kc__exec_run *run, struct kc_credential *ret, struct k
 		else
 			snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(run->status));
 		return kc_error_set(err, -EIO, "%s: exec plugin %s %s%s%s%s%s", cfg->source,
-		                    exec->command, how, line[0] ? ": " : "", line,
-		                    hint ? "; " : "", hint ? hint : "");
+		                    exec->command, how, line[0] ? ": " : "", line, hint ? "; " : "",
+		                    hint ? hint : "");
 	}
-	return kc__exec_credential_parse(run->out ? run->out : "", run->out_len,
-	                                 exec->api_version, exec->command, ret, err);
+	return kc__exec_credential_parse(run->out ? run->out : "", run->out_len, exec->api_version,
+	                                 exec->command, ret, err);
 }
 
 /* Frees run, then reports: the callback may start the next run. */
