@@ -77,6 +77,9 @@ void kc__credential_rejected(struct kc_config *cfg, unsigned long gen);
 /* Takes w off its list; a no-op when it is on none. */
 void kc__credential_unwait(struct kc_config *cfg, struct kc__cred_waiter *w);
 
+/* Whether a plugin run of cfg is in flight. */
+bool kc__credential_running(const struct kc_config *cfg);
+
 /* Kills a run in flight and frees the state; for kc_config_free(). */
 void kc__credential_async_free(struct kc_config *cfg);
 

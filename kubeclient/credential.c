@@ -357,6 +357,11 @@ void kc__credential_rejected(struct kc_config *cfg, unsigned long gen)
 		kc_config_invalidate_credential(cfg);
 }
 
+bool kc__credential_running(const struct kc_config *cfg)
+{
+	return cfg->async && cfg->async->run;
+}
+
 void kc__credential_async_free(struct kc_config *cfg)
 {
 	if (!cfg->async)
