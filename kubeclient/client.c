@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "kubeclient/apierror.h"
+#include "kubeclient/config-internal.h"
 #include "kubeclient/http.h"
 #include "kubeclient/list-split.h"
 #include "kubeclient/path.h"
@@ -58,8 +59,10 @@ struct kc_client {
 struct kc_request {
 	struct kc_client *c;
 	struct kc_request *prev, *next;
-	struct kc_http_request *http; /* the page in flight; NULL while completing */
-	bool done;                    /* on_done running */
+	struct kc_http_request *http;     /* the page in flight; NULL while completing */
+	struct kc__cred_waiter cred_wait; /* parked until an exec plugin run ends */
+	unsigned long cred_gen;           /* the credential the last attempt carried */
+	bool done;                        /* on_done running */
 	enum kc_method method;
 	char *path;      /* current path (a later page's carries its continue token) */
 	char *base_path; /* all_pages: the path without a continue token */
@@ -125,6 +128,8 @@ static void request_free(struct kc_request *r)
 {
 	struct kc_client *c = r->c;
 
+	kc__credential_unwait(c->cfg, &r->cred_wait);
+	kc_error_clear(&r->cred_wait.err);
 	kc_http_cancel(r->http);
 	if (r->prev)
 		r->prev->next = r->next;
@@ -170,16 +175,27 @@ static void fail(struct kc_request *r, long status, int code, const char *fmt, .
 
 /* ---- transport hooks ---- */
 
+static void credential_ready(void *userdata)
+{
+	struct kc_request *r = userdata;
+	kc_http_resume(r->http);
+}
+
 /* Before every attempt: the kubeconfig's credential, so a rotated token file
- * or a re-run exec plugin is picked up; after a 401, a fresh one. */
+ * or a re-run exec plugin is picked up; after a 401, a fresh one. An exec
+ * plugin runs on the loop: meanwhile the attempt is parked (-EINPROGRESS)
+ * and resumed by credential_ready. */
 static int credential(bool stale, struct kc_http_auth *ret, struct kc_error *err, void *userdata)
 {
 	struct kc_request *r = userdata;
 	const struct kc_credential *cred = NULL;
 
 	if (stale)
-		kc_config_invalidate_credential(r->c->cfg);
-	int rc = kc_config_credential(r->c->cfg, time(NULL), &cred, err);
+		kc__credential_rejected(r->c->cfg, r->cred_gen);
+	r->cred_wait.ready = credential_ready;
+	r->cred_wait.userdata = r;
+	int rc = kc__credential_get(r->c->cfg, r->c->loop, time(NULL), &r->cred_wait, &cred,
+	                            &r->cred_gen, err);
 	if (rc < 0)
 		return rc;
 	if (cred) {
@@ -255,6 +271,7 @@ static void page_done(const struct kc_http_response *resp, const struct kc_error
 	struct kc_request *r = userdata;
 
 	r->http = NULL; /* freed by the transport once we return */
+	kc__credential_unwait(r->c->cfg, &r->cred_wait);
 	if (herr) {
 		finish(r, resp->status, NULL, herr);
 		return;

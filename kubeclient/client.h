@@ -22,8 +22,10 @@
  * requests marked idempotent are retried on transient failures (connection
  * refused or reset, timeouts, 5xx other than 501) with capped exponential
  * backoff and jitter (kubeclient/backoff.h), up to max_retries; a 401 makes
- * the client drop the cached credential (kc_config_invalidate_credential) and
- * retry once with a fresh one.
+ * the client drop the cached credential it was sent with and retry once
+ * with a fresh one. An exec plugin runs on the loop, one run per config: a
+ * request that needs its credential waits for it (its deadline running)
+ * while the others go on (docs/internals/kubeconfig.md).
  *
  * Each request has an overall deadline (60 s by default; streams none, each
  * page of an all_pages list its own), like client-go's Request.Timeout: no
@@ -110,8 +112,9 @@ struct kc_client_options {
 };
 
 /* Creates a client for cfg on `loop`. cfg and loop are borrowed and must
- * outlive the client; the client calls kc_config_credential(cfg) before every
- * attempt. opts may be NULL (all defaults). Caller owns *ret (kc_client_free). */
+ * outlive the client; the client asks cfg for its credential before every
+ * attempt, without blocking (an exec plugin runs on `loop`). opts may be NULL (all defaults).
+ * Caller owns *ret (kc_client_free). */
 int kc_client_new(struct ev_loop *loop, struct kc_config *cfg, const struct kc_client_options *opts,
                   struct kc_client **ret, struct kc_error *err);
 

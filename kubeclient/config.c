@@ -229,6 +229,7 @@ struct kc_config *kc_config_free(struct kc_config *cfg)
 	free(cfg->namespace);
 	free(cfg->context);
 	free(cfg->source);
+	kc__credential_async_free(cfg);
 	kc__credential_clear(&cfg->cached);
 	free(cfg->exec_failure);
 	free(cfg);

@@ -65,6 +65,8 @@ struct kc_config {
 	char *exec_failure; /* the last plugin run's error message, or NULL */
 	int exec_failed_code;
 	time_t exec_failed_at;
+	unsigned long cached_gen;     /* counts the credentials cached so far */
+	struct kc__cred_async *async; /* a plugin run on a loop and its waiters, or NULL */
 };
 
 struct kc_load_options {
@@ -101,14 +103,15 @@ int kc_config_auto(const struct kc_load_options *opts, struct kc_config **ret,
 /* The credential to use at `now`: the static token or certificate; the token file's
  * contents (re-read when its mtime changed); or the exec plugin's output, re-run when
  * there is none yet, it has expired, or kc_config_invalidate_credential() was called
- * (after a 401). Runs the plugin synchronously with a timeout. The returned pointer
- * is owned by cfg and valid until the next call.
+ * (after a 401). Runs the plugin synchronously (on a private loop) with a timeout:
+ * for code without a loop; a client on a loop never waits here, it uses the
+ * asynchronous path of kubeclient/credential.c. The returned pointer is owned by
+ * cfg and valid until the next call.
  * As in client-go, a static token, tokenFile or client certificate means the exec
  * plugin is not run, and token beats tokenFile. An exec credential is replaced 10 s
  * before its expirationTimestamp; after a failed plugin run, calls within 5 s get
- * the same error without running it again (a hung plugin would otherwise block
- * for its timeout on every request). A credential with no token and no certificate is
- * anonymous access. */
+ * the same error without running it again (a broken plugin does not run on every
+ * request). A credential with no token and no certificate is anonymous access. */
 int kc_config_credential(struct kc_config *cfg, time_t now, const struct kc_credential **ret,
                          struct kc_error *err);
 

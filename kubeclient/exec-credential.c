@@ -3,12 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +22,15 @@ extern char **environ;
 
 /* Our environment beyond this many variables is refused rather than copied. */
 #define ENV_MAX 4096
+
+#define READ_CHUNK       4096
+#define READS_PER_WAKEUP 16
+/* Seconds we wait for the exit of a plugin we killed before giving up on it. */
+#define KILL_GRACE 2.0
+/* Seconds between waitpid(WNOHANG) polls where there is no pidfd. */
+#define POLL_INTERVAL 0.02
+/* Milliseconds kc__exec_cancel() waits for a killed plugin to exit. */
+#define CANCEL_REAP_TRIES 100
 
 static bool digits(const char *s, int n, int *out)
 {
@@ -260,118 +269,245 @@ static char **build_env(char *const *exec_env, char *info_entry)
 	return envp;
 }
 
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000L + (now.tv_nsec - start->tv_nsec) / 1000000L;
-}
+/* How the plugin's exit is noticed. libev's default loop reaps every child
+ * itself (waitpid(-1) on SIGCHLD), so there only an ev_child sees the exit
+ * status; another loop gets a pidfd (Linux >= 5.3) watched with ev_io, and
+ * where pidfd_open() is refused, a timer polls waitpid(WNOHANG). */
+enum exit_watch { WATCH_CHILD, WATCH_PIDFD, WATCH_POLL };
 
-struct run {
+struct kc__exec_run {
+	struct ev_loop *loop;
+	const struct kc_config *cfg;
+	kc__exec_done_fn *done;
+	void *userdata;
 	pid_t pid;
+	bool exited; /* reaped, or given up on: never signalled again */
+	int status;
+	enum exit_watch how;
+	ev_child child; /* WATCH_CHILD */
+	ev_io pidfd_io; /* WATCH_PIDFD */
+	int pidfd;
+	ev_timer poll; /* WATCH_POLL */
+	ev_io out_io, err_io;
 	int out_fd, err_fd;
+	ev_timer timer; /* the timeout; after a kill, the grace for the exit */
+	int fail;       /* why we killed it (-ETIMEDOUT, -EMSGSIZE, -ENOMEM), or 0 */
 	char *out;
 	size_t out_len, out_cap;
 	char errbuf[STDERR_KEEP + 1];
 	size_t err_len;
-	int status;
 };
 
-static void kill_and_reap(struct run *run)
+static void close_pipe(struct kc__exec_run *run, bool is_out)
 {
-	/* The plugin leads its own process group: take its children down too. */
-	kill(-run->pid, SIGKILL);
-	kill(run->pid, SIGKILL);
-	while (waitpid(run->pid, &run->status, 0) < 0 && errno == EINTR)
-		;
+	int *fd = is_out ? &run->out_fd : &run->err_fd;
+	if (*fd < 0)
+		return;
+	ev_io_stop(run->loop, is_out ? &run->out_io : &run->err_io);
+	close(*fd);
+	*fd = -1;
 }
 
-/* Reads both pipes until EOF and waits for the exit, within timeout_ms.
- * Returns 0, -ETIMEDOUT, -EMSGSIZE or -errno; on error the plugin has been killed. */
-static int collect(struct run *run, unsigned timeout_ms)
+static void stop_exit_watch(struct kc__exec_run *run)
 {
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (run->out_fd >= 0 || run->err_fd >= 0) {
-		long left = (long)timeout_ms - elapsed_ms(&start);
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd pfd[2];
-		int nfds = 0;
-		if (run->out_fd >= 0)
-			pfd[nfds++] = (struct pollfd){.fd = run->out_fd, .events = POLLIN};
-		if (run->err_fd >= 0)
-			pfd[nfds++] = (struct pollfd){.fd = run->err_fd, .events = POLLIN};
-		int pr = poll(pfd, (nfds_t)nfds, (int)left);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr < 0)
-			return -errno;
-		for (int i = 0; i < nfds; i++) {
-			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			char scratch[4096];
-			bool is_out = pfd[i].fd == run->out_fd;
-			char *dst = scratch;
-			size_t room = sizeof(scratch);
-			if (is_out) {
-				if (run->out_cap - run->out_len < sizeof(scratch)) {
-					size_t ncap = run->out_cap ? run->out_cap * 2 : 16384;
-					if (ncap > KC_EXEC_OUTPUT_MAX + sizeof(scratch))
-						ncap = KC_EXEC_OUTPUT_MAX + sizeof(scratch);
-					char *n = realloc(run->out, ncap + 1);
-					if (!n)
-						return -ENOMEM;
-					run->out = n;
-					run->out_cap = ncap;
-				}
-				dst = run->out + run->out_len;
-				room = run->out_cap - run->out_len;
-			}
-			ssize_t got = read(pfd[i].fd, dst, room);
-			if (got < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (got <= 0) {
-				close(pfd[i].fd);
-				if (is_out)
-					run->out_fd = -1;
-				else
-					run->err_fd = -1;
-				continue;
-			}
-			if (is_out) {
-				run->out_len += (size_t)got;
-				if (run->out_len > KC_EXEC_OUTPUT_MAX)
-					return -EMSGSIZE;
-			} else if (run->err_len < STDERR_KEEP) {
-				size_t take = (size_t)got < STDERR_KEEP - run->err_len
-				                  ? (size_t)got
-				                  : STDERR_KEEP - run->err_len;
-				memcpy(run->errbuf + run->err_len, scratch, take);
-				run->err_len += take;
-			}
-		}
+	ev_child_stop(run->loop, &run->child);
+	ev_io_stop(run->loop, &run->pidfd_io);
+	ev_timer_stop(run->loop, &run->poll);
+	if (run->pidfd >= 0)
+		close(run->pidfd);
+	run->pidfd = -1;
+}
+
+/* Stops every watcher and frees run; the plugin must have exited or been
+ * given up on. */
+static void run_free(struct kc__exec_run *run)
+{
+	close_pipe(run, true);
+	close_pipe(run, false);
+	stop_exit_watch(run);
+	ev_timer_stop(run->loop, &run->timer);
+	free(run->out);
+	free(run);
+}
+
+/* The plugin leads its own process group: take its children down too. Only
+ * while it is unreaped, so its pid cannot belong to someone else yet. */
+static void kill_group(struct kc__exec_run *run)
+{
+	if (run->exited)
+		return;
+	kill(-run->pid, SIGKILL);
+	kill(run->pid, SIGKILL);
+}
+
+/* Gives up on the plugin for `code`: kills it, drops its pipes and waits
+ * KILL_GRACE for the exit, so the status is collected without blocking. */
+static void abandon(struct kc__exec_run *run, int code)
+{
+	if (run->fail)
+		return;
+	run->fail = code;
+	close_pipe(run, true);
+	close_pipe(run, false);
+	kill_group(run);
+	ev_timer_stop(run->loop, &run->timer);
+	ev_timer_set(&run->timer, KILL_GRACE, 0.);
+	ev_timer_start(run->loop, &run->timer);
+}
+
+/* Grows the stdout buffer so that a read of READ_CHUNK fits. */
+static int out_room(struct kc__exec_run *run)
+{
+	if (run->out_cap - run->out_len >= READ_CHUNK)
+		return 0;
+	size_t ncap = run->out_cap ? run->out_cap * 2 : 16384;
+	if (ncap > KC_EXEC_OUTPUT_MAX + READ_CHUNK)
+		ncap = KC_EXEC_OUTPUT_MAX + READ_CHUNK;
+	char *n = realloc(run->out, ncap + 1);
+	if (!n)
+		return -ENOMEM;
+	run->out = n;
+	run->out_cap = ncap;
+	return 0;
+}
+
+/* One read from a pipe. 1 at EOF, 0 when more may come, -EAGAIN when
+ * nothing is there now, or -EMSGSIZE, -ENOMEM, -errno. */
+static int read_once(struct kc__exec_run *run, bool is_out)
+{
+	char scratch[READ_CHUNK];
+	char *dst = scratch;
+	size_t room = sizeof(scratch);
+	if (is_out) {
+		int r = out_room(run);
+		if (r < 0)
+			return r;
+		dst = run->out + run->out_len;
+		room = run->out_cap - run->out_len;
 	}
-	/* Both pipes closed; the plugin may still be exiting. */
-	for (;;) {
-		pid_t w = waitpid(run->pid, &run->status, WNOHANG);
-		if (w == run->pid) {
-			run->pid = 0;
-			return 0;
-		}
-		if (w < 0 && errno == ECHILD) {
-			/* Someone else reaped it (a SIGCHLD handler): the pid may
-			 * already belong to another process, so forget it. */
-			run->pid = 0;
-			return -ECHILD;
-		}
-		if (w < 0 && errno != EINTR)
-			return -errno;
-		if ((long)timeout_ms - elapsed_ms(&start) <= 0)
-			return -ETIMEDOUT;
-		struct timespec nap = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
-		nanosleep(&nap, NULL);
+	ssize_t got = read(is_out ? run->out_fd : run->err_fd, dst, room);
+	if (got < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (got == 0)
+		return 1;
+	if (is_out) {
+		run->out_len += (size_t)got;
+		return run->out_len > KC_EXEC_OUTPUT_MAX ? -EMSGSIZE : 0;
 	}
+	/* Only the first STDERR_KEEP bytes matter; the rest is drained. */
+	size_t take = STDERR_KEEP - run->err_len;
+	if ((size_t)got < take)
+		take = (size_t)got;
+	memcpy(run->errbuf + run->err_len, scratch, take);
+	run->err_len += take;
+	return 0;
+}
+
+static void finish(struct kc__exec_run *run);
+
+/* Done once the plugin exited and both pipes are at EOF, or once it was
+ * killed and its exit seen. */
+static void maybe_finish(struct kc__exec_run *run)
+{
+	if (run->exited && (run->fail || (run->out_fd < 0 && run->err_fd < 0)))
+		finish(run);
+}
+
+static void pipe_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct kc__exec_run *run = w->data;
+	bool is_out = w == &run->out_io;
+	int r = 0;
+	/* A bounded number of reads per wakeup: a plugin flooding stderr must
+	 * not keep the loop to itself. */
+	for (int i = 0; i < READS_PER_WAKEUP && r == 0; i++)
+		r = read_once(run, is_out);
+	if (r == 1)
+		close_pipe(run, is_out);
+	else if (r < 0 && r != -EAGAIN)
+		abandon(run, r);
+	maybe_finish(run);
+}
+
+static void exit_seen(struct kc__exec_run *run, int status)
+{
+	run->exited = true;
+	run->status = status;
+	stop_exit_watch(run);
+	maybe_finish(run);
+}
+
+/* WATCH_PIDFD and WATCH_POLL: the exit, if it happened. */
+static void try_reap(struct kc__exec_run *run)
+{
+	int status = 0;
+	pid_t w = waitpid(run->pid, &status, WNOHANG);
+	if (w == run->pid) {
+		exit_seen(run, status);
+	} else if (w < 0 && errno != EINTR) {
+		/* Someone else reaped it (a SIGCHLD handler of the program): the
+		 * status is lost and the pid may be another process's now. */
+		run->exited = true;
+		stop_exit_watch(run);
+		abandon(run, -ECHILD);
+		maybe_finish(run);
+	}
+}
+
+static void child_exited(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct kc__exec_run *run = w->data;
+	exit_seen(run, w->rstatus);
+}
+
+static void pidfd_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	try_reap(w->data);
+}
+
+static void poll_fired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	try_reap(w->data);
+}
+
+/* The timeout; or, after a kill, the end of the grace: the plugin did not
+ * die (stuck in the kernel), so we stop waiting and leave it unreaped. */
+static void timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct kc__exec_run *run = w->data;
+	if (run->fail) {
+		run->exited = true;
+		finish(run);
+		return;
+	}
+	abandon(run, -ETIMEDOUT);
+	maybe_finish(run);
+}
+
+static void watch_exit(struct kc__exec_run *run)
+{
+	if (ev_is_default_loop(run->loop)) {
+		run->how = WATCH_CHILD;
+		ev_child_set(&run->child, run->pid, 0);
+		ev_child_start(run->loop, &run->child);
+		return;
+	}
+	/* Asked once: a kernel (or valgrind) without pidfd_open() will not
+	 * grow one, and valgrind warns on every call. */
+	static bool no_pidfd;
+	if (!no_pidfd) {
+		run->pidfd = (int)syscall(SYS_pidfd_open, run->pid, 0);
+		no_pidfd = run->pidfd < 0 && errno == ENOSYS;
+	}
+	if (run->pidfd >= 0) {
+		run->how = WATCH_PIDFD;
+		ev_io_set(&run->pidfd_io, run->pidfd, EV_READ);
+		ev_io_start(run->loop, &run->pidfd_io);
+		return;
+	}
+	run->how = WATCH_POLL;
+	ev_timer_set(&run->poll, POLL_INTERVAL, POLL_INTERVAL);
+	ev_timer_start(run->loop, &run->poll);
 }
 
 static const char *first_line(char *buf, size_t len)
@@ -416,7 +552,7 @@ static int find_command(const char *command)
 	return r;
 }
 
-static int spawn(const struct kc_exec_config *exec, char **envp, struct run *run)
+static int spawn(const struct kc_exec_config *exec, char **envp, struct kc__exec_run *run)
 {
 	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
@@ -463,6 +599,9 @@ static int spawn(const struct kc_exec_config *exec, char **envp, struct run *run
 	r = -posix_spawnp(&pid, exec->command, &fa, &attr, argv, envp);
 	free(argv);
 	if (r == 0) {
+		/* Only our ends: the plugin's writes stay blocking. */
+		fcntl(out_pipe[0], F_SETFL, fcntl(out_pipe[0], F_GETFL) | O_NONBLOCK);
+		fcntl(err_pipe[0], F_SETFL, fcntl(err_pipe[0], F_GETFL) | O_NONBLOCK);
 		run->pid = pid;
 		run->out_fd = out_pipe[0];
 		run->err_fd = err_pipe[0];
@@ -480,15 +619,61 @@ out:
 	return r;
 }
 
-int kc__exec_credential(const struct kc_config *cfg, struct kc_credential *ret,
-                        struct kc_error *err)
+/* What the run came to: the credential, or the error a person can act on. */
+static int outcome(struct kc__exec_run *run, struct kc_credential *ret, struct kc_error *err)
 {
+	const struct kc_config *cfg = run->cfg;
+	const struct kc_exec_config *exec = cfg->exec;
+	const char *hint = exec->install_hint;
+	if (run->fail == -ETIMEDOUT)
+		return kc_error_set(err, run->fail,
+		                    "%s: exec plugin %s: no answer within %u ms, killed",
+		                    cfg->source, exec->command, exec->timeout_ms);
+	if (run->fail == -EMSGSIZE)
+		return kc_error_set(err, run->fail,
+		                    "%s: exec plugin %s: more than %zu bytes of output, killed",
+		                    cfg->source, exec->command, KC_EXEC_OUTPUT_MAX);
+	if (run->fail)
+		return kc_error_set(err, run->fail, "%s: exec plugin %s: %s", cfg->source,
+		                    exec->command, strerror(-run->fail));
+	if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != 0) {
+		const char *line = first_line(run->errbuf, run->err_len);
+		char how[48];
+		if (WIFEXITED(run->status))
+			snprintf(how, sizeof(how), "exited with status %d",
+			         WEXITSTATUS(run->status));
+		else
+			snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(run->status));
+		return kc_error_set(err, -EIO, "%s: exec plugin %s %s%s%s%s%s", cfg->source,
+		                    exec->command, how, line[0] ? ": " : "", line, hint ? "; " : "",
+		                    hint ? hint : "");
+	}
+	return kc__exec_credential_parse(run->out ? run->out : "", run->out_len, exec->api_version,
+	                                 exec->command, ret, err);
+}
+
+/* Frees run, then reports: the callback may start the next run. */
+static void finish(struct kc__exec_run *run)
+{
+	struct kc_error err = {0};
+	struct kc_credential cred = {0};
+	int r = outcome(run, &cred, &err);
+	kc__exec_done_fn *done = run->done;
+	void *userdata = run->userdata;
+	run_free(run);
+	done(r, r == 0 ? &cred : NULL, &err, userdata);
+	kc_error_clear(&err);
+}
+
+/* The environment and argv, and the process with its pipes. Fills err. */
+static int launch(struct kc__exec_run *run, struct kc_error *err)
+{
+	const struct kc_config *cfg = run->cfg;
 	const struct kc_exec_config *exec = cfg->exec;
 	const char *hint = exec->install_hint;
 	char *info = exec_info(cfg);
 	char *info_entry = NULL;
 	char **envp = NULL;
-	struct run run = {.out_fd = -1, .err_fd = -1};
 	int r;
 	if (info) {
 		size_t n = strlen("KUBERNETES_EXEC_INFO=") + strlen(info) + 1;
@@ -504,58 +689,118 @@ int kc__exec_credential(const struct kc_config *cfg, struct kc_credential *ret,
 	}
 	r = find_command(exec->command);
 	if (r == 0)
-		r = spawn(exec, envp, &run);
-	if (r == -ENOENT || r == -EACCES) {
+		r = spawn(exec, envp, run);
+	if (r == -ENOENT || r == -EACCES)
 		r = kc_error_set(err, r, "%s: exec plugin %s: %s%s%s", cfg->source, exec->command,
 		                 r == -ENOENT ? "not found" : "not executable", hint ? "; " : "",
 		                 hint ? hint : "");
-		goto out;
-	}
-	if (r < 0) {
+	else if (r < 0)
 		r = kc_error_set(err, r, "%s: exec plugin %s: %s", cfg->source, exec->command,
 		                 strerror(-r));
-		goto out;
-	}
-	r = collect(&run, exec->timeout_ms);
-	if (r < 0) {
-		if (run.pid > 0)
-			kill_and_reap(&run);
-		if (r == -ETIMEDOUT)
-			r = kc_error_set(err, r,
-			                 "%s: exec plugin %s: no answer within %u ms, killed",
-			                 cfg->source, exec->command, exec->timeout_ms);
-		else if (r == -EMSGSIZE)
-			r = kc_error_set(err, r,
-			                 "%s: exec plugin %s: more than %zu bytes of output",
-			                 cfg->source, exec->command, KC_EXEC_OUTPUT_MAX);
-		else
-			r = kc_error_set(err, r, "%s: exec plugin %s: %s", cfg->source,
-			                 exec->command, strerror(-r));
-		goto out;
-	}
-	if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
-		const char *line = first_line(run.errbuf, run.err_len);
-		char how[48];
-		if (WIFEXITED(run.status))
-			snprintf(how, sizeof(how), "exited with status %d",
-			         WEXITSTATUS(run.status));
-		else
-			snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(run.status));
-		r = kc_error_set(err, -EIO, "%s: exec plugin %s %s%s%s%s%s", cfg->source,
-		                 exec->command, how, line[0] ? ": " : "", line, hint ? "; " : "",
-		                 hint ? hint : "");
-		goto out;
-	}
-	r = kc__exec_credential_parse(run.out ? run.out : "", run.out_len, exec->api_version,
-	                              exec->command, ret, err);
 out:
-	if (run.out_fd >= 0)
-		close(run.out_fd);
-	if (run.err_fd >= 0)
-		close(run.err_fd);
-	free(run.out);
 	free(envp);
 	free(info_entry);
 	free(info);
 	return r;
+}
+
+int kc__exec_start(struct ev_loop *loop, const struct kc_config *cfg, kc__exec_done_fn *done,
+                   void *userdata, struct kc__exec_run **ret, struct kc_error *err)
+{
+	struct kc__exec_run *run = calloc(1, sizeof(*run));
+	if (!run)
+		return kc_error_set(err, -ENOMEM, "out of memory");
+	run->loop = loop;
+	run->cfg = cfg;
+	run->done = done;
+	run->userdata = userdata;
+	run->out_fd = run->err_fd = run->pidfd = -1;
+	ev_init(&run->child, child_exited);
+	ev_init(&run->pidfd_io, pidfd_readable);
+	ev_init(&run->poll, poll_fired);
+	ev_init(&run->out_io, pipe_readable);
+	ev_init(&run->err_io, pipe_readable);
+	ev_init(&run->timer, timer_fired);
+	run->child.data = run->pidfd_io.data = run->poll.data = run;
+	run->out_io.data = run->err_io.data = run->timer.data = run;
+	int r = launch(run, err);
+	if (r < 0) {
+		free(run);
+		return r;
+	}
+	watch_exit(run);
+	ev_io_set(&run->out_io, run->out_fd, EV_READ);
+	ev_io_start(loop, &run->out_io);
+	ev_io_set(&run->err_io, run->err_fd, EV_READ);
+	ev_io_start(loop, &run->err_io);
+	ev_timer_set(&run->timer, (double)cfg->exec->timeout_ms / 1000.0, 0.);
+	ev_timer_start(loop, &run->timer);
+	*ret = run;
+	return 0;
+}
+
+/* After a SIGKILL the exit is a matter of milliseconds; wait that long at
+ * most (this runs when a config is freed, not on every request). */
+static void reap_briefly(struct kc__exec_run *run)
+{
+	for (int i = 0; i < CANCEL_REAP_TRIES; i++) {
+		int status;
+		pid_t w = waitpid(run->pid, &status, WNOHANG);
+		if (w != 0)
+			return;
+		struct timespec nap = {.tv_sec = 0, .tv_nsec = 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+}
+
+struct kc__exec_run *kc__exec_cancel(struct kc__exec_run *run)
+{
+	if (!run)
+		return NULL;
+	kill_group(run);
+	/* On the default loop libev reaps every child itself. */
+	if (!run->exited && run->how != WATCH_CHILD)
+		reap_briefly(run);
+	run_free(run);
+	return NULL;
+}
+
+struct sync_run {
+	bool done;
+	int result;
+	struct kc_credential cred;
+	struct kc_error *err;
+};
+
+static void sync_done(int result, struct kc_credential *cred, const struct kc_error *err,
+                      void *userdata)
+{
+	struct sync_run *s = userdata;
+	s->done = true;
+	s->result = result;
+	if (result == 0)
+		s->cred = *cred;
+	else
+		kc_error_set(s->err, result, "%s", err->message);
+}
+
+/* The asynchronous run on a private loop: one implementation for both. */
+int kc__exec_credential(const struct kc_config *cfg, struct kc_credential *ret,
+                        struct kc_error *err)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	if (!loop)
+		return kc_error_set(err, -ENOMEM, "%s: exec plugin %s: no event loop", cfg->source,
+		                    cfg->exec->command);
+	struct sync_run s = {.err = err};
+	struct kc__exec_run *run = NULL;
+	int r = kc__exec_start(loop, cfg, sync_done, &s, &run, err);
+	while (r == 0 && !s.done)
+		ev_run(loop, EVRUN_ONCE);
+	ev_loop_destroy(loop);
+	if (r < 0)
+		return r;
+	if (s.result == 0)
+		*ret = s.cred;
+	return s.result;
 }

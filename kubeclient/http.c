@@ -57,6 +57,7 @@ struct kc_http {
 enum phase {
 	PHASE_BACKOFF, /* waiting out a retry delay (or not started) */
 	PHASE_TOKEN,   /* holding a rate-limit reservation, waiting for its time */
+	PHASE_AUTH,    /* parked: the credential hook is waiting for its credential */
 	PHASE_ACTIVE,  /* in the multi handle */
 	PHASE_DONE,    /* on_done running */
 };
@@ -543,8 +544,12 @@ static void deadline_fired(struct ev_loop *loop, ev_timer *w, int revents)
 		r->abort_code = -ETIMEDOUT;
 		report_attempt(r, CURLE_OPERATION_TIMEDOUT);
 	}
-	fail(r, 0, -ETIMEDOUT, "no answer from %s within the request's %g s deadline", r->peer,
-	     r->deadline);
+	if (r->phase == PHASE_AUTH)
+		fail(r, 0, -ETIMEDOUT, "no credential within the request's %g s deadline",
+		     r->deadline);
+	else
+		fail(r, 0, -ETIMEDOUT, "no answer from %s within the request's %g s deadline",
+		     r->peer, r->deadline);
 }
 
 /* ---- curl data callbacks (run inside curl: never touch the multi handle) ---- */
@@ -678,7 +683,8 @@ static int apply_auth(struct kc_http_request *r, const struct kc_http_auth *a)
 }
 
 /* The credential of this attempt: the hook's, or the fixed one. Fails the
- * request and returns a negative errno when there is none. */
+ * request and returns a negative errno when there is none; parks it and
+ * returns -EINPROGRESS when the hook says the credential is on its way. */
 static int attempt_auth(struct kc_http_request *r)
 {
 	struct kc_http_auth a = {
@@ -695,6 +701,12 @@ static int attempt_auth(struct kc_http_request *r)
 		memset(&a, 0, sizeof(a));
 		rc = r->credential(r->stale, &a, &cerr, r->userdata);
 		r->stale = false;
+		if (rc == -EINPROGRESS) {
+			/* No attempt until kc_http_resume(); the deadline runs on. */
+			r->phase = PHASE_AUTH;
+			kc_error_clear(&cerr);
+			return rc;
+		}
 		if (rc < 0) {
 			fail(r, 0, rc, "no credential: %s", cerr.message);
 			kc_error_clear(&cerr);
@@ -1224,6 +1236,16 @@ int kc_http_start(struct kc_http *h, const struct kc_http_request_options *o,
 	if (ret)
 		*ret = r;
 	return 0;
+}
+
+void kc_http_resume(struct kc_http_request *r)
+{
+	if (!r || r->phase != PHASE_AUTH || r->cancelled)
+		return;
+	/* From the loop, never inside this call; the rate-limit token of the
+	 * parked attempt was spent already. */
+	ev_timer_set(&r->wait, 0., 0.);
+	ev_timer_start(r->h->loop, &r->wait);
 }
 
 struct kc_http_request *kc_http_cancel(struct kc_http_request *r)

@@ -104,7 +104,11 @@ struct kc_http_auth {
  * cache. Fills *ret (strings borrowed until the hook is called again or the
  * request ends) and returns 0, or returns a negative errno with err filled:
  * the request then fails with that code. A request with this hook retries a
- * 401 once, outside the retry budget. */
+ * 401 once, outside the retry budget.
+ * -EINPROGRESS means the credential is on its way (an exec plugin runs): the
+ * request is parked, no attempt starts and its deadline keeps running, until
+ * the hook's owner calls kc_http_resume(); the hook is then called again
+ * (with stale false). */
 typedef int kc_http_credential_fn(bool stale, struct kc_http_auth *ret, struct kc_error *err,
                                   void *userdata);
 
@@ -216,6 +220,11 @@ struct kc_http_request_options {
  * no callback will run. */
 int kc_http_start(struct kc_http *h, const struct kc_http_request_options *opts,
                   struct kc_http_request **ret, struct kc_error *err);
+
+/* Wakes a request parked by its credential hook (-EINPROGRESS): the hook is
+ * called again from the loop, never inside this call. A no-op for a request
+ * that is not parked; NULL is fine. */
+void kc_http_resume(struct kc_http_request *r);
 
 /* Stops a request: no callback of it runs again and the handle is invalid
  * afterwards. Callable from any callback, including the request's own

@@ -653,6 +653,74 @@ static void test_credential_hook(void)
 	   n.message);
 }
 
+/* A hook whose credential is on its way (an exec plugin runs): the
+ * request is parked until kc_http_resume(), its deadline running. */
+struct parked_state {
+	struct result r; /* first: the userdata of every callback is &r */
+	int calls;
+	bool never; /* the credential never comes */
+	int seen_at_resume;
+	ev_timer later;
+};
+
+static void resume_later(struct ev_loop *l, ev_timer *w, int revents)
+{
+	struct parked_state *p = w->data;
+	p->seen_at_resume = ss_seen(srv);
+	kc_http_resume(p->r.self);
+}
+
+static int pending(bool stale, struct kc_http_auth *ret, struct kc_error *err, void *userdata)
+{
+	struct parked_state *p = userdata;
+	p->calls++;
+	if (p->never || p->calls == 1) {
+		if (!p->never) {
+			ev_timer_init(&p->later, resume_later, 0.3, 0.);
+			p->later.data = p;
+			ev_timer_start(loop, &p->later);
+		}
+		return -EINPROGRESS;
+	}
+	ret->bearer_token = "late-token";
+	return 0;
+}
+
+static void test_parked_credential(void)
+{
+	const struct ss_action script[] = {
+	    {.act = SS_SEND, .text = ss_response(srv, 200, "", "{}")}};
+	struct parked_state p = {0};
+	struct kc_http_request_options o = req("GET", url("/parked"), &p.r);
+	o.credential = pending;
+	ss_start(srv, script, 1);
+	double t0 = ev_time();
+	run(&o, &p.r, 10);
+	double took = ev_time() - t0;
+	unstick(&p.r);
+	ss_join(srv);
+	is_int(p.seen_at_resume, 0, "parked: nothing sent while the credential was pending");
+	is_int(p.r.status, 200, "resumed: the request completes");
+	ok(took >= 0.29, "after the resume (%.2f s)", took);
+	is_int(p.calls, 2, "the hook asked again on resume");
+	is_str(ss_request(srv, 0)->authorization, "Bearer late-token", "with its credential");
+
+	/* The deadline counts while parked. */
+	struct parked_state n = {.never = true};
+	struct kc_http_request_options no = req("GET", url("/parked"), &n.r);
+	no.credential = pending;
+	no.deadline = 0.5;
+	t0 = ev_time();
+	run(&no, &n.r, 5);
+	took = ev_time() - t0;
+	unstick(&n.r);
+	is_int(n.r.code, -ETIMEDOUT, "a credential that never comes: -ETIMEDOUT at the deadline");
+	ok(took > 0.45 && took < 2, "after about 0.5 s (%.2f s)", took);
+	ok(strstr(n.r.message, "no credential within the request's 0.5 s deadline") != NULL,
+	   "says so: %s", n.r.message);
+	is_int(n.r.attempts, 0, "no attempt was made");
+}
+
 /* ---- TLS: a throwaway CA and a server certificate for 127.0.0.1 ---- */
 
 static void tls_request(struct ss_server *s, const struct kc_http_tls *tls, struct result *r)
@@ -754,6 +822,7 @@ int main(void)
 	test_header_value();
 	test_cancel();
 	test_credential_hook();
+	test_parked_credential();
 	test_tls();
 	http = kc_http_free(http);
 	srv = ss_free(srv);
