@@ -72,6 +72,16 @@ struct machine {
 	bool moved;         /* a transition this reconcile restarts the progress clock */
 	int32_t canary_pods, stable_pods; /* the targets of this reconcile */
 	struct rec_obstacle obstacle;     /* what stands in the way of creating the canary */
+	/* Traffic (docs/internals/canary.md, "Traffic"). */
+	bool routed;          /* trafficRouting: weights on a router */
+	bool services;        /* Services to steer: stableService, canaryService, or routed */
+	int32_t obs_step;     /* currentStepIndex as observed */
+	int32_t last_w;       /* status.canary.weights' canary weight: what the routers got */
+	const char *last_rev; /* the revision it went to; last_w -1: none recorded */
+	bool frozen;          /* the step moved this reconcile: routers wait for the status */
+	struct rec_canary_route route; /* this state's pods, weight and traffic */
+	struct rec_traffic_report rep; /* the routers against route.want */
+	bool planned_traffic;          /* rep is of the routers' actions in the plan */
 };
 
 static bool streq(const char *a, const char *b)
@@ -171,6 +181,11 @@ static void load(struct machine *m)
 		m->step = 0;
 	if (m->step > m->n_steps)
 		m->step = m->n_steps;
+	m->obs_step = m->step;
+	m->routed = rel->canary.traffic != REL_TRAFFIC_NONE;
+	m->services = m->routed || rel->canary.stable_service || rel->canary.canary_service;
+	m->last_w = cs->has_weights ? cs->canary.weight : -1;
+	m->last_rev = cs->has_weights ? cs->canary.revision : NULL;
 	m->abort = cs->abort;
 	m->aborted_at = cs->aborted_at;
 	m->promote_full = cs->promote_full;
@@ -352,28 +367,109 @@ static int32_t target_weight(const struct machine *m)
 	return weight_before(m, m->step);
 }
 
-/* The pods each side is to have in this state (ST_HELD: none move). */
-static void targets(struct machine *m)
+/* The traffic of this state (rec_canary_route_decide) into m->route. */
+static int route(struct machine *m)
+{
+	const struct rel_release *rel = m->c->rel;
+	const struct rec_rs *nr = m->s.new_rs, *lr = find_rs(m->c, m->last_rev);
+	bool stepping = m->st != ST_ABORTED && m->st != ST_STABLE && m->st != ST_FIRST;
+	int32_t canary_av = nr && !nr->planned ? nr->available : 0;
+	int32_t stable_av = m->stable_rs ? m->stable_rs->available : 0;
+	/* Only within one canary: a new one starts from its own step 0. */
+	m->frozen = stepping && m->step != m->obs_step &&
+	            streq(m->c->observed->current_revision, rel->revision);
+	struct rec_canary_route_in in = {
+	    .phase = m->st == ST_ABORTED ? REC_CANARY_ABORTED
+	             : stepping          ? REC_CANARY_STEPPING
+	                                 : REC_CANARY_SETTLED,
+	    .step = (size_t)(m->frozen ? m->obs_step : m->step),
+	    .pod_step = (size_t)m->step,
+	    .target = stepping ? target_weight(m) : 0,
+	    .frozen = m->frozen,
+	    .last = m->last_w,
+	    .last_revision = m->last_rev,
+	    .stable = m->stable,
+	    .canary = rel->revision,
+	    .canary_available = canary_av,
+	    .stable_available = stable_av,
+	    .last_available = lr ? lr->available : 0,
+	    .stable_to_canary =
+	        !m->routed && m->st == ST_PROMOTING && canary_av > 0 && canary_av >= stable_av,
+	};
+	return rec_canary_route_decide(rel, &in, &m->route);
+}
+
+/* The pods each side is to have in this state (ST_HELD: none move): by
+ * replica ratio, or under traffic routing by m->route. 0 or -E2BIG. */
+static int targets(struct machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
 	int32_t replicas = rel->replicas, min = rel->canary.min_pods_per_replica_set;
 	int32_t w = target_weight(m);
+	int r = m->services ? route(m) : 0;
+	if (r < 0)
+		return r;
 	switch (m->st) {
 	case ST_FIRST:
 	case ST_PROMOTING:
 	case ST_STABLE:
 		m->canary_pods = replicas;
-		m->stable_pods = 0;
+		m->stable_pods =
+		    m->routed && m->st == ST_PROMOTING ? m->route.split.stable_pods : 0;
 		break;
 	case ST_ABORTED:
+		/* Routed: the canary keeps its pods for abortScaleDownDelaySeconds
+		 * (move, rec_canary_hold). */
 		m->canary_pods = 0;
-		m->stable_pods = replicas;
+		m->stable_pods = m->routed ? m->route.split.stable_pods : replicas;
 		break;
 	default:
-		m->canary_pods = rec_canary_ratio_pods(replicas, w, min);
-		m->stable_pods = rec_canary_ratio_stable_pods(replicas, w, min);
+		m->canary_pods = m->routed ? m->route.split.canary_pods
+		                           : rec_canary_ratio_pods(replicas, w, min);
+		m->stable_pods = m->routed ? m->route.split.stable_pods
+		                           : rec_canary_ratio_stable_pods(replicas, w, min);
 		break;
 	}
+	return 0;
+}
+
+/* Seconds a ReplicaSet of neither side keeps its pods once no Service
+ * routes to it: scaleDownDelaySeconds for a revision that was stable (no
+ * history of it, or Succeeded; none with dynamicStableScale, whose stable
+ * shrank with its weight), none for a canary that never was. */
+static int32_t other_delay(const struct machine *m, const struct rec_rs *v)
+{
+	const struct rel_canary *k = &m->c->rel->canary;
+	const struct rel_history_entry *e = rel_status_history_find(m->c->next, v->revision);
+	if (e && e->outcome != REL_OUTCOME_SUCCEEDED)
+		return 0;
+	return k->dynamic_stable_scale ? 0 : k->scale_down_delay_seconds;
+}
+
+/* Routed: whether v, which this state takes to 0 pods, keeps them for now
+ * (rec_canary_hold); records the decision in v and the wake-up. */
+static bool keep(struct machine *m, struct rec_rs *v)
+{
+	const struct rel_canary *k = &m->c->rel->canary;
+	int32_t delay = other_delay(m, v);
+	if (v == m->s.new_rs) /* aborted: 0 means never */
+		delay =
+		    k->abort_scale_down_delay_seconds > 0 ? k->abort_scale_down_delay_seconds : -1;
+	double wake = -1;
+	bool unrouted = rec_canary_unrouted(k, m->c->traffic, v->revision);
+	v->kept = rec_canary_hold(v, unrouted, delay, m->c->now, &wake);
+	if (wake >= 0)
+		rec_plan_requeue(m->after, wake);
+	return v->kept;
+}
+
+/* keep() without deciding anything: for placed(). */
+static bool would_keep(struct machine *m, const struct rec_rs *v)
+{
+	struct rec_rs copy = *v;
+	double wake = -1;
+	bool unrouted = rec_canary_unrouted(&m->c->rel->canary, m->c->traffic, v->revision);
+	return rec_canary_hold(&copy, unrouted, other_delay(m, v), m->c->now, &wake);
 }
 
 /* The observed ReplicaSets already hold the targets: the canary's pods are
@@ -388,10 +484,56 @@ static bool placed(struct machine *m)
 	for (size_t i = 0; i < c->n_rss; i++) {
 		const struct rec_rs *v = &c->rss[i];
 		int32_t want = v == m->stable_rs ? m->stable_pods : 0;
-		if (v != nr && (v->spec_replicas != want || v->status_replicas > want))
+		if (v == nr || (v->spec_replicas == want && v->status_replicas <= want))
+			continue;
+		/* Routed: an earlier revision kept for its scale-down delay does
+		 * not hold the steps up. */
+		if (!m->routed || v == m->stable_rs || !would_keep(m, v))
 			return false;
 	}
 	return true;
+}
+
+/* Evaluates the routers against m->route.want into m->rep, appending the
+ * actions to `into`, or only judging them (into NULL). 0, -EINVAL, -ENOMEM. */
+static int evaluate(struct machine *m, struct rec_plan *into)
+{
+	struct rec_plan scratch;
+	rec_plan_init(&scratch);
+	int r = rec_traffic_plan(m->c->rel, m->c->release, &m->route.want, m->c->traffic, m->last_w,
+	                         into ? into : &scratch, &m->rep);
+	rec_plan_clear(&scratch);
+	return r;
+}
+
+/* A step that places pods (setWeight and the traffic steps) is reached when
+ * its pods are there and available, and, with Services or a router, the
+ * routers route as it wants: under trafficRouting its weight set (not in the
+ * reconcile that entered the step: frozen), in effect, accepted. */
+static int reached(struct machine *m, bool *done)
+{
+	*done = false;
+	if (!placed(m))
+		return 0;
+	if (!m->services) {
+		*done = true;
+		return 0;
+	}
+	if (m->routed && (m->frozen || m->route.split.weight != target_weight(m)))
+		return 0;
+	int r = evaluate(m, NULL);
+	if (r < 0)
+		return r;
+	*done = m->rep.in_effect && !(m->routed && m->rep.not_accepted);
+	return 0;
+}
+
+/* Routed promotion: the canary holds every pod, available. */
+static bool canary_full(const struct machine *m)
+{
+	const struct rec_rs *nr = m->s.new_rs;
+	int32_t replicas = m->c->rel->replicas;
+	return nr && !nr->planned && nr->spec_replicas == replicas && nr->available >= replicas;
 }
 
 /* A pause step: started now unless the pause condition says when; over
@@ -443,13 +585,24 @@ static int settle(struct machine *m)
 {
 	for (int32_t guard = 0; guard <= m->n_steps + 1; guard++) {
 		m->st = derive(m);
-		targets(m);
+		int r = targets(m);
 		bool done = false;
-		int r = 0;
+		if (r < 0)
+			return r;
 		if (m->st == ST_STEP) {
-			done = placed(m);
+			r = reached(m, &done);
 		} else if (m->st == ST_PAUSE) {
 			r = pause_over(m, &done);
+		} else if (m->st == ST_PROMOTING && m->routed && canary_full(m)) {
+			/* The switch: the Services and weights go to the canary
+			 * in this plan, the status records it as stable; the
+			 * rollout completes once the switch is in effect. */
+			m->stable = m->c->rel->revision;
+			m->stable_rs = NULL;
+			r = rel_status_set_string(&m->c->next->stable_revision, m->stable);
+			if (r < 0)
+				return r;
+			continue;
 		} else if ((m->st == ST_PROMOTING || m->st == ST_FIRST) &&
 		           rec_scaling_complete(&m->s)) {
 			/* The canary holds every pod: it becomes the stable revision
@@ -517,33 +670,58 @@ static int delete_replaced(struct machine *m, struct rec_plan *actions, bool *de
 	return 0;
 }
 
+/* The target of every owned ReplicaSet into target[] (same order); under
+ * traffic routing one this state takes to 0 pods may keep them for now
+ * (keep: the aborted canary, earlier revisions). Returns the pods kept. */
+static int64_t plan_targets(struct machine *m, int32_t *target)
+{
+	struct rec_ctx *c = m->c;
+	int64_t kept = 0;
+	for (size_t i = 0; i < c->n_rss; i++) {
+		struct rec_rs *v = &c->rss[i];
+		v->want_deadline = 0; /* unless keep() counts one down */
+		v->kept = false;
+		target[i] = v == m->s.new_rs    ? m->canary_pods
+		            : v == m->stable_rs ? m->stable_pods
+		                                : 0;
+		bool held = m->routed && target[i] == 0 && v != m->stable_rs &&
+		            (v != m->s.new_rs || m->st == ST_ABORTED);
+		if (held && keep(m, v)) {
+			target[i] = v->spec_replicas;
+			kept += v->spec_replicas;
+		}
+	}
+	return kept;
+}
+
 /* Moves the pods towards this state's targets within maxSurge and
  * maxUnavailable; more pods than replicas + surge only when the targets
- * themselves need them (both sides at least minPodsPerReplicaSet). */
+ * themselves need them (both sides at least minPodsPerReplicaSet; under
+ * traffic routing stable keeps its pods while the canary grows, and kept
+ * ReplicaSets theirs). */
 static int move(struct machine *m, struct rec_plan *actions)
 {
 	struct rec_ctx *c = m->c;
 	int64_t replicas = c->rel->replicas;
-	int64_t max_total = replicas + m->s.surge;
-	int64_t stable_pods = m->stable_rs ? m->stable_pods : 0;
-	if ((int64_t)m->canary_pods + stable_pods > max_total)
-		max_total = (int64_t)m->canary_pods + stable_pods;
-	int r = create_canary(m, max_total, actions);
-	if (r < 0)
-		return r;
 	int32_t *target = calloc(c->n_rss ? c->n_rss : 1, sizeof(*target));
 	if (!target)
 		return -ENOMEM;
+	int64_t kept = plan_targets(m, target);
+	int64_t max_total = replicas + m->s.surge;
+	int64_t stable_pods = m->stable_rs ? m->stable_pods : 0;
+	if ((int64_t)m->canary_pods + stable_pods + kept > max_total)
+		max_total = (int64_t)m->canary_pods + stable_pods + kept;
+	int r = create_canary(m, max_total, actions);
+	if (r < 0) {
+		free(target);
+		return r;
+	}
 	/* The side that loses pods gives them up last, once the other grew:
 	 * scale, then shift. */
 	bool canary_grows = m->s.new_rs && m->s.new_rs->want <= m->canary_pods;
 	size_t first = SIZE_MAX;
 	for (size_t i = 0; i < c->n_rss; i++) {
 		struct rec_rs *v = &c->rss[i];
-		if (v == m->s.new_rs)
-			target[i] = m->canary_pods;
-		else if (v == m->stable_rs)
-			target[i] = m->stable_pods;
 		if ((v == m->s.new_rs && canary_grows) || (v == m->stable_rs && !canary_grows))
 			first = i;
 	}
@@ -552,11 +730,41 @@ static int move(struct machine *m, struct rec_plan *actions)
 	return 0;
 }
 
+/* status.canary.weights. By replica ratio (written for people, never read
+ * back): the weight of the steps reached, 0 when the canary has no available
+ * pod. Under traffic routing: what this plan sets on the routers, read back
+ * as the next reconcile's last_w (drift is judged against it); spec.paused
+ * leaves it as it was, as it leaves the routers. 0 or -ENOMEM. */
+static int record_weights(struct machine *m, struct rel_canary_status *cs, bool settled)
+{
+	const struct rel_release *rel = m->c->rel;
+	const struct rec_rs *nr = m->s.new_rs;
+	if (m->routed && m->st == ST_HELD)
+		return 0;
+	/* Every step before the current one was reached: its weight is in
+	 * effect (an upper bound while a lower one is being placed). */
+	int32_t w = m->st == ST_ABORTED || settled ? 0 : weight_before(m, m->step);
+	if (!nr || nr->planned || nr->available == 0)
+		w = 0; /* no traffic to a revision without available pods */
+	const char *stable = m->st == ST_STABLE ? rel->revision : m->stable;
+	const char *canary = m->st == ST_STABLE ? stable : rel->revision;
+	if (m->routed) {
+		w = m->route.split.weight;
+		canary = m->route.weight_revision;
+	}
+	cs->has_weights = stable != NULL;
+	int r = rel_status_set_string(&cs->canary.revision, stable ? canary : NULL);
+	if (r == 0)
+		r = rel_status_set_string(&cs->stable.revision, stable);
+	cs->canary.weight = stable ? w : 0;
+	cs->stable.weight = stable ? 100 - w : 0;
+	return r;
+}
+
 /* The machine's record in the status: where it stands, for the next
  * reconcile (whoever runs it) and for people. 0 or -ENOMEM. */
 static int record(struct machine *m)
 {
-	const struct rel_release *rel = m->c->rel;
 	struct rel_canary_status *cs = &m->c->next->canary;
 	bool settled = m->st == ST_STABLE || m->st == ST_FIRST;
 	int32_t step = settled ? m->n_steps : m->step;
@@ -574,21 +782,7 @@ static int record(struct machine *m)
 	if (m->st == ST_PAUSE && m->pause_start != 0 && k < REL_PAUSE_CONDITIONS_MAX)
 		cs->pause_conditions[cs->n_pause_conditions++] =
 		    (struct rel_pause_condition){REL_PAUSE_CANARY_STEP, m->pause_start};
-	const struct rec_rs *nr = m->s.new_rs;
-	/* Every step before the current one was reached: its weight is in
-	 * effect (an upper bound while a lower one is being placed). */
-	int32_t w = m->st == ST_ABORTED || settled ? 0 : weight_before(m, m->step);
-	if (!nr || nr->planned || nr->available == 0)
-		w = 0; /* no traffic to a revision without available pods */
-	const char *stable = m->st == ST_STABLE ? rel->revision : m->stable;
-	cs->has_weights = stable != NULL;
-	int r = rel_status_set_string(&cs->canary.revision, !stable              ? NULL
-	                                                    : m->st == ST_STABLE ? stable
-	                                                                         : rel->revision);
-	if (r == 0)
-		r = rel_status_set_string(&cs->stable.revision, stable);
-	cs->canary.weight = stable ? w : 0;
-	cs->stable.weight = stable ? 100 - w : 0;
+	int r = record_weights(m, cs, settled);
 	if (r == 0)
 		r = rel_canary_status_set_step(cs, (size_t)step, (size_t)m->n_steps);
 	return r;
@@ -657,6 +851,37 @@ static void word_waiting(const struct machine *m, const char *at, struct wording
 	}
 }
 
+/* The reason of a router problem in m->rep, or NULL: a referenced object
+ * missing or unusable, or an HTTPRoute no Gateway accepted. */
+static const char *traffic_problem(const struct machine *m)
+{
+	if (!m->planned_traffic)
+		return NULL;
+	if (m->rep.missing)
+		return REC_REASON_TRAFFIC_ROUTER_MISSING;
+	if (m->rep.not_accepted)
+		return REC_REASON_ROUTE_NOT_ACCEPTED;
+	return NULL;
+}
+
+/* A router problem outweighs the state's words: Degraded, Stalled, and
+ * what the report says. A route that no Gateway accepted routes nothing,
+ * so the steps wait for it (reached), and say so here. */
+static void word_traffic(const struct machine *m, struct wording *w)
+{
+	const char *reason = traffic_problem(m);
+	if (!reason)
+		return;
+	struct rec_verdict *v = &w->v;
+	v->phase = REL_PHASE_DEGRADED;
+	v->reason = reason;
+	v->ready = false;
+	v->stalled = true;
+	snprintf(w->msg, sizeof(w->msg), "revision %s: %s%s", m->c->rel->revision, m->rep.message,
+	         m->rep.missing ? "; the rollout waits until it is there"
+	                        : "; the steps wait until a Gateway accepts it");
+}
+
 /* Phase, summary and conditions of the machine's state. */
 static void word(const struct machine *m, const struct rec_counts *n, bool complete, bool deadline,
                  struct wording *w)
@@ -716,6 +941,7 @@ static void word(const struct machine *m, const struct rec_counts *n, bool compl
 	} else {
 		word_waiting(m, at, w);
 	}
+	word_traffic(m, w);
 }
 
 /* The history entry of the current revision follows abort and retry. */
@@ -757,6 +983,29 @@ static bool judge(struct machine *m, const struct rec_counts *n, bool started)
 	return false;
 }
 
+/* ST_STABLE is complete: the revision holds every pod, available; with
+ * Services the routers route to it; under traffic routing the earlier
+ * revisions may still be kept for their scale-down delay. */
+static bool settled_complete(const struct machine *m)
+{
+	const struct rec_ctx *c = m->c;
+	const struct rec_rs *nr = m->s.new_rs;
+	if (!m->services)
+		return rec_scaling_complete(&m->s);
+	if (!m->planned_traffic || !m->rep.in_effect)
+		return false;
+	if (!m->routed)
+		return rec_scaling_complete(&m->s);
+	if (!nr || nr->planned || nr->want != c->rel->replicas || nr->available != c->rel->replicas)
+		return false;
+	for (size_t i = 0; i < c->n_rss; i++) {
+		const struct rec_rs *v = &c->rss[i];
+		if (v != nr && !v->kept && v->want != 0)
+			return false;
+	}
+	return true;
+}
+
 static int report(struct machine *m)
 {
 	struct rec_ctx *c = m->c;
@@ -774,7 +1023,7 @@ static int report(struct machine *m)
 	rec_status_set_counts(c->next, &n);
 	track_outcome(m);
 	bool deadline = judge(m, &n, started);
-	bool complete = m->st == ST_STABLE && rec_scaling_complete(&m->s);
+	bool complete = m->st == ST_STABLE && settled_complete(m);
 	struct wording w;
 	word(m, &n, complete, deadline, &w);
 	r = rec_status_report(c, &w.v);
@@ -786,13 +1035,40 @@ static int report(struct machine *m)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
 	if (r == 0 && rec_claim_blocks(&m->obstacle))
 		r = rec_status_failed(c, m->obstacle.reason, m->obstacle.message, m->after);
-	if (r == 0 && m->st == ST_BLOCKED &&
+	bool warn = m->st == ST_BLOCKED || traffic_problem(m);
+	if (r == 0 && warn && !rec_claim_blocks(&m->obstacle) &&
 	    !rec_status_had_reason(c->observed, "Stalled", w.v.reason) &&
 	    !rec_plan_add_event(m->after, c->release, REC_EVENT_WARNING, w.v.reason, w.msg))
 		r = -ENOMEM;
 	if (r == 0)
 		r = record(m);
 	return r;
+}
+
+/* The routers' actions for this state, first in the plan: a weight that
+ * goes down, and the switch at completion, land before the pods they free
+ * go; a weight goes up only to pods already available. Plus the Event of a
+ * drift corrected, and a prompt reconcile when the routers wait for this
+ * plan's status (frozen). 0, -EINVAL or -ENOMEM. */
+static int steer(struct machine *m, struct rec_plan *actions)
+{
+	int r = evaluate(m, actions);
+	if (r < 0)
+		return r;
+	m->planned_traffic = true;
+	if (m->frozen)
+		rec_plan_requeue(m->after, REC_CANARY_FROZEN_REQUEUE);
+	if (!m->rep.drift_corrected)
+		return 0;
+	char note[512];
+	snprintf(note, sizeof(note),
+	         "%s: canary weights changed by someone else, set back to %d%% for revision %s",
+	         m->rep.drifted, (int)m->route.split.weight,
+	         m->route.weight_revision ? m->route.weight_revision : "-");
+	if (!rec_plan_add_event(actions, m->c->release, REC_EVENT_NORMAL,
+	                        REC_REASON_TRAFFIC_DRIFT_CORRECTED, note))
+		return -ENOMEM;
+	return 0;
 }
 
 int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after)
@@ -807,6 +1083,8 @@ int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec
 		r = consume_intent(&m);
 	if (r == 0)
 		r = settle(&m);
+	if (r == 0 && m.st != ST_HELD)
+		r = steer(&m, actions);
 	if (r == 0 && m.st != ST_HELD)
 		r = move(&m, actions);
 	if (r == 0)

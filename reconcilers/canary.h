@@ -38,6 +38,15 @@
 #define REC_REASON_ROLLOUT_ABORTED          "RolloutAborted"
 #define REC_REASON_ANALYSIS_NOT_IMPLEMENTED "AnalysisNotImplemented"
 #define REC_REASON_APPROVAL_NOT_IMPLEMENTED "ApprovalNotImplemented"
+/* Router problems (Stalled, Warning Event once) and corrections (Event). */
+#define REC_REASON_TRAFFIC_ROUTER_MISSING  "TrafficRouterMissing"
+#define REC_REASON_ROUTE_NOT_ACCEPTED      "RouteNotAccepted"
+#define REC_REASON_TRAFFIC_DRIFT_CORRECTED "TrafficDriftCorrected"
+
+/* Seconds until the reconcile after one that moved the step under traffic
+ * routing: the routers follow the new step once the status records it, and
+ * a status write alone wakes nobody (the runtime drops status echoes). */
+#define REC_CANARY_FROZEN_REQUEUE 1.0
 
 /* Decides one reconcile of c->rel (strategy canary, no trafficRouting).
  * Appends ReplicaSet actions (and their Events) to `actions`, fills c->next

@@ -272,8 +272,8 @@ static int patch_annotations(json_t *ann, const struct rec_rs *v, const struct r
 	 * proportional scaling reads. */
 	if (replicas && set_replica_annotations(ann, rel->replicas, max) != 0)
 		return -ENOMEM;
-	if (generation && json_object_set_new(ann, MODEL_ANNOTATION_GENERATION,
-	                                      int_string(rel->generation)) != 0)
+	if (generation &&
+	    json_object_set_new(ann, MODEL_ANNOTATION_GENERATION, int_string(rel->generation)) != 0)
 		return -ENOMEM;
 	if (v->want_deadline == v->deadline)
 		return 0;

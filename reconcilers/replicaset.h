@@ -63,10 +63,10 @@ struct rec_rs {
 	time_t deadline; /* MODEL_ANNOTATION_SCALE_DOWN_DEADLINE, 0 if absent or unreadable */
 
 	/* Decisions of this reconcile. */
-	int32_t want;      /* spec.replicas wanted; starts at spec_replicas */
-	bool touched;      /* scaled by the rollout: refresh the replica annotations */
-	bool make_current; /* the current revision's RS: sync minReadySeconds and generation */
-	bool planned;      /* created by this plan (obj is NULL, nothing to patch) */
+	int32_t want;         /* spec.replicas wanted; starts at spec_replicas */
+	bool touched;         /* scaled by the rollout: refresh the replica annotations */
+	bool make_current;    /* the current revision's RS: sync minReadySeconds and generation */
+	bool planned;         /* created by this plan (obj is NULL, nothing to patch) */
 	time_t want_deadline; /* the scale-down deadline wanted; starts at deadline, 0: none */
 	bool kept; /* a scale-down the strategy holds back (a canary's scale-down delay) */
 };

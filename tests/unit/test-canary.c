@@ -1,10 +1,17 @@
 /*
- * The canary step machine (replica ratio): the arithmetic of pods per weight,
- * then scripted rows run against a fake cluster that applies every plan (the
- * plan's resulting state is fed back as the next observed state, as a
- * restarted controller would read it) and checks the rollout's promises on
- * every plan: no more pods than the surge allows, no fewer available than
- * maxUnavailable allows, no weight to a revision without available pods.
+ * The canary step machine: the arithmetic of pods per weight, then scripted
+ * rows run against a fake cluster that applies every plan (the plan's
+ * resulting state is fed back as the next observed state, as a restarted
+ * controller would read it): the ReplicaSets, and the routers (Services,
+ * HTTPRoute, Ingresses: JSON patches applied with their tests, a failed test
+ * stopping the plan as the API server's 422 stops the executor; applies;
+ * deletes). Every plan is checked against the rollout's promises: no more
+ * pods than the surge allows (replica ratio), no fewer available than
+ * maxUnavailable allows, no weight to a revision without available pods; and
+ * under traffic routing no router weight above the step's, none to a
+ * revision without available pods, no header or mirror route to one, and
+ * stable able to take 100 % of the traffic (with dynamicStableScale, the
+ * share its weight needs).
  */
 #include "tap.h"
 
@@ -54,11 +61,22 @@ static int image_of(const char *revision)
 	return 0;
 }
 
-/* The fake cluster: one Release and its ReplicaSets. */
+#define MAX_ING 4
+
+/* The fake cluster: one Release, its ReplicaSets, and its routers. */
 struct sim {
 	json_t *release;
 	json_t *rs[MAX_RS];
 	size_t n_rs;
+	/* Routers, created from the strategy (NULL: not there). */
+	json_t *svc[2];         /* stableService "web", canaryService "web-canary" */
+	json_t *route;          /* HTTPRoute "web" */
+	json_t *ingress;        /* the nginx stable Ingress "web" */
+	json_t *owned[MAX_ING]; /* Ingresses the Release controls */
+	size_t n_owned;
+	json_t *hidden[4]; /* routers taken away by "gone", for "back" */
+	bool routed;       /* trafficRouting: check the router promises */
+	bool dynamic;      /* dynamicStableScale */
 	time_t now;
 	int surge, unavailable, min_pods; /* what the strategy resolves to */
 	int uid_seq;
@@ -82,6 +100,53 @@ static void set_image(struct sim *sm, int image)
 	    json_integer(json_integer_value(json_object_get(md, "generation")) + 1));
 }
 
+static json_t *service(const char *name)
+{
+	return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:{s:s},s:[{s:i}]}}", "apiVersion", "v1",
+	                 "kind", "Service", "metadata", "name", name, "namespace", "shop", "uid",
+	                 name, "spec", "selector", "app", "web", "ports", "port", 80);
+}
+
+/* The HTTPRoute a user writes: one rule to both Services, all to stable. */
+static json_t *http_route(void)
+{
+	return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:[{s:s}],s:[{s:[{s:{s:s,s:s}}],s:[{s:s,s:i,"
+	                 "s:i},{s:s,s:i,s:i}]}]}}",
+	                 "apiVersion", "gateway.networking.k8s.io/v1", "kind", "HTTPRoute",
+	                 "metadata", "name", "web", "namespace", "shop", "uid", "route-uid", "spec",
+	                 "parentRefs", "name", "gw", "rules", "matches", "path", "type",
+	                 "PathPrefix", "value", "/", "backendRefs", "name", "web", "port", 80,
+	                 "weight", 100, "name", "web-canary", "port", 80, "weight", 0);
+}
+
+static json_t *stable_ingress(void)
+{
+	return json_pack(
+	    "{s:s,s:s,s:{s:s,s:s,s:s},s:{s:s,s:[{s:s,s:{s:[{s:s,s:s,s:{s:{s:s,s:{s:i}}}}"
+	    "]}}]}}",
+	    "apiVersion", "networking.k8s.io/v1", "kind", "Ingress", "metadata", "name", "web",
+	    "namespace", "shop", "uid", "ing-uid", "spec", "ingressClassName", "nginx", "rules",
+	    "host", "a.example", "http", "paths", "path", "/", "pathType", "Prefix", "backend",
+	    "service", "name", "web", "port", "number", 80);
+}
+
+/* The routers the strategy names, as their owners created them. */
+static void routers_init(struct sim *sm)
+{
+	const json_t *c = json_object_get(json_object_get(spec_of(sm), "strategy"), "canary");
+	const json_t *tr = json_object_get(c, "trafficRouting");
+	if (json_object_get(c, "stableService"))
+		sm->svc[0] = service("web");
+	if (json_object_get(c, "canaryService"))
+		sm->svc[1] = service("web-canary");
+	if (json_object_get(tr, "gatewayAPI"))
+		sm->route = http_route();
+	if (json_object_get(tr, "nginx"))
+		sm->ingress = stable_ingress();
+	sm->routed = tr != NULL;
+	sm->dynamic = json_is_true(json_object_get(c, "dynamicStableScale"));
+}
+
 static void sim_init(struct sim *sm, int replicas, const char *canary, int surge, int unavailable,
                      int min_pods)
 {
@@ -100,6 +165,7 @@ static void sim_init(struct sim *sm, int replicas, const char *canary, int surge
 	    json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:i},s:o}", "apiVersion", "slipway.dev/v1alpha1",
 	              "kind", "Release", "metadata", "name", "web", "namespace", "shop", "uid",
 	              "rel-uid", "resourceVersion", "1", "generation", 1, "spec", spec);
+	routers_init(sm);
 }
 
 static void sim_free(struct sim *sm)
@@ -107,6 +173,14 @@ static void sim_free(struct sim *sm)
 	json_decref(sm->release);
 	for (size_t i = 0; i < sm->n_rs; i++)
 		json_decref(sm->rs[i]);
+	json_decref(sm->svc[0]);
+	json_decref(sm->svc[1]);
+	json_decref(sm->route);
+	json_decref(sm->ingress);
+	for (size_t i = 0; i < sm->n_owned; i++)
+		json_decref(sm->owned[i]);
+	for (size_t i = 0; i < 4; i++)
+		json_decref(sm->hidden[i]);
 }
 
 /* Applies a JSON merge patch (RFC 7386) to target in place. */
@@ -168,14 +242,162 @@ static void create_rs(struct sim *sm, const json_t *body)
 	sm->rs[sm->n_rs++] = o;
 }
 
+/* ---- RFC 6902, as the API server applies it to a Service or an HTTPRoute ---- */
+
+/* The next reference token of *p (a JSON pointer) into tok, unescaped. */
+static bool next_token(const char **p, char *tok, size_t cap)
+{
+	if (**p != '/')
+		return false;
+	const char *s = *p + 1, *end = strchr(s, '/');
+	size_t n = end ? (size_t)(end - s) : strlen(s), k = 0;
+	for (size_t i = 0; i < n && k + 1 < cap; i++) {
+		if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
+			tok[k++] = s[i + 1] == '0' ? '~' : '/';
+			i++;
+		} else {
+			tok[k++] = s[i];
+		}
+	}
+	tok[k] = '\0';
+	*p = s + n;
+	return true;
+}
+
+static json_t *child_of(json_t *v, const char *tok)
+{
+	return json_is_array(v) ? json_array_get(v, strtoul(tok, NULL, 10))
+	                        : json_object_get(v, tok);
+}
+
+/* One operation on doc; false when it fails (the whole patch is refused). */
+static bool apply_op(json_t *doc, const json_t *op)
+{
+	const char *name = json_string_value(json_object_get(op, "op"));
+	const char *p = json_string_value(json_object_get(op, "path"));
+	json_t *value = json_object_get(op, "value");
+	char tok[256];
+	json_t *parent = doc;
+	if (!name || !p || !next_token(&p, tok, sizeof(tok)))
+		return false;
+	while (*p) {
+		parent = child_of(parent, tok);
+		if (!parent || !next_token(&p, tok, sizeof(tok)))
+			return false;
+	}
+	json_t *cur = child_of(parent, tok);
+	size_t idx = strtoul(tok, NULL, 10);
+	if (strcmp(name, "test") == 0)
+		return cur && value && json_equal(cur, value);
+	if (strcmp(name, "remove") == 0)
+		return cur && (json_is_array(parent) ? json_array_remove(parent, idx)
+		                                     : json_object_del(parent, tok)) == 0;
+	if (!value || (strcmp(name, "replace") == 0 && !cur))
+		return false;
+	if (json_is_object(parent))
+		return json_object_set(parent, tok, value) == 0;
+	if (!json_is_array(parent))
+		return false;
+	if (strcmp(name, "replace") == 0)
+		return json_array_set(parent, idx, value) == 0;
+	return strcmp(tok, "-") == 0 ? json_array_append(parent, value) == 0
+	                             : json_array_insert(parent, idx, value) == 0;
+}
+
+/* The router an action names, or NULL. */
+static json_t **router_of(struct sim *sm, const struct rec_action *a)
+{
+	const char *res = a->ref.resource, *name = a->ref.name;
+	if (!res || !name)
+		return NULL;
+	if (strcmp(res, "services") == 0)
+		return strcmp(name, "web") == 0          ? &sm->svc[0]
+		       : strcmp(name, "web-canary") == 0 ? &sm->svc[1]
+		                                         : NULL;
+	if (strcmp(res, "httproutes") == 0 && strcmp(name, "web") == 0)
+		return &sm->route;
+	return NULL;
+}
+
+/* A JSON patch: all or nothing, uid checked. False when refused. */
+static bool json_patch(struct sim *sm, const struct rec_action *a)
+{
+	json_t **obj = router_of(sm, a);
+	if (!obj || !*obj)
+		return false; /* 404 */
+	const char *uid =
+	    json_string_value(json_object_get(json_object_get(*obj, "metadata"), "uid"));
+	if (a->ref.uid && (!uid || strcmp(uid, a->ref.uid) != 0))
+		return false;
+	json_t *copy = json_deep_copy(*obj);
+	size_t i;
+	json_t *op;
+	json_array_foreach(a->body, i, op)
+	{
+		if (!apply_op(copy, op)) {
+			json_decref(copy);
+			return false; /* 422: a test failed */
+		}
+	}
+	json_decref(*obj);
+	*obj = copy;
+	return true;
+}
+
+static int find_owned(struct sim *sm, const char *name)
+{
+	for (size_t i = 0; i < sm->n_owned; i++) {
+		if (strcmp(rs_name(sm->owned[i]), name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Server-side apply of an Ingress we own (created when absent). */
+static void apply_ingress(struct sim *sm, const struct rec_action *a)
+{
+	int k = find_owned(sm, a->ref.name);
+	json_t *o = json_deep_copy(a->body);
+	char uid[32];
+	snprintf(uid, sizeof(uid), "ing-%d", ++sm->uid_seq);
+	json_object_set_new(json_object_get(o, "metadata"), "uid",
+	                    json_string(k >= 0
+	                                    ? json_string_value(json_object_get(
+	                                          json_object_get(sm->owned[k], "metadata"), "uid"))
+	                                    : uid));
+	if (k >= 0) {
+		json_decref(sm->owned[k]);
+		sm->owned[k] = o;
+	} else if (sm->n_owned < MAX_ING) {
+		sm->owned[sm->n_owned++] = o;
+	} else {
+		json_decref(o);
+	}
+}
+
 /* Applies the first `limit` actions of plan (a controller killed after
- * them), recording the reasons of the Events it sent. */
+ * them), recording the reasons of the Events it sent; a refused router
+ * write stops it, as it stops the executor. */
 static void apply_plan(struct sim *sm, const struct rec_plan *plan, size_t limit)
 {
 	for (size_t i = 0; i < plan->n_actions && i < limit; i++) {
 		const struct rec_action *a = &plan->actions[i];
-		int k = a->ref.name ? find_rs(sm, a->ref.name) : -1;
-		if (a->kind == REC_CREATE) {
+		bool ingress = a->ref.resource && strcmp(a->ref.resource, "ingresses") == 0;
+		int k = a->ref.name && !ingress ? find_rs(sm, a->ref.name) : -1;
+		if (a->kind == REC_JSON_PATCH) {
+			if (!json_patch(sm, a)) {
+				tap_diag("JSON patch on %s refused", a->ref.name);
+				return;
+			}
+		} else if (a->kind == REC_APPLY && ingress) {
+			apply_ingress(sm, a);
+		} else if (a->kind == REC_DELETE && ingress) {
+			int j = find_owned(sm, a->ref.name);
+			if (j >= 0) {
+				json_decref(sm->owned[j]);
+				sm->owned[j] = sm->owned[--sm->n_owned];
+			}
+		} else if (a->kind == REC_CREATE) {
 			create_rs(sm, a->body);
 		} else if (a->kind == REC_MERGE_PATCH && k >= 0) {
 			merge_patch(sm->rs[k], a->body);
@@ -284,7 +506,9 @@ static void check_invariants(struct sim *sm, int before_total, int before_availa
 	int min_available = replicas - sm->unavailable;
 	if (min_available > before_available)
 		min_available = before_available;
-	bool bad = total > max_total || available < min_available;
+	/* Under traffic routing stable keeps its pods while the canary grows:
+	 * no surge bound, but still no fewer available. */
+	bool bad = (!sm->routed && total > max_total) || available < min_available;
 	/* The status describes what was observed: a weight means pods. */
 	json_t *w = json_object_get(json_object_get(status(sm), "canary"), "weights");
 	const char *crev =
@@ -298,15 +522,198 @@ static void check_invariants(struct sim *sm, int before_total, int before_availa
 	}
 }
 
+/* ---- the routers as the data plane sees them ---- */
+
+static bool is_ours(const json_t *rule)
+{
+	const char *n = json_string_value(json_object_get(rule, "name"));
+	return n && strncmp(n, "slipway.", 8) == 0;
+}
+
+/* The weight of Service `name` in rule, -1 when it is not a backend. */
+static int backend_weight(const json_t *rule, const char *name)
+{
+	size_t i;
+	json_t *b;
+	json_array_foreach(json_object_get(rule, "backendRefs"), i, b)
+	{
+		if (strcmp(json_string_value(json_object_get(b, "name")), name) == 0) {
+			json_t *w = json_object_get(b, "weight");
+			return w ? (int)json_integer_value(w) : 1;
+		}
+	}
+	return -1;
+}
+
+/* The user's rule of the HTTPRoute (the one with both Services). */
+static const json_t *managed_rule(struct sim *sm)
+{
+	size_t i;
+	json_t *rule;
+	json_array_foreach(json_object_get(json_object_get(sm->route, "spec"), "rules"), i, rule)
+	{
+		if (!is_ours(rule) && backend_weight(rule, "web") >= 0 &&
+		    backend_weight(rule, "web-canary") >= 0)
+			return rule;
+	}
+	return NULL;
+}
+
+static const json_t *canary_ingress(struct sim *sm)
+{
+	int k = find_owned(sm, "web-web-canary");
+	return k >= 0 ? sm->owned[k] : NULL;
+}
+
+static const char *annotation(const json_t *obj, const char *key)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"), key));
+}
+
+/* The share of requests canaryService gets: the route's weight, or the
+ * canary Ingress's; 0 without a router. */
+static int router_weight(struct sim *sm)
+{
+	const json_t *rule = sm->route ? managed_rule(sm) : NULL;
+	if (rule)
+		return backend_weight(rule, "web-canary");
+	const json_t *ing = canary_ingress(sm);
+	const char *w = ing ? annotation(ing, "nginx.ingress.kubernetes.io/canary-weight") : NULL;
+	return w ? (int)strtol(w, NULL, 10) : 0;
+}
+
+/* Header and mirror routes in the routers: our rules, the Ingress's
+ * canary-by-header. */
+static int n_routes(struct sim *sm)
+{
+	int n = 0;
+	size_t i;
+	json_t *rule;
+	json_array_foreach(json_object_get(json_object_get(sm->route, "spec"), "rules"), i, rule)
+	{
+		n += is_ours(rule);
+	}
+	const json_t *ing = canary_ingress(sm);
+	if (ing && annotation(ing, "nginx.ingress.kubernetes.io/canary-by-header"))
+		n++;
+	return n;
+}
+
+/* The revision Service `which` (0 stable, 1 canary) selects, or NULL. */
+static const char *selected(struct sim *sm, int which)
+{
+	const json_t *sel = json_object_get(json_object_get(sm->svc[which], "spec"), "selector");
+	return json_string_value(json_object_get(sel, MODEL_LABEL_REVISION));
+}
+
+static const json_t *rs_of(struct sim *sm, const char *revision)
+{
+	for (size_t i = 0; i < sm->n_rs && revision; i++) {
+		const json_t *labels =
+		    json_object_get(json_object_get(sm->rs[i], "metadata"), "labels");
+		const char *r = json_string_value(json_object_get(labels, MODEL_LABEL_REVISION));
+		if (r && strcmp(r, revision) == 0)
+			return sm->rs[i];
+	}
+	return NULL;
+}
+
+static int spec_of_rev(struct sim *sm, const char *revision)
+{
+	const json_t *rs = rs_of(sm, revision);
+	return rs ? int_at(rs, "spec", "replicas") : 0;
+}
+
+/* The weight status.currentStepIndex heads for: its setWeight, else the
+ * last one before it. */
+static int step_target(struct sim *sm)
+{
+	const json_t *steps = json_object_get(
+	    json_object_get(json_object_get(spec_of(sm), "strategy"), "canary"), "steps");
+	int step = (int)json_integer_value(json_object_get(status(sm), "currentStepIndex"));
+	for (int i = step < (int)json_array_size(steps) ? step : (int)json_array_size(steps) - 1;
+	     i >= 0; i--) {
+		json_t *w = json_object_get(json_array_get(steps, (size_t)i), "setWeight");
+		if (w)
+			return (int)json_integer_value(w);
+	}
+	return 0;
+}
+
+struct routers_seen {
+	int weight;
+	char canary[MODEL_REVISION_LEN + 1]; /* "" none */
+	int stable_spec;
+};
+
+static struct routers_seen routers_now(struct sim *sm)
+{
+	struct routers_seen r = {router_weight(sm), "", spec_of_rev(sm, selected(sm, 0))};
+	snprintf(r.canary, sizeof(r.canary), "%s", selected(sm, 1) ? selected(sm, 1) : "");
+	return r;
+}
+
+/* ceil(replicas * weight / 100) */
+static int share(int replicas, int weight)
+{
+	return (replicas * weight + 99) / 100;
+}
+
+/* The router promises, on the routers before and after a plan (`whole`:
+ * applied to its end, not cut by a kill). */
+static void check_routers(struct sim *sm, const struct routers_seen *b, bool whole)
+{
+	if (!sm->routed)
+		return;
+	struct routers_seen a = routers_now(sm);
+	int replicas = (int)json_integer_value(json_object_get(spec_of(sm), "replicas"));
+	bool aborted = json_is_true(json_object_get(status(sm), "abort"));
+	int bound = aborted ? b->weight : step_target(sm);
+	if (bound < b->weight)
+		bound = b->weight;
+	const char *why = NULL;
+	bool moved = a.weight > b->weight || strcmp(a.canary, b->canary) != 0;
+	const json_t *canary_rs = rs_of(sm, a.canary);
+	bool no_pods = !canary_rs || int_at(canary_rs, "status", "availableReplicas") == 0;
+	if (a.weight > bound)
+		why = "a weight above the step's";
+	else if (a.weight > 0 && no_pods && (whole || moved))
+		why = "a weight to a revision without available pods";
+	else if (n_routes(sm) > 0 && no_pods && whole)
+		why = "a header or mirror route to a revision without available pods";
+	else if (selected(sm, 0) && a.stable_spec < b->stable_spec &&
+	         a.stable_spec < (sm->dynamic ? share(replicas, 100 - a.weight) : replicas))
+		why = "stable shrunk below what its share of traffic needs";
+	if (why) {
+		sm->violations++;
+		tap_diag(
+		    "router promise broken: %s (weight %d -> %d, bound %d, stable %d -> %d pods)",
+		    why, b->weight, a.weight, bound, b->stable_spec, a.stable_spec);
+	}
+}
+
 /* One reconcile, applied (up to `limit` actions). Returns the number of
  * actions other than Events. */
 static size_t step_once(struct sim *sm, size_t limit)
 {
-	const json_t *rss[MAX_RS];
+	const json_t *rss[MAX_RS], *owned[MAX_ING];
 	for (size_t i = 0; i < sm->n_rs; i++)
 		rss[i] = sm->rs[i];
-	struct rec_observed o = {
-	    .release = sm->release, .replicasets = rss, .n_replicasets = sm->n_rs, .now = sm->now};
+	for (size_t i = 0; i < sm->n_owned; i++)
+		owned[i] = sm->owned[i];
+	const json_t *routes[1] = {sm->route};
+	struct rec_observed o = {.release = sm->release,
+	                         .replicasets = rss,
+	                         .n_replicasets = sm->n_rs,
+	                         .stable_service = sm->svc[0],
+	                         .canary_service = sm->svc[1],
+	                         .http_routes = routes,
+	                         .n_http_routes = 1,
+	                         .stable_ingress = sm->ingress,
+	                         .owned_ingresses = owned,
+	                         .n_owned_ingresses = sm->n_owned,
+	                         .now = sm->now};
 	struct rec_plan plan;
 	rec_plan_init(&plan);
 	int r = rec_release_reconcile(&o, &plan);
@@ -314,8 +721,10 @@ static size_t step_once(struct sim *sm, size_t limit)
 		tap_diag("reconcile failed: %d", r);
 	/* Allocations belong to plan; the observed objects must not change. */
 	int before_total = total_spec(sm), before_available = total_available(sm);
+	struct routers_seen before = routers_now(sm);
 	apply_plan(sm, &plan, limit);
 	check_invariants(sm, before_total, before_available);
+	check_routers(sm, &before, limit >= plan.n_actions);
 	size_t n = 0;
 	for (size_t i = 0; i < plan.n_actions; i++)
 		n += plan.actions[i].kind != REC_EVENT;
@@ -383,6 +792,126 @@ static const char *ready_reason(struct sim *sm)
 	return "-";
 }
 
+/* The images of ReplicaSets with a scale-down deadline, "-" for none. */
+static void deadlines(struct sim *sm, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int img = 1; img < N_IMAGES; img++) {
+		const json_t *rs = rs_of(sm, rev[img]);
+		if (rs && annotation(rs, MODEL_ANNOTATION_SCALE_DOWN_DEADLINE)) {
+			size_t used = strlen(out);
+			snprintf(out + used, len - used, "%s%d", used ? "," : "", img);
+		}
+	}
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
+/* Our HTTPRoute rules, "-" for none: "beta.0,shadow.0" (route name, the
+ * managed rule's index). */
+static void rule_names(struct sim *sm, char *out, size_t len)
+{
+	size_t i;
+	json_t *rule;
+	out[0] = '\0';
+	json_array_foreach(json_object_get(json_object_get(sm->route, "spec"), "rules"), i, rule)
+	{
+		if (!is_ours(rule))
+			continue;
+		size_t used = strlen(out);
+		const char *n = json_string_value(json_object_get(rule, "name"));
+		snprintf(out + used, len - used, "%s%s", used ? "," : "",
+		         n + strlen("slipway.web."));
+	}
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
+static const char *condition_reason(struct sim *sm, const char *type, const char *want_status)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(status(sm), "conditions"), i, c)
+	{
+		if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0 &&
+		    strcmp(json_string_value(json_object_get(c, "status")), want_status) == 0)
+			return json_string_value(json_object_get(c, "reason"));
+	}
+	return "-";
+}
+
+/* Keys about the routers: cw (canary weight in the router), ssel / csel
+ * (the image stableService / canaryService selects, -1: none), rules (our
+ * route rules), ing (Ingresses we own), hdr (the canary Ingress's header),
+ * stalled (reason of Stalled=True), dl (images with a deadline). */
+static bool expect_router(struct sim *sm, const char *key, char *got, size_t len)
+{
+	if (strcmp(key, "cw") == 0) {
+		snprintf(got, len, "%d", router_weight(sm));
+	} else if (strcmp(key, "ssel") == 0 || strcmp(key, "csel") == 0) {
+		const char *r = selected(sm, key[0] == 'c');
+		snprintf(got, len, "%d", r ? image_of(r) : -1);
+	} else if (strcmp(key, "rules") == 0) {
+		rule_names(sm, got, len);
+	} else if (strcmp(key, "ing") == 0) {
+		snprintf(got, len, "%d", (int)sm->n_owned);
+	} else if (strcmp(key, "hdr") == 0) {
+		const json_t *ing = canary_ingress(sm);
+		const char *h =
+		    ing ? annotation(ing, "nginx.ingress.kubernetes.io/canary-by-header") : NULL;
+		snprintf(got, len, "%s", h ? h : "-");
+	} else if (strcmp(key, "stalled") == 0) {
+		snprintf(got, len, "%s", condition_reason(sm, "Stalled", "True"));
+	} else if (strcmp(key, "dl") == 0) {
+		deadlines(sm, got, len);
+	} else if (strcmp(key, "msg") == 0) {
+		const char *m = json_string_value(json_object_get(status(sm), "message"));
+		snprintf(got, len, "%s", m ? m : "-");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Someone else writes the route's managed weights (a GitOps re-apply). */
+static void drift(struct sim *sm, int canary)
+{
+	json_t *rule = (json_t *)managed_rule(sm);
+	size_t i;
+	json_t *b;
+	json_array_foreach(json_object_get(rule, "backendRefs"), i, b)
+	{
+		bool c = strcmp(json_string_value(json_object_get(b, "name")), "web-canary") == 0;
+		json_object_set_new(b, "weight", json_integer(c ? canary : 100 - canary));
+	}
+}
+
+/* The Gateway's verdict on the route: status.parents Accepted. */
+static void route_accepted(struct sim *sm, bool accepted)
+{
+	json_object_set_new(sm->route, "status",
+	                    json_pack("{s:[{s:{s:s},s:s,s:[{s:s,s:s}]}]}", "parents", "parentRef",
+	                              "name", "gw", "controllerName", "example.com/gw",
+	                              "conditions", "type", "Accepted", "status",
+	                              accepted ? "True" : "False"));
+}
+
+/* "gone svc|csvc|route|ingress" takes a router away, "back" returns them. */
+static void router_gone(struct sim *sm, const char *what, bool back)
+{
+	json_t **slots[] = {&sm->svc[0], &sm->svc[1], &sm->route, &sm->ingress};
+	const char *names[] = {"svc", "csvc", "route", "ingress"};
+	for (size_t i = 0; i < 4; i++) {
+		if (!back && strcmp(what, names[i]) == 0 && *slots[i]) {
+			sm->hidden[i] = *slots[i];
+			*slots[i] = NULL;
+		} else if (back && sm->hidden[i]) {
+			*slots[i] = sm->hidden[i];
+			sm->hidden[i] = NULL;
+		}
+	}
+}
+
 /* One "expect" clause: key=value, checked against the cluster. */
 static void expect(struct sim *sm, const char *row, const char *kv)
 {
@@ -427,7 +956,9 @@ static void expect(struct sim *sm, const char *row, const char *kv)
 		snprintf(got, sizeof(got), "%s", strstr(sm->events, by) ? val : sm->events);
 	} else if (strcmp(key, "ev") == 0)
 		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? val : sm->events);
-	else
+	else if (strcmp(key, "noev") == 0)
+		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? sm->events : val);
+	else if (!expect_router(sm, key, got, sizeof(got)))
 		snprintf(got, sizeof(got), "unknown key %s", key);
 	is_str(got, val, "%s: %s", row, kv);
 }
@@ -464,12 +995,18 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 			sm->now += n;
 		} else if (strcmp(word, "down") == 0) {
 			pods_down(sm, n);
-		} else if (strcmp(word, "slow") == 0) {
-			sm->slow = true;
+		} else if (strcmp(word, "slow") == 0 || strcmp(word, "fast") == 0) {
+			sm->slow = word[0] == 's';
 		} else if (strcmp(word, "intent") == 0) {
 			write_intent(sm, arg, image, m);
 		} else if (strcmp(word, "stale") == 0) {
 			write_intent(sm, arg, image + 1, m);
+		} else if (strcmp(word, "drift") == 0) {
+			drift(sm, n);
+		} else if (strcmp(word, "refuse") == 0 || strcmp(word, "accept") == 0) {
+			route_accepted(sm, word[0] == 'a');
+		} else if (strcmp(word, "gone") == 0 || strcmp(word, "back") == 0) {
+			router_gone(sm, arg, word[0] == 'b');
 		} else if (strcmp(word, "expect") == 0) {
 			char *kv_save = NULL;
 			for (char *kv = strtok_r(cmd + 6, " ", &kv_save); kv;
@@ -484,6 +1021,9 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 }
 
 #define PACE(s, u) "\"maxSurge\":" #s ",\"maxUnavailable\":" #u
+#define SVCS       "\"stableService\":\"web\",\"canaryService\":\"web-canary\""
+#define GWR        SVCS ",\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}},"
+#define NGX        SVCS ",\"trafficRouting\":{\"nginx\":{\"stableIngress\":\"web\"}},"
 #define PAUSE      "{\"pause\":{}}"
 #define SW(n)      "{\"setWeight\":" #n "}"
 
@@ -586,9 +1126,26 @@ static const struct row {
      "run; img 2; run; expect rs=1:5,2:5; intent Promote; run; expect step=3 rs=1:8,2:2 w=20"},
     {"no steps: straight to the new revision at the surge's pace", 10, "{" PACE(3, 0) "}", 3, 0, 1,
      "run; img 2; run; expect stable=2 rs=2:10 step=0 label=- phase=Healthy"},
-    {"Services without trafficRouting are not carried out yet: nothing is touched", 10,
-     "{" PACE(1, 0) ",\"stableService\":\"web\",\"steps\":[" SW(20) "]}", 1, 0, 1,
-     "run; expect nrs=0 ready=StrategyNotImplemented phase=Degraded"},
+    {"ratio: the Services' selectors follow stable and canary, both to the new stable at the "
+     "end",
+     10, "{" PACE(1, 0) "," SVCS ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; expect ssel=1 csel=1 phase=Healthy; img 2; run; expect step=1 rs=1:8,2:2 ssel=1 "
+     "csel=2; intent Promote; run; expect stable=2 rs=2:10 ssel=2 csel=2 phase=Healthy"},
+    {"ratio: abort puts canaryService back on stable", 10,
+     "{" PACE(1, 0) "," SVCS ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; expect csel=2; intent Abort; run; expect csel=1 ssel=1 rs=1:10 "
+     "phase=Degraded"},
+    {"ratio: a missing Service stalls the steps and says so once", 10,
+     "{" PACE(1, 0) "," SVCS ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; gone csvc; img 2; run; expect step=0 stalled=TrafficRouterMissing phase=Degraded "
+     "ev=TrafficRouterMissing; run; expect noev=TrafficRouterMissing step=0; back; run; "
+     "expect step=1 stalled=- csel=2"},
+    {"routed: setWeight scales the canary first, then shifts", 10,
+     "{" PACE(1, 0) "," GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "run; expect ssel=1 csel=1 cw=0 phase=Healthy; img 2; slow; once; expect step=0 cw=0 "
+     "rs=1:10,2:2; tick; once; expect step=0 cw=0; fast; tick; run; expect step=1 cw=20 w=20 "
+     "rs=1:10,2:2 csel=2 ssel=1 phase=Paused; intent Promote; run; expect step=3 cw=50 "
+     "rs=1:10,2:5 noev=TrafficDriftCorrected"},
     {"zero replicas: the steps still go through to completion", 0,
      "{" PACE(1, 0) ",\"steps\":[" SW(20) ",{\"pause\":{\"duration\":0}}]}", 1, 0, 1,
      "run; img 2; run; expect stable=2 step=2 phase=Healthy nrs=2"},
