@@ -80,6 +80,10 @@ struct machine {
 	const char *last_rev; /* the revision it went to; last_w -1: none recorded */
 	bool frozen;          /* the step moved this reconcile: routers wait for the status */
 	struct rec_canary_route route; /* this state's pods, weight and traffic */
+	/* The route of the last step reached in this reconcile: in effect, so
+	 * what the routers keep while frozen. */
+	struct rec_canary_route reached;
+	bool have_reached;
 	struct rec_traffic_report rep; /* the routers against route.want */
 	bool planned_traffic;          /* rep is of the routers' actions in the plan */
 };
@@ -367,6 +371,59 @@ static int32_t target_weight(const struct machine *m)
 	return weight_before(m, m->step);
 }
 
+/* Evaluates the routers against m->route.want into m->rep, appending the
+ * actions to `into`, or only judging them (into NULL). 0, -EINVAL, -ENOMEM. */
+static int evaluate(struct machine *m, struct rec_plan *into)
+{
+	struct rec_plan scratch;
+	rec_plan_init(&scratch);
+	int r = rec_traffic_plan(m->c->rel, m->c->release, &m->route.want, m->c->traffic, m->last_w,
+	                         into ? into : &scratch, &m->rep);
+	rec_plan_clear(&scratch);
+	return r;
+}
+
+static void strip_routes(struct rec_traffic_want *want)
+{
+	want->n_header_routes = 0;
+	want->n_mirror_routes = 0;
+}
+
+/* With a router missing (a Service, the route, the stable Ingress) the
+ * routers do not move forward: no higher weight, no header or mirror route,
+ * since what they would send to may not be there to answer. 0 or
+ * evaluate's error. */
+static int hold_if_missing(struct machine *m)
+{
+	int r = evaluate(m, NULL);
+	if (r < 0 || !m->rep.missing)
+		return r;
+	int32_t last = m->last_w < 0 ? 0 : m->last_w;
+	if (m->route.split.weight > last) {
+		m->route.split.weight = last;
+		m->route.want.canary_weight = last;
+	}
+	strip_routes(&m->route.want);
+	return 0;
+}
+
+/* Frozen after a step reached in this reconcile: the routers keep that
+ * step's traffic, which is in effect (the recorded weight may lag behind it
+ * after a controller was killed before its status write), and the pods
+ * cover both it and the new step. */
+static void keep_reached(struct machine *m)
+{
+	const struct rec_canary_route *k = &m->reached;
+	struct rec_canary_split *sp = &m->route.split;
+	m->route.want = k->want;
+	m->route.weight_revision = k->weight_revision;
+	sp->weight = k->split.weight;
+	if (k->split.canary_pods > sp->canary_pods)
+		sp->canary_pods = k->split.canary_pods;
+	if (k->split.stable_pods > sp->stable_pods)
+		sp->stable_pods = k->split.stable_pods;
+}
+
 /* The traffic of this state (rec_canary_route_decide) into m->route. */
 static int route(struct machine *m)
 {
@@ -375,14 +432,14 @@ static int route(struct machine *m)
 	bool stepping = m->st != ST_ABORTED && m->st != ST_STABLE && m->st != ST_FIRST;
 	int32_t canary_av = nr && !nr->planned ? nr->available : 0;
 	int32_t stable_av = m->stable_rs ? m->stable_rs->available : 0;
-	/* Only within one canary: a new one starts from its own step 0. */
-	m->frozen = stepping && m->step != m->obs_step &&
-	            streq(m->c->observed->current_revision, rel->revision);
+	/* The step the status records for this canary (a new one: 0). */
+	int32_t recorded = streq(m->c->observed->current_revision, rel->revision) ? m->obs_step : 0;
+	m->frozen = stepping && m->step != recorded;
 	struct rec_canary_route_in in = {
 	    .phase = m->st == ST_ABORTED ? REC_CANARY_ABORTED
 	             : stepping          ? REC_CANARY_STEPPING
 	                                 : REC_CANARY_SETTLED,
-	    .step = (size_t)(m->frozen ? m->obs_step : m->step),
+	    .step = (size_t)(m->frozen ? recorded : m->step),
 	    .pod_step = (size_t)m->step,
 	    .target = stepping ? target_weight(m) : 0,
 	    .frozen = m->frozen,
@@ -396,7 +453,12 @@ static int route(struct machine *m)
 	    .stable_to_canary =
 	        !m->routed && m->st == ST_PROMOTING && canary_av > 0 && canary_av >= stable_av,
 	};
-	return rec_canary_route_decide(rel, &in, &m->route);
+	int r = rec_canary_route_decide(rel, &in, &m->route);
+	if (r == 0 && m->frozen && m->c->observed->canary.abort)
+		strip_routes(&m->route.want); /* what the recorded abort has */
+	if (r == 0 && m->frozen && m->have_reached)
+		keep_reached(m);
+	return r;
 }
 
 /* The pods each side is to have in this state (ST_HELD: none move): by
@@ -407,6 +469,8 @@ static int targets(struct machine *m)
 	int32_t replicas = rel->replicas, min = rel->canary.min_pods_per_replica_set;
 	int32_t w = target_weight(m);
 	int r = m->services ? route(m) : 0;
+	if (r == 0 && m->routed)
+		r = hold_if_missing(m);
 	if (r < 0)
 		return r;
 	switch (m->st) {
@@ -494,18 +558,6 @@ static bool placed(struct machine *m)
 	return true;
 }
 
-/* Evaluates the routers against m->route.want into m->rep, appending the
- * actions to `into`, or only judging them (into NULL). 0, -EINVAL, -ENOMEM. */
-static int evaluate(struct machine *m, struct rec_plan *into)
-{
-	struct rec_plan scratch;
-	rec_plan_init(&scratch);
-	int r = rec_traffic_plan(m->c->rel, m->c->release, &m->route.want, m->c->traffic, m->last_w,
-	                         into ? into : &scratch, &m->rep);
-	rec_plan_clear(&scratch);
-	return r;
-}
-
 /* A step that places pods (setWeight and the traffic steps) is reached when
  * its pods are there and available, and, with Services or a router, the
  * routers route as it wants: under trafficRouting its weight set (not in the
@@ -525,6 +577,10 @@ static int reached(struct machine *m, bool *done)
 	if (r < 0)
 		return r;
 	*done = m->rep.in_effect && !(m->routed && m->rep.not_accepted);
+	if (*done) {
+		m->reached = m->route;
+		m->have_reached = true;
+	}
 	return 0;
 }
 

@@ -722,7 +722,19 @@ static size_t step_once(struct sim *sm, size_t limit)
 	/* Allocations belong to plan; the observed objects must not change. */
 	int before_total = total_spec(sm), before_available = total_available(sm);
 	struct routers_seen before = routers_now(sm);
+	if (getenv("SIM_TRACE"))
+		for (size_t i = 0; i < plan.n_actions; i++)
+			tap_diag("  %zu %s %s %s %s", i, rec_action_kind_name(plan.actions[i].kind),
+			         plan.actions[i].ref.name,
+			         plan.actions[i].reason ? plan.actions[i].reason : "",
+			         plan.actions[i].kind == REC_WRITE_STATUS
+			             ? json_dumps(json_object_get(plan.actions[i].body,
+			                                          "currentStepIndex"),
+			                          JSON_ENCODE_ANY)
+			             : "");
 	apply_plan(sm, &plan, limit);
+	if (getenv("SIM_TRACE"))
+		tap_diag("-- applied %zu", limit);
 	check_invariants(sm, before_total, before_available);
 	check_routers(sm, &before, limit >= plan.n_actions);
 	size_t n = 0;
@@ -1026,6 +1038,13 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 #define NGX        SVCS ",\"trafficRouting\":{\"nginx\":{\"stableIngress\":\"web\"}},"
 #define PAUSE      "{\"pause\":{}}"
 #define SW(n)      "{\"setWeight\":" #n "}"
+#define HDR                                                                                        \
+	"{\"setHeaderRoute\":{\"name\":\"beta\",\"match\":[{\"headerName\":\"X-Beta\","            \
+	"\"headerValue\":{\"exact\":\"yes\"}}]}}"
+#define NGX_HDR HDR
+#define HDR_OFF "{\"setHeaderRoute\":{\"name\":\"beta\"}}"
+#define MIR     "{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}}"
+#define MIR_OFF "{\"setMirrorRoute\":{\"name\":\"shadow\"}}"
 
 static const struct row {
 	const char *name;
@@ -1146,6 +1165,91 @@ static const struct row {
      "rs=1:10,2:2; tick; once; expect step=0 cw=0; fast; tick; run; expect step=1 cw=20 w=20 "
      "rs=1:10,2:2 csel=2 ssel=1 phase=Paused; intent Promote; run; expect step=3 cw=50 "
      "rs=1:10,2:5 noev=TrafficDriftCorrected"},
+    {"routed: completion switches Services and weight, old stable kept scaleDownDelaySeconds", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=1 cw=20; intent Promote; run; expect stable=2 ssel=2 "
+     "csel=2 cw=0 rs=1:10,2:10 dl=1 phase=Healthy ev=RolloutCompleted requeue=30; wait 29; "
+     "run; expect rs=1:10,2:10 dl=1 requeue=1; wait 1; run; expect rs=2:10 dl=- nrs=2 "
+     "phase=Healthy"},
+    {"routed: drift of the weights is corrected with an Event, a step change is not drift", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(40) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect cw=20 noev=TrafficDriftCorrected; drift 0; run; expect cw=20 "
+     "step=1 ev=TrafficDriftCorrected ev=HTTPRoute; intent Promote; run; expect cw=40 step=3 "
+     "noev=TrafficDriftCorrected"},
+    {"routed: a missing HTTPRoute stalls the steps, Warning once, until it is back", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; gone route; img 2; run; expect step=0 stalled=TrafficRouterMissing phase=Degraded "
+     "ev=TrafficRouterMissing rs=1:10,2:2; run; expect noev=TrafficRouterMissing; back; run; "
+     "expect step=1 cw=20 stalled=- phase=Paused"},
+    {"routed: a missing canaryService: no weight goes anywhere, stalled", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; gone csvc; img 2; run; expect step=0 stalled=TrafficRouterMissing; back; run; "
+     "expect step=1 cw=20 csel=2"},
+    {"routed: a route no Gateway accepted blocks the steps and says so", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; refuse; img 2; run; expect step=0 stalled=RouteNotAccepted ev=RouteNotAccepted "
+     "phase=Degraded; accept; run; expect step=1 cw=20 stalled=- phase=Paused"},
+    {"routed: header and mirror routes are added by their steps and removed by later ones", 10,
+     "{" GWR "\"steps\":[" SW(10) "," HDR "," MIR "," PAUSE "," HDR_OFF "," MIR_OFF "," PAUSE "]}",
+     3, 3, 1,
+     "run; img 2; run; expect step=3 rules=shadow.0,beta.0 cw=10; intent Promote; run; expect "
+     "step=6 rules=- cw=10; intent Promote; run; expect stable=2 rules=- phase=Healthy"},
+    {"routed: completion removes header and mirror routes", 10,
+     "{" GWR "\"steps\":[" SW(10) "," HDR "," MIR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect rules=shadow.0,beta.0; intent Promote; run; expect stable=2 "
+     "rules=- cw=0 ssel=2"},
+    {"routed: abort removes the routes, weight 0 and canaryService back at once; "
+     "abortScaleDownDelaySeconds 30 then the canary goes",
+     10, "{" GWR "\"steps\":[" SW(20) "," HDR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=2 rules=beta.0 cw=20; intent Abort; once; expect cw=0 "
+     "rules=- csel=1 ssel=1 abort=1; run; expect phase=Degraded ready=RolloutAborted "
+     "rs=1:10,2:2 dl=2 requeue=30; wait 30; run; expect rs=1:10 dl=- phase=Degraded"},
+    {"routed: abortScaleDownDelaySeconds 0 never scales the aborted canary down", 10,
+     "{" GWR "\"abortScaleDownDelaySeconds\":0,\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; intent Abort; run; expect cw=0 csel=1 rs=1:10,2:2 dl=- "
+     "phase=Degraded; wait 100000; run; expect rs=1:10,2:2; intent Retry; run; expect "
+     "abort=0 step=1 cw=20 csel=2"},
+    {"routed: dynamicStableScale shrinks stable as its weight drops, grows it first when "
+     "the weight goes back",
+     10,
+     "{" GWR "\"dynamicStableScale\":true,\"steps\":[" SW(40) "," PAUSE "," SW(10) "," PAUSE "]}",
+     3, 3, 1,
+     "run; img 2; run; expect step=1 cw=40 rs=1:6,2:4; intent Promote; run; expect step=3 "
+     "cw=10 rs=1:9,2:1; intent Promote; run; expect stable=2 ssel=2 cw=0 rs=2:10 dl=-"},
+    {"routed: dynamicStableScale abort: weight down as stable comes back", 10,
+     "{" GWR "\"dynamicStableScale\":true,\"steps\":[" SW(60) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect cw=60 rs=1:4,2:6; slow; intent Abort; once; expect cw=60; fast; "
+     "tick; run; expect cw=0 csel=1 rs=1:10,2:6"},
+    {"routed: setCanaryScale replicas, weight, then matchTrafficWeight", 10,
+     "{" GWR "\"steps\":[{\"setCanaryScale\":{\"replicas\":3}}," SW(
+         10) "," PAUSE ",{\"setCanaryScale\":{\"weight\":50}}," PAUSE
+             ",{\"setCanaryScale\":{\"matchTrafficWeight\":true}}," PAUSE "]}",
+     3, 3, 1,
+     "run; img 2; run; expect step=2 cw=10 rs=1:10,2:3; intent Promote; run; expect step=4 "
+     "cw=10 rs=1:10,2:5; intent Promote; run; expect step=6 cw=10 rs=1:10,2:1"},
+    {"routed: a new template mid-canary: weight to 0 first, canaryService moves once the "
+     "new canary has pods, the intermediate canary goes",
+     10, "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; intent Promote; run; expect step=3 cw=50 csel=2; img 3; once; expect "
+     "cw=0 csel=2 ev=CanaryStarted; run; expect step=1 cw=20 csel=3 rs=1:10,3:2 nrs=2 "
+     "stable=1"},
+    {"routed nginx: the canary Ingress carries weight and header, goes at completion", 10,
+     "{" NGX "\"steps\":[" SW(10) "," NGX_HDR "," PAUSE "]}", 3, 3, 1,
+     "run; expect ing=0; img 2; run; expect step=2 ing=1 cw=10 hdr=X-Beta; intent Promote; "
+     "run; expect stable=2 ing=0 ssel=2 phase=Healthy"},
+    {"routed nginx: abort keeps the canary Ingress at weight 0, without the header", 10,
+     "{" NGX "\"steps\":[" SW(10) "," NGX_HDR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; intent Abort; run; expect ing=1 cw=0 hdr=- csel=1"},
+    {"routed: controller killed after every first action resumes exactly", 10,
+     "{" GWR "\"steps\":[" SW(20) "," HDR "," PAUSE "," SW(60) "," MIR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; crashrun 1; expect step=2 rs=1:10,2:2 cw=20 rules=beta.0; intent Promote; "
+     "crashrun 1; expect step=5 rs=1:10,2:6 cw=60 rules=shadow.0,beta.0; intent Promote; "
+     "crashrun 1; wait 30; crashrun 1; expect stable=2 rs=2:10 cw=0 rules=- nrs=2"},
+    {"routed: killed after two actions, a new template mid-canary", 10,
+     "{" GWR "\"steps\":[" SW(30) "," PAUSE "," SW(60) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; crashrun 2; intent Promote; crashrun 2; expect cw=60; img 3; crashrun 2; "
+     "expect step=1 cw=30 csel=3 nrs=2; intent Abort; crashrun 2; wait 30; crashrun 2; expect "
+     "rs=1:10 csel=1 cw=0"},
     {"zero replicas: the steps still go through to completion", 0,
      "{" PACE(1, 0) ",\"steps\":[" SW(20) ",{\"pause\":{\"duration\":0}}]}", 1, 0, 1,
      "run; img 2; run; expect stable=2 step=2 phase=Healthy nrs=2"},
