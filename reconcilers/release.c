@@ -203,6 +203,20 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 	return 0;
 }
 
+/* The router objects of o, for the canary (all borrowed). */
+static struct rec_traffic_observed traffic_observed(const struct rec_observed *o)
+{
+	return (struct rec_traffic_observed){
+	    .stable_service = o->stable_service,
+	    .canary_service = o->canary_service,
+	    .http_routes = o->http_routes,
+	    .n_http_routes = o->http_routes ? o->n_http_routes : 0,
+	    .stable_ingress = o->stable_ingress,
+	    .owned_ingresses = o->owned_ingresses,
+	    .n_owned_ingresses = o->owned_ingresses ? o->n_owned_ingresses : 0,
+	};
+}
+
 int rec_release_child_name(const json_t *release, char *buf, size_t len)
 {
 	const char *name =
@@ -249,15 +263,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	struct model_errors errs = {0};
 	struct rec_plan actions, after;
 	struct rec_ctx c = {0};
-	struct rec_traffic_observed traffic = {
-	    .stable_service = o->stable_service,
-	    .canary_service = o->canary_service,
-	    .http_routes = o->http_routes,
-	    .n_http_routes = o->http_routes ? o->n_http_routes : 0,
-	    .stable_ingress = o->stable_ingress,
-	    .owned_ingresses = o->owned_ingresses,
-	    .n_owned_ingresses = o->owned_ingresses ? o->n_owned_ingresses : 0,
-	};
+	struct rec_traffic_observed traffic = traffic_observed(o);
 	rec_plan_init(&actions);
 	rec_plan_init(&after);
 

@@ -43,8 +43,9 @@
 #include "model/release.h"
 #include "reconcilers/plan.h"
 
-/* Header and mirror routes in effect at one time, each. */
-#define REC_TRAFFIC_ROUTES_MAX 16
+/* Header and mirror routes in effect at one time, each: the model admits
+ * no more names than that. */
+#define REC_TRAFFIC_ROUTES_MAX REL_ROUTE_NAMES_MAX
 
 /* What the canary's traffic should be now. Pointers borrow from the Release. */
 struct rec_traffic_want {

@@ -722,19 +722,7 @@ static size_t step_once(struct sim *sm, size_t limit)
 	/* Allocations belong to plan; the observed objects must not change. */
 	int before_total = total_spec(sm), before_available = total_available(sm);
 	struct routers_seen before = routers_now(sm);
-	if (getenv("SIM_TRACE"))
-		for (size_t i = 0; i < plan.n_actions; i++)
-			tap_diag("  %zu %s %s %s %s", i, rec_action_kind_name(plan.actions[i].kind),
-			         plan.actions[i].ref.name,
-			         plan.actions[i].reason ? plan.actions[i].reason : "",
-			         plan.actions[i].kind == REC_WRITE_STATUS
-			             ? json_dumps(json_object_get(plan.actions[i].body,
-			                                          "currentStepIndex"),
-			                          JSON_ENCODE_ANY)
-			             : "");
 	apply_plan(sm, &plan, limit);
-	if (getenv("SIM_TRACE"))
-		tap_diag("-- applied %zu", limit);
 	check_invariants(sm, before_total, before_available);
 	check_routers(sm, &before, limit >= plan.n_actions);
 	size_t n = 0;
