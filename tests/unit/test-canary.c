@@ -1481,6 +1481,128 @@ static void check_traffic_split(void)
 	rel_release_free(dynamic);
 }
 
+/* rec_canary_route_decide: weight, the revision it goes to, what each
+ * Service selects, which routes, from one reconcile's facts. */
+static void check_route_decide(void)
+{
+	static const struct {
+		const char *name;
+		enum rec_canary_phase phase;
+		bool frozen;
+		int target, last, last_img, canary_av, stable_av, last_av;
+		bool stable_to_canary;
+		/* expected: weight, its revision's image, stableService's and
+		 * canaryService's image (-1: left as it is), header routes */
+		int weight, wimg, simg, cimg, headers;
+	} cases[] = {
+	    {"rises with the canary's pods", REC_CANARY_STEPPING, false, 20, 0, 2, 2, 10, 0, false,
+	     20, 2, 1, 2, 1},
+	    {"none without available canary pods, canaryService left, no route",
+	     REC_CANARY_STEPPING, false, 20, 0, 2, 0, 10, 0, false, 0, 2, 1, -1, 0},
+	    {"a replaced canary's weight goes to 0 first, canaryService stays on it",
+	     REC_CANARY_STEPPING, false, 20, 30, 3, 2, 10, 3, false, 0, 3, 1, 3, 0},
+	    {"frozen keeps the recorded weight", REC_CANARY_STEPPING, true, 50, 20, 2, 5, 10, 5,
+	     false, 20, 2, 1, 2, 1},
+	    {"aborted: 0 and canaryService back on stable", REC_CANARY_ABORTED, false, 0, 20, 2, 2,
+	     10, 2, false, 0, 2, 1, 1, 0},
+	    {"settled: both Services on the template", REC_CANARY_SETTLED, false, 0, 0, 2, 10, 0,
+	     10, false, 0, 2, 2, 2, 0},
+	};
+	struct rel_release *rel = traffic_release(10, false, HDR "," SW(20) "," PAUSE);
+	ok(rel != NULL, "route decide: the Release parses");
+	for (size_t i = 0; rel && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec_canary_route_in in = {.phase = cases[i].phase,
+		                                 .step = 1,
+		                                 .pod_step = 1,
+		                                 .target = cases[i].target,
+		                                 .frozen = cases[i].frozen,
+		                                 .last = cases[i].last,
+		                                 .last_revision = rev[cases[i].last_img],
+		                                 .stable = rev[1],
+		                                 .canary = rev[2],
+		                                 .canary_available = cases[i].canary_av,
+		                                 .stable_available = cases[i].stable_av,
+		                                 .last_available = cases[i].last_av,
+		                                 .stable_to_canary = cases[i].stable_to_canary};
+		struct rec_canary_route out;
+		int r = rec_canary_route_decide(rel, &in, &out);
+		const char *sr = out.want.stable_revision, *cr = out.want.canary_revision;
+		char got[96], want[96];
+		snprintf(got, sizeof(got), "r%d w%d@%d s%d c%d h%zu", r, out.split.weight,
+		         image_of(out.weight_revision), sr ? image_of(sr) : -1,
+		         cr ? image_of(cr) : -1, out.want.n_header_routes);
+		snprintf(want, sizeof(want), "r0 w%d@%d s%d c%d h%d", cases[i].weight,
+		         cases[i].wimg, cases[i].simg, cases[i].cimg, cases[i].headers);
+		is_str(got, want, "route decide: %s", cases[i].name);
+	}
+	rel_release_free(rel);
+}
+
+static json_t *selecting(const char *name, const char *revision)
+{
+	json_t *svc = json_pack("{s:{s:s},s:{s:{s:s}}}", "metadata", "name", name, "spec",
+	                        "selector", "app", "web");
+	if (revision)
+		json_object_set_new(json_object_get(json_object_get(svc, "spec"), "selector"),
+		                    MODEL_LABEL_REVISION, json_string(revision));
+	return svc;
+}
+
+/* rec_canary_unrouted and rec_canary_hold: when an unneeded ReplicaSet
+ * may scale down. */
+static void check_hold(void)
+{
+	struct rel_release *rel = traffic_release(10, false, SW(20));
+	json_t *s1 = selecting("web", rev[1]), *c1 = selecting("web-canary", rev[1]);
+	json_t *c2 = selecting("web-canary", rev[2]), *any = selecting("web-canary", NULL);
+	struct rec_traffic_observed both1 = {.stable_service = s1, .canary_service = c1};
+	struct rec_traffic_observed canary2 = {.stable_service = s1, .canary_service = c2};
+	struct rec_traffic_observed every = {.stable_service = s1, .canary_service = any};
+	struct rec_traffic_observed gone = {.stable_service = s1};
+	ok(rel && rec_canary_unrouted(&rel->canary, &both1, rev[2]),
+	   "unrouted: neither Service selects it");
+	ok(rel && !rec_canary_unrouted(&rel->canary, &canary2, rev[2]),
+	   "unrouted: canaryService selects it");
+	ok(rel && !rec_canary_unrouted(&rel->canary, &every, rev[2]),
+	   "unrouted: a selector without the revision key selects every revision");
+	ok(rel && !rec_canary_unrouted(&rel->canary, &gone, rev[2]),
+	   "unrouted: a Service not found may route to it");
+	static const struct {
+		const char *name;
+		int spec;
+		time_t deadline;
+		bool unrouted;
+		int delay;
+		bool kept;
+		time_t want_deadline;
+		double wake;
+	} cases[] = {
+	    {"routed: kept, no countdown", 3, 0, false, 30, true, 0, -1},
+	    {"routed again: the countdown is cleared", 3, NOW + 5, false, 30, true, 0, -1},
+	    {"unrouted: the countdown starts", 3, 0, true, 30, true, NOW + 30, 30},
+	    {"unrouted, before the deadline: kept", 3, NOW + 10, true, 30, true, NOW + 10, 10},
+	    {"unrouted, at the deadline: goes", 3, NOW, true, 30, false, 0, -1},
+	    {"no delay: goes at once", 3, 0, true, 0, false, 0, -1},
+	    {"delay -1: kept for ever", 3, 0, true, -1, true, 0, -1},
+	    {"no pods: nothing to keep", 0, NOW + 10, true, 30, false, 0, -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec_rs v = {.spec_replicas = cases[i].spec,
+		                   .deadline = cases[i].deadline,
+		                   .want_deadline = cases[i].deadline};
+		double wake = -1;
+		bool kept = rec_canary_hold(&v, cases[i].unrouted, cases[i].delay, NOW, &wake);
+		ok(kept == cases[i].kept && v.want_deadline == cases[i].want_deadline &&
+		       wake == cases[i].wake,
+		   "hold: %s", cases[i].name);
+	}
+	json_decref(s1);
+	json_decref(c1);
+	json_decref(c2);
+	json_decref(any);
+	rel_release_free(rel);
+}
+
 /* The canary's ReplicaSet name is taken: by an orphan of ours (adopted, as
  * rolling does) or by someone else's object (Stalled, reported once). */
 static void check_claim(void)
@@ -1552,6 +1674,8 @@ int main(void)
 	init_revisions();
 	check_claim();
 	check_traffic_split();
+	check_route_decide();
+	check_hold();
 	check_traffic_want_nginx();
 	check_traffic_want();
 	check_ratio();
