@@ -218,13 +218,13 @@ bool rec_canary_unrouted(const struct rel_canary *k, const struct rec_traffic_ob
 {
 	const char *names[] = {k->stable_service, k->canary_service};
 	const json_t *svcs[] = {obs->stable_service, obs->canary_service};
-	if (!revision || (!names[0] && !names[1]))
+	if (!names[0] && !names[1])
 		return false;
 	for (int i = 0; i < 2; i++) {
 		if (!names[i])
 			continue;
 		const char *sel = svcs[i] ? selected_revision(svcs[i]) : NULL;
-		if (!sel || strcmp(sel, revision) == 0)
+		if (!sel || (revision && strcmp(sel, revision) == 0))
 			return false;
 	}
 	return true;

@@ -126,8 +126,9 @@ int rec_canary_route_decide(const struct rel_release *rel, const struct rec_cana
 
 /* Whether no configured Service may send traffic to `revision`: each of
  * stableService and canaryService is observed and selects
- * slipway.dev/revision with another value. A Service not found, or whose
- * selector lacks the key (it selects every revision), may route to it. */
+ * slipway.dev/revision with another value (NULL, a ReplicaSet without the
+ * label: any value). A Service not found, or whose selector lacks the key
+ * (it selects every revision), may route to it. */
 bool rec_canary_unrouted(const struct rel_canary *k, const struct rec_traffic_observed *obs,
                          const char *revision);
 

@@ -504,6 +504,8 @@ static int targets(struct machine *m)
 static int32_t other_delay(const struct machine *m, const struct rec_rs *v)
 {
 	const struct rel_canary *k = &m->c->rel->canary;
+	if (!v->revision)
+		return 0; /* not ours to route: no Service selects it by revision */
 	const struct rel_history_entry *e = rel_status_history_find(m->c->next, v->revision);
 	if (e && e->outcome != REL_OUTCOME_SUCCEEDED)
 		return 0;

@@ -19,6 +19,17 @@
  * of one replica runs two pods then), within maxSurge and maxUnavailable
  * (rec_scaling_toward). A step's weight counts as reached once both sides
  * have those pods available; only then does the machine go on.
+ * stableService and canaryService, when given, select the two sides.
+ *
+ * With trafficRouting (gatewayAPI, nginx) the weight is set on the router
+ * (reconcilers/traffic.h), the pods placed for it by rec_canary_traffic_split
+ * (reconcilers/canary-traffic.h): scale, then shift; stable keeps the pods
+ * for all traffic (dynamicStableScale: for its weight); the weight set is
+ * recorded in status.canary.weights and read back. A step counts as reached
+ * once its pods are available and the routers route as it wants. After the
+ * last step the canary takes every pod, then the Services and weights switch
+ * to it; ReplicaSets no Service routes to any more scale down after their
+ * delay (slipway.dev/scale-down-deadline).
  *
  * Steps analysis and approval are not implemented: the machine stops there,
  * phase Paused, Stalled=True with REC_REASON_ANALYSIS_NOT_IMPLEMENTED or
@@ -48,12 +59,13 @@
  * a status write alone wakes nobody (the runtime drops status echoes). */
 #define REC_CANARY_FROZEN_REQUEUE 1.0
 
-/* Decides one reconcile of c->rel (strategy canary, no trafficRouting).
- * Appends ReplicaSet actions (and their Events) to `actions`, fills c->next
+/* Decides one reconcile of c->rel (strategy canary). Appends the routers'
+ * actions (c->traffic; a TrafficDriftCorrected Event), then ReplicaSet
+ * actions (and their Events) to `actions`, fills c->next
  * (consuming status.intent), and appends to `after` the Events of the
  * transitions the status write records. Records decisions in c->rss.
- * Returns 0 or -ENOMEM (the plans may hold part of the step; the caller
- * discards them). */
+ * Returns 0, -ENOMEM or -EINVAL (rec_traffic_plan's; the plans may hold
+ * part of the step; the caller discards them). */
 int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after);
 
 /* The canary's pods for `weight` percent of `replicas` without traffic
