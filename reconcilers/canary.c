@@ -434,7 +434,7 @@ static int route(struct machine *m)
 	int32_t stable_av = m->stable_rs ? m->stable_rs->available : 0;
 	/* The step the status records for this canary (a new one: 0). */
 	int32_t recorded = streq(m->c->observed->current_revision, rel->revision) ? m->obs_step : 0;
-	m->frozen = stepping && m->step != recorded;
+	m->frozen = m->routed && stepping && m->step != recorded;
 	struct rec_canary_route_in in = {
 	    .phase = m->st == ST_ABORTED ? REC_CANARY_ABORTED
 	             : stepping          ? REC_CANARY_STEPPING

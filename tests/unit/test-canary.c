@@ -1228,6 +1228,22 @@ static const struct row {
     {"routed nginx: abort keeps the canary Ingress at weight 0, without the header", 10,
      "{" NGX "\"steps\":[" SW(10) "," NGX_HDR "," PAUSE "]}", 3, 3, 1,
      "run; img 2; run; intent Abort; run; expect ing=1 cw=0 hdr=- csel=1"},
+    {"routed: promote --full skips the steps, the canary takes every pod, then the switch", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=1 cw=20; intent PromoteFull; run; expect stable=2 ssel=2 "
+     "csel=2 cw=0 rs=1:10,2:10 dl=1 phase=Healthy ev=PromotedFull"},
+    {"routed: a timed pause counts, then the next weight", 10,
+     "{" GWR "\"steps\":[" SW(20) ",{\"pause\":{\"duration\":60}}," SW(40) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=1 cw=20 requeue=60; wait 60; run; expect step=3 cw=40 "
+     "rs=1:10,2:4"},
+    {"routed: a scale change mid-canary: stable keeps every replica, the canary its share", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect rs=1:10,2:2 cw=20; rep 20; run; expect rs=1:20,2:4 cw=20 "
+     "step=1; rep 5; run; expect rs=1:5,2:1 cw=20"},
+    {"routed: spec.paused holds pods and routers, drift included", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect cw=20; pause 1; intent Promote; drift 0; run; expect cw=0 "
+     "rs=1:10,2:2 phase=Paused; pause 0; run; expect step=3 cw=50 ev=TrafficDriftCorrected"},
     {"routed: controller killed after every first action resumes exactly", 10,
      "{" GWR "\"steps\":[" SW(20) "," HDR "," PAUSE "," SW(60) "," MIR "," PAUSE "]}", 3, 3, 1,
      "run; img 2; crashrun 1; expect step=2 rs=1:10,2:2 cw=20 rules=beta.0; intent Promote; "
