@@ -1,4 +1,5 @@
 #include "reconcilers/canary.h"
+#include "reconcilers/canary-machine.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,19 +13,6 @@
 #include "reconcilers/claim.h"
 #include "reconcilers/scaling.h"
 #include "reconcilers/status.h"
-
-/* Where the machine stands (docs/internals/canary.md); derived each reconcile
- * from the status and the ReplicaSets, never kept in memory. */
-enum state {
-	ST_FIRST,     /* no stable ReplicaSet: the template goes out whole, no steps */
-	ST_STEP,      /* steps[step] places pods (setWeight and the traffic steps) */
-	ST_PAUSE,     /* steps[step] is a pause: a timer, or until Promote */
-	ST_BLOCKED,   /* steps[step] is analysis or approval: not implemented */
-	ST_HELD,      /* spec.paused: nothing moves */
-	ST_ABORTED,   /* the canary goes, the stable side comes back whole */
-	ST_PROMOTING, /* past the last step, or promoteFull: the canary takes every pod */
-	ST_STABLE,    /* the template is the stable revision */
-};
 
 /* The named transitions; each one's Event is in `transitions`. */
 enum transition {
@@ -56,38 +44,6 @@ static const struct {
     [TR_INTENT_INVALID] = {"InvalidIntent", REC_EVENT_WARNING},
 };
 
-struct machine {
-	struct rec_ctx *c;
-	struct rec_scaling s;
-	struct rec_plan *after;
-	enum state st;
-	const char *stable;       /* status.stableRevision, NULL: none yet */
-	struct rec_rs *stable_rs; /* its ReplicaSet, NULL: none */
-	int32_t n_steps;
-	int32_t step;       /* currentStepIndex, 0..n_steps */
-	bool abort;         /* status.abort */
-	time_t aborted_at;  /* status.abortedAt */
-	bool promote_full;  /* status.promoteFull */
-	time_t pause_start; /* the CanaryPauseStep pause condition, 0: none */
-	bool moved;         /* a transition this reconcile restarts the progress clock */
-	int32_t canary_pods, stable_pods; /* the targets of this reconcile */
-	struct rec_obstacle obstacle;     /* what stands in the way of creating the canary */
-	/* Traffic (docs/internals/canary.md, "Traffic"). */
-	bool routed;          /* trafficRouting: weights on a router */
-	bool services;        /* Services to steer: stableService, canaryService, or routed */
-	int32_t obs_step;     /* currentStepIndex as observed */
-	int32_t last_w;       /* status.canary.weights' canary weight: what the routers got */
-	const char *last_rev; /* the revision it went to; last_w -1: none recorded */
-	bool frozen;          /* the step moved this reconcile: routers wait for the status */
-	struct rec_canary_route route; /* this state's pods, weight and traffic */
-	/* The route of the last step reached in this reconcile: in effect, so
-	 * what the routers keep while frozen. */
-	struct rec_canary_route reached;
-	bool have_reached;
-	struct rec_traffic_report rep; /* the routers against route.want */
-	bool planned_traffic;          /* rep is of the routers' actions in the plan */
-};
-
 static bool streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -95,7 +51,7 @@ static bool streq(const char *a, const char *b)
 
 /* Emits transition `tr` with `note` into the Events that follow the status
  * write. 0 or -ENOMEM. */
-static int take(struct machine *m, enum transition tr, const char *note)
+static int take(struct rec_canary_machine *m, enum transition tr, const char *note)
 {
 	if (!rec_plan_add_event(m->after, m->c->release, transitions[tr].type,
 	                        transitions[tr].reason, note))
@@ -104,7 +60,7 @@ static int take(struct machine *m, enum transition tr, const char *note)
 }
 
 /* "2/5 setWeight" for people: the step counted from 1. */
-static void step_name(const struct machine *m, int32_t step, char *out, size_t len)
+static void step_name(const struct rec_canary_machine *m, int32_t step, char *out, size_t len)
 {
 	if (step >= m->n_steps) {
 		snprintf(out, len, "%d/%d (after the last step)", (int)step, (int)m->n_steps);
@@ -141,7 +97,7 @@ int32_t rec_canary_ratio_stable_pods(int32_t replicas, int32_t weight, int32_t m
 }
 
 /* The ReplicaSet of `revision` (the one with the deterministic name wins). */
-static struct rec_rs *find_rs(struct rec_ctx *c, const char *revision)
+struct rec_rs *rec_canary_find_rs(struct rec_ctx *c, const char *revision)
 {
 	struct rec_rs *found = NULL;
 	char name[MODEL_NAME_MAX + 1];
@@ -170,7 +126,7 @@ static const char *adopt_stable(struct rec_ctx *c)
 }
 
 /* The machine as the observed status left it. */
-static void load(struct machine *m)
+static void load(struct rec_canary_machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
 	const struct rel_status *o = m->c->observed;
@@ -179,7 +135,7 @@ static void load(struct machine *m)
 	m->stable = o->stable_revision;
 	if (!m->stable)
 		m->stable = adopt_stable(m->c);
-	m->stable_rs = streq(m->stable, rel->revision) ? NULL : find_rs(m->c, m->stable);
+	m->stable_rs = streq(m->stable, rel->revision) ? NULL : rec_canary_find_rs(m->c, m->stable);
 	m->step = o->has_current_step_index ? o->current_step_index : 0;
 	if (m->step < 0)
 		m->step = 0;
@@ -201,7 +157,7 @@ static void load(struct machine *m)
 
 /* Whether there is a canary at all: a stable ReplicaSet to protect and a
  * template that differs from it. */
-static bool has_canary(const struct machine *m)
+static bool has_canary(const struct rec_canary_machine *m)
 {
 	return m->stable_rs && !streq(m->stable, m->c->rel->revision);
 }
@@ -209,7 +165,7 @@ static bool has_canary(const struct machine *m)
 /* A template the observed status was not rolling out: the steps start
  * over, whatever the previous canary had reached (its ReplicaSet, no longer
  * stable nor current, is scaled down and deleted). */
-static int start_canary(struct machine *m)
+static int start_canary(struct rec_canary_machine *m)
 {
 	const struct rel_status *o = m->c->observed;
 	if (streq(o->current_revision, m->c->rel->revision))
@@ -237,7 +193,7 @@ static int start_canary(struct machine *m)
 
 /* An intent that applies: the transition it asks for, or none when the
  * machine is not where the intent could act (then it is ignored). */
-static int apply_intent(struct machine *m, const struct rel_intent *in, bool *ignored)
+static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *in, bool *ignored)
 {
 	char note[REL_INTENT_USER_MAX + 256], at[96];
 	step_name(m, m->step, at, sizeof(at));
@@ -289,7 +245,7 @@ static int apply_intent(struct machine *m, const struct rel_intent *in, bool *ig
 
 /* status.intent: applied when it is about what the machine is doing, else
  * ignored with an Event; cleared either way in this reconcile's status write. */
-static int consume_intent(struct machine *m)
+static int consume_intent(struct rec_canary_machine *m)
 {
 	struct rel_status *next = m->c->next;
 	const json_t *j = m->c->observed->intent;
@@ -324,7 +280,7 @@ static int consume_intent(struct machine *m)
 	return r;
 }
 
-static enum state derive(const struct machine *m)
+static enum rec_canary_state derive(const struct rec_canary_machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
 	if (streq(m->stable, rel->revision))
@@ -354,7 +310,7 @@ static enum state derive(const struct machine *m)
 
 /* The weight of the last setWeight before `step`: what the steps taken so
  * far route to the canary. */
-static int32_t weight_before(const struct machine *m, int32_t step)
+static int32_t weight_before(const struct rec_canary_machine *m, int32_t step)
 {
 	for (int32_t i = step; i-- > 0;) {
 		if (m->c->rel->canary.steps[i].kind == REL_STEP_SET_WEIGHT)
@@ -364,113 +320,21 @@ static int32_t weight_before(const struct machine *m, int32_t step)
 }
 
 /* The weight the pods are placed for in this state. */
-static int32_t target_weight(const struct machine *m)
+int32_t rec_canary_target_weight(const struct rec_canary_machine *m)
 {
 	if (m->st == ST_STEP && m->c->rel->canary.steps[m->step].kind == REL_STEP_SET_WEIGHT)
 		return m->c->rel->canary.steps[m->step].set_weight;
 	return weight_before(m, m->step);
 }
 
-/* Evaluates the routers against m->route.want into m->rep, appending the
- * actions to `into`, or only judging them (into NULL). 0, -EINVAL, -ENOMEM. */
-static int evaluate(struct machine *m, struct rec_plan *into)
-{
-	struct rec_plan scratch;
-	rec_plan_init(&scratch);
-	int r = rec_traffic_plan(m->c->rel, m->c->release, &m->route.want, m->c->traffic, m->last_w,
-	                         into ? into : &scratch, &m->rep);
-	rec_plan_clear(&scratch);
-	return r;
-}
-
-static void strip_routes(struct rec_traffic_want *want)
-{
-	want->n_header_routes = 0;
-	want->n_mirror_routes = 0;
-}
-
-/* With a router missing (a Service, the route, the stable Ingress) the
- * routers do not move forward: no higher weight, no header or mirror route,
- * since what they would send to may not be there to answer. 0 or
- * evaluate's error. */
-static int hold_if_missing(struct machine *m)
-{
-	int r = evaluate(m, NULL);
-	if (r < 0 || !m->rep.missing)
-		return r;
-	int32_t last = m->last_w < 0 ? 0 : m->last_w;
-	if (m->route.split.weight > last) {
-		m->route.split.weight = last;
-		m->route.want.canary_weight = last;
-	}
-	strip_routes(&m->route.want);
-	return 0;
-}
-
-/* Frozen after a step reached in this reconcile: the routers keep that
- * step's traffic, which is in effect (the recorded weight may lag behind it
- * after a controller was killed before its status write), and the pods
- * cover both it and the new step. */
-static void keep_reached(struct machine *m)
-{
-	const struct rec_canary_route *k = &m->reached;
-	struct rec_canary_split *sp = &m->route.split;
-	m->route.want = k->want;
-	m->route.weight_revision = k->weight_revision;
-	sp->weight = k->split.weight;
-	if (k->split.canary_pods > sp->canary_pods)
-		sp->canary_pods = k->split.canary_pods;
-	if (k->split.stable_pods > sp->stable_pods)
-		sp->stable_pods = k->split.stable_pods;
-}
-
-/* The traffic of this state (rec_canary_route_decide) into m->route. */
-static int route(struct machine *m)
-{
-	const struct rel_release *rel = m->c->rel;
-	const struct rec_rs *nr = m->s.new_rs, *lr = find_rs(m->c, m->last_rev);
-	bool stepping = m->st != ST_ABORTED && m->st != ST_STABLE && m->st != ST_FIRST;
-	int32_t canary_av = nr && !nr->planned ? nr->available : 0;
-	int32_t stable_av = m->stable_rs ? m->stable_rs->available : 0;
-	/* The step the status records for this canary (a new one: 0). */
-	int32_t recorded = streq(m->c->observed->current_revision, rel->revision) ? m->obs_step : 0;
-	m->frozen = m->routed && stepping && m->step != recorded;
-	struct rec_canary_route_in in = {
-	    .phase = m->st == ST_ABORTED ? REC_CANARY_ABORTED
-	             : stepping          ? REC_CANARY_STEPPING
-	                                 : REC_CANARY_SETTLED,
-	    .step = (size_t)(m->frozen ? recorded : m->step),
-	    .pod_step = (size_t)m->step,
-	    .target = stepping ? target_weight(m) : 0,
-	    .frozen = m->frozen,
-	    .last = m->last_w,
-	    .last_revision = m->last_rev,
-	    .stable = m->stable,
-	    .canary = rel->revision,
-	    .canary_available = canary_av,
-	    .stable_available = stable_av,
-	    .last_available = lr ? lr->available : 0,
-	    .stable_to_canary =
-	        !m->routed && m->st == ST_PROMOTING && canary_av > 0 && canary_av >= stable_av,
-	};
-	int r = rec_canary_route_decide(rel, &in, &m->route);
-	if (r == 0 && m->frozen && m->c->observed->canary.abort)
-		strip_routes(&m->route.want); /* what the recorded abort has */
-	if (r == 0 && m->frozen && m->have_reached)
-		keep_reached(m);
-	return r;
-}
-
 /* The pods each side is to have in this state (ST_HELD: none move): by
  * replica ratio, or under traffic routing by m->route. 0 or -E2BIG. */
-static int targets(struct machine *m)
+static int targets(struct rec_canary_machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
 	int32_t replicas = rel->replicas, min = rel->canary.min_pods_per_replica_set;
-	int32_t w = target_weight(m);
-	int r = m->services ? route(m) : 0;
-	if (r == 0 && m->routed)
-		r = hold_if_missing(m);
+	int32_t w = rec_canary_target_weight(m);
+	int r = m->services ? rec_canary_decide_traffic(m) : 0;
 	if (r < 0)
 		return r;
 	switch (m->st) {
@@ -497,50 +361,9 @@ static int targets(struct machine *m)
 	return 0;
 }
 
-/* Seconds a ReplicaSet of neither side keeps its pods once no Service
- * routes to it: scaleDownDelaySeconds for a revision that was stable (no
- * history of it, or Succeeded; none with dynamicStableScale, whose stable
- * shrank with its weight), none for a canary that never was. */
-static int32_t other_delay(const struct machine *m, const struct rec_rs *v)
-{
-	const struct rel_canary *k = &m->c->rel->canary;
-	if (!v->revision)
-		return 0; /* not ours to route: no Service selects it by revision */
-	const struct rel_history_entry *e = rel_status_history_find(m->c->next, v->revision);
-	if (e && e->outcome != REL_OUTCOME_SUCCEEDED)
-		return 0;
-	return k->dynamic_stable_scale ? 0 : k->scale_down_delay_seconds;
-}
-
-/* Routed: whether v, which this state takes to 0 pods, keeps them for now
- * (rec_canary_hold); records the decision in v and the wake-up. */
-static bool keep(struct machine *m, struct rec_rs *v)
-{
-	const struct rel_canary *k = &m->c->rel->canary;
-	int32_t delay = other_delay(m, v);
-	if (v == m->s.new_rs) /* aborted: 0 means never */
-		delay =
-		    k->abort_scale_down_delay_seconds > 0 ? k->abort_scale_down_delay_seconds : -1;
-	double wake = -1;
-	bool unrouted = rec_canary_unrouted(k, m->c->traffic, v->revision);
-	v->kept = rec_canary_hold(v, unrouted, delay, m->c->now, &wake);
-	if (wake >= 0)
-		rec_plan_requeue(m->after, wake);
-	return v->kept;
-}
-
-/* keep() without deciding anything: for placed(). */
-static bool would_keep(struct machine *m, const struct rec_rs *v)
-{
-	struct rec_rs copy = *v;
-	double wake = -1;
-	bool unrouted = rec_canary_unrouted(&m->c->rel->canary, m->c->traffic, v->revision);
-	return rec_canary_hold(&copy, unrouted, other_delay(m, v), m->c->now, &wake);
-}
-
 /* The observed ReplicaSets already hold the targets: the canary's pods are
  * available, and neither the stable nor any other side has more. */
-static bool placed(struct machine *m)
+bool rec_canary_placed(struct rec_canary_machine *m)
 {
 	struct rec_ctx *c = m->c;
 	const struct rec_rs *nr = m->s.new_rs;
@@ -554,49 +377,15 @@ static bool placed(struct machine *m)
 			continue;
 		/* Routed: an earlier revision kept for its scale-down delay does
 		 * not hold the steps up. */
-		if (!m->routed || v == m->stable_rs || !would_keep(m, v))
+		if (!m->routed || v == m->stable_rs || !rec_canary_would_keep(m, v))
 			return false;
 	}
 	return true;
 }
 
-/* A step that places pods (setWeight and the traffic steps) is reached when
- * its pods are there and available, and, with Services or a router, the
- * routers route as it wants: under trafficRouting its weight set (not in the
- * reconcile that entered the step: frozen), in effect, accepted. */
-static int reached(struct machine *m, bool *done)
-{
-	*done = false;
-	if (!placed(m))
-		return 0;
-	if (!m->services) {
-		*done = true;
-		return 0;
-	}
-	if (m->routed && (m->frozen || m->route.split.weight != target_weight(m)))
-		return 0;
-	int r = evaluate(m, NULL);
-	if (r < 0)
-		return r;
-	*done = m->rep.in_effect && !(m->routed && m->rep.not_accepted);
-	if (*done) {
-		m->reached = m->route;
-		m->have_reached = true;
-	}
-	return 0;
-}
-
-/* Routed promotion: the canary holds every pod, available. */
-static bool canary_full(const struct machine *m)
-{
-	const struct rec_rs *nr = m->s.new_rs;
-	int32_t replicas = m->c->rel->replicas;
-	return nr && !nr->planned && nr->spec_replicas == replicas && nr->available >= replicas;
-}
-
 /* A pause step: started now unless the pause condition says when; over
  * once its duration passed (never, without one: Promote ends it). */
-static int pause_over(struct machine *m, bool *over)
+static int pause_over(struct rec_canary_machine *m, bool *over)
 {
 	const struct rel_step *st = &m->c->rel->canary.steps[m->step];
 	*over = false;
@@ -625,7 +414,7 @@ static int pause_over(struct machine *m, bool *over)
 	return 0;
 }
 
-static int step_done(struct machine *m)
+static int step_done(struct rec_canary_machine *m)
 {
 	char note[192], at[96];
 	step_name(m, m->step, at, sizeof(at));
@@ -639,7 +428,7 @@ static int step_done(struct machine *m)
 
 /* Takes every transition the observed state allows: steps whose goal is
  * met, pauses whose time is up, the completion. At most one pass per step. */
-static int settle(struct machine *m)
+static int settle(struct rec_canary_machine *m)
 {
 	for (int32_t guard = 0; guard <= m->n_steps + 1; guard++) {
 		m->st = derive(m);
@@ -648,10 +437,10 @@ static int settle(struct machine *m)
 		if (r < 0)
 			return r;
 		if (m->st == ST_STEP) {
-			r = reached(m, &done);
+			r = rec_canary_reached(m, &done);
 		} else if (m->st == ST_PAUSE) {
 			r = pause_over(m, &done);
-		} else if (m->st == ST_PROMOTING && m->routed && canary_full(m)) {
+		} else if (m->st == ST_PROMOTING && m->routed && rec_canary_full(m)) {
 			/* The switch: the Services and weights go to the canary
 			 * in this plan, the status records it as stable; the
 			 * rollout completes once the switch is in effect. */
@@ -678,7 +467,7 @@ static int settle(struct machine *m)
 	return 0;
 }
 
-static int64_t wanted(const struct machine *m)
+static int64_t wanted(const struct rec_canary_machine *m)
 {
 	int64_t n = m->s.new_rs == &m->s.created ? m->s.created.want : 0;
 	for (size_t i = 0; i < m->c->n_rss; i++)
@@ -689,7 +478,7 @@ static int64_t wanted(const struct machine *m)
 /* Creates the current revision's ReplicaSet, as large as the surge allows:
  * also with no pods to get (weight 0, replicas 0), so that every step and
  * the completion find it; not for an abort. */
-static int create_canary(struct machine *m, int64_t max_total, struct rec_plan *actions)
+static int create_canary(struct rec_canary_machine *m, int64_t max_total, struct rec_plan *actions)
 {
 	if (m->s.new_rs || m->st == ST_ABORTED)
 		return 0;
@@ -708,7 +497,7 @@ static int create_canary(struct machine *m, int64_t max_total, struct rec_plan *
  * template, aborted and then left), once empty: deleted, so replaced
  * canaries do not pile up. Previous stable revisions stay for
  * revisionHistoryLimit. Sets *deleted. */
-static int delete_replaced(struct machine *m, struct rec_plan *actions, bool *deleted)
+static int delete_replaced(struct rec_canary_machine *m, struct rec_plan *actions, bool *deleted)
 {
 	struct rec_ctx *c = m->c;
 	for (size_t i = 0; i < c->n_rss; i++) {
@@ -731,20 +520,20 @@ static int delete_replaced(struct machine *m, struct rec_plan *actions, bool *de
 /* The target of every owned ReplicaSet into target[] (same order); under
  * traffic routing one this state takes to 0 pods may keep them for now
  * (keep: the aborted canary, earlier revisions). Returns the pods kept. */
-static int64_t plan_targets(struct machine *m, int32_t *target)
+static int64_t plan_targets(struct rec_canary_machine *m, int32_t *target)
 {
 	struct rec_ctx *c = m->c;
 	int64_t kept = 0;
 	for (size_t i = 0; i < c->n_rss; i++) {
 		struct rec_rs *v = &c->rss[i];
-		v->want_deadline = 0; /* unless keep() counts one down */
+		v->want_deadline = 0; /* unless rec_canary_keep() counts one down */
 		v->kept = false;
 		target[i] = v == m->s.new_rs    ? m->canary_pods
 		            : v == m->stable_rs ? m->stable_pods
 		                                : 0;
 		bool held = m->routed && target[i] == 0 && v != m->stable_rs &&
 		            (v != m->s.new_rs || m->st == ST_ABORTED);
-		if (held && keep(m, v)) {
+		if (held && rec_canary_keep(m, v)) {
 			target[i] = v->spec_replicas;
 			kept += v->spec_replicas;
 		}
@@ -757,7 +546,7 @@ static int64_t plan_targets(struct machine *m, int32_t *target)
  * themselves need them (both sides at least minPodsPerReplicaSet; under
  * traffic routing stable keeps its pods while the canary grows, and kept
  * ReplicaSets theirs). */
-static int move(struct machine *m, struct rec_plan *actions)
+static int move(struct rec_canary_machine *m, struct rec_plan *actions)
 {
 	struct rec_ctx *c = m->c;
 	int64_t replicas = c->rel->replicas;
@@ -793,7 +582,7 @@ static int move(struct machine *m, struct rec_plan *actions)
  * pod. Under traffic routing: what this plan sets on the routers, read back
  * as the next reconcile's last_w (drift is judged against it); spec.paused
  * leaves it as it was, as it leaves the routers. 0 or -ENOMEM. */
-static int record_weights(struct machine *m, struct rel_canary_status *cs, bool settled)
+static int record_weights(struct rec_canary_machine *m, struct rel_canary_status *cs, bool settled)
 {
 	const struct rel_release *rel = m->c->rel;
 	const struct rec_rs *nr = m->s.new_rs;
@@ -821,7 +610,7 @@ static int record_weights(struct machine *m, struct rel_canary_status *cs, bool 
 
 /* The machine's record in the status: where it stands, for the next
  * reconcile (whoever runs it) and for people. 0 or -ENOMEM. */
-static int record(struct machine *m)
+static int record(struct rec_canary_machine *m)
 {
 	struct rel_canary_status *cs = &m->c->next->canary;
 	bool settled = m->st == ST_STABLE || m->st == ST_FIRST;
@@ -853,7 +642,7 @@ struct wording {
 	struct rec_verdict v;
 };
 
-static const char *blocked_reason(const struct machine *m)
+static const char *blocked_reason(const struct rec_canary_machine *m)
 {
 	return m->c->rel->canary.steps[m->step].kind == REL_STEP_ANALYSIS
 	           ? REC_REASON_ANALYSIS_NOT_IMPLEMENTED
@@ -862,7 +651,7 @@ static const char *blocked_reason(const struct machine *m)
 
 /* A canary that is waiting: for a timer or a person (pause), for a step this
  * controller cannot take (blocked), for spec.paused, or aborted. */
-static void word_waiting(const struct machine *m, const char *at, struct wording *w)
+static void word_waiting(const struct rec_canary_machine *m, const char *at, struct wording *w)
 {
 	const struct rel_release *rel = m->c->rel;
 	struct rec_verdict *v = &w->v;
@@ -909,25 +698,12 @@ static void word_waiting(const struct machine *m, const char *at, struct wording
 	}
 }
 
-/* The reason of a router problem in m->rep, or NULL: a referenced object
- * missing or unusable, or an HTTPRoute no Gateway accepted. */
-static const char *traffic_problem(const struct machine *m)
-{
-	if (!m->planned_traffic)
-		return NULL;
-	if (m->rep.missing)
-		return REC_REASON_TRAFFIC_ROUTER_MISSING;
-	if (m->rep.not_accepted)
-		return REC_REASON_ROUTE_NOT_ACCEPTED;
-	return NULL;
-}
-
 /* A router problem outweighs the state's words: Degraded, Stalled, and
  * what the report says. A route that no Gateway accepted routes nothing,
  * so the steps wait for it (reached), and say so here. */
-static void word_traffic(const struct machine *m, struct wording *w)
+static void word_traffic(const struct rec_canary_machine *m, struct wording *w)
 {
-	const char *reason = traffic_problem(m);
+	const char *reason = rec_canary_traffic_problem(m);
 	if (!reason)
 		return;
 	struct rec_verdict *v = &w->v;
@@ -941,8 +717,8 @@ static void word_traffic(const struct machine *m, struct wording *w)
 }
 
 /* Phase, summary and conditions of the machine's state. */
-static void word(const struct machine *m, const struct rec_counts *n, bool complete, bool deadline,
-                 struct wording *w)
+static void word(const struct rec_canary_machine *m, const struct rec_counts *n, bool complete,
+                 bool deadline, struct wording *w)
 {
 	const struct rel_release *rel = m->c->rel;
 	struct rec_verdict *v = &w->v;
@@ -1003,7 +779,7 @@ static void word(const struct machine *m, const struct rec_counts *n, bool compl
 }
 
 /* The history entry of the current revision follows abort and retry. */
-static void track_outcome(struct machine *m)
+static void track_outcome(struct rec_canary_machine *m)
 {
 	struct rel_status *next = m->c->next;
 	if (next->n_history == 0 || !streq(next->history[0].revision, m->c->rel->revision))
@@ -1021,7 +797,7 @@ static void track_outcome(struct machine *m)
 /* Moves status.lastProgressTime like rolling does: on every transition and
  * whenever pods progress; waiting states stop the clock. True when the
  * progress deadline passed. */
-static bool judge(struct machine *m, const struct rec_counts *n, bool started)
+static bool judge(struct rec_canary_machine *m, const struct rec_counts *n, bool started)
 {
 	struct rec_ctx *c = m->c;
 	const struct rel_status *obs = c->observed;
@@ -1041,30 +817,7 @@ static bool judge(struct machine *m, const struct rec_counts *n, bool started)
 	return false;
 }
 
-/* ST_STABLE is complete: the revision holds every pod, available; with
- * Services the routers route to it; under traffic routing the earlier
- * revisions may still be kept for their scale-down delay. */
-static bool settled_complete(const struct machine *m)
-{
-	const struct rec_ctx *c = m->c;
-	const struct rec_rs *nr = m->s.new_rs;
-	if (!m->services)
-		return rec_scaling_complete(&m->s);
-	if (!m->planned_traffic || !m->rep.in_effect)
-		return false;
-	if (!m->routed)
-		return rec_scaling_complete(&m->s);
-	if (!nr || nr->planned || nr->want != c->rel->replicas || nr->available != c->rel->replicas)
-		return false;
-	for (size_t i = 0; i < c->n_rss; i++) {
-		const struct rec_rs *v = &c->rss[i];
-		if (v != nr && !v->kept && v->want != 0)
-			return false;
-	}
-	return true;
-}
-
-static int report(struct machine *m)
+static int report(struct rec_canary_machine *m)
 {
 	struct rec_ctx *c = m->c;
 	const struct rel_release *rel = c->rel;
@@ -1081,7 +834,7 @@ static int report(struct machine *m)
 	rec_status_set_counts(c->next, &n);
 	track_outcome(m);
 	bool deadline = judge(m, &n, started);
-	bool complete = m->st == ST_STABLE && settled_complete(m);
+	bool complete = m->st == ST_STABLE && rec_canary_settled_complete(m);
 	struct wording w;
 	word(m, &n, complete, deadline, &w);
 	r = rec_status_report(c, &w.v);
@@ -1093,7 +846,7 @@ static int report(struct machine *m)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
 	if (r == 0 && rec_claim_blocks(&m->obstacle))
 		r = rec_status_failed(c, m->obstacle.reason, m->obstacle.message, m->after);
-	bool warn = m->st == ST_BLOCKED || traffic_problem(m);
+	bool warn = m->st == ST_BLOCKED || rec_canary_traffic_problem(m);
 	if (r == 0 && warn && !rec_claim_blocks(&m->obstacle) &&
 	    !rec_status_had_reason(c->observed, "Stalled", w.v.reason) &&
 	    !rec_plan_add_event(m->after, c->release, REC_EVENT_WARNING, w.v.reason, w.msg))
@@ -1103,35 +856,9 @@ static int report(struct machine *m)
 	return r;
 }
 
-/* The routers' actions for this state, first in the plan: a weight that
- * goes down, and the switch at completion, land before the pods they free
- * go; a weight goes up only to pods already available. Plus the Event of a
- * drift corrected, and a prompt reconcile when the routers wait for this
- * plan's status (frozen). 0, -EINVAL or -ENOMEM. */
-static int steer(struct machine *m, struct rec_plan *actions)
-{
-	int r = evaluate(m, actions);
-	if (r < 0)
-		return r;
-	m->planned_traffic = true;
-	if (m->frozen)
-		rec_plan_requeue(m->after, REC_CANARY_FROZEN_REQUEUE);
-	if (!m->rep.drift_corrected)
-		return 0;
-	char note[512];
-	snprintf(note, sizeof(note),
-	         "%s: canary weights changed by someone else, set back to %d%% for revision %s",
-	         m->rep.drifted, (int)m->route.split.weight,
-	         m->route.weight_revision ? m->route.weight_revision : "-");
-	if (!rec_plan_add_event(actions, m->c->release, REC_EVENT_NORMAL,
-	                        REC_REASON_TRAFFIC_DRIFT_CORRECTED, note))
-		return -ENOMEM;
-	return 0;
-}
-
 int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after)
 {
-	struct machine m = {.c = c, .after = after};
+	struct rec_canary_machine m = {.c = c, .after = after};
 	int32_t surge, unavailable;
 	rec_scaling_limits(&c->rel->canary.pace, c->rel->replicas, &surge, &unavailable);
 	rec_scaling_init(&m.s, c, surge, unavailable);
@@ -1142,7 +869,7 @@ int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec
 	if (r == 0)
 		r = settle(&m);
 	if (r == 0 && m.st != ST_HELD)
-		r = steer(&m, actions);
+		r = rec_canary_steer(&m, actions);
 	if (r == 0 && m.st != ST_HELD)
 		r = move(&m, actions);
 	if (r == 0)
