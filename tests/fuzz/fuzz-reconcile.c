@@ -30,7 +30,11 @@
  *                 had: the weight rises only to the step's; it stays where
  *                 it was only while a lower one waits (dynamicStableScale);
  *   pods:         no weight above 0 written while the revision canaryService
- *                 selects after the plan has no available pod;
+ *                 selects after the plan has no available pod, and (scale,
+ *                 then shift) none raised above what the router had and the
+ *                 status recorded unless that revision has the available
+ *                 pods for it (its share of replicas, rounded up, at least
+ *                 minPodsPerReplicaSet; not judged with setCanaryScale);
  *   stable:       the ReplicaSet stableService selects after the plan is not
  *                 scaled below spec.replicas (with dynamicStableScale, below
  *                 the share of the stable weight the plan writes), unless it
@@ -337,6 +341,23 @@ static const struct rec_rs *rs_of(const struct sizes *s, const char *revision, s
 	return NULL;
 }
 
+/* Whether a setCanaryScale step decides the canary's pods. */
+static bool scaled(const struct rel_canary *k)
+{
+	for (size_t i = 0; i < k->n_steps; i++)
+		if (k->steps[i].kind == REL_STEP_SET_CANARY_SCALE)
+			return true;
+	return false;
+}
+
+/* The canary pods a weight needs without setCanaryScale: its share of
+ * replicas rounded up, at least minPodsPerReplicaSet. */
+static int64_t canary_need(const struct rel_release *rel, int64_t weight)
+{
+	int64_t n = ((int64_t)rel->replicas * weight + 99) / 100;
+	return n < rel->canary.min_pods_per_replica_set ? rel->canary.min_pods_per_replica_set : n;
+}
+
 static void check_routers(const struct rec_plan *plan, const struct rel_release *rel,
                           const json_t *release, const struct routers *o, const struct sizes *s)
 {
@@ -358,6 +379,9 @@ static void check_routers(const struct rec_plan *plan, const struct rel_release 
 	const struct rec_rs *canary = rs_of(s, e.selects[1], &at);
 	if (e.max_weight > 0 && e.selects[1] && (!canary || canary->available == 0))
 		abort(); /* a weight to a revision without available pods */
+	if (e.max_weight > before && e.max_weight > recorded && canary && !scaled(&rel->canary) &&
+	    canary->available < canary_need(rel, e.max_weight))
+		abort(); /* shifted before scaling: a rise to a canary without its pods */
 	const struct rec_rs *stable = rs_of(s, e.selects[0], &at);
 	if (!stable)
 		return;
