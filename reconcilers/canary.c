@@ -328,7 +328,8 @@ int32_t rec_canary_target_weight(const struct rec_canary_machine *m)
 }
 
 /* The pods each side is to have in this state (ST_HELD: none move): by
- * replica ratio, or under traffic routing by m->route. 0 or -E2BIG. */
+ * replica ratio, or under traffic routing by m->route. 0, or
+ * rec_canary_decide_traffic's error. */
 static int targets(struct rec_canary_machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
