@@ -591,11 +591,41 @@ static void check_route_name(struct model_fields *c, const struct rel_canary *k,
 	}
 }
 
+/* Whether steps[i] is the first of its kind with its route name. */
+static bool first_route_use(const struct rel_canary *k, size_t i)
+{
+	const char *name = route_name(&k->steps[i]);
+	for (size_t j = 0; j < i && name; j++) {
+		const char *n = route_name(&k->steps[j]);
+		if (n && k->steps[j].kind == k->steps[i].kind && strcmp(n, name) == 0)
+			return false;
+	}
+	return name != NULL;
+}
+
+/* At most REL_ROUTE_NAMES_MAX header route names, and as many mirror route
+ * names: more could not all be in effect at once. counts[0] header,
+ * counts[1] mirror, as counted so far. */
+static void check_route_count(struct model_fields *c, const struct rel_canary *k, size_t i,
+                              const char *path, size_t counts[2])
+{
+	if (!first_route_use(k, i))
+		return;
+	size_t *n = &counts[k->steps[i].kind == REL_STEP_SET_MIRROR_ROUTE];
+	if (++*n != REL_ROUTE_NAMES_MAX + 1)
+		return;
+	char fpath[MODEL_PATH_LEN];
+	model_path_key(fpath, path, "name");
+	model_errors_add(c->errs, fpath, "more than %d %s names in one rollout",
+	                 REL_ROUTE_NAMES_MAX, rel_step_name(k->steps[i].kind));
+}
+
 /* The rules between steps and trafficRouting, once every step is read. */
 static void check_steps_routing(struct model_fields *c, const struct rel_canary *k,
                                 const char *steps_path)
 {
 	const char *first_header = NULL;
+	size_t counts[2] = {0, 0};
 	for (size_t i = 0; i < k->n_steps; i++) {
 		const struct rel_step *s = &k->steps[i];
 		char ipath[MODEL_PATH_LEN], path[MODEL_PATH_LEN];
@@ -616,6 +646,7 @@ static void check_steps_routing(struct model_fields *c, const struct rel_canary 
 		if (s->kind == REL_STEP_SET_MIRROR_ROUTE && k->traffic != REL_TRAFFIC_GATEWAY_API)
 			model_errors_add(c->errs, path, "requires trafficRouting.gatewayAPI");
 		check_route_name(c, k, i, path);
+		check_route_count(c, k, i, path, counts);
 	}
 }
 

@@ -49,6 +49,9 @@
 /* ingress-nginx's default --annotations-prefix. */
 #define REL_DEFAULT_NGINX_ANNOTATION_PREFIX "nginx.ingress.kubernetes.io"
 #define REL_HTTP_ROUTES_MAX                 16
+/* Distinct setHeaderRoute names in one rollout, and setMirrorRoute names:
+ * the routes that can be in effect at once. */
+#define REL_ROUTE_NAMES_MAX 16
 #define REL_ROUTE_MATCHES_MAX                                                                      \
 	16                      /* match[] of a header or mirror route; headers of a mirror match */
 #define REL_HEADER_NAME_MAX 256 /* Gateway API HTTPHeaderName */

@@ -450,7 +450,8 @@ int rel_status_history_push(struct rel_status *s, const char *revision, const js
 
 struct rel_history_entry *rel_status_history_find(struct rel_status *s, const char *revision)
 {
-	for (size_t i = 0; i < s->n_history; i++) {
+	/* A ReplicaSet without the revision label has no history. */
+	for (size_t i = 0; revision && i < s->n_history; i++) {
 		if (s->history[i].revision && strcmp(s->history[i].revision, revision) == 0)
 			return &s->history[i];
 	}

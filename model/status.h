@@ -110,7 +110,8 @@ int rel_status_set_string(char **field, const char *value);
 int rel_status_history_push(struct rel_status *s, const char *revision, const json_t *images,
                             time_t started);
 
-/* The newest entry of `revision`, or NULL. Borrowed from s. */
+/* The newest entry of `revision`, or NULL (also for a NULL revision).
+ * Borrowed from s. */
 struct rel_history_entry *rel_status_history_find(struct rel_status *s, const char *revision);
 
 /* Names as written in JSON ("Progressing", "Succeeded", ...); "" for NONE. */

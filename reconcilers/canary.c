@@ -1,4 +1,5 @@
 #include "reconcilers/canary.h"
+#include "reconcilers/canary-machine.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,19 +13,6 @@
 #include "reconcilers/claim.h"
 #include "reconcilers/scaling.h"
 #include "reconcilers/status.h"
-
-/* Where the machine stands (docs/internals/canary.md); derived each reconcile
- * from the status and the ReplicaSets, never kept in memory. */
-enum state {
-	ST_FIRST,     /* no stable ReplicaSet: the template goes out whole, no steps */
-	ST_STEP,      /* steps[step] places pods (setWeight and the traffic steps) */
-	ST_PAUSE,     /* steps[step] is a pause: a timer, or until Promote */
-	ST_BLOCKED,   /* steps[step] is analysis or approval: not implemented */
-	ST_HELD,      /* spec.paused: nothing moves */
-	ST_ABORTED,   /* the canary goes, the stable side comes back whole */
-	ST_PROMOTING, /* past the last step, or promoteFull: the canary takes every pod */
-	ST_STABLE,    /* the template is the stable revision */
-};
 
 /* The named transitions; each one's Event is in `transitions`. */
 enum transition {
@@ -56,24 +44,6 @@ static const struct {
     [TR_INTENT_INVALID] = {"InvalidIntent", REC_EVENT_WARNING},
 };
 
-struct machine {
-	struct rec_ctx *c;
-	struct rec_scaling s;
-	struct rec_plan *after;
-	enum state st;
-	const char *stable;       /* status.stableRevision, NULL: none yet */
-	struct rec_rs *stable_rs; /* its ReplicaSet, NULL: none */
-	int32_t n_steps;
-	int32_t step;       /* currentStepIndex, 0..n_steps */
-	bool abort;         /* status.abort */
-	time_t aborted_at;  /* status.abortedAt */
-	bool promote_full;  /* status.promoteFull */
-	time_t pause_start; /* the CanaryPauseStep pause condition, 0: none */
-	bool moved;         /* a transition this reconcile restarts the progress clock */
-	int32_t canary_pods, stable_pods; /* the targets of this reconcile */
-	struct rec_obstacle obstacle;     /* what stands in the way of creating the canary */
-};
-
 static bool streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -81,7 +51,7 @@ static bool streq(const char *a, const char *b)
 
 /* Emits transition `tr` with `note` into the Events that follow the status
  * write. 0 or -ENOMEM. */
-static int take(struct machine *m, enum transition tr, const char *note)
+static int take(struct rec_canary_machine *m, enum transition tr, const char *note)
 {
 	if (!rec_plan_add_event(m->after, m->c->release, transitions[tr].type,
 	                        transitions[tr].reason, note))
@@ -90,7 +60,7 @@ static int take(struct machine *m, enum transition tr, const char *note)
 }
 
 /* "2/5 setWeight" for people: the step counted from 1. */
-static void step_name(const struct machine *m, int32_t step, char *out, size_t len)
+static void step_name(const struct rec_canary_machine *m, int32_t step, char *out, size_t len)
 {
 	if (step >= m->n_steps) {
 		snprintf(out, len, "%d/%d (after the last step)", (int)step, (int)m->n_steps);
@@ -127,7 +97,7 @@ int32_t rec_canary_ratio_stable_pods(int32_t replicas, int32_t weight, int32_t m
 }
 
 /* The ReplicaSet of `revision` (the one with the deterministic name wins). */
-static struct rec_rs *find_rs(struct rec_ctx *c, const char *revision)
+struct rec_rs *rec_canary_find_rs(struct rec_ctx *c, const char *revision)
 {
 	struct rec_rs *found = NULL;
 	char name[MODEL_NAME_MAX + 1];
@@ -156,7 +126,7 @@ static const char *adopt_stable(struct rec_ctx *c)
 }
 
 /* The machine as the observed status left it. */
-static void load(struct machine *m)
+static void load(struct rec_canary_machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
 	const struct rel_status *o = m->c->observed;
@@ -165,12 +135,17 @@ static void load(struct machine *m)
 	m->stable = o->stable_revision;
 	if (!m->stable)
 		m->stable = adopt_stable(m->c);
-	m->stable_rs = streq(m->stable, rel->revision) ? NULL : find_rs(m->c, m->stable);
+	m->stable_rs = streq(m->stable, rel->revision) ? NULL : rec_canary_find_rs(m->c, m->stable);
 	m->step = o->has_current_step_index ? o->current_step_index : 0;
 	if (m->step < 0)
 		m->step = 0;
 	if (m->step > m->n_steps)
 		m->step = m->n_steps;
+	m->obs_step = m->step;
+	m->routed = rel->canary.traffic != REL_TRAFFIC_NONE;
+	m->services = m->routed || rel->canary.stable_service || rel->canary.canary_service;
+	m->last_w = cs->has_weights ? cs->canary.weight : -1;
+	m->last_rev = cs->has_weights ? cs->canary.revision : NULL;
 	m->abort = cs->abort;
 	m->aborted_at = cs->aborted_at;
 	m->promote_full = cs->promote_full;
@@ -182,7 +157,7 @@ static void load(struct machine *m)
 
 /* Whether there is a canary at all: a stable ReplicaSet to protect and a
  * template that differs from it. */
-static bool has_canary(const struct machine *m)
+static bool has_canary(const struct rec_canary_machine *m)
 {
 	return m->stable_rs && !streq(m->stable, m->c->rel->revision);
 }
@@ -190,7 +165,7 @@ static bool has_canary(const struct machine *m)
 /* A template the observed status was not rolling out: the steps start
  * over, whatever the previous canary had reached (its ReplicaSet, no longer
  * stable nor current, is scaled down and deleted). */
-static int start_canary(struct machine *m)
+static int start_canary(struct rec_canary_machine *m)
 {
 	const struct rel_status *o = m->c->observed;
 	if (streq(o->current_revision, m->c->rel->revision))
@@ -218,7 +193,7 @@ static int start_canary(struct machine *m)
 
 /* An intent that applies: the transition it asks for, or none when the
  * machine is not where the intent could act (then it is ignored). */
-static int apply_intent(struct machine *m, const struct rel_intent *in, bool *ignored)
+static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *in, bool *ignored)
 {
 	char note[REL_INTENT_USER_MAX + 256], at[96];
 	step_name(m, m->step, at, sizeof(at));
@@ -270,7 +245,7 @@ static int apply_intent(struct machine *m, const struct rel_intent *in, bool *ig
 
 /* status.intent: applied when it is about what the machine is doing, else
  * ignored with an Event; cleared either way in this reconcile's status write. */
-static int consume_intent(struct machine *m)
+static int consume_intent(struct rec_canary_machine *m)
 {
 	struct rel_status *next = m->c->next;
 	const json_t *j = m->c->observed->intent;
@@ -305,7 +280,7 @@ static int consume_intent(struct machine *m)
 	return r;
 }
 
-static enum state derive(const struct machine *m)
+static enum rec_canary_state derive(const struct rec_canary_machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
 	if (streq(m->stable, rel->revision))
@@ -335,7 +310,7 @@ static enum state derive(const struct machine *m)
 
 /* The weight of the last setWeight before `step`: what the steps taken so
  * far route to the canary. */
-static int32_t weight_before(const struct machine *m, int32_t step)
+static int32_t weight_before(const struct rec_canary_machine *m, int32_t step)
 {
 	for (int32_t i = step; i-- > 0;) {
 		if (m->c->rel->canary.steps[i].kind == REL_STEP_SET_WEIGHT)
@@ -345,40 +320,51 @@ static int32_t weight_before(const struct machine *m, int32_t step)
 }
 
 /* The weight the pods are placed for in this state. */
-static int32_t target_weight(const struct machine *m)
+int32_t rec_canary_target_weight(const struct rec_canary_machine *m)
 {
 	if (m->st == ST_STEP && m->c->rel->canary.steps[m->step].kind == REL_STEP_SET_WEIGHT)
 		return m->c->rel->canary.steps[m->step].set_weight;
 	return weight_before(m, m->step);
 }
 
-/* The pods each side is to have in this state (ST_HELD: none move). */
-static void targets(struct machine *m)
+/* The pods each side is to have in this state (ST_HELD: none move): by
+ * replica ratio, or under traffic routing by m->route. 0, or
+ * rec_canary_decide_traffic's error. */
+static int targets(struct rec_canary_machine *m)
 {
 	const struct rel_release *rel = m->c->rel;
 	int32_t replicas = rel->replicas, min = rel->canary.min_pods_per_replica_set;
-	int32_t w = target_weight(m);
+	int32_t w = rec_canary_target_weight(m);
+	int r = m->services ? rec_canary_decide_traffic(m) : 0;
+	if (r < 0)
+		return r;
 	switch (m->st) {
 	case ST_FIRST:
 	case ST_PROMOTING:
 	case ST_STABLE:
 		m->canary_pods = replicas;
-		m->stable_pods = 0;
+		m->stable_pods =
+		    m->routed && m->st == ST_PROMOTING ? m->route.split.stable_pods : 0;
 		break;
 	case ST_ABORTED:
+		/* Routed: the canary keeps its pods for abortScaleDownDelaySeconds
+		 * (move, rec_canary_hold). */
 		m->canary_pods = 0;
-		m->stable_pods = replicas;
+		m->stable_pods = m->routed ? m->route.split.stable_pods : replicas;
 		break;
 	default:
-		m->canary_pods = rec_canary_ratio_pods(replicas, w, min);
-		m->stable_pods = rec_canary_ratio_stable_pods(replicas, w, min);
+		m->canary_pods = m->routed ? m->route.split.canary_pods
+		                           : rec_canary_ratio_pods(replicas, w, min);
+		m->stable_pods = m->routed ? m->route.split.stable_pods
+		                           : rec_canary_ratio_stable_pods(replicas, w, min);
 		break;
 	}
+	return 0;
 }
 
 /* The observed ReplicaSets already hold the targets: the canary's pods are
  * available, and neither the stable nor any other side has more. */
-static bool placed(struct machine *m)
+bool rec_canary_placed(struct rec_canary_machine *m)
 {
 	struct rec_ctx *c = m->c;
 	const struct rec_rs *nr = m->s.new_rs;
@@ -388,7 +374,11 @@ static bool placed(struct machine *m)
 	for (size_t i = 0; i < c->n_rss; i++) {
 		const struct rec_rs *v = &c->rss[i];
 		int32_t want = v == m->stable_rs ? m->stable_pods : 0;
-		if (v != nr && (v->spec_replicas != want || v->status_replicas > want))
+		if (v == nr || (v->spec_replicas == want && v->status_replicas <= want))
+			continue;
+		/* Routed: an earlier revision kept for its scale-down delay does
+		 * not hold the steps up. */
+		if (!m->routed || v == m->stable_rs || !rec_canary_would_keep(m, v))
 			return false;
 	}
 	return true;
@@ -396,7 +386,7 @@ static bool placed(struct machine *m)
 
 /* A pause step: started now unless the pause condition says when; over
  * once its duration passed (never, without one: Promote ends it). */
-static int pause_over(struct machine *m, bool *over)
+static int pause_over(struct rec_canary_machine *m, bool *over)
 {
 	const struct rel_step *st = &m->c->rel->canary.steps[m->step];
 	*over = false;
@@ -425,7 +415,7 @@ static int pause_over(struct machine *m, bool *over)
 	return 0;
 }
 
-static int step_done(struct machine *m)
+static int step_done(struct rec_canary_machine *m)
 {
 	char note[192], at[96];
 	step_name(m, m->step, at, sizeof(at));
@@ -439,17 +429,28 @@ static int step_done(struct machine *m)
 
 /* Takes every transition the observed state allows: steps whose goal is
  * met, pauses whose time is up, the completion. At most one pass per step. */
-static int settle(struct machine *m)
+static int settle(struct rec_canary_machine *m)
 {
 	for (int32_t guard = 0; guard <= m->n_steps + 1; guard++) {
 		m->st = derive(m);
-		targets(m);
+		int r = targets(m);
 		bool done = false;
-		int r = 0;
+		if (r < 0)
+			return r;
 		if (m->st == ST_STEP) {
-			done = placed(m);
+			r = rec_canary_reached(m, &done);
 		} else if (m->st == ST_PAUSE) {
 			r = pause_over(m, &done);
+		} else if (m->st == ST_PROMOTING && m->routed && rec_canary_full(m)) {
+			/* The switch: the Services and weights go to the canary
+			 * in this plan, the status records it as stable; the
+			 * rollout completes once the switch is in effect. */
+			m->stable = m->c->rel->revision;
+			m->stable_rs = NULL;
+			r = rel_status_set_string(&m->c->next->stable_revision, m->stable);
+			if (r < 0)
+				return r;
+			continue;
 		} else if ((m->st == ST_PROMOTING || m->st == ST_FIRST) &&
 		           rec_scaling_complete(&m->s)) {
 			/* The canary holds every pod: it becomes the stable revision
@@ -467,7 +468,7 @@ static int settle(struct machine *m)
 	return 0;
 }
 
-static int64_t wanted(const struct machine *m)
+static int64_t wanted(const struct rec_canary_machine *m)
 {
 	int64_t n = m->s.new_rs == &m->s.created ? m->s.created.want : 0;
 	for (size_t i = 0; i < m->c->n_rss; i++)
@@ -478,7 +479,7 @@ static int64_t wanted(const struct machine *m)
 /* Creates the current revision's ReplicaSet, as large as the surge allows:
  * also with no pods to get (weight 0, replicas 0), so that every step and
  * the completion find it; not for an abort. */
-static int create_canary(struct machine *m, int64_t max_total, struct rec_plan *actions)
+static int create_canary(struct rec_canary_machine *m, int64_t max_total, struct rec_plan *actions)
 {
 	if (m->s.new_rs || m->st == ST_ABORTED)
 		return 0;
@@ -497,7 +498,7 @@ static int create_canary(struct machine *m, int64_t max_total, struct rec_plan *
  * template, aborted and then left), once empty: deleted, so replaced
  * canaries do not pile up. Previous stable revisions stay for
  * revisionHistoryLimit. Sets *deleted. */
-static int delete_replaced(struct machine *m, struct rec_plan *actions, bool *deleted)
+static int delete_replaced(struct rec_canary_machine *m, struct rec_plan *actions, bool *deleted)
 {
 	struct rec_ctx *c = m->c;
 	for (size_t i = 0; i < c->n_rss; i++) {
@@ -517,33 +518,58 @@ static int delete_replaced(struct machine *m, struct rec_plan *actions, bool *de
 	return 0;
 }
 
+/* The target of every owned ReplicaSet into target[] (same order); under
+ * traffic routing one this state takes to 0 pods may keep them for now
+ * (keep: the aborted canary, earlier revisions). Returns the pods kept. */
+static int64_t plan_targets(struct rec_canary_machine *m, int32_t *target)
+{
+	struct rec_ctx *c = m->c;
+	int64_t kept = 0;
+	for (size_t i = 0; i < c->n_rss; i++) {
+		struct rec_rs *v = &c->rss[i];
+		v->want_deadline = 0; /* unless rec_canary_keep() counts one down */
+		v->kept = false;
+		target[i] = v == m->s.new_rs    ? m->canary_pods
+		            : v == m->stable_rs ? m->stable_pods
+		                                : 0;
+		bool held = m->routed && target[i] == 0 && v != m->stable_rs &&
+		            (v != m->s.new_rs || m->st == ST_ABORTED);
+		if (held && rec_canary_keep(m, v)) {
+			target[i] = v->spec_replicas;
+			kept += v->spec_replicas;
+		}
+	}
+	return kept;
+}
+
 /* Moves the pods towards this state's targets within maxSurge and
  * maxUnavailable; more pods than replicas + surge only when the targets
- * themselves need them (both sides at least minPodsPerReplicaSet). */
-static int move(struct machine *m, struct rec_plan *actions)
+ * themselves need them (both sides at least minPodsPerReplicaSet; under
+ * traffic routing stable keeps its pods while the canary grows, and kept
+ * ReplicaSets theirs). */
+static int move(struct rec_canary_machine *m, struct rec_plan *actions)
 {
 	struct rec_ctx *c = m->c;
 	int64_t replicas = c->rel->replicas;
-	int64_t max_total = replicas + m->s.surge;
-	int64_t stable_pods = m->stable_rs ? m->stable_pods : 0;
-	if ((int64_t)m->canary_pods + stable_pods > max_total)
-		max_total = (int64_t)m->canary_pods + stable_pods;
-	int r = create_canary(m, max_total, actions);
-	if (r < 0)
-		return r;
 	int32_t *target = calloc(c->n_rss ? c->n_rss : 1, sizeof(*target));
 	if (!target)
 		return -ENOMEM;
+	int64_t kept = plan_targets(m, target);
+	int64_t max_total = replicas + m->s.surge;
+	int64_t stable_pods = m->stable_rs ? m->stable_pods : 0;
+	if ((int64_t)m->canary_pods + stable_pods + kept > max_total)
+		max_total = (int64_t)m->canary_pods + stable_pods + kept;
+	int r = create_canary(m, max_total, actions);
+	if (r < 0) {
+		free(target);
+		return r;
+	}
 	/* The side that loses pods gives them up last, once the other grew:
 	 * scale, then shift. */
 	bool canary_grows = m->s.new_rs && m->s.new_rs->want <= m->canary_pods;
 	size_t first = SIZE_MAX;
 	for (size_t i = 0; i < c->n_rss; i++) {
 		struct rec_rs *v = &c->rss[i];
-		if (v == m->s.new_rs)
-			target[i] = m->canary_pods;
-		else if (v == m->stable_rs)
-			target[i] = m->stable_pods;
 		if ((v == m->s.new_rs && canary_grows) || (v == m->stable_rs && !canary_grows))
 			first = i;
 	}
@@ -552,11 +578,41 @@ static int move(struct machine *m, struct rec_plan *actions)
 	return 0;
 }
 
-/* The machine's record in the status: where it stands, for the next
- * reconcile (whoever runs it) and for people. 0 or -ENOMEM. */
-static int record(struct machine *m)
+/* status.canary.weights. By replica ratio (written for people, never read
+ * back): the weight of the steps reached, 0 when the canary has no available
+ * pod. Under traffic routing: what this plan sets on the routers, read back
+ * as the next reconcile's last_w (drift is judged against it); spec.paused
+ * leaves it as it was, as it leaves the routers. 0 or -ENOMEM. */
+static int record_weights(struct rec_canary_machine *m, struct rel_canary_status *cs, bool settled)
 {
 	const struct rel_release *rel = m->c->rel;
+	const struct rec_rs *nr = m->s.new_rs;
+	if (m->routed && m->st == ST_HELD)
+		return 0;
+	/* Every step before the current one was reached: its weight is in
+	 * effect (an upper bound while a lower one is being placed). */
+	int32_t w = m->st == ST_ABORTED || settled ? 0 : weight_before(m, m->step);
+	if (!nr || nr->planned || nr->available == 0)
+		w = 0; /* no traffic to a revision without available pods */
+	const char *stable = m->st == ST_STABLE ? rel->revision : m->stable;
+	const char *canary = m->st == ST_STABLE ? stable : rel->revision;
+	if (m->routed) {
+		w = m->route.split.weight;
+		canary = m->route.weight_revision;
+	}
+	cs->has_weights = stable != NULL;
+	int r = rel_status_set_string(&cs->canary.revision, stable ? canary : NULL);
+	if (r == 0)
+		r = rel_status_set_string(&cs->stable.revision, stable);
+	cs->canary.weight = stable ? w : 0;
+	cs->stable.weight = stable ? 100 - w : 0;
+	return r;
+}
+
+/* The machine's record in the status: where it stands, for the next
+ * reconcile (whoever runs it) and for people. 0 or -ENOMEM. */
+static int record(struct rec_canary_machine *m)
+{
 	struct rel_canary_status *cs = &m->c->next->canary;
 	bool settled = m->st == ST_STABLE || m->st == ST_FIRST;
 	int32_t step = settled ? m->n_steps : m->step;
@@ -574,21 +630,7 @@ static int record(struct machine *m)
 	if (m->st == ST_PAUSE && m->pause_start != 0 && k < REL_PAUSE_CONDITIONS_MAX)
 		cs->pause_conditions[cs->n_pause_conditions++] =
 		    (struct rel_pause_condition){REL_PAUSE_CANARY_STEP, m->pause_start};
-	const struct rec_rs *nr = m->s.new_rs;
-	/* Every step before the current one was reached: its weight is in
-	 * effect (an upper bound while a lower one is being placed). */
-	int32_t w = m->st == ST_ABORTED || settled ? 0 : weight_before(m, m->step);
-	if (!nr || nr->planned || nr->available == 0)
-		w = 0; /* no traffic to a revision without available pods */
-	const char *stable = m->st == ST_STABLE ? rel->revision : m->stable;
-	cs->has_weights = stable != NULL;
-	int r = rel_status_set_string(&cs->canary.revision, !stable              ? NULL
-	                                                    : m->st == ST_STABLE ? stable
-	                                                                         : rel->revision);
-	if (r == 0)
-		r = rel_status_set_string(&cs->stable.revision, stable);
-	cs->canary.weight = stable ? w : 0;
-	cs->stable.weight = stable ? 100 - w : 0;
+	int r = record_weights(m, cs, settled);
 	if (r == 0)
 		r = rel_canary_status_set_step(cs, (size_t)step, (size_t)m->n_steps);
 	return r;
@@ -601,7 +643,7 @@ struct wording {
 	struct rec_verdict v;
 };
 
-static const char *blocked_reason(const struct machine *m)
+static const char *blocked_reason(const struct rec_canary_machine *m)
 {
 	return m->c->rel->canary.steps[m->step].kind == REL_STEP_ANALYSIS
 	           ? REC_REASON_ANALYSIS_NOT_IMPLEMENTED
@@ -610,7 +652,7 @@ static const char *blocked_reason(const struct machine *m)
 
 /* A canary that is waiting: for a timer or a person (pause), for a step this
  * controller cannot take (blocked), for spec.paused, or aborted. */
-static void word_waiting(const struct machine *m, const char *at, struct wording *w)
+static void word_waiting(const struct rec_canary_machine *m, const char *at, struct wording *w)
 {
 	const struct rel_release *rel = m->c->rel;
 	struct rec_verdict *v = &w->v;
@@ -657,9 +699,27 @@ static void word_waiting(const struct machine *m, const char *at, struct wording
 	}
 }
 
+/* A router problem outweighs the state's words: Degraded, Stalled, and
+ * what the report says. A route that no Gateway accepted routes nothing,
+ * so the steps wait for it (reached), and say so here. */
+static void word_traffic(const struct rec_canary_machine *m, struct wording *w)
+{
+	const char *reason = rec_canary_traffic_problem(m);
+	if (!reason)
+		return;
+	struct rec_verdict *v = &w->v;
+	v->phase = REL_PHASE_DEGRADED;
+	v->reason = reason;
+	v->ready = false;
+	v->stalled = true;
+	snprintf(w->msg, sizeof(w->msg), "revision %s: %s%s", m->c->rel->revision, m->rep.message,
+	         m->rep.missing ? "; the rollout waits until it is there"
+	                        : "; the steps wait until a Gateway accepts it");
+}
+
 /* Phase, summary and conditions of the machine's state. */
-static void word(const struct machine *m, const struct rec_counts *n, bool complete, bool deadline,
-                 struct wording *w)
+static void word(const struct rec_canary_machine *m, const struct rec_counts *n, bool complete,
+                 bool deadline, struct wording *w)
 {
 	const struct rel_release *rel = m->c->rel;
 	struct rec_verdict *v = &w->v;
@@ -716,10 +776,11 @@ static void word(const struct machine *m, const struct rec_counts *n, bool compl
 	} else {
 		word_waiting(m, at, w);
 	}
+	word_traffic(m, w);
 }
 
 /* The history entry of the current revision follows abort and retry. */
-static void track_outcome(struct machine *m)
+static void track_outcome(struct rec_canary_machine *m)
 {
 	struct rel_status *next = m->c->next;
 	if (next->n_history == 0 || !streq(next->history[0].revision, m->c->rel->revision))
@@ -737,7 +798,7 @@ static void track_outcome(struct machine *m)
 /* Moves status.lastProgressTime like rolling does: on every transition and
  * whenever pods progress; waiting states stop the clock. True when the
  * progress deadline passed. */
-static bool judge(struct machine *m, const struct rec_counts *n, bool started)
+static bool judge(struct rec_canary_machine *m, const struct rec_counts *n, bool started)
 {
 	struct rec_ctx *c = m->c;
 	const struct rel_status *obs = c->observed;
@@ -757,7 +818,7 @@ static bool judge(struct machine *m, const struct rec_counts *n, bool started)
 	return false;
 }
 
-static int report(struct machine *m)
+static int report(struct rec_canary_machine *m)
 {
 	struct rec_ctx *c = m->c;
 	const struct rel_release *rel = c->rel;
@@ -774,7 +835,7 @@ static int report(struct machine *m)
 	rec_status_set_counts(c->next, &n);
 	track_outcome(m);
 	bool deadline = judge(m, &n, started);
-	bool complete = m->st == ST_STABLE && rec_scaling_complete(&m->s);
+	bool complete = m->st == ST_STABLE && rec_canary_settled_complete(m);
 	struct wording w;
 	word(m, &n, complete, deadline, &w);
 	r = rec_status_report(c, &w.v);
@@ -786,7 +847,8 @@ static int report(struct machine *m)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
 	if (r == 0 && rec_claim_blocks(&m->obstacle))
 		r = rec_status_failed(c, m->obstacle.reason, m->obstacle.message, m->after);
-	if (r == 0 && m->st == ST_BLOCKED &&
+	bool warn = m->st == ST_BLOCKED || rec_canary_traffic_problem(m);
+	if (r == 0 && warn && !rec_claim_blocks(&m->obstacle) &&
 	    !rec_status_had_reason(c->observed, "Stalled", w.v.reason) &&
 	    !rec_plan_add_event(m->after, c->release, REC_EVENT_WARNING, w.v.reason, w.msg))
 		r = -ENOMEM;
@@ -797,7 +859,7 @@ static int report(struct machine *m)
 
 int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after)
 {
-	struct machine m = {.c = c, .after = after};
+	struct rec_canary_machine m = {.c = c, .after = after};
 	int32_t surge, unavailable;
 	rec_scaling_limits(&c->rel->canary.pace, c->rel->replicas, &surge, &unavailable);
 	rec_scaling_init(&m.s, c, surge, unavailable);
@@ -807,6 +869,8 @@ int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec
 		r = consume_intent(&m);
 	if (r == 0)
 		r = settle(&m);
+	if (r == 0 && m.st != ST_HELD)
+		r = rec_canary_steer(&m, actions);
 	if (r == 0 && m.st != ST_HELD)
 		r = move(&m, actions);
 	if (r == 0)
@@ -819,125 +883,4 @@ int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec
 	if (r == 0)
 		r = report(&m);
 	return r;
-}
-
-/* Puts route `name` last in list (n of them), replacing one of the same
- * name; `route` NULL only removes it. -E2BIG when full. */
-static int route_set(const void **list, size_t *n, const char *(*name_of)(const void *),
-                     const char *name, const void *route)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(name_of(list[i]), name) != 0)
-			list[k++] = list[i];
-	}
-	*n = k;
-	if (!route)
-		return 0;
-	if (*n == REC_TRAFFIC_ROUTES_MAX)
-		return -E2BIG;
-	list[(*n)++] = route;
-	return 0;
-}
-
-static const char *header_name(const void *r)
-{
-	return ((const struct rel_header_route *)r)->name;
-}
-
-static const char *mirror_name(const void *r)
-{
-	return ((const struct rel_mirror_route *)r)->name;
-}
-
-int rec_canary_traffic_want(const struct rel_release *rel, size_t step, enum rec_canary_phase phase,
-                            const char *stable_rev, const char *canary_rev, int32_t weight,
-                            struct rec_traffic_want *want)
-{
-	struct rec_traffic_want w = {.stable_revision = stable_rev,
-	                             .canary_revision = canary_rev,
-	                             .canary_weight = weight,
-	                             .canary_ingress = rel->canary.traffic == REL_TRAFFIC_NGINX &&
-	                                               phase != REC_CANARY_SETTLED};
-	const void *headers[REC_TRAFFIC_ROUTES_MAX], *mirrors[REC_TRAFFIC_ROUTES_MAX];
-	size_t n_h = 0, n_m = 0;
-	size_t upto = phase == REC_CANARY_STEPPING ? step + 1 : 0;
-	if (upto > rel->canary.n_steps)
-		upto = rel->canary.n_steps;
-	int r = 0;
-	for (size_t i = 0; i < upto && r == 0; i++) {
-		const struct rel_step *st = &rel->canary.steps[i];
-		if (st->kind == REL_STEP_SET_HEADER_ROUTE)
-			r = route_set(headers, &n_h, header_name, st->header_route.name,
-			              st->header_route.n_match ? &st->header_route : NULL);
-		else if (st->kind == REL_STEP_SET_MIRROR_ROUTE)
-			r = route_set(mirrors, &n_m, mirror_name, st->mirror_route.name,
-			              st->mirror_route.remove ? NULL : &st->mirror_route);
-	}
-	if (r < 0)
-		return r;
-	w.n_header_routes = n_h;
-	for (size_t i = 0; i < n_h; i++)
-		w.header_routes[i] = headers[i];
-	w.n_mirror_routes = n_m;
-	for (size_t i = 0; i < n_m; i++)
-		w.mirror_routes[i] = mirrors[i];
-	*want = w;
-	return 0;
-}
-
-/* ceil(replicas * weight / 100). */
-static int32_t share_up(int32_t replicas, int32_t weight)
-{
-	if (replicas <= 0 || weight <= 0)
-		return 0;
-	return (int32_t)(((int64_t)replicas * weight + 99) / 100);
-}
-
-/* The canary's pods for weight w at steps[0..step]: the setCanaryScale in
- * effect, else w's share. */
-static int32_t traffic_canary_pods(const struct rel_release *rel, size_t step, int32_t w)
-{
-	int32_t replicas = rel->replicas;
-	int32_t n = share_up(replicas, w);
-	for (size_t i = 0; i <= step && i < rel->canary.n_steps; i++) {
-		const struct rel_step *st = &rel->canary.steps[i];
-		if (st->kind != REL_STEP_SET_CANARY_SCALE)
-			continue;
-		if (st->canary_scale.kind == REL_CANARY_SCALE_REPLICAS)
-			n = st->canary_scale.replicas;
-		else if (st->canary_scale.kind == REL_CANARY_SCALE_WEIGHT)
-			n = share_up(replicas, st->canary_scale.weight);
-		else
-			n = share_up(replicas, w);
-	}
-	if (w > 0 && n < rel->canary.min_pods_per_replica_set)
-		n = rel->canary.min_pods_per_replica_set;
-	return n;
-}
-
-void rec_canary_traffic_split(const struct rel_release *rel, size_t step, int32_t target_weight,
-                              int32_t prev_weight, int32_t canary_available,
-                              int32_t stable_available, struct rec_canary_split *out)
-{
-	bool dynamic = rel->canary.dynamic_stable_scale;
-	int32_t canary_pods = traffic_canary_pods(rel, step, target_weight);
-	int32_t w = prev_weight;
-	if (target_weight > prev_weight) {
-		if (canary_available >= canary_pods && canary_available > 0)
-			w = target_weight;
-	} else if (!dynamic || stable_available >= share_up(rel->replicas, 100 - target_weight)) {
-		w = target_weight;
-	}
-	if (canary_available == 0)
-		w = 0; /* no weight to a revision without available pods */
-	/* The smallest canary weight among before, now and the target: the
-	 * largest stable share, which stable holds before and after the shift
-	 * (and grows to first when the weight is to go down). */
-	int32_t kept = w < prev_weight ? w : prev_weight;
-	if (target_weight < kept)
-		kept = target_weight;
-	out->weight = w;
-	out->canary_pods = canary_pods;
-	out->stable_pods = dynamic ? share_up(rel->replicas, 100 - kept) : rel->replicas;
 }

@@ -19,6 +19,17 @@
  * of one replica runs two pods then), within maxSurge and maxUnavailable
  * (rec_scaling_toward). A step's weight counts as reached once both sides
  * have those pods available; only then does the machine go on.
+ * stableService and canaryService, when given, select the two sides.
+ *
+ * With trafficRouting (gatewayAPI, nginx) the weight is set on the router
+ * (reconcilers/traffic.h), the pods placed for it by rec_canary_traffic_split
+ * (reconcilers/canary-traffic.h): scale, then shift; stable keeps the pods
+ * for all traffic (dynamicStableScale: for its weight); the weight set is
+ * recorded in status.canary.weights and read back. A step counts as reached
+ * once its pods are available and the routers route as it wants. After the
+ * last step the canary takes every pod, then the Services and weights switch
+ * to it; ReplicaSets no Service routes to any more scale down after their
+ * delay (slipway.dev/scale-down-deadline).
  *
  * Steps analysis and approval are not implemented: the machine stops there,
  * phase Paused, Stalled=True with REC_REASON_ANALYSIS_NOT_IMPLEMENTED or
@@ -27,6 +38,7 @@
 #ifndef SLIPWAY_RECONCILERS_CANARY_H
 #define SLIPWAY_RECONCILERS_CANARY_H
 
+#include "reconcilers/canary-traffic.h"
 #include "reconcilers/context.h"
 #include "reconcilers/plan.h"
 #include "reconcilers/status.h"
@@ -37,13 +49,23 @@
 #define REC_REASON_ROLLOUT_ABORTED          "RolloutAborted"
 #define REC_REASON_ANALYSIS_NOT_IMPLEMENTED "AnalysisNotImplemented"
 #define REC_REASON_APPROVAL_NOT_IMPLEMENTED "ApprovalNotImplemented"
+/* Router problems (Stalled, Warning Event once) and corrections (Event). */
+#define REC_REASON_TRAFFIC_ROUTER_MISSING  "TrafficRouterMissing"
+#define REC_REASON_ROUTE_NOT_ACCEPTED      "RouteNotAccepted"
+#define REC_REASON_TRAFFIC_DRIFT_CORRECTED "TrafficDriftCorrected"
 
-/* Decides one reconcile of c->rel (strategy canary, no trafficRouting).
- * Appends ReplicaSet actions (and their Events) to `actions`, fills c->next
+/* Seconds until the reconcile after one that moved the step under traffic
+ * routing: the routers follow the new step once the status records it, and
+ * a status write alone wakes nobody (the runtime drops status echoes). */
+#define REC_CANARY_FROZEN_REQUEUE 1.0
+
+/* Decides one reconcile of c->rel (strategy canary). Appends the routers'
+ * actions (c->traffic; a TrafficDriftCorrected Event), then ReplicaSet
+ * actions (and their Events) to `actions`, fills c->next
  * (consuming status.intent), and appends to `after` the Events of the
  * transitions the status write records. Records decisions in c->rss.
- * Returns 0 or -ENOMEM (the plans may hold part of the step; the caller
- * discards them). */
+ * Returns 0, -ENOMEM or -EINVAL (rec_traffic_plan's; the plans may hold
+ * part of the step; the caller discards them). */
 int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after);
 
 /* The canary's pods for `weight` percent of `replicas` without traffic
@@ -56,54 +78,5 @@ int32_t rec_canary_ratio_pods(int32_t replicas, int32_t weight, int32_t min_pods
 /* The stable side's pods for the same: replicas - canary, but at least
  * min_pods for weights 1..99. */
 int32_t rec_canary_ratio_stable_pods(int32_t replicas, int32_t weight, int32_t min_pods);
-
-/* Pods and weight of a traffic-routed canary for one reconcile. */
-struct rec_canary_split {
-	int32_t weight;      /* the canary weight to set now */
-	int32_t canary_pods; /* the canary ReplicaSet's size */
-	int32_t stable_pods; /* the stable ReplicaSet's size */
-};
-
-/*
- * Traffic-routed pods and weight at steps[0..step] of rel (the current step
- * included), heading for target_weight from prev_weight (what the routers
- * were last set to, status.canary.weights):
- *   canary pods  the setCanaryScale in effect (the last among those steps,
- *                matchTrafficWeight ending it): its replicas, or its weight
- *                of spec.replicas; else the target weight's share; shares
- *                round up, at least minPodsPerReplicaSet when the weight is
- *                above 0;
- *   weight       scale, then shift: the target once the canary has its
- *                pods available (0 while it has none); a lower target at
- *                once, except that with dynamicStableScale the stable side
- *                must first have the available pods for its larger share;
- *                otherwise prev_weight stays;
- *   stable pods  spec.replicas, so stable can take 100 % at any moment;
- *                with dynamicStableScale the share of the larger of the
- *                stable weights before and after this reconcile, so stable
- *                never shrinks below what its current weight needs.
- */
-void rec_canary_traffic_split(const struct rel_release *rel, size_t step, int32_t target_weight,
-                              int32_t prev_weight, int32_t canary_available,
-                              int32_t stable_available, struct rec_canary_split *out);
-
-/* Where a traffic-routed canary stands, for rec_canary_traffic_want. */
-enum rec_canary_phase {
-	REC_CANARY_STEPPING, /* steps before `step` taken, steps[step] being carried out */
-	REC_CANARY_ABORTED,  /* no header or mirror route; the canary Ingress stays at 0 */
-	REC_CANARY_SETTLED,  /* complete (or no canary): no route, no canary Ingress */
-};
-
-/* The traffic the machine wants (reconcilers/traffic.h): the Services on
- * stable_rev and canary_rev, `weight` percent to the canary, and, while
- * stepping, for each route name the last setHeaderRoute (setMirrorRoute)
- * among steps[0..step], the current step included since it is the one being
- * carried out, without those a later step removed (no match; remove), in
- * step order. want borrows from rel and the strings. 0, or -E2BIG when more
- * than REC_TRAFFIC_ROUTES_MAX routes of one kind would be in effect (want
- * untouched). */
-int rec_canary_traffic_want(const struct rel_release *rel, size_t step, enum rec_canary_phase phase,
-                            const char *stable_rev, const char *canary_rev, int32_t weight,
-                            struct rec_traffic_want *want);
 
 #endif

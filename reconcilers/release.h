@@ -4,8 +4,11 @@
  * Pure: no I/O, no clock, no globals. Given a snapshot of what the controller
  * observed, it parses and validates the Release, reports an invalid spec or a
  * strategy this controller does not implement yet (a Stalled condition and a
- * Warning Event, nothing else), and otherwise dispatches to the strategy
- * (rolling.h). The plan it returns is, in order:
+ * Warning Event, nothing else: blue-green today), and otherwise dispatches
+ * to the strategy (rolling.h, canary.h). The plan it returns is, in order:
+ *   0. for a canary, the routers' actions (reconcilers/traffic.h): JSON
+ *      patches of Services and HTTPRoutes, apply and DELETE of the canary
+ *      Ingress, and a TrafficDriftCorrected Event;
  *   1. ReplicaSet actions: CREATE (or, for an orphan with the current
  *      revision's name, the MERGE_PATCH that adopts it), MERGE_PATCHes (uid and resourceVersion
  *      preconditions: a conflict means the snapshot was stale; requeue), and
@@ -20,7 +23,8 @@
  *      from the observed status, so these must not be sent when step 2
  *      failed; and the pod evictions of spec.restartAt
  *      (reconcilers/restart.h), which the status of step 2 reports.
- * requeue_after is set for the progress deadline (and minReadySeconds).
+ * requeue_after is set for the progress deadline (and minReadySeconds, pause
+ * timers, a canary's scale-down deadlines).
  */
 #ifndef SLIPWAY_RECONCILERS_RELEASE_H
 #define SLIPWAY_RECONCILERS_RELEASE_H

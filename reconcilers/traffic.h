@@ -43,8 +43,9 @@
 #include "model/release.h"
 #include "reconcilers/plan.h"
 
-/* Header and mirror routes in effect at one time, each. */
-#define REC_TRAFFIC_ROUTES_MAX 16
+/* Header and mirror routes in effect at one time, each: the model admits
+ * no more names than that. */
+#define REC_TRAFFIC_ROUTES_MAX REL_ROUTE_NAMES_MAX
 
 /* What the canary's traffic should be now. Pointers borrow from the Release. */
 struct rec_traffic_want {
@@ -88,6 +89,8 @@ struct rec_traffic_report {
 	 * status.canary.weights recorded): someone else changed it, and the
 	 * plan sets it back (Event TrafficDriftCorrected). */
 	bool drift_corrected;
+	/* The routers drift_corrected is about, for the Event: "HTTPRoute web". */
+	char drifted[256];
 	/* A referenced Service, HTTPRoute, rule or Ingress is missing or
 	 * unusable (e.g. a rule without both backendRefs); message names it. */
 	bool missing;

@@ -40,8 +40,8 @@ no_replicasets() { [ -z "$(k get rs -l "app=$1" -o name)" ]; }
 ok "no ReplicaSet was created for it" no_replicasets noimage
 
 apply_release canary registry.example/app:1 2 "  strategy: {canary: {stableService: canary, canaryService: canary-preview, trafficRouting: {gatewayAPI: {httpRoutes: [{name: canary}]}}, steps: [{setWeight: 20}, {pause: {}}]}}"
-ok "a traffic-routed canary Release is reported as not implemented yet, not crashed on" \
-	until_true 90 condition_is canary Stalled True/StrategyNotImplemented
+ok "a traffic-routed canary Release without its Services and HTTPRoute: Stalled, not crashed on" \
+	until_true 90 condition_is canary Stalled True/TrafficRouterMissing
 
 k scale release/healthy --replicas=3 >/dev/null
 ok "the healthy Release still reconciles beside them" \

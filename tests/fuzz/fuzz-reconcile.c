@@ -17,19 +17,46 @@
  * max(replicas + maxSurge, 2 * minPodsPerReplicaSet): both sides keep
  * minPodsPerReplicaSet pods for weights 1..99, even with few replicas.
  *
+ * A canary Release under traffic routing gets the router objects of the
+ * input too ("stableService", "canaryService", "httpRoutes": [...],
+ * "stableIngress", "ownedIngresses": [...]; anything, hostile like the
+ * rest), and its plan must keep the router promises, applied to what it
+ * observed:
+ *
+ *   weight:       no canary weight written (an HTTPRoute patch, the canary
+ *                 Ingress's canary-weight) above the larger of the step's
+ *                 weight (the step the plan's status records), the weight
+ *                 the observed status recorded and the weight the router
+ *                 had: the weight rises only to the step's; it stays where
+ *                 it was only while a lower one waits (dynamicStableScale);
+ *   pods:         no weight above 0 written while the revision canaryService
+ *                 selects after the plan has no available pod, and (scale,
+ *                 then shift) none raised above what the router had and the
+ *                 status recorded unless that revision has the available
+ *                 pods for it (its share of replicas, rounded up, at least
+ *                 minPodsPerReplicaSet; not judged with setCanaryScale);
+ *   stable:       the ReplicaSet stableService selects after the plan is not
+ *                 scaled below spec.replicas (with dynamicStableScale, below
+ *                 the share of the stable weight the plan writes), unless it
+ *                 was below already.
+ *
  * Inputs the guarantees do not speak of are only run, not judged: a
- * ReplicaSet being deleted, two with one name, or a change of replicas
- * (a scaling event: the bounds move with it). */
+ * ReplicaSet being deleted, two with one name (for the routers: one
+ * revision), or a change of replicas (a scaling event: the bounds move with
+ * it). */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/api.h"
 #include "model/errors.h"
 #include "model/intorstr.h"
 #include "model/release.h"
 #include "model/revision.h"
+#include "reconcilers/patch.h"
 #include "reconcilers/release.h"
 #include "reconcilers/replicaset.h"
 
@@ -41,7 +68,8 @@ struct sizes {
 	size_t n;
 	struct rec_rs rs[MAX_RS];
 	int64_t planned[MAX_RS];
-	int64_t created; /* replicas of a ReplicaSet the plan creates */
+	int64_t created;    /* replicas of a ReplicaSet the plan creates */
+	bool same_revision; /* two ReplicaSets of one revision: routers not judged */
 };
 
 static int64_t min64(int64_t a, int64_t b)
@@ -75,9 +103,13 @@ static bool read_owned(const json_t *rss, const json_t *release, const char *uid
 			continue;
 		if (s->n == MAX_RS || v.deleting)
 			return false;
-		for (size_t j = 0; j < s->n; j++)
+		for (size_t j = 0; j < s->n; j++) {
 			if (strcmp(s->rs[j].name, v.name) == 0)
 				return false;
+			if (v.revision && s->rs[j].revision &&
+			    strcmp(s->rs[j].revision, v.revision) == 0)
+				s->same_revision = true;
+		}
 		s->planned[s->n] = v.spec_replicas;
 		s->rs[s->n++] = v;
 	}
@@ -137,12 +169,272 @@ static void check_guarantees(const struct rel_release *rel, const struct sizes *
 		abort();
 }
 
+/* ---- the router promises ---- */
+
+static const char *str_at(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The routers as observed; all borrowed from the input. */
+struct routers {
+	const json_t *svc[2]; /* stableService, canaryService */
+	const json_t *routes[REL_HTTP_ROUTES_MAX];
+	size_t n_routes;
+	const json_t *stable_ingress;
+	const json_t *owned[8];
+	size_t n_owned;
+};
+
+/* What the plan did to the routers. */
+struct effects {
+	int64_t max_weight;     /* the highest canary weight written, -1: none */
+	const char *selects[2]; /* revision each Service selects after the plan */
+	int64_t step;           /* currentStepIndex after the plan */
+};
+
+static const char *selector_revision(const json_t *svc)
+{
+	return str_at(json_object_get(json_object_get(svc, "spec"), "selector"),
+	              MODEL_LABEL_REVISION);
+}
+
+/* The canary weight an HTTPRoute patch writes: ops replacing or adding the
+ * weight of a backendRef named canary (the indexes refer to the route as
+ * observed, which the patch's tests guard). */
+static void route_writes(const json_t *route, const json_t *ops, const char *canary,
+                         struct effects *e)
+{
+	size_t i;
+	json_t *op;
+	json_array_foreach(ops, i, op)
+	{
+		unsigned long ri, bi;
+		char tail[16];
+		const char *path = str_at(op, "path"), *name = str_at(op, "op");
+		if (!path || !name || strcmp(name, "test") == 0 ||
+		    sscanf(path, "/spec/rules/%lu/backendRefs/%lu/%15s", &ri, &bi, tail) != 3 ||
+		    strcmp(tail, "weight") != 0)
+			continue;
+		const json_t *rule =
+		    json_array_get(json_object_get(json_object_get(route, "spec"), "rules"), ri);
+		const json_t *ref = json_array_get(json_object_get(rule, "backendRefs"), bi);
+		json_t *v = json_object_get(op, "value");
+		if (str_at(ref, "name") && strcmp(str_at(ref, "name"), canary) == 0 &&
+		    json_is_integer(v) && json_integer_value(v) > e->max_weight)
+			e->max_weight = json_integer_value(v);
+	}
+}
+
+/* The revision a Service selector patch sets, if any. */
+static const char *selector_write(const json_t *ops)
+{
+	size_t i;
+	json_t *op;
+	const char *set = NULL;
+	json_array_foreach(ops, i, op)
+	{
+		const char *path = str_at(op, "path"), *name = str_at(op, "op");
+		if (path && name && strcmp(name, "test") != 0 &&
+		    strcmp(path, "/spec/selector/" MODEL_GROUP "~1revision") == 0)
+			set = str_at(op, "value");
+	}
+	return set;
+}
+
+static void plan_effects(const struct rec_plan *plan, const struct rel_release *rel,
+                         const struct routers *o, struct effects *e)
+{
+	const struct rel_canary *k = &rel->canary;
+	const char *names[2] = {k->stable_service, k->canary_service};
+	for (size_t i = 0; i < plan->n_actions; i++) {
+		const struct rec_action *a = &plan->actions[i];
+		const char *res = a->ref.resource, *name = a->ref.name;
+		if (a->kind == REC_WRITE_STATUS) {
+			json_t *st = json_object_get(a->body, "currentStepIndex");
+			if (json_is_integer(st))
+				e->step = json_integer_value(st);
+		}
+		if (!res || !name)
+			continue;
+		for (int s = 0; s < 2 && a->kind == REC_JSON_PATCH; s++) {
+			const char *set =
+			    strcmp(res, "services") == 0 && names[s] && strcmp(name, names[s]) == 0
+			        ? selector_write(a->body)
+			        : NULL;
+			if (set)
+				e->selects[s] = set;
+		}
+		for (size_t r = 0; a->kind == REC_JSON_PATCH && strcmp(res, "httproutes") == 0 &&
+		                   r < o->n_routes && r < k->n_http_routes;
+		     r++) {
+			if (o->routes[r] && strcmp(k->http_routes[r].name, name) == 0)
+				route_writes(o->routes[r], a->body, k->canary_service, e);
+		}
+		if (a->kind == REC_APPLY && strcmp(res, "ingresses") == 0) {
+			char key[512];
+			snprintf(key, sizeof(key), "%s/canary-weight", k->nginx.annotation_prefix);
+			const char *w = str_at(
+			    json_object_get(json_object_get(a->body, "metadata"), "annotations"),
+			    key);
+			if (w && strtol(w, NULL, 10) > e->max_weight)
+				e->max_weight = strtol(w, NULL, 10);
+		}
+	}
+}
+
+/* The weight steps[0..step] head for: the step's setWeight, else the last
+ * one before it. */
+static int64_t step_weight(const struct rel_canary *k, int64_t step)
+{
+	if (step >= (int64_t)k->n_steps)
+		step = (int64_t)k->n_steps - 1;
+	for (int64_t i = step; i >= 0; i--)
+		if (k->steps[i].kind == REL_STEP_SET_WEIGHT)
+			return k->steps[i].set_weight;
+	return 0;
+}
+
+/* The largest canary weight the observed routers give. */
+static int64_t observed_weight(const struct rel_release *rel, const struct routers *o)
+{
+	int64_t w = 0;
+	for (size_t r = 0; r < o->n_routes; r++) {
+		size_t i, j;
+		json_t *rule, *ref;
+		json_array_foreach(json_object_get(json_object_get(o->routes[r], "spec"), "rules"),
+		                   i, rule)
+		{
+			json_array_foreach(json_object_get(rule, "backendRefs"), j, ref)
+			{
+				json_t *v = json_object_get(ref, "weight");
+				if (str_at(ref, "name") &&
+				    strcmp(str_at(ref, "name"), rel->canary.canary_service) == 0 &&
+				    json_is_integer(v) && json_integer_value(v) > w)
+					w = json_integer_value(v);
+			}
+		}
+	}
+	for (size_t i = 0; i < o->n_owned; i++) {
+		const json_t *ann =
+		    json_object_get(json_object_get(o->owned[i], "metadata"), "annotations");
+		const char *key;
+		json_t *v;
+		json_object_foreach((json_t *)ann, key, v)
+		{
+			if (strstr(key, "canary-weight") && json_is_string(v) &&
+			    strtol(json_string_value(v), NULL, 10) > w)
+				w = strtol(json_string_value(v), NULL, 10);
+		}
+	}
+	return w;
+}
+
+static const struct rec_rs *rs_of(const struct sizes *s, const char *revision, size_t *at)
+{
+	for (size_t i = 0; i < s->n && revision; i++) {
+		if (s->rs[i].revision && strcmp(s->rs[i].revision, revision) == 0) {
+			*at = i;
+			return &s->rs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Whether a setCanaryScale step decides the canary's pods. */
+static bool scaled(const struct rel_canary *k)
+{
+	for (size_t i = 0; i < k->n_steps; i++)
+		if (k->steps[i].kind == REL_STEP_SET_CANARY_SCALE)
+			return true;
+	return false;
+}
+
+/* The canary pods a weight needs without setCanaryScale: its share of
+ * replicas rounded up, at least minPodsPerReplicaSet. */
+static int64_t canary_need(const struct rel_release *rel, int64_t weight)
+{
+	int64_t n = ((int64_t)rel->replicas * weight + 99) / 100;
+	return n < rel->canary.min_pods_per_replica_set ? rel->canary.min_pods_per_replica_set : n;
+}
+
+static void check_routers(const struct rec_plan *plan, const struct rel_release *rel,
+                          const json_t *release, const struct routers *o, const struct sizes *s)
+{
+	const json_t *st = json_object_get(release, "status");
+	struct effects e = {.max_weight = -1,
+	                    .selects = {selector_revision(o->svc[0]), selector_revision(o->svc[1])},
+	                    .step = json_integer_value(json_object_get(st, "currentStepIndex"))};
+	plan_effects(plan, rel, o, &e);
+	int64_t recorded = json_integer_value(json_object_get(
+	    json_object_get(json_object_get(json_object_get(st, "canary"), "weights"), "canary"),
+	    "weight"));
+	int64_t bound = step_weight(&rel->canary, e.step);
+	int64_t before = observed_weight(rel, o);
+	bound = bound > recorded ? bound : recorded;
+	bound = bound > before ? bound : before;
+	if (e.max_weight > bound)
+		abort(); /* a weight above the step's */
+	size_t at = 0;
+	const struct rec_rs *canary = rs_of(s, e.selects[1], &at);
+	if (e.max_weight > 0 && e.selects[1] && (!canary || canary->available == 0))
+		abort(); /* a weight to a revision without available pods */
+	if (e.max_weight > before && e.max_weight > recorded && canary && !scaled(&rel->canary) &&
+	    canary->available < canary_need(rel, e.max_weight))
+		abort(); /* shifted before scaling: a rise to a canary without its pods */
+	const struct rec_rs *stable = rs_of(s, e.selects[0], &at);
+	if (!stable)
+		return;
+	int64_t need = rel->replicas;
+	if (rel->canary.dynamic_stable_scale) {
+		if (e.max_weight < 0)
+			return; /* nothing written: what the router has is not the plan's */
+		need = ((int64_t)rel->replicas * (100 - e.max_weight) + 99) / 100;
+	}
+	if (s->planned[at] < need && s->planned[at] < stable->spec_replicas)
+		abort(); /* stable shrunk below what its traffic needs */
+}
+
 /* The strategies whose plans keep the guarantees: rolling, and canary by
  * replica ratio. */
 static bool judged(const struct rel_release *rel)
 {
 	return rel->strategy == REL_STRATEGY_ROLLING ||
 	       (rel->strategy == REL_STRATEGY_CANARY && rel->canary.traffic == REL_TRAFFIC_NONE);
+}
+
+/* The routers of the input, at most as many as the arrays hold. */
+static void read_routers(const json_t *v, struct routers *o)
+{
+	size_t i;
+	json_t *obj;
+	o->svc[0] = json_object_get(v, "stableService");
+	o->svc[1] = json_object_get(v, "canaryService");
+	o->stable_ingress = json_object_get(v, "stableIngress");
+	json_array_foreach(json_object_get(v, "httpRoutes"), i, obj)
+	{
+		if (o->n_routes < REL_HTTP_ROUTES_MAX)
+			o->routes[o->n_routes++] = json_is_null(obj) ? NULL : obj;
+	}
+	json_array_foreach(json_object_get(v, "ownedIngresses"), i, obj)
+	{
+		if (o->n_owned < sizeof(o->owned) / sizeof(o->owned[0]))
+			o->owned[o->n_owned++] = obj;
+	}
+}
+
+/* A traffic-routed canary, without a scaling event. */
+static bool routed(const struct rel_release *rel, const struct sizes *s)
+{
+	if (rel->strategy != REL_STRATEGY_CANARY || rel->canary.traffic == REL_TRAFFIC_NONE ||
+	    s->same_revision)
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rec_rs *v = &s->rs[i];
+		if (v->spec_replicas > 0 && v->has_desired && v->desired != rel->replicas)
+			return false;
+	}
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -162,10 +454,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n < sizeof(items) / sizeof(items[0]))
 			items[n++] = obj;
 	}
+	struct routers ro = {0};
+	read_routers(v, &ro);
 	struct rec_observed observed = {
 	    .release = release,
 	    .replicasets = items,
 	    .n_replicasets = n,
+	    .stable_service = ro.svc[0],
+	    .canary_service = ro.svc[1],
+	    .http_routes = ro.routes,
+	    .n_http_routes = ro.n_routes,
+	    .stable_ingress = ro.stable_ingress,
+	    .owned_ingresses = ro.owned,
+	    .n_owned_ingresses = ro.n_owned,
 	    .now = json_is_integer(now) ? (time_t)json_integer_value(now) : 1800000000,
 	};
 	struct rec_plan plan;
@@ -176,10 +477,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *uid =
 		    json_string_value(json_object_get(json_object_get(release, "metadata"), "uid"));
 		struct sizes *s = calloc(1, sizeof(*s));
-		if (s && uid && rel_release_parse(release, &rel, &errs) == 0 && judged(rel) &&
+		if (s && uid && rel_release_parse(release, &rel, &errs) == 0 &&
 		    read_owned(rss, release, uid, s)) {
 			apply_plan(&plan, s);
-			check_guarantees(rel, s);
+			if (judged(rel))
+				check_guarantees(rel, s);
+			else if (routed(rel, s))
+				check_routers(&plan, rel, release, &ro, s);
 		}
 		free(s);
 		rel_release_free(rel);

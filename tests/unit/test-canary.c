@@ -1,10 +1,17 @@
 /*
- * The canary step machine (replica ratio): the arithmetic of pods per weight,
- * then scripted rows run against a fake cluster that applies every plan (the
- * plan's resulting state is fed back as the next observed state, as a
- * restarted controller would read it) and checks the rollout's promises on
- * every plan: no more pods than the surge allows, no fewer available than
- * maxUnavailable allows, no weight to a revision without available pods.
+ * The canary step machine: the arithmetic of pods per weight, then scripted
+ * rows run against a fake cluster that applies every plan (the plan's
+ * resulting state is fed back as the next observed state, as a restarted
+ * controller would read it): the ReplicaSets, and the routers (Services,
+ * HTTPRoute, Ingresses: JSON patches applied with their tests, a failed test
+ * stopping the plan as the API server's 422 stops the executor; applies;
+ * deletes). Every plan is checked against the rollout's promises: no more
+ * pods than the surge allows (replica ratio), no fewer available than
+ * maxUnavailable allows, no weight to a revision without available pods; and
+ * under traffic routing no router weight above the step's, none to a
+ * revision without available pods, no header or mirror route to one, and
+ * stable able to take 100 % of the traffic (with dynamicStableScale, the
+ * share its weight needs).
  */
 #include "tap.h"
 
@@ -54,11 +61,22 @@ static int image_of(const char *revision)
 	return 0;
 }
 
-/* The fake cluster: one Release and its ReplicaSets. */
+#define MAX_ING 4
+
+/* The fake cluster: one Release, its ReplicaSets, and its routers. */
 struct sim {
 	json_t *release;
 	json_t *rs[MAX_RS];
 	size_t n_rs;
+	/* Routers, created from the strategy (NULL: not there). */
+	json_t *svc[2];         /* stableService "web", canaryService "web-canary" */
+	json_t *route;          /* HTTPRoute "web" */
+	json_t *ingress;        /* the nginx stable Ingress "web" */
+	json_t *owned[MAX_ING]; /* Ingresses the Release controls */
+	size_t n_owned;
+	json_t *hidden[4]; /* routers taken away by "gone", for "back" */
+	bool routed;       /* trafficRouting: check the router promises */
+	bool dynamic;      /* dynamicStableScale */
 	time_t now;
 	int surge, unavailable, min_pods; /* what the strategy resolves to */
 	int uid_seq;
@@ -82,6 +100,53 @@ static void set_image(struct sim *sm, int image)
 	    json_integer(json_integer_value(json_object_get(md, "generation")) + 1));
 }
 
+static json_t *service(const char *name)
+{
+	return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:{s:s},s:[{s:i}]}}", "apiVersion", "v1",
+	                 "kind", "Service", "metadata", "name", name, "namespace", "shop", "uid",
+	                 name, "spec", "selector", "app", "web", "ports", "port", 80);
+}
+
+/* The HTTPRoute a user writes: one rule to both Services, all to stable. */
+static json_t *http_route(void)
+{
+	return json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:[{s:s}],s:[{s:[{s:{s:s,s:s}}],s:[{s:s,s:i,"
+	                 "s:i},{s:s,s:i,s:i}]}]}}",
+	                 "apiVersion", "gateway.networking.k8s.io/v1", "kind", "HTTPRoute",
+	                 "metadata", "name", "web", "namespace", "shop", "uid", "route-uid", "spec",
+	                 "parentRefs", "name", "gw", "rules", "matches", "path", "type",
+	                 "PathPrefix", "value", "/", "backendRefs", "name", "web", "port", 80,
+	                 "weight", 100, "name", "web-canary", "port", 80, "weight", 0);
+}
+
+static json_t *stable_ingress(void)
+{
+	return json_pack(
+	    "{s:s,s:s,s:{s:s,s:s,s:s},s:{s:s,s:[{s:s,s:{s:[{s:s,s:s,s:{s:{s:s,s:{s:i}}}}"
+	    "]}}]}}",
+	    "apiVersion", "networking.k8s.io/v1", "kind", "Ingress", "metadata", "name", "web",
+	    "namespace", "shop", "uid", "ing-uid", "spec", "ingressClassName", "nginx", "rules",
+	    "host", "a.example", "http", "paths", "path", "/", "pathType", "Prefix", "backend",
+	    "service", "name", "web", "port", "number", 80);
+}
+
+/* The routers the strategy names, as their owners created them. */
+static void routers_init(struct sim *sm)
+{
+	const json_t *c = json_object_get(json_object_get(spec_of(sm), "strategy"), "canary");
+	const json_t *tr = json_object_get(c, "trafficRouting");
+	if (json_object_get(c, "stableService"))
+		sm->svc[0] = service("web");
+	if (json_object_get(c, "canaryService"))
+		sm->svc[1] = service("web-canary");
+	if (json_object_get(tr, "gatewayAPI"))
+		sm->route = http_route();
+	if (json_object_get(tr, "nginx"))
+		sm->ingress = stable_ingress();
+	sm->routed = tr != NULL;
+	sm->dynamic = json_is_true(json_object_get(c, "dynamicStableScale"));
+}
+
 static void sim_init(struct sim *sm, int replicas, const char *canary, int surge, int unavailable,
                      int min_pods)
 {
@@ -100,6 +165,7 @@ static void sim_init(struct sim *sm, int replicas, const char *canary, int surge
 	    json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:i},s:o}", "apiVersion", "slipway.dev/v1alpha1",
 	              "kind", "Release", "metadata", "name", "web", "namespace", "shop", "uid",
 	              "rel-uid", "resourceVersion", "1", "generation", 1, "spec", spec);
+	routers_init(sm);
 }
 
 static void sim_free(struct sim *sm)
@@ -107,6 +173,14 @@ static void sim_free(struct sim *sm)
 	json_decref(sm->release);
 	for (size_t i = 0; i < sm->n_rs; i++)
 		json_decref(sm->rs[i]);
+	json_decref(sm->svc[0]);
+	json_decref(sm->svc[1]);
+	json_decref(sm->route);
+	json_decref(sm->ingress);
+	for (size_t i = 0; i < sm->n_owned; i++)
+		json_decref(sm->owned[i]);
+	for (size_t i = 0; i < 4; i++)
+		json_decref(sm->hidden[i]);
 }
 
 /* Applies a JSON merge patch (RFC 7386) to target in place. */
@@ -168,14 +242,162 @@ static void create_rs(struct sim *sm, const json_t *body)
 	sm->rs[sm->n_rs++] = o;
 }
 
+/* ---- RFC 6902, as the API server applies it to a Service or an HTTPRoute ---- */
+
+/* The next reference token of *p (a JSON pointer) into tok, unescaped. */
+static bool next_token(const char **p, char *tok, size_t cap)
+{
+	if (**p != '/')
+		return false;
+	const char *s = *p + 1, *end = strchr(s, '/');
+	size_t n = end ? (size_t)(end - s) : strlen(s), k = 0;
+	for (size_t i = 0; i < n && k + 1 < cap; i++) {
+		if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
+			tok[k++] = s[i + 1] == '0' ? '~' : '/';
+			i++;
+		} else {
+			tok[k++] = s[i];
+		}
+	}
+	tok[k] = '\0';
+	*p = s + n;
+	return true;
+}
+
+static json_t *child_of(json_t *v, const char *tok)
+{
+	return json_is_array(v) ? json_array_get(v, strtoul(tok, NULL, 10))
+	                        : json_object_get(v, tok);
+}
+
+/* One operation on doc; false when it fails (the whole patch is refused). */
+static bool apply_op(json_t *doc, const json_t *op)
+{
+	const char *name = json_string_value(json_object_get(op, "op"));
+	const char *p = json_string_value(json_object_get(op, "path"));
+	json_t *value = json_object_get(op, "value");
+	char tok[256];
+	json_t *parent = doc;
+	if (!name || !p || !next_token(&p, tok, sizeof(tok)))
+		return false;
+	while (*p) {
+		parent = child_of(parent, tok);
+		if (!parent || !next_token(&p, tok, sizeof(tok)))
+			return false;
+	}
+	json_t *cur = child_of(parent, tok);
+	size_t idx = strtoul(tok, NULL, 10);
+	if (strcmp(name, "test") == 0)
+		return cur && value && json_equal(cur, value);
+	if (strcmp(name, "remove") == 0)
+		return cur && (json_is_array(parent) ? json_array_remove(parent, idx)
+		                                     : json_object_del(parent, tok)) == 0;
+	if (!value || (strcmp(name, "replace") == 0 && !cur))
+		return false;
+	if (json_is_object(parent))
+		return json_object_set(parent, tok, value) == 0;
+	if (!json_is_array(parent))
+		return false;
+	if (strcmp(name, "replace") == 0)
+		return json_array_set(parent, idx, value) == 0;
+	return strcmp(tok, "-") == 0 ? json_array_append(parent, value) == 0
+	                             : json_array_insert(parent, idx, value) == 0;
+}
+
+/* The router an action names, or NULL. */
+static json_t **router_of(struct sim *sm, const struct rec_action *a)
+{
+	const char *res = a->ref.resource, *name = a->ref.name;
+	if (!res || !name)
+		return NULL;
+	if (strcmp(res, "services") == 0)
+		return strcmp(name, "web") == 0          ? &sm->svc[0]
+		       : strcmp(name, "web-canary") == 0 ? &sm->svc[1]
+		                                         : NULL;
+	if (strcmp(res, "httproutes") == 0 && strcmp(name, "web") == 0)
+		return &sm->route;
+	return NULL;
+}
+
+/* A JSON patch: all or nothing, uid checked. False when refused. */
+static bool json_patch(struct sim *sm, const struct rec_action *a)
+{
+	json_t **obj = router_of(sm, a);
+	if (!obj || !*obj)
+		return false; /* 404 */
+	const char *uid =
+	    json_string_value(json_object_get(json_object_get(*obj, "metadata"), "uid"));
+	if (a->ref.uid && (!uid || strcmp(uid, a->ref.uid) != 0))
+		return false;
+	json_t *copy = json_deep_copy(*obj);
+	size_t i;
+	json_t *op;
+	json_array_foreach(a->body, i, op)
+	{
+		if (!apply_op(copy, op)) {
+			json_decref(copy);
+			return false; /* 422: a test failed */
+		}
+	}
+	json_decref(*obj);
+	*obj = copy;
+	return true;
+}
+
+static int find_owned(struct sim *sm, const char *name)
+{
+	for (size_t i = 0; i < sm->n_owned; i++) {
+		if (strcmp(rs_name(sm->owned[i]), name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Server-side apply of an Ingress we own (created when absent). */
+static void apply_ingress(struct sim *sm, const struct rec_action *a)
+{
+	int k = find_owned(sm, a->ref.name);
+	json_t *o = json_deep_copy(a->body);
+	char uid[32];
+	snprintf(uid, sizeof(uid), "ing-%d", ++sm->uid_seq);
+	json_object_set_new(json_object_get(o, "metadata"), "uid",
+	                    json_string(k >= 0
+	                                    ? json_string_value(json_object_get(
+	                                          json_object_get(sm->owned[k], "metadata"), "uid"))
+	                                    : uid));
+	if (k >= 0) {
+		json_decref(sm->owned[k]);
+		sm->owned[k] = o;
+	} else if (sm->n_owned < MAX_ING) {
+		sm->owned[sm->n_owned++] = o;
+	} else {
+		json_decref(o);
+	}
+}
+
 /* Applies the first `limit` actions of plan (a controller killed after
- * them), recording the reasons of the Events it sent. */
+ * them), recording the reasons of the Events it sent; a refused router
+ * write stops it, as it stops the executor. */
 static void apply_plan(struct sim *sm, const struct rec_plan *plan, size_t limit)
 {
 	for (size_t i = 0; i < plan->n_actions && i < limit; i++) {
 		const struct rec_action *a = &plan->actions[i];
-		int k = a->ref.name ? find_rs(sm, a->ref.name) : -1;
-		if (a->kind == REC_CREATE) {
+		bool ingress = a->ref.resource && strcmp(a->ref.resource, "ingresses") == 0;
+		int k = a->ref.name && !ingress ? find_rs(sm, a->ref.name) : -1;
+		if (a->kind == REC_JSON_PATCH) {
+			if (!json_patch(sm, a)) {
+				tap_diag("JSON patch on %s refused", a->ref.name);
+				return;
+			}
+		} else if (a->kind == REC_APPLY && ingress) {
+			apply_ingress(sm, a);
+		} else if (a->kind == REC_DELETE && ingress) {
+			int j = find_owned(sm, a->ref.name);
+			if (j >= 0) {
+				json_decref(sm->owned[j]);
+				sm->owned[j] = sm->owned[--sm->n_owned];
+			}
+		} else if (a->kind == REC_CREATE) {
 			create_rs(sm, a->body);
 		} else if (a->kind == REC_MERGE_PATCH && k >= 0) {
 			merge_patch(sm->rs[k], a->body);
@@ -284,7 +506,9 @@ static void check_invariants(struct sim *sm, int before_total, int before_availa
 	int min_available = replicas - sm->unavailable;
 	if (min_available > before_available)
 		min_available = before_available;
-	bool bad = total > max_total || available < min_available;
+	/* Under traffic routing stable keeps its pods while the canary grows:
+	 * no surge bound, but still no fewer available. */
+	bool bad = (!sm->routed && total > max_total) || available < min_available;
 	/* The status describes what was observed: a weight means pods. */
 	json_t *w = json_object_get(json_object_get(status(sm), "canary"), "weights");
 	const char *crev =
@@ -298,15 +522,198 @@ static void check_invariants(struct sim *sm, int before_total, int before_availa
 	}
 }
 
+/* ---- the routers as the data plane sees them ---- */
+
+static bool is_ours(const json_t *rule)
+{
+	const char *n = json_string_value(json_object_get(rule, "name"));
+	return n && strncmp(n, "slipway.", 8) == 0;
+}
+
+/* The weight of Service `name` in rule, -1 when it is not a backend. */
+static int backend_weight(const json_t *rule, const char *name)
+{
+	size_t i;
+	json_t *b;
+	json_array_foreach(json_object_get(rule, "backendRefs"), i, b)
+	{
+		if (strcmp(json_string_value(json_object_get(b, "name")), name) == 0) {
+			json_t *w = json_object_get(b, "weight");
+			return w ? (int)json_integer_value(w) : 1;
+		}
+	}
+	return -1;
+}
+
+/* The user's rule of the HTTPRoute (the one with both Services). */
+static const json_t *managed_rule(struct sim *sm)
+{
+	size_t i;
+	json_t *rule;
+	json_array_foreach(json_object_get(json_object_get(sm->route, "spec"), "rules"), i, rule)
+	{
+		if (!is_ours(rule) && backend_weight(rule, "web") >= 0 &&
+		    backend_weight(rule, "web-canary") >= 0)
+			return rule;
+	}
+	return NULL;
+}
+
+static const json_t *canary_ingress(struct sim *sm)
+{
+	int k = find_owned(sm, "web-web-canary");
+	return k >= 0 ? sm->owned[k] : NULL;
+}
+
+static const char *annotation(const json_t *obj, const char *key)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(obj, "metadata"), "annotations"), key));
+}
+
+/* The share of requests canaryService gets: the route's weight, or the
+ * canary Ingress's; 0 without a router. */
+static int router_weight(struct sim *sm)
+{
+	const json_t *rule = sm->route ? managed_rule(sm) : NULL;
+	if (rule)
+		return backend_weight(rule, "web-canary");
+	const json_t *ing = canary_ingress(sm);
+	const char *w = ing ? annotation(ing, "nginx.ingress.kubernetes.io/canary-weight") : NULL;
+	return w ? (int)strtol(w, NULL, 10) : 0;
+}
+
+/* Header and mirror routes in the routers: our rules, the Ingress's
+ * canary-by-header. */
+static int n_routes(struct sim *sm)
+{
+	int n = 0;
+	size_t i;
+	json_t *rule;
+	json_array_foreach(json_object_get(json_object_get(sm->route, "spec"), "rules"), i, rule)
+	{
+		n += is_ours(rule);
+	}
+	const json_t *ing = canary_ingress(sm);
+	if (ing && annotation(ing, "nginx.ingress.kubernetes.io/canary-by-header"))
+		n++;
+	return n;
+}
+
+/* The revision Service `which` (0 stable, 1 canary) selects, or NULL. */
+static const char *selected(struct sim *sm, int which)
+{
+	const json_t *sel = json_object_get(json_object_get(sm->svc[which], "spec"), "selector");
+	return json_string_value(json_object_get(sel, MODEL_LABEL_REVISION));
+}
+
+static const json_t *rs_of(struct sim *sm, const char *revision)
+{
+	for (size_t i = 0; i < sm->n_rs && revision; i++) {
+		const json_t *labels =
+		    json_object_get(json_object_get(sm->rs[i], "metadata"), "labels");
+		const char *r = json_string_value(json_object_get(labels, MODEL_LABEL_REVISION));
+		if (r && strcmp(r, revision) == 0)
+			return sm->rs[i];
+	}
+	return NULL;
+}
+
+static int spec_of_rev(struct sim *sm, const char *revision)
+{
+	const json_t *rs = rs_of(sm, revision);
+	return rs ? int_at(rs, "spec", "replicas") : 0;
+}
+
+/* The weight status.currentStepIndex heads for: its setWeight, else the
+ * last one before it. */
+static int step_target(struct sim *sm)
+{
+	const json_t *steps = json_object_get(
+	    json_object_get(json_object_get(spec_of(sm), "strategy"), "canary"), "steps");
+	int step = (int)json_integer_value(json_object_get(status(sm), "currentStepIndex"));
+	for (int i = step < (int)json_array_size(steps) ? step : (int)json_array_size(steps) - 1;
+	     i >= 0; i--) {
+		json_t *w = json_object_get(json_array_get(steps, (size_t)i), "setWeight");
+		if (w)
+			return (int)json_integer_value(w);
+	}
+	return 0;
+}
+
+struct routers_seen {
+	int weight;
+	char canary[MODEL_REVISION_LEN + 1]; /* "" none */
+	int stable_spec;
+};
+
+static struct routers_seen routers_now(struct sim *sm)
+{
+	struct routers_seen r = {router_weight(sm), "", spec_of_rev(sm, selected(sm, 0))};
+	snprintf(r.canary, sizeof(r.canary), "%s", selected(sm, 1) ? selected(sm, 1) : "");
+	return r;
+}
+
+/* ceil(replicas * weight / 100) */
+static int share(int replicas, int weight)
+{
+	return (replicas * weight + 99) / 100;
+}
+
+/* The router promises, on the routers before and after a plan (`whole`:
+ * applied to its end, not cut by a kill). */
+static void check_routers(struct sim *sm, const struct routers_seen *b, bool whole)
+{
+	if (!sm->routed)
+		return;
+	struct routers_seen a = routers_now(sm);
+	int replicas = (int)json_integer_value(json_object_get(spec_of(sm), "replicas"));
+	bool aborted = json_is_true(json_object_get(status(sm), "abort"));
+	int bound = aborted ? b->weight : step_target(sm);
+	if (bound < b->weight)
+		bound = b->weight;
+	const char *why = NULL;
+	bool moved = a.weight > b->weight || strcmp(a.canary, b->canary) != 0;
+	const json_t *canary_rs = rs_of(sm, a.canary);
+	bool no_pods = !canary_rs || int_at(canary_rs, "status", "availableReplicas") == 0;
+	if (a.weight > bound)
+		why = "a weight above the step's";
+	else if (a.weight > 0 && no_pods && (whole || moved))
+		why = "a weight to a revision without available pods";
+	else if (n_routes(sm) > 0 && no_pods && whole)
+		why = "a header or mirror route to a revision without available pods";
+	else if (selected(sm, 0) && a.stable_spec < b->stable_spec &&
+	         a.stable_spec < (sm->dynamic ? share(replicas, 100 - a.weight) : replicas))
+		why = "stable shrunk below what its share of traffic needs";
+	if (why) {
+		sm->violations++;
+		tap_diag(
+		    "router promise broken: %s (weight %d -> %d, bound %d, stable %d -> %d pods)",
+		    why, b->weight, a.weight, bound, b->stable_spec, a.stable_spec);
+	}
+}
+
 /* One reconcile, applied (up to `limit` actions). Returns the number of
  * actions other than Events. */
 static size_t step_once(struct sim *sm, size_t limit)
 {
-	const json_t *rss[MAX_RS];
+	const json_t *rss[MAX_RS], *owned[MAX_ING];
 	for (size_t i = 0; i < sm->n_rs; i++)
 		rss[i] = sm->rs[i];
-	struct rec_observed o = {
-	    .release = sm->release, .replicasets = rss, .n_replicasets = sm->n_rs, .now = sm->now};
+	for (size_t i = 0; i < sm->n_owned; i++)
+		owned[i] = sm->owned[i];
+	const json_t *routes[1] = {sm->route};
+	struct rec_observed o = {.release = sm->release,
+	                         .replicasets = rss,
+	                         .n_replicasets = sm->n_rs,
+	                         .stable_service = sm->svc[0],
+	                         .canary_service = sm->svc[1],
+	                         .http_routes = routes,
+	                         .n_http_routes = 1,
+	                         .stable_ingress = sm->ingress,
+	                         .owned_ingresses = owned,
+	                         .n_owned_ingresses = sm->n_owned,
+	                         .now = sm->now};
 	struct rec_plan plan;
 	rec_plan_init(&plan);
 	int r = rec_release_reconcile(&o, &plan);
@@ -314,8 +721,10 @@ static size_t step_once(struct sim *sm, size_t limit)
 		tap_diag("reconcile failed: %d", r);
 	/* Allocations belong to plan; the observed objects must not change. */
 	int before_total = total_spec(sm), before_available = total_available(sm);
+	struct routers_seen before = routers_now(sm);
 	apply_plan(sm, &plan, limit);
 	check_invariants(sm, before_total, before_available);
+	check_routers(sm, &before, limit >= plan.n_actions);
 	size_t n = 0;
 	for (size_t i = 0; i < plan.n_actions; i++)
 		n += plan.actions[i].kind != REC_EVENT;
@@ -383,6 +792,126 @@ static const char *ready_reason(struct sim *sm)
 	return "-";
 }
 
+/* The images of ReplicaSets with a scale-down deadline, "-" for none. */
+static void deadlines(struct sim *sm, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int img = 1; img < N_IMAGES; img++) {
+		const json_t *rs = rs_of(sm, rev[img]);
+		if (rs && annotation(rs, MODEL_ANNOTATION_SCALE_DOWN_DEADLINE)) {
+			size_t used = strlen(out);
+			snprintf(out + used, len - used, "%s%d", used ? "," : "", img);
+		}
+	}
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
+/* Our HTTPRoute rules, "-" for none: "beta.0,shadow.0" (route name, the
+ * managed rule's index). */
+static void rule_names(struct sim *sm, char *out, size_t len)
+{
+	size_t i;
+	json_t *rule;
+	out[0] = '\0';
+	json_array_foreach(json_object_get(json_object_get(sm->route, "spec"), "rules"), i, rule)
+	{
+		if (!is_ours(rule))
+			continue;
+		size_t used = strlen(out);
+		const char *n = json_string_value(json_object_get(rule, "name"));
+		snprintf(out + used, len - used, "%s%s", used ? "," : "",
+		         n + strlen("slipway.web."));
+	}
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
+static const char *condition_reason(struct sim *sm, const char *type, const char *want_status)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(status(sm), "conditions"), i, c)
+	{
+		if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0 &&
+		    strcmp(json_string_value(json_object_get(c, "status")), want_status) == 0)
+			return json_string_value(json_object_get(c, "reason"));
+	}
+	return "-";
+}
+
+/* Keys about the routers: cw (canary weight in the router), ssel / csel
+ * (the image stableService / canaryService selects, -1: none), rules (our
+ * route rules), ing (Ingresses we own), hdr (the canary Ingress's header),
+ * stalled (reason of Stalled=True), dl (images with a deadline). */
+static bool expect_router(struct sim *sm, const char *key, char *got, size_t len)
+{
+	if (strcmp(key, "cw") == 0) {
+		snprintf(got, len, "%d", router_weight(sm));
+	} else if (strcmp(key, "ssel") == 0 || strcmp(key, "csel") == 0) {
+		const char *r = selected(sm, key[0] == 'c');
+		snprintf(got, len, "%d", r ? image_of(r) : -1);
+	} else if (strcmp(key, "rules") == 0) {
+		rule_names(sm, got, len);
+	} else if (strcmp(key, "ing") == 0) {
+		snprintf(got, len, "%d", (int)sm->n_owned);
+	} else if (strcmp(key, "hdr") == 0) {
+		const json_t *ing = canary_ingress(sm);
+		const char *h =
+		    ing ? annotation(ing, "nginx.ingress.kubernetes.io/canary-by-header") : NULL;
+		snprintf(got, len, "%s", h ? h : "-");
+	} else if (strcmp(key, "stalled") == 0) {
+		snprintf(got, len, "%s", condition_reason(sm, "Stalled", "True"));
+	} else if (strcmp(key, "dl") == 0) {
+		deadlines(sm, got, len);
+	} else if (strcmp(key, "msg") == 0) {
+		const char *m = json_string_value(json_object_get(status(sm), "message"));
+		snprintf(got, len, "%s", m ? m : "-");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Someone else writes the route's managed weights (a GitOps re-apply). */
+static void drift(struct sim *sm, int canary)
+{
+	json_t *rule = (json_t *)managed_rule(sm);
+	size_t i;
+	json_t *b;
+	json_array_foreach(json_object_get(rule, "backendRefs"), i, b)
+	{
+		bool c = strcmp(json_string_value(json_object_get(b, "name")), "web-canary") == 0;
+		json_object_set_new(b, "weight", json_integer(c ? canary : 100 - canary));
+	}
+}
+
+/* The Gateway's verdict on the route: status.parents Accepted. */
+static void route_accepted(struct sim *sm, bool accepted)
+{
+	json_object_set_new(sm->route, "status",
+	                    json_pack("{s:[{s:{s:s},s:s,s:[{s:s,s:s}]}]}", "parents", "parentRef",
+	                              "name", "gw", "controllerName", "example.com/gw",
+	                              "conditions", "type", "Accepted", "status",
+	                              accepted ? "True" : "False"));
+}
+
+/* "gone svc|csvc|route|ingress" takes a router away, "back" returns them. */
+static void router_gone(struct sim *sm, const char *what, bool back)
+{
+	json_t **slots[] = {&sm->svc[0], &sm->svc[1], &sm->route, &sm->ingress};
+	const char *names[] = {"svc", "csvc", "route", "ingress"};
+	for (size_t i = 0; i < 4; i++) {
+		if (!back && strcmp(what, names[i]) == 0 && *slots[i]) {
+			sm->hidden[i] = *slots[i];
+			*slots[i] = NULL;
+		} else if (back && sm->hidden[i]) {
+			*slots[i] = sm->hidden[i];
+			sm->hidden[i] = NULL;
+		}
+	}
+}
+
 /* One "expect" clause: key=value, checked against the cluster. */
 static void expect(struct sim *sm, const char *row, const char *kv)
 {
@@ -427,7 +956,9 @@ static void expect(struct sim *sm, const char *row, const char *kv)
 		snprintf(got, sizeof(got), "%s", strstr(sm->events, by) ? val : sm->events);
 	} else if (strcmp(key, "ev") == 0)
 		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? val : sm->events);
-	else
+	else if (strcmp(key, "noev") == 0)
+		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? sm->events : val);
+	else if (!expect_router(sm, key, got, sizeof(got)))
 		snprintf(got, sizeof(got), "unknown key %s", key);
 	is_str(got, val, "%s: %s", row, kv);
 }
@@ -464,12 +995,18 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 			sm->now += n;
 		} else if (strcmp(word, "down") == 0) {
 			pods_down(sm, n);
-		} else if (strcmp(word, "slow") == 0) {
-			sm->slow = true;
+		} else if (strcmp(word, "slow") == 0 || strcmp(word, "fast") == 0) {
+			sm->slow = word[0] == 's';
 		} else if (strcmp(word, "intent") == 0) {
 			write_intent(sm, arg, image, m);
 		} else if (strcmp(word, "stale") == 0) {
 			write_intent(sm, arg, image + 1, m);
+		} else if (strcmp(word, "drift") == 0) {
+			drift(sm, n);
+		} else if (strcmp(word, "refuse") == 0 || strcmp(word, "accept") == 0) {
+			route_accepted(sm, word[0] == 'a');
+		} else if (strcmp(word, "gone") == 0 || strcmp(word, "back") == 0) {
+			router_gone(sm, arg, word[0] == 'b');
 		} else if (strcmp(word, "expect") == 0) {
 			char *kv_save = NULL;
 			for (char *kv = strtok_r(cmd + 6, " ", &kv_save); kv;
@@ -484,8 +1021,18 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 }
 
 #define PACE(s, u) "\"maxSurge\":" #s ",\"maxUnavailable\":" #u
+#define SVCS       "\"stableService\":\"web\",\"canaryService\":\"web-canary\""
+#define GWR        SVCS ",\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}},"
+#define NGX        SVCS ",\"trafficRouting\":{\"nginx\":{\"stableIngress\":\"web\"}},"
 #define PAUSE      "{\"pause\":{}}"
 #define SW(n)      "{\"setWeight\":" #n "}"
+#define HDR                                                                                        \
+	"{\"setHeaderRoute\":{\"name\":\"beta\",\"match\":[{\"headerName\":\"X-Beta\","            \
+	"\"headerValue\":{\"exact\":\"yes\"}}]}}"
+#define NGX_HDR HDR
+#define HDR_OFF "{\"setHeaderRoute\":{\"name\":\"beta\"}}"
+#define MIR     "{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}}"
+#define MIR_OFF "{\"setMirrorRoute\":{\"name\":\"shadow\"}}"
 
 static const struct row {
 	const char *name;
@@ -586,9 +1133,127 @@ static const struct row {
      "run; img 2; run; expect rs=1:5,2:5; intent Promote; run; expect step=3 rs=1:8,2:2 w=20"},
     {"no steps: straight to the new revision at the surge's pace", 10, "{" PACE(3, 0) "}", 3, 0, 1,
      "run; img 2; run; expect stable=2 rs=2:10 step=0 label=- phase=Healthy"},
-    {"Services without trafficRouting are not carried out yet: nothing is touched", 10,
-     "{" PACE(1, 0) ",\"stableService\":\"web\",\"steps\":[" SW(20) "]}", 1, 0, 1,
-     "run; expect nrs=0 ready=StrategyNotImplemented phase=Degraded"},
+    {"ratio: the Services' selectors follow stable and canary, both to the new stable at the "
+     "end",
+     10, "{" PACE(1, 0) "," SVCS ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; expect ssel=1 csel=1 phase=Healthy; img 2; run; expect step=1 rs=1:8,2:2 ssel=1 "
+     "csel=2; intent Promote; run; expect stable=2 rs=2:10 ssel=2 csel=2 phase=Healthy"},
+    {"ratio: abort puts canaryService back on stable", 10,
+     "{" PACE(1, 0) "," SVCS ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; img 2; run; expect csel=2; intent Abort; run; expect csel=1 ssel=1 rs=1:10 "
+     "phase=Degraded"},
+    {"ratio: a missing Service stalls the steps and says so once", 10,
+     "{" PACE(1, 0) "," SVCS ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
+     "run; gone csvc; img 2; run; expect step=0 stalled=TrafficRouterMissing phase=Degraded "
+     "ev=TrafficRouterMissing; run; expect noev=TrafficRouterMissing step=0; back; run; "
+     "expect step=1 stalled=- csel=2"},
+    {"routed: setWeight scales the canary first, then shifts", 10,
+     "{" PACE(1, 0) "," GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "run; expect ssel=1 csel=1 cw=0 phase=Healthy; img 2; slow; once; expect step=0 cw=0 "
+     "rs=1:10,2:2; tick; once; expect step=0 cw=0; fast; tick; run; expect step=1 cw=20 w=20 "
+     "rs=1:10,2:2 csel=2 ssel=1 phase=Paused; intent Promote; run; expect step=3 cw=50 "
+     "rs=1:10,2:5 noev=TrafficDriftCorrected"},
+    {"routed: completion switches Services and weight, old stable kept scaleDownDelaySeconds", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=1 cw=20; intent Promote; run; expect stable=2 ssel=2 "
+     "csel=2 cw=0 rs=1:10,2:10 dl=1 phase=Healthy ev=RolloutCompleted requeue=30; wait 29; "
+     "run; expect rs=1:10,2:10 dl=1 requeue=1; wait 1; run; expect rs=2:10 dl=- nrs=2 "
+     "phase=Healthy"},
+    {"routed: drift of the weights is corrected with an Event, a step change is not drift", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(40) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect cw=20 noev=TrafficDriftCorrected; drift 0; run; expect cw=20 "
+     "step=1 ev=TrafficDriftCorrected ev=HTTPRoute; intent Promote; run; expect cw=40 step=3 "
+     "noev=TrafficDriftCorrected"},
+    {"routed: a missing HTTPRoute stalls the steps, Warning once, until it is back", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; gone route; img 2; run; expect step=0 stalled=TrafficRouterMissing phase=Degraded "
+     "ev=TrafficRouterMissing rs=1:10,2:2; run; expect noev=TrafficRouterMissing; back; run; "
+     "expect step=1 cw=20 stalled=- phase=Paused"},
+    {"routed: a missing canaryService: no weight goes anywhere, stalled", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; gone csvc; img 2; run; expect step=0 stalled=TrafficRouterMissing; back; run; "
+     "expect step=1 cw=20 csel=2"},
+    {"routed: a route no Gateway accepted blocks the steps and says so", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; refuse; img 2; run; expect step=0 stalled=RouteNotAccepted ev=RouteNotAccepted "
+     "phase=Degraded; accept; run; expect step=1 cw=20 stalled=- phase=Paused"},
+    {"routed: header and mirror routes are added by their steps and removed by later ones", 10,
+     "{" GWR "\"steps\":[" SW(10) "," HDR "," MIR "," PAUSE "," HDR_OFF "," MIR_OFF "," PAUSE "]}",
+     3, 3, 1,
+     "run; img 2; run; expect step=3 rules=shadow.0,beta.0 cw=10; intent Promote; run; expect "
+     "step=6 rules=- cw=10; intent Promote; run; expect stable=2 rules=- phase=Healthy"},
+    {"routed: completion removes header and mirror routes", 10,
+     "{" GWR "\"steps\":[" SW(10) "," HDR "," MIR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect rules=shadow.0,beta.0; intent Promote; run; expect stable=2 "
+     "rules=- cw=0 ssel=2"},
+    {"routed: abort removes the routes, weight 0 and canaryService back at once; "
+     "abortScaleDownDelaySeconds 30 then the canary goes",
+     10, "{" GWR "\"steps\":[" SW(20) "," HDR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=2 rules=beta.0 cw=20; intent Abort; once; expect cw=0 "
+     "rules=- csel=1 ssel=1 abort=1; run; expect phase=Degraded ready=RolloutAborted "
+     "rs=1:10,2:2 dl=2 requeue=30; wait 30; run; expect rs=1:10 dl=- phase=Degraded"},
+    {"routed: abortScaleDownDelaySeconds 0 never scales the aborted canary down", 10,
+     "{" GWR "\"abortScaleDownDelaySeconds\":0,\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; intent Abort; run; expect cw=0 csel=1 rs=1:10,2:2 dl=- "
+     "phase=Degraded; wait 100000; run; expect rs=1:10,2:2; intent Retry; run; expect "
+     "abort=0 step=1 cw=20 csel=2"},
+    {"routed: dynamicStableScale shrinks stable as its weight drops, grows it first when "
+     "the weight goes back",
+     10,
+     "{" GWR "\"dynamicStableScale\":true,\"steps\":[" SW(40) "," PAUSE "," SW(10) "," PAUSE "]}",
+     3, 3, 1,
+     "run; img 2; run; expect step=1 cw=40 rs=1:6,2:4; intent Promote; run; expect step=3 "
+     "cw=10 rs=1:9,2:1; intent Promote; run; expect stable=2 ssel=2 cw=0 rs=2:10 dl=-"},
+    {"routed: dynamicStableScale abort: weight down as stable comes back", 10,
+     "{" GWR "\"dynamicStableScale\":true,\"steps\":[" SW(60) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect cw=60 rs=1:4,2:6; slow; intent Abort; once; expect cw=60; fast; "
+     "tick; run; expect cw=0 csel=1 rs=1:10,2:6"},
+    {"routed: setCanaryScale replicas, weight, then matchTrafficWeight", 10,
+     "{" GWR "\"steps\":[{\"setCanaryScale\":{\"replicas\":3}}," SW(
+         10) "," PAUSE ",{\"setCanaryScale\":{\"weight\":50}}," PAUSE
+             ",{\"setCanaryScale\":{\"matchTrafficWeight\":true}}," PAUSE "]}",
+     3, 3, 1,
+     "run; img 2; run; expect step=2 cw=10 rs=1:10,2:3; intent Promote; run; expect step=4 "
+     "cw=10 rs=1:10,2:5; intent Promote; run; expect step=6 cw=10 rs=1:10,2:1"},
+    {"routed: a new template mid-canary: weight to 0 first, canaryService moves once the "
+     "new canary has pods, the intermediate canary goes",
+     10, "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; intent Promote; run; expect step=3 cw=50 csel=2; img 3; once; expect "
+     "cw=0 csel=2 ev=CanaryStarted; run; expect step=1 cw=20 csel=3 rs=1:10,3:2 nrs=2 "
+     "stable=1"},
+    {"routed nginx: the canary Ingress carries weight and header, goes at completion", 10,
+     "{" NGX "\"steps\":[" SW(10) "," NGX_HDR "," PAUSE "]}", 3, 3, 1,
+     "run; expect ing=0; img 2; run; expect step=2 ing=1 cw=10 hdr=X-Beta; intent Promote; "
+     "run; expect stable=2 ing=0 ssel=2 phase=Healthy"},
+    {"routed nginx: abort keeps the canary Ingress at weight 0, without the header", 10,
+     "{" NGX "\"steps\":[" SW(10) "," NGX_HDR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; intent Abort; run; expect ing=1 cw=0 hdr=- csel=1"},
+    {"routed: promote --full skips the steps, the canary takes every pod, then the switch", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=1 cw=20; intent PromoteFull; run; expect stable=2 ssel=2 "
+     "csel=2 cw=0 rs=1:10,2:10 dl=1 phase=Healthy ev=PromotedFull"},
+    {"routed: a timed pause counts, then the next weight", 10,
+     "{" GWR "\"steps\":[" SW(20) ",{\"pause\":{\"duration\":60}}," SW(40) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect step=1 cw=20 requeue=60; wait 60; run; expect step=3 cw=40 "
+     "rs=1:10,2:4"},
+    {"routed: a scale change mid-canary: stable keeps every replica, the canary its share", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect rs=1:10,2:2 cw=20; rep 20; run; expect rs=1:20,2:4 cw=20 "
+     "step=1; rep 5; run; expect rs=1:5,2:1 cw=20"},
+    {"routed: spec.paused holds pods and routers, drift included", 10,
+     "{" GWR "\"steps\":[" SW(20) "," PAUSE "," SW(50) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; run; expect cw=20; pause 1; intent Promote; drift 0; run; expect cw=0 "
+     "rs=1:10,2:2 phase=Paused; pause 0; run; expect step=3 cw=50 ev=TrafficDriftCorrected"},
+    {"routed: controller killed after every first action resumes exactly", 10,
+     "{" GWR "\"steps\":[" SW(20) "," HDR "," PAUSE "," SW(60) "," MIR "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; crashrun 1; expect step=2 rs=1:10,2:2 cw=20 rules=beta.0; intent Promote; "
+     "crashrun 1; expect step=5 rs=1:10,2:6 cw=60 rules=shadow.0,beta.0; intent Promote; "
+     "crashrun 1; wait 30; crashrun 1; expect stable=2 rs=2:10 cw=0 rules=- nrs=2"},
+    {"routed: killed after two actions, a new template mid-canary", 10,
+     "{" GWR "\"steps\":[" SW(30) "," PAUSE "," SW(60) "," PAUSE "]}", 3, 3, 1,
+     "run; img 2; crashrun 2; intent Promote; crashrun 2; expect cw=60; img 3; crashrun 2; "
+     "expect step=1 cw=30 csel=3 nrs=2; intent Abort; crashrun 2; wait 30; crashrun 2; expect "
+     "rs=1:10 csel=1 cw=0"},
     {"zero replicas: the steps still go through to completion", 0,
      "{" PACE(1, 0) ",\"steps\":[" SW(20) ",{\"pause\":{\"duration\":0}}]}", 1, 0, 1,
      "run; img 2; run; expect stable=2 step=2 phase=Healthy nrs=2"},
@@ -832,6 +1497,128 @@ static void check_traffic_split(void)
 	rel_release_free(dynamic);
 }
 
+/* rec_canary_route_decide: weight, the revision it goes to, what each
+ * Service selects, which routes, from one reconcile's facts. */
+static void check_route_decide(void)
+{
+	static const struct {
+		const char *name;
+		enum rec_canary_phase phase;
+		bool frozen;
+		int target, last, last_img, canary_av, stable_av, last_av;
+		bool stable_to_canary;
+		/* expected: weight, its revision's image, stableService's and
+		 * canaryService's image (-1: left as it is), header routes */
+		int weight, wimg, simg, cimg, headers;
+	} cases[] = {
+	    {"rises with the canary's pods", REC_CANARY_STEPPING, false, 20, 0, 2, 2, 10, 0, false,
+	     20, 2, 1, 2, 1},
+	    {"none without available canary pods, canaryService left, no route",
+	     REC_CANARY_STEPPING, false, 20, 0, 2, 0, 10, 0, false, 0, 2, 1, -1, 0},
+	    {"a replaced canary's weight goes to 0 first, canaryService stays on it",
+	     REC_CANARY_STEPPING, false, 20, 30, 3, 2, 10, 3, false, 0, 3, 1, 3, 0},
+	    {"frozen keeps the recorded weight", REC_CANARY_STEPPING, true, 50, 20, 2, 5, 10, 5,
+	     false, 20, 2, 1, 2, 1},
+	    {"aborted: 0 and canaryService back on stable", REC_CANARY_ABORTED, false, 0, 20, 2, 2,
+	     10, 2, false, 0, 2, 1, 1, 0},
+	    {"settled: both Services on the template", REC_CANARY_SETTLED, false, 0, 0, 2, 10, 0,
+	     10, false, 0, 2, 2, 2, 0},
+	};
+	struct rel_release *rel = traffic_release(10, false, HDR "," SW(20) "," PAUSE);
+	ok(rel != NULL, "route decide: the Release parses");
+	for (size_t i = 0; rel && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec_canary_route_in in = {.phase = cases[i].phase,
+		                                 .step = 1,
+		                                 .pod_step = 1,
+		                                 .target = cases[i].target,
+		                                 .frozen = cases[i].frozen,
+		                                 .last = cases[i].last,
+		                                 .last_revision = rev[cases[i].last_img],
+		                                 .stable = rev[1],
+		                                 .canary = rev[2],
+		                                 .canary_available = cases[i].canary_av,
+		                                 .stable_available = cases[i].stable_av,
+		                                 .last_available = cases[i].last_av,
+		                                 .stable_to_canary = cases[i].stable_to_canary};
+		struct rec_canary_route out;
+		int r = rec_canary_route_decide(rel, &in, &out);
+		const char *sr = out.want.stable_revision, *cr = out.want.canary_revision;
+		char got[96], want[96];
+		snprintf(got, sizeof(got), "r%d w%d@%d s%d c%d h%zu", r, out.split.weight,
+		         image_of(out.weight_revision), sr ? image_of(sr) : -1,
+		         cr ? image_of(cr) : -1, out.want.n_header_routes);
+		snprintf(want, sizeof(want), "r0 w%d@%d s%d c%d h%d", cases[i].weight,
+		         cases[i].wimg, cases[i].simg, cases[i].cimg, cases[i].headers);
+		is_str(got, want, "route decide: %s", cases[i].name);
+	}
+	rel_release_free(rel);
+}
+
+static json_t *selecting(const char *name, const char *revision)
+{
+	json_t *svc = json_pack("{s:{s:s},s:{s:{s:s}}}", "metadata", "name", name, "spec",
+	                        "selector", "app", "web");
+	if (revision)
+		json_object_set_new(json_object_get(json_object_get(svc, "spec"), "selector"),
+		                    MODEL_LABEL_REVISION, json_string(revision));
+	return svc;
+}
+
+/* rec_canary_unrouted and rec_canary_hold: when an unneeded ReplicaSet
+ * may scale down. */
+static void check_hold(void)
+{
+	struct rel_release *rel = traffic_release(10, false, SW(20));
+	json_t *s1 = selecting("web", rev[1]), *c1 = selecting("web-canary", rev[1]);
+	json_t *c2 = selecting("web-canary", rev[2]), *any = selecting("web-canary", NULL);
+	struct rec_traffic_observed both1 = {.stable_service = s1, .canary_service = c1};
+	struct rec_traffic_observed canary2 = {.stable_service = s1, .canary_service = c2};
+	struct rec_traffic_observed every = {.stable_service = s1, .canary_service = any};
+	struct rec_traffic_observed gone = {.stable_service = s1};
+	ok(rel && rec_canary_unrouted(&rel->canary, &both1, rev[2]),
+	   "unrouted: neither Service selects it");
+	ok(rel && !rec_canary_unrouted(&rel->canary, &canary2, rev[2]),
+	   "unrouted: canaryService selects it");
+	ok(rel && !rec_canary_unrouted(&rel->canary, &every, rev[2]),
+	   "unrouted: a selector without the revision key selects every revision");
+	ok(rel && !rec_canary_unrouted(&rel->canary, &gone, rev[2]),
+	   "unrouted: a Service not found may route to it");
+	static const struct {
+		const char *name;
+		int spec;
+		time_t deadline;
+		bool unrouted;
+		int delay;
+		bool kept;
+		time_t want_deadline;
+		double wake;
+	} cases[] = {
+	    {"routed: kept, no countdown", 3, 0, false, 30, true, 0, -1},
+	    {"routed again: the countdown is cleared", 3, NOW + 5, false, 30, true, 0, -1},
+	    {"unrouted: the countdown starts", 3, 0, true, 30, true, NOW + 30, 30},
+	    {"unrouted, before the deadline: kept", 3, NOW + 10, true, 30, true, NOW + 10, 10},
+	    {"unrouted, at the deadline: goes", 3, NOW, true, 30, false, 0, -1},
+	    {"no delay: goes at once", 3, 0, true, 0, false, 0, -1},
+	    {"delay -1: kept for ever", 3, 0, true, -1, true, 0, -1},
+	    {"no pods: nothing to keep", 0, NOW + 10, true, 30, false, 0, -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec_rs v = {.spec_replicas = cases[i].spec,
+		                   .deadline = cases[i].deadline,
+		                   .want_deadline = cases[i].deadline};
+		double wake = -1;
+		bool kept = rec_canary_hold(&v, cases[i].unrouted, cases[i].delay, NOW, &wake);
+		ok(kept == cases[i].kept && v.want_deadline == cases[i].want_deadline &&
+		       wake == cases[i].wake,
+		   "hold: %s", cases[i].name);
+	}
+	json_decref(s1);
+	json_decref(c1);
+	json_decref(c2);
+	json_decref(any);
+	rel_release_free(rel);
+}
+
 /* The canary's ReplicaSet name is taken: by an orphan of ours (adopted, as
  * rolling does) or by someone else's object (Stalled, reported once). */
 static void check_claim(void)
@@ -903,6 +1690,8 @@ int main(void)
 	init_revisions();
 	check_claim();
 	check_traffic_split();
+	check_route_decide();
+	check_hold();
 	check_traffic_want_nginx();
 	check_traffic_want();
 	check_ratio();

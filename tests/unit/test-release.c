@@ -360,6 +360,39 @@ static const struct {
         "PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH; " S0
         "setMirrorRoute.match[0].path: must start with \"/\"; " S0
         "setMirrorRoute.match[1]: must have at least one of method, path, headers"},
+    {"16 header and 16 mirror route names are fine, a name used again is no new one",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"h0\"}},{\"setHeaderRoute\":{\"name\":\"h1\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h2\"}},{\"setHeaderRoute\":{\"name\":\"h3\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h4\"}},{\"setHeaderRoute\":{\"name\":\"h5\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h6\"}},{\"setHeaderRoute\":{\"name\":\"h7\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h8\"}},{\"setHeaderRoute\":{\"name\":\"h9\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h10\"}},{\"setHeaderRoute\":{\"name\":\"h11\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h12\"}},{\"setHeaderRoute\":{\"name\":\"h13\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h14\"}},{\"setHeaderRoute\":{\"name\":\"h15\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h0\"}},{\"setMirrorRoute\":{\"name\":\"m0\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m1\"}},{\"setMirrorRoute\":{\"name\":\"m2\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m3\"}},{\"setMirrorRoute\":{\"name\":\"m4\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m5\"}},{\"setMirrorRoute\":{\"name\":\"m6\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m7\"}},{\"setMirrorRoute\":{\"name\":\"m8\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m9\"}},{\"setMirrorRoute\":{\"name\":\"m10\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m11\"}},{\"setMirrorRoute\":{\"name\":\"m12\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m13\"}},{\"setMirrorRoute\":{\"name\":\"m14\"}},{"
+              "\"setMirrorRoute\":{\"name\":\"m15\"}}]"}},
+     NULL},
+    {"a 17th header route name is too many",
+     {{"spec.strategy", CANARY_GW},
+      {STEPS, "[{\"setHeaderRoute\":{\"name\":\"h0\"}},{\"setHeaderRoute\":{\"name\":\"h1\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h2\"}},{\"setHeaderRoute\":{\"name\":\"h3\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h4\"}},{\"setHeaderRoute\":{\"name\":\"h5\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h6\"}},{\"setHeaderRoute\":{\"name\":\"h7\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h8\"}},{\"setHeaderRoute\":{\"name\":\"h9\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h10\"}},{\"setHeaderRoute\":{\"name\":\"h11\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h12\"}},{\"setHeaderRoute\":{\"name\":\"h13\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h14\"}},{\"setHeaderRoute\":{\"name\":\"h15\"}},{"
+              "\"setHeaderRoute\":{\"name\":\"h16\"}}]"}},
+     "spec.strategy.canary.steps[16].setHeaderRoute.name: more than 16 setHeaderRoute names "
+     "in one rollout"},
     {"a header route name is not a mirror route name",
      {{"spec.strategy", CANARY_GW},
       {STEPS, "[{\"setHeaderRoute\":{\"name\":\"x\"}},{\"setMirrorRoute\":{\"name\":\"x\"}}]"}},

@@ -534,7 +534,8 @@ static const struct row {
      NULL,
      NULL,
      -1},
-    {"traffic-routed canary is reported as not implemented, nothing else",
+    {"traffic-routed canary without its Services and HTTPRoute: the canary scales up, no "
+     "weight, Stalled TrafficRouterMissing",
      {10, NULL, NULL, 2, 2, 0, -1, false,
       "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-canary\","
       "\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":[{\"name\":\"web\"}]}},"
@@ -542,10 +543,11 @@ static const struct row {
      NULL,
      {{1, 10, 10, 10, 10, 10, 13, 1, 0, false, NULL, 0}, {0}},
      0,
-     "status; warn StrategyNotImplemented",
+     "create web-$2 1; event RevisionCreated; event ScalingReplicaSet; status; event "
+     "CanaryStarted; warn TrafficRouterMissing",
      "Degraded",
-     "Stalled=True/StrategyNotImplemented,Ready=False/StrategyNotImplemented",
-     -1},
+     "Stalled=True/TrafficRouterMissing,Ready=False/TrafficRouterMissing",
+     600},
     {"blueGreen is reported as not implemented, nothing else",
      {10, NULL, NULL, 2, 2, 0, -1, false, "{\"blueGreen\":{\"activeService\":\"web\"}}"},
      NULL,

@@ -240,6 +240,24 @@ static const struct row {
      "[" PATCH_ROUTE(GUARD("0") "," SET_W("0", "90", "10")) "]",
      DRIFT,
      ""},
+    {"drift in two rules of one route: one drift, the route named once",
+     GW_ALL,
+     10,
+     NULL,
+     NULL,
+     {0},
+     {0},
+     false,
+     ROUTE(MANAGED("100", "0") "," MANAGED("100", "0"), ""),
+     NULL,
+     NULL,
+     NULL,
+     NULL,
+     10,
+     "[" PATCH_ROUTE(
+         GUARD("0") "," GUARD("1") "," SET_W("0", "90", "10") "," SET_W("1", "90", "10")) "]",
+     DRIFT,
+     ""},
     {"a step change is no drift",
      GW_ALL,
      50,
@@ -831,6 +849,9 @@ static void run_row(const struct row *row)
 	int flags = (rep.in_effect ? INEFF : 0) | (rep.drift_corrected ? DRIFT : 0) |
 	            (rep.missing ? MISSING : 0) | (rep.not_accepted ? NOTACC : 0);
 	is_int(flags, row->report, "%s: the report", row->what);
+	/* The Event of a drift names the route (once, however many rules). */
+	is_str(rep.drifted, flags & DRIFT ? "HTTPRoute web" : "", "%s: the routes drifted",
+	       row->what);
 	if (row->message)
 		is_str(rep.message, row->message, "%s: the message", row->what);
 	json_decref(got);
