@@ -134,13 +134,13 @@ start_traffic_watch() {
 	TRAFFIC_DIR=$2
 	mkdir -p "$TRAFFIC_DIR"
 	_stamp() { while IFS= read -r l; do echo "$(date +%s%N) $1 $l"; done; }
-	k get httproutes -w -o jsonpath='{.metadata.name}{range .spec.rules[*].backendRefs[*]} {.name}={.weight}{end}{"\n"}' \
+	k get httproutes -w --output-watch-events -o jsonpath='{.object.metadata.name}{range .object.spec.rules[*].backendRefs[*]} {.name}={.weight}{end}{"\n"}' \
 		2>/dev/null > >(_stamp route >"$TRAFFIC_DIR/route") &
 	TRAFFIC_PIDS="$!"
-	k get rs -l "app=$1" -w -o jsonpath='{.metadata.name} {.metadata.labels.slipway\.dev/revision} {.status.availableReplicas}{"\n"}' \
+	k get rs -l "app=$1" -w --output-watch-events -o jsonpath='{.object.metadata.name} {.object.metadata.labels.slipway\.dev/revision} {.object.status.availableReplicas}{"\n"}' \
 		2>/dev/null > >(_stamp rs >"$TRAFFIC_DIR/rs") &
 	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
-	k get release "$1" -w -o jsonpath='{.status.stableRevision} {.status.currentRevision} {.status.canary.weights.canary.weight}{"\n"}' \
+	k get release "$1" -w --output-watch-events -o jsonpath='{.object.status.stableRevision} {.object.status.currentRevision} {.object.status.canary.weights.canary.weight}{"\n"}' \
 		2>/dev/null > >(_stamp release >"$TRAFFIC_DIR/release") &
 	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
 	sleep 1
