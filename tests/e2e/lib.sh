@@ -133,15 +133,12 @@ audited_writes() { audited_list "$@" | wc -l; }
 start_traffic_watch() {
 	TRAFFIC_DIR=$2
 	mkdir -p "$TRAFFIC_DIR"
-	_stamp() { while IFS= read -r l; do echo "$(date +%s%N) $1 $l"; done; }
-	k get httproutes -w --output-watch-events -o jsonpath='{.object.metadata.name}{range .object.spec.rules[*].backendRefs[*]} {.name}={.weight}{end}{"\n"}' \
-		2>/dev/null > >(_stamp route >"$TRAFFIC_DIR/route") &
+	local stamp="$SLIPWAY_SOURCE_ROOT/tests/e2e/watch-stamp.py"
+	k get httproutes -w -o json 2>/dev/null > >(python3 "$stamp" route >"$TRAFFIC_DIR/route") &
 	TRAFFIC_PIDS="$!"
-	k get rs -l "app=$1" -w --output-watch-events -o jsonpath='{.object.metadata.name} {.object.metadata.labels.slipway\.dev/revision} {.object.status.availableReplicas}{"\n"}' \
-		2>/dev/null > >(_stamp rs >"$TRAFFIC_DIR/rs") &
+	k get rs -l "app=$1" -w -o json 2>/dev/null > >(python3 "$stamp" rs >"$TRAFFIC_DIR/rs") &
 	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
-	k get release "$1" -w --output-watch-events -o jsonpath='{.object.status.stableRevision} {.object.status.currentRevision} {.object.status.canary.weights.canary.weight}{"\n"}' \
-		2>/dev/null > >(_stamp release >"$TRAFFIC_DIR/release") &
+	k get release "$1" -w -o json 2>/dev/null > >(python3 "$stamp" release >"$TRAFFIC_DIR/release") &
 	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
 	sleep 1
 }
