@@ -39,7 +39,7 @@ apply_release web registry.example/web:1 4 "$strategy"
 ok "the first template becomes Ready" k wait --for=condition=Ready release/web --timeout=120s
 
 rs_log=$(mktemp)
-k get rs -l app=web -w --output-watch-events -o jsonpath='{.type} {.object.metadata.name}{"\n"}' >"$rs_log" 2>/dev/null &
+kubectl -n "$TEST_NS" get rs -l app=web -w --output-watch-events -o jsonpath='{.type} {.object.metadata.name}{"\n"}' >"$rs_log" 2>/dev/null &
 rs_watch=$!
 start_traffic_watch web "$(mktemp -d)"
 

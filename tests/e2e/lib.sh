@@ -134,11 +134,11 @@ start_traffic_watch() {
 	TRAFFIC_DIR=$2
 	mkdir -p "$TRAFFIC_DIR"
 	local stamp="$SLIPWAY_SOURCE_ROOT/tests/e2e/watch-stamp.py"
-	k get httproutes -w -o json 2>/dev/null > >(python3 "$stamp" route >"$TRAFFIC_DIR/route") &
+	kubectl -n "$TEST_NS" get httproutes -w -o json 2>/dev/null > >(python3 "$stamp" route >"$TRAFFIC_DIR/route") &
 	TRAFFIC_PIDS="$!"
-	k get rs -l "app=$1" -w -o json 2>/dev/null > >(python3 "$stamp" rs >"$TRAFFIC_DIR/rs") &
+	kubectl -n "$TEST_NS" get rs -l "app=$1" -w -o json 2>/dev/null > >(python3 "$stamp" rs >"$TRAFFIC_DIR/rs") &
 	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
-	k get release "$1" -w -o json 2>/dev/null > >(python3 "$stamp" release >"$TRAFFIC_DIR/release") &
+	kubectl -n "$TEST_NS" get release "$1" -w -o json 2>/dev/null > >(python3 "$stamp" release >"$TRAFFIC_DIR/release") &
 	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
 	sleep 1
 }
