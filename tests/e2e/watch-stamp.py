@@ -12,7 +12,10 @@ import time
 def line(kind, o):
     st = o.get("status", {})
     if kind == "route":
-        refs = [r for rule in o.get("spec", {}).get("rules", []) for r in rule.get("backendRefs", [])]
+        # The managed rules only: ours (slipway.*, docs/internals/canary-traffic.md)
+        # send a header route to a lone canary backend whose weight means nothing.
+        rules = [x for x in o.get("spec", {}).get("rules", []) if not x.get("name", "").startswith("slipway.")]
+        refs = [r for rule in rules for r in rule.get("backendRefs", [])]
         return o["metadata"]["name"] + "".join(" %s=%s" % (r.get("name"), r.get("weight", 1)) for r in refs)
     if kind == "rs":
         rev = o["metadata"].get("labels", {}).get("slipway.dev/revision", "")
