@@ -13,6 +13,7 @@ struct shard {
 	char *ns;
 	struct kc_watch *watch;
 	struct ctl_store *store;
+	bool absent; /* optional kind: the last list or watch was answered 404 */
 };
 
 struct handler {
@@ -29,6 +30,7 @@ struct ctl_informer {
 	size_t n_handlers;
 	size_t n_shards;
 	struct shard *shards;
+	bool optional;
 	bool started;
 };
 
@@ -102,6 +104,16 @@ static void replace_delete(const char *key, json_t *old, void *userdata)
 
 static const struct ctl_store_replace_ops replace_ops = {replace_upsert, replace_delete};
 
+/* A list or an event came: an optional resource that was not served is. */
+static void served_again(struct shard *sh, enum kc_watch_change change)
+{
+	if (!sh->absent || change == KC_WATCH_LIST_BEGIN || change == KC_WATCH_LIST_ITEM)
+		return;
+	sh->absent = false;
+	ctl_log(NULL, CTL_LOG_INFO, "resource served again", "resource", sh->inf->resource,
+	        "namespace", sh->ns ? sh->ns : "(all)", NULL);
+}
+
 static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *obj, void *userdata)
 {
 	struct shard *sh = userdata;
@@ -109,6 +121,7 @@ static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *o
 	char key[CTL_STORE_KEY_MAX];
 	json_t *old = NULL;
 
+	served_again(sh, change);
 	switch (change) {
 	case KC_WATCH_ADDED:
 	case KC_WATCH_MODIFIED:
@@ -136,13 +149,34 @@ static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *o
 	}
 }
 
+/* An optional kind answered 404: the collection is empty (a CRD removed
+ * while watched takes its objects with it), and that is a synced state.
+ * The watch goes on retrying with backoff, so the resource is found when it
+ * is installed. */
+static void resource_absent(struct shard *sh)
+{
+	ctl_store_replace_begin(sh->store);
+	ctl_store_replace_end(sh->store, &replace_ops, sh);
+	if (sh->absent)
+		return;
+	sh->absent = true;
+	ctl_log(NULL, CTL_LOG_INFO, "resource not served; treated as empty until it is", "resource",
+	        sh->inf->resource, "namespace", sh->ns ? sh->ns : "(all)", NULL);
+}
+
 /* Every failure the watch recovers from is worth a line: a watch that keeps
  * failing (RBAC, a CRD not installed) would otherwise leave the cache empty
- * in silence. */
+ * in silence. An optional kind's 404 is no failure but a state, logged once
+ * (resource_absent). */
 static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const struct kc_error *err,
                            void *userdata)
 {
 	struct shard *sh = userdata;
+	if (sh->inf->optional && err && err->http_status == 404 &&
+	    (what == KC_WATCH_IN_LIST_FAILED || what == KC_WATCH_IN_WATCH_FAILED)) {
+		resource_absent(sh);
+		return;
+	}
 	ctl_log(NULL, CTL_LOG_WARN, "watch failed; retrying", "resource", sh->inf->resource,
 	        "namespace", sh->ns ? sh->ns : "(all)", "as", kc_watch_input_name(what), "error",
 	        err ? err->message : "", NULL);
@@ -157,6 +191,7 @@ int ctl_informer_new(struct kc_client *c, const struct ctl_informer_options *opt
 	struct ctl_informer *inf = calloc(1, sizeof(*inf));
 	if (!inf)
 		return kc_error_set(err, -ENOMEM, "informer: out of memory");
+	inf->optional = opts->optional;
 	inf->resource = strdup(opts->resource);
 	if (!inf->resource)
 		goto nomem;
@@ -305,7 +340,15 @@ bool ctl_informer_has_index(const struct ctl_informer *inf, const char *name)
 bool ctl_informer_synced(const struct ctl_informer *inf)
 {
 	for (size_t i = 0; i < inf->n_shards; i++)
-		if (!kc_watch_synced(inf->shards[i].watch))
+		if (!kc_watch_synced(inf->shards[i].watch) && !inf->shards[i].absent)
+			return false;
+	return true;
+}
+
+bool ctl_informer_served(const struct ctl_informer *inf)
+{
+	for (size_t i = 0; i < inf->n_shards; i++)
+		if (inf->shards[i].absent)
 			return false;
 	return true;
 }

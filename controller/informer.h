@@ -20,8 +20,9 @@
  * that vanished while disconnected get their DELETE. An UPDATE whose resourceVersion did not change
  * (a relist of an unchanged object) is not reported.
  *
- * Synced: true once every watch has delivered its first list. The controller
- * does not reconcile before all its informers have synced.
+ * Synced: true once every watch has delivered its first list (or, for an
+ * optional kind, found the resource not served). The controller does not
+ * reconcile before all its informers have synced.
  */
 #ifndef SLIPWAY_CONTROLLER_INFORMER_H
 #define SLIPWAY_CONTROLLER_INFORMER_H
@@ -58,6 +59,14 @@ struct ctl_informer_options {
 	/* Keep objects as compact JSON text (CTL_STORE_COMPACT): ~10x less
 	 * memory, a parse on every read. For kinds with many objects. */
 	bool compact;
+	/* The API may not be served (a CRD not installed, HTTPRoute in a
+	 * cluster without the Gateway API): a 404 on the list or the watch
+	 * counts as an empty collection, so the informer is synced, its
+	 * objects (if any) are deleted, and it keeps listing with the watch's
+	 * backoff (up to 30 s), so a CRD installed later needs no restart.
+	 * Logged once at info when the resource goes away, once when it is
+	 * back. false: a 404 is a failure like any other (not synced). */
+	bool optional;
 };
 
 /* Creates an informer on client c (borrowed, must outlive it). Nothing is
@@ -89,6 +98,11 @@ int ctl_informer_start(struct ctl_informer *inf);
 struct ctl_informer *ctl_informer_free(struct ctl_informer *inf);
 
 bool ctl_informer_synced(const struct ctl_informer *inf);
+
+/* An optional informer (ctl_informer_options.optional): false while the
+ * last list or watch of some namespace was answered 404, so the cache is
+ * empty because the API is not there. Always true for a required one. */
+bool ctl_informer_served(const struct ctl_informer *inf);
 
 /* The resource this informer watches ("replicasets"), for logs and metrics. */
 const char *ctl_informer_resource(const struct ctl_informer *inf);

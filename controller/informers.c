@@ -143,6 +143,7 @@ static int create(struct ctl_informers *f, const struct ctl_kind *k, struct shar
 	    .strip_paths = k->strip_paths,
 	    .n_strip_paths = k->n_strip_paths,
 	    .compact = k->compact,
+	    .optional = k->optional,
 	};
 	int r = ctl_informer_new(f->client, &o, &sh->inf, err);
 	if (r < 0) {
@@ -167,6 +168,10 @@ int ctl_informers_get(struct ctl_informers *f, const struct ctl_kind *k, struct 
 		return kc_error_set(err, -EINVAL,
 		                    "informer %s: asked for twice with different storage (compact, "
 		                    "strip_paths)",
+		                    k->resource);
+	if (sh && sh->kind.optional != k->optional)
+		return kc_error_set(err, -EINVAL,
+		                    "informer %s: asked for as optional and as required",
 		                    k->resource);
 	if (sh && sh->kind.namespaced != k->namespaced)
 		return kc_error_set(err, -EINVAL,

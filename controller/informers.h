@@ -12,7 +12,8 @@
  *
  * A kind's storage (compact, strip_paths) is fixed by whoever asks first;
  * asking again with a different storage is an error, since one of the
- * askers would otherwise read fields that are not kept.
+ * askers would otherwise read fields that are not kept. So is asking for a
+ * kind as optional (a CRD that may not be installed) and as required.
  *
  * Everything runs on the client's loop.
  */
@@ -48,6 +49,9 @@ struct ctl_kind {
 	const char *label_selector;
 	/* Store objects as compact text (see ctl_informer_options.compact). */
 	bool compact;
+	/* The API may be absent: a 404 is an empty, synced collection
+	 * (ctl_informer_options.optional). Every asker must agree. */
+	bool optional;
 	const char *const *strip_paths;
 	size_t n_strip_paths;
 	/* Field indexes this asker needs; added to the shared informer unless

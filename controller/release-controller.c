@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "controller/log.h"
 #include "model/api.h"
 #include "model/intent.h"
+#include "model/names.h"
 #include "reconcilers/release.h"
 
 /* The reconciler reads a ReplicaSet's metadata, spec.replicas,
@@ -30,8 +32,162 @@ static const char *const pod_unread[] = {
     "status.startTime",
 };
 
-/* The runtime's informers, in the order of the watches below. */
-enum { INFORMER_RELEASES, INFORMER_REPLICASETS, INFORMER_PODS, N_INFORMERS };
+/* Of a Service, the traffic reconciler reads metadata (name, uid) and
+ * spec.selector (reconcilers/traffic.c, reconcilers/patch.c). A cluster has
+ * many Services and a few matter: drop what else they carry. */
+static const char *const service_unread[] = {
+    "metadata.labels",
+    "metadata.annotations",
+    "spec.ports",
+    "spec.clusterIP",
+    "spec.clusterIPs",
+    "spec.externalIPs",
+    "spec.externalName",
+    "spec.externalTrafficPolicy",
+    "spec.healthCheckNodePort",
+    "spec.internalTrafficPolicy",
+    "spec.ipFamilies",
+    "spec.ipFamilyPolicy",
+    "spec.loadBalancerClass",
+    "spec.loadBalancerSourceRanges",
+    "spec.sessionAffinity",
+    "spec.sessionAffinityConfig",
+    "spec.trafficDistribution",
+    "spec.type",
+    "status",
+};
+
+/* Of an HTTPRoute: metadata, spec.rules and status.parents[].conditions. */
+static const char *const httproute_unread[] = {
+    "metadata.labels",
+    "metadata.annotations",
+    "spec.hostnames",
+    "spec.parentRefs",
+};
+
+/* Of an Ingress: the stable one's spec (rules, tls, ingressClassName), and
+ * the owned canary one's metadata (labels, annotations, owners), compared
+ * with what is applied. One informer serves both, so only status goes. */
+static const char *const ingress_unread[] = {"status"};
+
+/* The runtime's informers, in the order of the watches below. The Ingress
+ * kind is watched twice (owned canary Ingresses, named stable Ingress):
+ * one shared informer, two handlers. */
+enum {
+	INFORMER_RELEASES,
+	INFORMER_REPLICASETS,
+	INFORMER_PODS,
+	INFORMER_SERVICES,
+	INFORMER_HTTPROUTES,
+	INFORMER_INGRESSES,        /* owned: the canary Ingresses */
+	INFORMER_STABLE_INGRESSES, /* mapped: the same informer */
+	N_INFORMERS
+};
+
+/* Field indexes on Releases: the keys ("ns/name") of the objects a canary
+ * names, so a change of one wakes exactly the Releases naming it. */
+#define INDEX_SERVICES       "spec.strategy.canary.services"
+#define INDEX_HTTPROUTES     "spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes"
+#define INDEX_STABLE_INGRESS "spec.strategy.canary.trafficRouting.nginx.stableIngress"
+
+/* ---- What a canary Release names ---------------------------------------- */
+
+/* spec.strategy.canary of release, or NULL. */
+static const json_t *canary_of(const json_t *release)
+{
+	const json_t *strategy = json_object_get(json_object_get(release, "spec"), "strategy");
+	const json_t *canary = json_object_get(strategy, "canary");
+	return json_is_object(canary) ? canary : NULL;
+}
+
+static const json_t *traffic_of(const json_t *canary, const char *router)
+{
+	return json_object_get(json_object_get(canary, "trafficRouting"), router);
+}
+
+/* The key "ns/name" of the object named by the string `name` in the
+ * Release's namespace into buf, when name is a valid name of its kind
+ * (Services are DNS labels, routes and Ingresses DNS subdomains): true, or
+ * false for a name absent, invalid or too long (the reconciler reports
+ * what it does not find). */
+static bool ref_key(const json_t *release, const json_t *name, bool dns_label, char *buf,
+                    size_t len)
+{
+	const char *ns =
+	    json_string_value(json_object_get(json_object_get(release, "metadata"), "namespace"));
+	const char *n = json_string_value(name);
+	if (!ns || !n)
+		return false;
+	size_t nlen = strlen(n);
+	if (dns_label ? !model_dns_label_valid(n, nlen) : !model_dns_subdomain_valid(n, nlen))
+		return false;
+	int w = snprintf(buf, len, "%s/%s", ns, n);
+	return w > 0 && (size_t)w < len;
+}
+
+/* Appends key to values unless it is there already (one membership per
+ * value: two routes of the list may name one HTTPRoute). */
+static size_t add_value(char (*values)[CTL_STORE_KEY_MAX], size_t n, size_t max, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(values[i], key) == 0)
+			return n;
+	if (n == max)
+		return n;
+	memcpy(values[n], key, strlen(key) + 1);
+	return n + 1;
+}
+
+/* Index INDEX_SERVICES: stableService and canaryService. */
+static size_t services_of(const json_t *release, char (*values)[CTL_STORE_KEY_MAX], size_t max,
+                          void *userdata)
+{
+	const json_t *canary = canary_of(release);
+	static const char *const fields[] = {"stableService", "canaryService"};
+	char key[CTL_STORE_KEY_MAX];
+	size_t n = 0;
+	for (size_t i = 0; canary && i < 2; i++)
+		if (ref_key(release, json_object_get(canary, fields[i]), true, key, sizeof(key)))
+			n = add_value(values, n, max, key);
+	return n;
+}
+
+/* Index INDEX_HTTPROUTES: trafficRouting.gatewayAPI.httpRoutes[].name (the
+ * CRD allows 16, CTL_INDEX_VALUES_MAX). */
+static size_t httproutes_of(const json_t *release, char (*values)[CTL_STORE_KEY_MAX], size_t max,
+                            void *userdata)
+{
+	const json_t *routes =
+	    json_object_get(traffic_of(canary_of(release), "gatewayAPI"), "httpRoutes");
+	char key[CTL_STORE_KEY_MAX];
+	size_t n = 0, i;
+	const json_t *route;
+	json_array_foreach(routes, i, route)
+	{
+		if (ref_key(release, json_object_get(route, "name"), false, key, sizeof(key)))
+			n = add_value(values, n, max, key);
+	}
+	return n;
+}
+
+/* Index INDEX_STABLE_INGRESS: trafficRouting.nginx.stableIngress. */
+static size_t stable_ingress_of(const json_t *release, char (*values)[CTL_STORE_KEY_MAX],
+                                size_t max, void *userdata)
+{
+	const json_t *name =
+	    json_object_get(traffic_of(canary_of(release), "nginx"), "stableIngress");
+	char key[CTL_STORE_KEY_MAX];
+	if (max < 1 || !ref_key(release, name, false, key, sizeof(key)))
+		return 0;
+	memcpy(values[0], key, strlen(key) + 1);
+	return 1;
+}
+
+static const struct ctl_index release_indexes[] = {
+    {.name = INDEX_SERVICES, .fn = services_of},
+    {.name = INDEX_HTTPROUTES, .fn = httproutes_of},
+    {.name = INDEX_STABLE_INGRESS, .fn = stable_ingress_of},
+};
 
 /* Objects collected from an index, each a reference we own. */
 struct owned {
@@ -100,44 +256,167 @@ static int named_replicaset(struct ctl_runtime *rt, const json_t *release, const
 	return r == -ENOENT ? 0 : r;
 }
 
-/* Collects the ReplicaSets whose ownerReferences name the Release's uid and
- * their pods (index lookups, not scans), the one holding the current
- * revision's name and the last failed write, and returns the reconciler's
- * plan. */
-static int reconcile(struct ctl_runtime *rt, const json_t *release, double now,
-                     struct rec_plan *plan, void *userdata)
+/* What one reconcile reads: the observed snapshot and every reference it
+ * borrows. */
+struct ctl_release_snapshot {
+	struct rec_observed observed;
+	struct owned replicasets, pods, owned_ingresses;
+	json_t *named;
+	json_t *stable_service, *canary_service, *stable_ingress;
+	json_t **http_routes; /* n_http_routes of them, NULL where not found */
+	size_t n_http_routes;
+};
+
+/* The object cached under the key that `name` gives in informer i into *ret
+ * (caller owns it), or NULL when the name is absent or invalid or nothing
+ * is cached there. 0 or -ENOMEM. */
+static int named_object(struct ctl_runtime *rt, size_t i, const json_t *release, const json_t *name,
+                        bool dns_label, json_t **ret)
+{
+	char key[CTL_STORE_KEY_MAX];
+	*ret = NULL;
+	if (!ref_key(release, name, dns_label, key, sizeof(key)))
+		return 0;
+	int r = ctl_informer_get(ctl_runtime_informer(rt, i), key, ret);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The HTTPRoutes of trafficRouting.gatewayAPI.httpRoutes, one slot per
+ * entry of the list. */
+static int collect_routes(struct ctl_runtime *rt, const json_t *release, const json_t *canary,
+                          struct ctl_release_snapshot *s)
+{
+	const json_t *routes = json_object_get(traffic_of(canary, "gatewayAPI"), "httpRoutes");
+	size_t n = json_array_size(routes);
+	if (n == 0)
+		return 0;
+	s->http_routes = calloc(n, sizeof(*s->http_routes));
+	if (!s->http_routes)
+		return -ENOMEM;
+	s->n_http_routes = n;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *name = json_object_get(json_array_get(routes, i), "name");
+		int r =
+		    named_object(rt, INFORMER_HTTPROUTES, release, name, false, &s->http_routes[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The routers of a canary Release, by key (its names read straight from
+ * the JSON), and the Ingresses it controls (owner index): lookups, no
+ * scan. Nothing for any other strategy. */
+static int collect_routers(struct ctl_runtime *rt, const json_t *release, const char *ns,
+                           const char *uid, struct ctl_release_snapshot *s)
+{
+	const json_t *canary = canary_of(release);
+	if (!canary)
+		return 0;
+	int r = named_object(rt, INFORMER_SERVICES, release,
+	                     json_object_get(canary, "stableService"), true, &s->stable_service);
+	if (r == 0)
+		r = named_object(rt, INFORMER_SERVICES, release,
+		                 json_object_get(canary, "canaryService"), true,
+		                 &s->canary_service);
+	if (r == 0)
+		r = collect_routes(rt, release, canary, s);
+	if (r == 0)
+		r = named_object(rt, INFORMER_STABLE_INGRESSES, release,
+		                 json_object_get(traffic_of(canary, "nginx"), "stableIngress"),
+		                 false, &s->stable_ingress);
+	if (r == 0 && uid)
+		r = ctl_informer_by_owner(ctl_runtime_informer(rt, INFORMER_INGRESSES), ns, uid,
+		                          collect, &s->owned_ingresses);
+	return r;
+}
+
+/* Fills the observed struct from what s holds. */
+static void fill_observed(struct ctl_runtime *rt, const json_t *release, double now,
+                          struct ctl_release_snapshot *s)
+{
+	char key[CTL_STORE_KEY_MAX];
+	bool keyed = ctl_object_key(release, key, sizeof(key)) == 0;
+	s->observed = (struct rec_observed){
+	    .release = release,
+	    .replicasets = (const json_t *const *)s->replicasets.items,
+	    .n_replicasets = s->replicasets.n,
+	    .pods = (const json_t *const *)s->pods.items,
+	    .n_pods = s->pods.n,
+	    .named_replicaset = s->named,
+	    .failure = keyed ? ctl_runtime_failure(rt, key) : NULL,
+	    .stable_service = s->stable_service,
+	    .canary_service = s->canary_service,
+	    .http_routes = (const json_t *const *)s->http_routes,
+	    .n_http_routes = s->n_http_routes,
+	    .stable_ingress = s->stable_ingress,
+	    .owned_ingresses = (const json_t *const *)s->owned_ingresses.items,
+	    .n_owned_ingresses = s->owned_ingresses.n,
+	    .now = (time_t)now,
+	};
+}
+
+int ctl_release_snapshot_new(struct ctl_runtime *rt, const json_t *release, double now,
+                             struct ctl_release_snapshot **ret)
 {
 	const json_t *meta = json_object_get(release, "metadata");
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	const char *uid = json_string_value(json_object_get(meta, "uid"));
-	struct owned owned = {0}, pods = {0};
-	json_t *named = NULL;
-	char key[CTL_STORE_KEY_MAX];
+	struct ctl_release_snapshot *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
 	int r = 0;
 	if (uid)
 		r = ctl_informer_by_owner(ctl_runtime_informer(rt, INFORMER_REPLICASETS), ns, uid,
-		                          collect, &owned);
+		                          collect, &s->replicasets);
 	if (r == 0)
-		r = collect_pods(rt, ns, &owned, &pods);
+		r = collect_pods(rt, ns, &s->replicasets, &s->pods);
 	if (r == 0)
-		r = named_replicaset(rt, release, ns, &named);
-	if (r == 0) {
-		bool keyed = ctl_object_key(release, key, sizeof(key)) == 0;
-		struct rec_observed observed = {
-		    .release = release,
-		    .replicasets = (const json_t *const *)owned.items,
-		    .n_replicasets = owned.n,
-		    .pods = (const json_t *const *)pods.items,
-		    .n_pods = pods.n,
-		    .named_replicaset = named,
-		    .failure = keyed ? ctl_runtime_failure(rt, key) : NULL,
-		    .now = (time_t)now,
-		};
-		r = rec_release_reconcile(&observed, plan);
+		r = named_replicaset(rt, release, ns, &s->named);
+	if (r == 0)
+		r = collect_routers(rt, release, ns, uid, s);
+	if (r < 0) {
+		ctl_release_snapshot_free(s);
+		return r;
 	}
-	json_decref(named);
-	owned_clear(&owned);
-	owned_clear(&pods);
+	fill_observed(rt, release, now, s);
+	*ret = s;
+	return 0;
+}
+
+const struct rec_observed *ctl_release_snapshot_observed(const struct ctl_release_snapshot *s)
+{
+	return &s->observed;
+}
+
+struct ctl_release_snapshot *ctl_release_snapshot_free(struct ctl_release_snapshot *s)
+{
+	if (!s)
+		return NULL;
+	owned_clear(&s->replicasets);
+	owned_clear(&s->pods);
+	owned_clear(&s->owned_ingresses);
+	json_decref(s->named);
+	json_decref(s->stable_service);
+	json_decref(s->canary_service);
+	json_decref(s->stable_ingress);
+	for (size_t i = 0; i < s->n_http_routes; i++)
+		json_decref(s->http_routes[i]);
+	free(s->http_routes);
+	free(s);
+	return NULL;
+}
+
+/* Takes a snapshot of what the Release owns and names and returns the
+ * reconciler's plan. */
+static int reconcile(struct ctl_runtime *rt, const json_t *release, double now,
+                     struct rec_plan *plan, void *userdata)
+{
+	struct ctl_release_snapshot *s = NULL;
+	int r = ctl_release_snapshot_new(rt, release, now, &s);
+	if (r == 0)
+		r = rec_release_reconcile(&s->observed, plan);
+	ctl_release_snapshot_free(s);
 	return r < 0 ? r : 0;
 }
 
@@ -154,6 +433,60 @@ static bool release_update_matters(const json_t *old, const json_t *obj)
 	const json_t *before =
 	    json_object_get(json_object_get(old, "status"), REL_INTENT_STATUS_KEY);
 	return intent && !json_is_null(intent) && !json_equal(intent, before);
+}
+
+int ctl_release_controller_strip_paths(const char *resource, const char *const **ret, size_t *ret_n)
+{
+	static const struct {
+		const char *resource;
+		const char *const *paths;
+		size_t n;
+	} kinds[] = {
+#define KIND(r, a) {r, a, sizeof(a) / sizeof(a[0])}
+	    KIND("replicasets", replicaset_unread), KIND("pods", pod_unread),
+	    KIND("services", service_unread),       KIND("httproutes", httproute_unread),
+	    KIND("ingresses", ingress_unread),
+#undef KIND
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].resource, resource) == 0) {
+			*ret = kinds[i].paths;
+			*ret_n = kinds[i].n;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Services, HTTPRoutes and Ingresses of the whole cluster: many objects,
+ * few of them read, so compact and stripped. HTTPRoute is optional: a
+ * cluster without the Gateway API CRDs still syncs (a Release asking for
+ * gatewayAPI then finds no route, and its reconciler says so). */
+static void router_kinds(struct ctl_watch *w)
+{
+	w[INFORMER_SERVICES - 1] = (struct ctl_watch){.role = CTL_WATCH_MAPPED,
+	                                              .kind = ctl_kind_of(&model_service_gvk),
+	                                              .index = INDEX_SERVICES};
+	w[INFORMER_HTTPROUTES - 1] = (struct ctl_watch){.role = CTL_WATCH_MAPPED,
+	                                                .kind = ctl_kind_of(&model_httproute_gvk),
+	                                                .index = INDEX_HTTPROUTES};
+	w[INFORMER_INGRESSES - 1] =
+	    (struct ctl_watch){.role = CTL_WATCH_OWNED, .kind = ctl_kind_of(&model_ingress_gvk)};
+	struct ctl_kind *k = &w[INFORMER_SERVICES - 1].kind;
+	k->compact = true;
+	k->strip_paths = service_unread;
+	k->n_strip_paths = sizeof(service_unread) / sizeof(service_unread[0]);
+	k = &w[INFORMER_HTTPROUTES - 1].kind;
+	k->compact = true;
+	k->optional = true;
+	k->strip_paths = httproute_unread;
+	k->n_strip_paths = sizeof(httproute_unread) / sizeof(httproute_unread[0]);
+	k = &w[INFORMER_INGRESSES - 1].kind;
+	k->compact = true;
+	k->strip_paths = ingress_unread;
+	k->n_strip_paths = sizeof(ingress_unread) / sizeof(ingress_unread[0]);
+	/* The same kind and storage: the runtime shares the informer. */
+	w[INFORMER_STABLE_INGRESSES - 1] =
+	    (struct ctl_watch){.role = CTL_WATCH_MAPPED, .kind = *k, .index = INDEX_STABLE_INGRESS};
 }
 
 int ctl_release_controller_add(struct ctl_manager *m,
@@ -179,6 +512,7 @@ int ctl_release_controller_add(struct ctl_manager *m,
 	pod->n_strip_paths = sizeof(pod_unread) / sizeof(pod_unread[0]);
 	/* An existence selector: the controller's pods only. */
 	pod->label_selector = MODEL_LABEL_REVISION;
+	router_kinds(watches);
 	struct ctl_runtime_options ro = {
 	    .name = "release",
 	    .primary = ctl_kind_of(&model_release_gvk),
@@ -191,5 +525,7 @@ int ctl_release_controller_add(struct ctl_manager *m,
 	    .reconcile = reconcile,
 	};
 	ro.primary.compact = true;
+	ro.primary.indexes = release_indexes;
+	ro.primary.n_indexes = sizeof(release_indexes) / sizeof(release_indexes[0]);
 	return ctl_manager_add(m, &ro, ret, err);
 }

@@ -24,6 +24,9 @@
 #define MODEL_ANNOTATION_DESIRED    MODEL_GROUP "/desired-replicas"
 #define MODEL_ANNOTATION_MAX        MODEL_GROUP "/max-replicas"
 #define MODEL_ANNOTATION_GENERATION MODEL_GROUP "/generation"
+/* On a ReplicaSet a traffic-routed canary no longer routes to: when (RFC
+ * 3339) it may scale down (scaleDownDelaySeconds after the switch). */
+#define MODEL_ANNOTATION_SCALE_DOWN_DEADLINE MODEL_GROUP "/scale-down-deadline"
 /* On objects the controller owns whole (a canary Ingress): who manages it. */
 #define MODEL_LABEL_MANAGED_BY       "app.kubernetes.io/managed-by"
 #define MODEL_LABEL_MANAGED_BY_VALUE "slipway"

@@ -1,6 +1,7 @@
 /*
  * What a strategy reconciler works from: the parsed Release, its observed
- * status, the ReplicaSets it owns, and the time. Built by release.c (the entry
+ * status, the ReplicaSets it owns, the router objects of a canary, and the
+ * time. Built by release.c (the entry
  * point) for one reconcile; everything is borrowed for the call only, except
  * `next`, which the strategy fills in and release.c writes.
  */
@@ -15,6 +16,7 @@
 #include "model/status.h"
 #include "reconcilers/plan.h"
 #include "reconcilers/replicaset.h"
+#include "reconcilers/traffic.h"
 
 struct rec_ctx {
 	const struct rel_release *rel;
@@ -34,6 +36,9 @@ struct rec_ctx {
 	 * not one of rss: an orphan to adopt, or someone else's (a name
 	 * collision). NULL: none. */
 	const json_t *named;
+	/* The canary's router objects (rec_observed's stable_service ...
+	 * owned_ingresses); never NULL, its members NULL / 0 when not observed. */
+	const struct rec_traffic_observed *traffic;
 	/* The previous plan's failed write (rec_observed.failure), or NULL. */
 	const struct rec_failure *failure;
 	time_t now;

@@ -109,20 +109,12 @@ static int invalid_spec(const struct model_errors *errs, const struct rel_status
 	return r;
 }
 
-/* The part of the spec this controller cannot carry out yet, or NULL: a
- * canary's Services and traffic routing come with the routers of
- * reconcilers/traffic.h; blue-green entirely. */
+/* The strategy this controller cannot carry out yet, or NULL: blue-green. */
 static const char *unimplemented(const struct rel_release *rel)
 {
-	if (rel->strategy == REL_STRATEGY_ROLLING)
+	if (rel->strategy == REL_STRATEGY_ROLLING || rel->strategy == REL_STRATEGY_CANARY)
 		return NULL;
-	if (rel->strategy != REL_STRATEGY_CANARY)
-		return rel_strategy_name(rel->strategy);
-	if (rel->canary.traffic != REL_TRAFFIC_NONE)
-		return "canary.trafficRouting";
-	if (rel->canary.stable_service || rel->canary.canary_service)
-		return rel->canary.stable_service ? "canary.stableService" : "canary.canaryService";
-	return NULL;
+	return rel_strategy_name(rel->strategy);
 }
 
 static int not_implemented(const struct rel_release *rel, const struct rel_status *observed,
@@ -132,11 +124,8 @@ static int not_implemented(const struct rel_release *rel, const struct rel_statu
 	char msg[256];
 	snprintf(msg, sizeof(msg),
 	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
-	         "(use spec.strategy.rolling%s)",
-	         unimplemented(rel),
-	         rel->strategy == REL_STRATEGY_CANARY
-	             ? ", or a canary without trafficRouting and Services"
-	             : "");
+	         "(use spec.strategy.rolling or canary)",
+	         unimplemented(rel));
 	int r = rec_status_spec_summary(next, rel);
 	if (r == 0)
 		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
@@ -260,6 +249,15 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	struct model_errors errs = {0};
 	struct rec_plan actions, after;
 	struct rec_ctx c = {0};
+	struct rec_traffic_observed traffic = {
+	    .stable_service = o->stable_service,
+	    .canary_service = o->canary_service,
+	    .http_routes = o->http_routes,
+	    .n_http_routes = o->http_routes ? o->n_http_routes : 0,
+	    .stable_ingress = o->stable_ingress,
+	    .owned_ingresses = o->owned_ingresses,
+	    .n_owned_ingresses = o->owned_ingresses ? o->n_owned_ingresses : 0,
+	};
 	rec_plan_init(&actions);
 	rec_plan_init(&after);
 
@@ -281,6 +279,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		c.next = &next;
 		c.now = o->now;
 		c.failure = o->failure;
+		c.traffic = &traffic;
 		r = owned_replicasets(o, rel, &c);
 		if (r == 0)
 			r = rel->strategy == REL_STRATEGY_CANARY

@@ -83,7 +83,12 @@ int rec_rs_read(const json_t *obj, struct rec_rs *v)
 	}
 	if (annotation_int(ann, MODEL_ANNOTATION_GENERATION, INT64_MAX, &n))
 		r.rollout_generation = n;
+	const char *deadline =
+	    json_string_value(json_object_get(ann, MODEL_ANNOTATION_SCALE_DOWN_DEADLINE));
+	if (deadline && model_time_parse(deadline, &r.deadline) < 0)
+		r.deadline = 0;
 	r.want = r.spec_replicas;
+	r.want_deadline = r.deadline;
 	*v = r;
 	return 0;
 }
@@ -258,53 +263,88 @@ struct rec_ref rec_rs_ref(const struct rec_rs *v, const char *ns)
 	return ref;
 }
 
-int rec_rs_emit(struct rec_plan *plan, const struct rec_rs *v, const struct rel_release *rel,
-                int32_t max_surge, const struct rec_ref *release)
+/* The annotations part of v's patch into ann: the replica annotations,
+ * the generation, the scale-down deadline. 0, -ERANGE or -ENOMEM. */
+static int patch_annotations(json_t *ann, const struct rec_rs *v, const struct rel_release *rel,
+                             int64_t max, bool replicas, bool generation)
 {
-	if (v->planned)
+	/* Like the Deployment controller, every scale refreshes the annotations
+	 * proportional scaling reads. */
+	if (replicas && set_replica_annotations(ann, rel->replicas, max) != 0)
+		return -ENOMEM;
+	if (generation && json_object_set_new(ann, MODEL_ANNOTATION_GENERATION,
+	                                      int_string(rel->generation)) != 0)
+		return -ENOMEM;
+	if (v->want_deadline == v->deadline)
 		return 0;
+	json_t *deadline = json_null();
+	if (v->want_deadline != 0) {
+		char ts[MODEL_TIME_LEN];
+		if (model_time_format(v->want_deadline, ts) < 0)
+			return -ERANGE;
+		deadline = json_string(ts);
+	}
+	return json_object_set_new(ann, MODEL_ANNOTATION_SCALE_DOWN_DEADLINE, deadline) == 0
+	           ? 0
+	           : -ENOMEM;
+}
+
+/* The merge patch v's decisions need, or NULL in *ret when none. 0,
+ * -ERANGE or -ENOMEM. */
+static int build_patch(const struct rec_rs *v, const struct rel_release *rel, int32_t max_surge,
+                       json_t **ret)
+{
 	int64_t max = (int64_t)rel->replicas + max_surge;
 	bool resize = v->want != v->spec_replicas;
 	bool annotate = v->touched && (!v->has_desired || v->desired != rel->replicas ||
 	                               !v->has_max || v->max != max);
 	bool min_ready = v->make_current && v->min_ready_seconds != rel->min_ready_seconds;
 	bool generation = v->make_current && v->rollout_generation != rel->generation;
-	if (!resize && !annotate && !min_ready && !generation)
+	bool deadline = v->want_deadline != v->deadline;
+	*ret = NULL;
+	if (!resize && !annotate && !min_ready && !generation && !deadline)
 		return 0;
-
 	json_t *spec = json_object();
 	json_t *ann = json_object();
 	json_t *patch = json_object();
-	bool ok = spec && ann && patch;
-	if (ok && resize)
-		ok = json_object_set_new(spec, "replicas", json_integer(v->want)) == 0;
-	if (ok && min_ready)
-		ok = json_object_set_new(spec, "minReadySeconds",
-		                         json_integer(rel->min_ready_seconds)) == 0;
-	/* Like the Deployment controller, every scale refreshes the annotations
-	 * proportional scaling reads. */
-	if (ok && (annotate || resize))
-		ok = set_replica_annotations(ann, rel->replicas, max) == 0;
-	if (ok && generation)
-		ok = json_object_set_new(ann, MODEL_ANNOTATION_GENERATION,
-		                         int_string(rel->generation)) == 0;
-	if (ok && json_object_size(spec) > 0)
-		ok = json_object_set(patch, "spec", spec) == 0;
-	if (ok && json_object_size(ann) > 0)
-		ok = json_object_set_new(patch, "metadata",
-		                         json_pack("{s:O}", "annotations", ann)) == 0;
+	int r = spec && ann && patch ? 0 : -ENOMEM;
+	if (r == 0 && resize && json_object_set_new(spec, "replicas", json_integer(v->want)) != 0)
+		r = -ENOMEM;
+	if (r == 0 && min_ready &&
+	    json_object_set_new(spec, "minReadySeconds", json_integer(rel->min_ready_seconds)) != 0)
+		r = -ENOMEM;
+	if (r == 0)
+		r = patch_annotations(ann, v, rel, max, annotate || resize, generation);
+	if (r == 0 && json_object_size(spec) > 0 && json_object_set(patch, "spec", spec) != 0)
+		r = -ENOMEM;
+	if (r == 0 && json_object_size(ann) > 0 &&
+	    json_object_set_new(patch, "metadata", json_pack("{s:O}", "annotations", ann)) != 0)
+		r = -ENOMEM;
 	json_decref(spec);
 	json_decref(ann);
-	if (!ok) {
+	if (r < 0) {
 		json_decref(patch);
-		return -ENOMEM;
+		return r;
 	}
+	*ret = patch;
+	return 0;
+}
+
+int rec_rs_emit(struct rec_plan *plan, const struct rec_rs *v, const struct rel_release *rel,
+                int32_t max_surge, const struct rec_ref *release)
+{
+	if (v->planned)
+		return 0;
+	json_t *patch = NULL;
+	int r = build_patch(v, rel, max_surge, &patch);
+	if (r < 0 || !patch)
+		return r;
 	struct rec_ref ref = rec_rs_ref(v, rel->namespace);
 	struct rec_action *a = rec_plan_add(plan, REC_MERGE_PATCH, &ref, patch);
 	json_decref(patch);
 	if (!a)
 		return -ENOMEM;
-	if (!resize)
+	if (v->want == v->spec_replicas)
 		return 0;
 	char note[512];
 	snprintf(note, sizeof(note), "Scaled %s replica set %s from %d to %d",

@@ -15,6 +15,11 @@
  *                                 RS was last the current revision; orders old
  *                                 ReplicaSets (a rolled-back-to RS counts as
  *                                 new again), like Deployment's revision number
+ *   slipway.dev/scale-down-deadline  RFC 3339: a traffic-routed canary's RS
+ *                                 that no Service routes to any more keeps
+ *                                 its pods until then (scaleDownDelaySeconds,
+ *                                 abortScaleDownDelaySeconds); removed when
+ *                                 it scales down or routes again
  */
 #ifndef SLIPWAY_RECONCILERS_REPLICASET_H
 #define SLIPWAY_RECONCILERS_REPLICASET_H
@@ -55,12 +60,15 @@ struct rec_rs {
 	bool has_max;
 	int32_t max;                /* MODEL_ANNOTATION_MAX */
 	int64_t rollout_generation; /* MODEL_ANNOTATION_GENERATION, 0 if absent */
+	time_t deadline; /* MODEL_ANNOTATION_SCALE_DOWN_DEADLINE, 0 if absent or unreadable */
 
 	/* Decisions of this reconcile. */
 	int32_t want;      /* spec.replicas wanted; starts at spec_replicas */
 	bool touched;      /* scaled by the rollout: refresh the replica annotations */
 	bool make_current; /* the current revision's RS: sync minReadySeconds and generation */
 	bool planned;      /* created by this plan (obj is NULL, nothing to patch) */
+	time_t want_deadline; /* the scale-down deadline wanted; starts at deadline, 0: none */
+	bool kept; /* a scale-down the strategy holds back (a canary's scale-down delay) */
 };
 
 /* Reads obj into *v (want = spec_replicas, no decisions). Returns 0, or
@@ -91,8 +99,10 @@ struct rec_ref rec_rs_ref(const struct rec_rs *v, const char *ns);
 
 /* Appends to `plan` what v's decisions need: nothing, or one merge patch of
  * spec.replicas (and the annotations when touched, minReadySeconds and the
- * generation annotation when make_current), followed by a ScalingReplicaSet
- * Event on `release` when the size changes. 0 or -ENOMEM. */
+ * generation annotation when make_current, the scale-down deadline when
+ * want_deadline differs from deadline: set, or null to remove it), followed
+ * by a ScalingReplicaSet Event on `release` when the size changes. 0,
+ * -ERANGE (a deadline past year 9999) or -ENOMEM. */
 int rec_rs_emit(struct rec_plan *plan, const struct rec_rs *v, const struct rel_release *rel,
                 int32_t max_surge, const struct rec_ref *release);
 

@@ -358,8 +358,9 @@ int rec_scaling_emit(const struct rec_scaling *s, struct rec_plan *actions)
 			                                        : 2;
 			if (kind != pass)
 				continue;
-			if (rec_rs_emit(actions, v, s->c->rel, s->surge, s->c->release) < 0)
-				return -ENOMEM;
+			int r = rec_rs_emit(actions, v, s->c->rel, s->surge, s->c->release);
+			if (r < 0)
+				return r;
 		}
 	}
 	return 0;

@@ -88,7 +88,7 @@ bool rec_scaling_complete(const struct rec_scaling *s);
 /* Appends one merge patch per ReplicaSet whose decisions need one
  * (rec_rs_emit): scale-downs first, then scale-ups, then annotation-only
  * changes, so that no moment has more pods than either end of the step.
- * 0 or -ENOMEM. */
+ * 0, or rec_rs_emit's error. */
 int rec_scaling_emit(const struct rec_scaling *s, struct rec_plan *actions);
 
 /* Deployment's cleanupDeployment: of the old ReplicaSets beyond

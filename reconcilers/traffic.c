@@ -41,6 +41,21 @@ static void note(struct rec_traffic_report *rep, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Records that HTTPRoute `name` had its weights changed by someone else;
+ * each route named once in rep->drifted. */
+static void note_drift(struct rec_traffic_report *rep, const char *name)
+{
+	char item[MODEL_NAME_MAX + 16];
+	snprintf(item, sizeof(item), "HTTPRoute %s", name);
+	rep->drift_corrected = true;
+	size_t len = strlen(rep->drifted), n = strlen(item);
+	for (const char *p = strstr(rep->drifted, item); p; p = strstr(p + 1, item)) {
+		if ((p == rep->drifted || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return;
+	}
+	snprintf(rep->drifted + len, sizeof(rep->drifted) - len, "%s%s", len ? ", " : "", item);
+}
+
 /* ---- names ----------------------------------------------------------------- */
 
 /* The revision-style hash of the pair (a, b): stable across restarts and
@@ -354,7 +369,7 @@ static int plan_rule_weights(struct ctx *x, struct route_work *w, size_t index)
 	int32_t last = x->last_set_weight;
 	if (json_array_size(ops) > 0 && last >= 0 &&
 	    (weight_of(rule, split.canary) != last || weight_of(rule, split.stable) != 100 - last))
-		x->rep->drift_corrected = true;
+		note_drift(x->rep, w->name);
 	size_t i;
 	json_t *op;
 	json_array_foreach(ops, i, op)

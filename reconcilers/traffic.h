@@ -88,6 +88,8 @@ struct rec_traffic_report {
 	 * status.canary.weights recorded): someone else changed it, and the
 	 * plan sets it back (Event TrafficDriftCorrected). */
 	bool drift_corrected;
+	/* The routers drift_corrected is about, for the Event: "HTTPRoute web". */
+	char drifted[256];
 	/* A referenced Service, HTTPRoute, rule or Ingress is missing or
 	 * unusable (e.g. a rule without both backendRefs); message names it. */
 	bool missing;

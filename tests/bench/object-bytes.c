@@ -1,9 +1,11 @@
 /*
- * bench-object-bytes FILE: the bytes the controller's store retains per
- * object for the objects of a Kubernetes list (the JSON of a LIST response
- * or of `kubectl get -o json`), in a plain store (jansson trees) and in a
- * compact store (compact JSON text), after the informer's stripping
- * (ctl_object_strip). Counts jansson's own allocations (memcount.h), the
+ * bench-object-bytes FILE [RESOURCE]: the bytes the controller's store
+ * retains per object for the objects of a Kubernetes list (the JSON of a
+ * LIST response or of `kubectl get -o json`), in a plain store (jansson
+ * trees) and in a compact store (compact JSON text), after the informer's
+ * stripping: ctl_object_strip, and with RESOURCE ("services") also the
+ * paths the Release controller strips from that kind
+ * (ctl_release_controller_strip_paths). Counts jansson's own allocations (memcount.h), the
  * store's structures (ctl_store_bytes) and an 8-byte malloc header per
  * jansson block. tests/bench/scale runs it on the objects of its cluster:
  * it is the store's own accounting, next to the RSS the benchmark sees.
@@ -17,7 +19,12 @@
 #include <string.h>
 
 #include "controller/memcount.h"
+#include "controller/release-controller.h"
 #include "controller/store.h"
+
+/* The kind's strip paths (RESOURCE), none without one. */
+static const char *const *strip_paths;
+static size_t n_strip_paths;
 
 /* A LIST of 10,000 Releases is ~35 MB; leave room, but not without bound. */
 #define MAX_INPUT_BYTES (512u * 1024 * 1024)
@@ -75,7 +82,7 @@ static long per_object(const char *path, unsigned flags, size_t *ret_n, size_t *
 	json_t *obj;
 	json_array_foreach(items, i, obj)
 	{
-		ctl_object_strip(obj);
+		ctl_object_strip_paths(obj, strip_paths, n_strip_paths);
 		text += json_dumpb(obj, NULL, 0, JSON_COMPACT); /* the size, nothing allocated */
 		if (ctl_store_upsert(s, obj, NULL) < 0) {
 			fprintf(stderr, "bench-object-bytes: item %zu: no key or out of memory\n",
@@ -96,8 +103,14 @@ static long per_object(const char *path, unsigned flags, size_t *ret_n, size_t *
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: bench-object-bytes LIST.json\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: bench-object-bytes LIST.json [RESOURCE]\n");
+		return 2;
+	}
+	if (argc == 3 &&
+	    ctl_release_controller_strip_paths(argv[2], &strip_paths, &n_strip_paths) < 0) {
+		fprintf(stderr, "bench-object-bytes: the controller strips nothing of %s\n",
+		        argv[2]);
 		return 2;
 	}
 	if (ctl_memcount_install() < 0)

@@ -4,7 +4,8 @@
  * under --namespaces, the three watch roles, the status-echo filter, the
  * 409 re-read (also of a CREATE whose name is taken), stopping at the first
  * failed action, the last failed write remembered for the next reconcile,
- * Events only after the status write, and the write gate — each observed from the requests the
+ * Events only after the status write, the write gate, one kind in two roles,
+ * and a kind whose API may not be served — each observed from the requests the
  * server saw and from what the test's reconcile function was handed.
  */
 #include "fake-apiserver.h"
@@ -49,6 +50,7 @@ static struct kc_config *cfg;
 #define GADGETS_B "/apis/example.com/v1/namespaces/b/gadgets"
 #define SERVICES  "/api/v1/namespaces/a/services"
 #define THINGS    "/apis/example.com/v1/clusterthings"
+#define ROUTES_A  "/apis/example.net/v1/namespaces/a/routes"
 
 /* Widgets (primary), gadgets (owned by a widget), services (mapped through
  * the widgets' "spec.service" index) and clusterthings (cluster-scoped). */
@@ -87,6 +89,15 @@ static const struct ctl_kind things = {.group = "example.com",
                                        .resource = "clusterthings",
                                        .kind = "ClusterThing",
                                        .namespaced = false};
+
+/* A kind whose API may not be served (a CRD that is not installed). */
+static const struct ctl_kind routes = {.group = "example.net",
+                                       .version = "v1",
+                                       .resource = "routes",
+                                       .kind = "Route",
+                                       .namespaced = true,
+                                       .compact = true,
+                                       .optional = true};
 
 static const char *const ns_a[] = {"a", NULL};
 static const char *const ns_ab[] = {"a", "b", NULL};
@@ -553,6 +564,132 @@ static void test_mapped(void)
 	free(w2);
 }
 
+/* One kind in two roles (a canary Ingress the Release owns, a stable
+ * Ingress it names): one informer, and each role's events wake whom they
+ * should. */
+static void test_owned_and_mapped_same_kind(void)
+{
+	char *w1 = widget("w1", "11", "web"), *w2 = widget("w2", "11", "db");
+	char items[2048];
+	snprintf(items, sizeof(items), "%s,%s", w1, w2);
+	route_list(WIDGETS_A, items);
+	route_list(SERVICES, "");
+	struct probe p = {.open = true};
+	struct ctl_watch watches[2] = {
+	    {.role = CTL_WATCH_OWNED, .kind = services},
+	    {.role = CTL_WATCH_MAPPED, .kind = services, .index = "spec.service"},
+	};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, watches, 2);
+	ok(run_until_reconciles(&p, 2), "two roles: w1 and w2 reconciled when leading starts");
+	is_int(ctl_informers_len(ctl_manager_informers(s.mgr)), 2,
+	       "two roles: widgets and services, one informer each");
+	ok(ctl_runtime_informer(s.rt[0], 1) == ctl_runtime_informer(s.rt[0], 2),
+	   "two roles: both watches read the one Service cache");
+	min_watches = 2;
+	run_until(watching, NULL, 5);
+	is_int(fa_count(srv, "WATCH", SERVICES), 1, "two roles: one watch of services");
+
+	/* Named by w1 (mapped), owned by w2 (owned). */
+	json_t *svc = parse("{\"metadata\":{\"name\":\"web\",\"namespace\":\"a\","
+	                    "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
+	                    "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w2\",\"uid\":"
+	                    "\"uid-w2\",\"controller\":true}]}}");
+	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), svc);
+	json_decref(svc);
+	ok(run_until_reconciles(&p, 4), "two roles: the change woke two Releases");
+	run_for(0.2);
+	is_int(reconciles_of(&p, "a/w1"), 2, "two roles: w1, which names it");
+	is_int(reconciles_of(&p, "a/w2"), 2, "two roles: w2, which owns it");
+
+	/* Owned by nobody, named by nobody: wakes nobody. */
+	svc = parse("{\"metadata\":{\"name\":\"other\",\"namespace\":\"a\","
+	            "\"resourceVersion\":\"13\"}}");
+	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), svc);
+	json_decref(svc);
+	run_for(0.3);
+	is_int(p.reconciles, 4, "two roles: a Service nobody names or owns wakes nobody");
+	setup_stop(&s);
+	free(w1);
+	free(w2);
+}
+
+static bool served(void *inf)
+{
+	return ctl_informer_served(inf);
+}
+
+/* An optional kind whose API is not served (404): the caches sync, the
+ * controller reconciles, and once the API appears its objects arrive
+ * without a restart. */
+static void test_optional_kind(void)
+{
+	char *w1 = widget("w1", "11", "web");
+	route_list(WIDGETS_A, w1);
+	struct probe p = {.open = true};
+	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = routes};
+	struct setup s = {0};
+	setup_start(&s, ns_a, &p, 1, &owned, 1);
+	struct ctl_informer *inf = ctl_runtime_informer(s.rt[0], 1);
+	ok(ctl_informer_synced(inf), "optional: a 404 on the list counts as synced");
+	ok(!ctl_informer_served(inf), "optional: and as not served");
+	ok(run_until_reconciles(&p, 1), "optional: the controller reconciles w1");
+	is_int(fa_count(srv, "WATCH", ROUTES_A), 0, "optional: no watch of what is not served");
+
+	route_list(ROUTES_A, "{\"metadata\":{\"name\":\"r1\",\"namespace\":\"a\","
+	                     "\"resourceVersion\":\"9\",\"ownerReferences\":[{\"apiVersion\":"
+	                     "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
+	                     "\"uid-w1\",\"controller\":true}]}}");
+	ok(run_until(served, inf, 5), "optional: the API installed later is found by the retries");
+	json_t *r1 = NULL;
+	ok(ctl_informer_get(inf, "a/r1", &r1) == 0, "optional: its objects are cached");
+	json_decref(r1);
+	ok(run_until_reconciles(&p, 2), "optional: and wake their owner");
+	setup_stop(&s);
+
+	/* The same kind asked for as required by another controller. */
+	struct kc_error err = {0};
+	struct kc_client *c = client_new();
+	struct ctl_informers *f = NULL;
+	struct ctl_informer *a = NULL, *b = NULL;
+	struct ctl_kind required = routes;
+	required.optional = false;
+	ctl_informers_new(c, ns_a, &f);
+	is_int(ctl_informers_get(f, &routes, &a, &err), 0, "optional: asked for once");
+	is_int(ctl_informers_get(f, &required, &b, &err), -EINVAL,
+	       "optional: asked for again as required: EINVAL");
+	kc_error_clear(&err);
+	ctl_informers_free(f);
+	kc_client_free(c);
+	free(w1);
+}
+
+/* A required kind answered 404 never syncs: a missing CRD of our own is
+ * a broken install, and readiness says so. */
+static void test_required_kind_404(void)
+{
+	struct kc_error err = {0};
+	struct kc_client *c = client_new();
+	struct ctl_informers *f = NULL;
+	struct ctl_informer *inf = NULL;
+	struct ctl_kind required = routes;
+	required.optional = false;
+	ctl_informers_new(c, ns_a, &f);
+	if (ctl_informers_get(f, &required, &inf, &err) < 0)
+		bail("informer: %s", err.message);
+	ctl_informers_start(f);
+	min_reconciles = 0;
+	run_until(never, NULL, 1.0);
+	ok(fa_count(srv, "GET", ROUTES_A) >= 1, "required: the list was tried");
+	ok(!ctl_informer_synced(inf), "required: a 404 is not synced");
+	ok(ctl_informer_served(inf), "required: served() says nothing of a required kind");
+	ctl_informers_free(f);
+	kc_client_free(c);
+	fa_free(srv);
+	if (fa_new(&srv) < 0)
+		bail("fake API server");
+}
+
 static bool reconciled_twice_and_idle(void *arg)
 {
 	struct setup *s = arg;
@@ -789,6 +926,9 @@ int main(void)
 	test_echo_filter();
 	test_own_update_filter();
 	test_mapped();
+	test_owned_and_mapped_same_kind();
+	test_optional_kind();
+	test_required_kind_404();
 	test_conflict_reread();
 	test_stop_at_first_failure();
 	test_orphaned_owned();
