@@ -119,3 +119,58 @@ audited_list() {
 
 # audited_writes OFFSET NAMESPACE: how many audited_list prints.
 audited_writes() { audited_list "$@" | wc -l; }
+
+# Traffic watch (canary-gateway.sh, canary-sigkill.sh). Method: three
+# `kubectl get --watch` streams (HTTPRoutes, ReplicaSets, the Release) each
+# print one line per observed state, stamped with the local receive time in
+# nanoseconds; the streams are merged by stamp into one ordered history.
+# The order across streams is the order of arrival at this host, which is
+# the order the API server committed them up to watch latency (milliseconds):
+# a weight read against ReplicaSet availability therefore errs toward the
+# availability seen just before the route change, which is the state the
+# controller itself must have read before it raised the weight.
+# start_traffic_watch RELEASE DIR: starts the three watchers writing to DIR.
+start_traffic_watch() {
+	TRAFFIC_DIR=$2
+	mkdir -p "$TRAFFIC_DIR"
+	local stamp="$SLIPWAY_SOURCE_ROOT/tests/e2e/watch-stamp.py"
+	kubectl -n "$TEST_NS" get httproutes -w -o json 2>/dev/null > >(python3 "$stamp" route >"$TRAFFIC_DIR/route") &
+	TRAFFIC_PIDS="$!"
+	kubectl -n "$TEST_NS" get rs -l "app=$1" -w -o json 2>/dev/null > >(python3 "$stamp" rs >"$TRAFFIC_DIR/rs") &
+	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
+	kubectl -n "$TEST_NS" get release "$1" -w -o json 2>/dev/null > >(python3 "$stamp" release >"$TRAFFIC_DIR/release") &
+	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
+	sleep 1
+}
+
+# stop_traffic_watch: stops the watchers; leaves $TRAFFIC_DIR/history.
+stop_traffic_watch() {
+	local p
+	for p in $TRAFFIC_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $TRAFFIC_PIDS; do wait "$p" 2>/dev/null; done
+	sleep 0.2 # the stampers flush on EOF
+	sort -n -k1,1 "$TRAFFIC_DIR"/route "$TRAFFIC_DIR"/rs "$TRAFFIC_DIR"/release >"$TRAFFIC_DIR/history"
+}
+
+# check_traffic_invariants STABLE_SVC CANARY_SVC WEIGHTS: over the merged
+# history, every canary weight is 0 or one of WEIGHTS (the setWeight values,
+# space separated) and never more than the highest value the Release status
+# has reported so far; a canary weight > 0 only while the canary revision
+# (status.currentRevision) has a ReplicaSet with at least one available pod.
+check_traffic_invariants() {
+	awk -v canary="$2" -v allowed="$3" '
+	BEGIN { n = split(allowed, a, " "); ok[0] = 1; ok[100] = 1; for (i = 1; i <= n; i++) ok[a[i]] = 1; high = 0 }
+	$2 == "release" { cur = $4; if ($5 + 0 > high) high = $5 + 0; next }
+	$2 == "rs" { avail[$4] = $5 + 0; next }
+	$2 == "route" {
+		states++
+		for (i = 4; i <= NF; i++) {
+			split($i, kv, "="); if (kv[1] != canary) continue
+			w = kv[2] + 0
+			if (!(w in ok)) { printf "state %d: canary weight %d is no step weight\n", states, w; bad = 1 }
+			if (w > high && w < 100) { printf "state %d: canary weight %d > highest step reached %d\n", states, w, high; bad = 1 }
+			if (w > 0 && avail[cur] + 0 == 0) { printf "state %d: weight %d to revision %s with 0 available pods\n", states, w, cur; bad = 1 }
+		}
+	}
+	END { if (states < 2) { printf "only %d route states observed\n", states; bad = 1 } exit bad }' "$TRAFFIC_DIR/history"
+}
