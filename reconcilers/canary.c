@@ -717,6 +717,13 @@ static void word_traffic(const struct rec_canary_machine *m, struct wording *w)
 	                        : "; the steps wait until a Gateway accepts it");
 }
 
+/* Available pods of the current revision: once it is stable, old
+ * ReplicaSets kept for their scale-down delay are not its pods. */
+static int current_available(const struct rec_canary_machine *m)
+{
+	return m->s.new_rs ? (int)m->s.new_rs->available : 0;
+}
+
 /* Phase, summary and conditions of the machine's state. */
 static void word(const struct rec_canary_machine *m, const struct rec_counts *n, bool complete,
                  bool deadline, struct wording *w)
@@ -733,6 +740,8 @@ static void word(const struct rec_canary_machine *m, const struct rec_counts *n,
 	char at[96];
 	step_name(m, m->step, at, sizeof(at));
 	int avail = (int)n->available, replicas = (int)rel->replicas;
+	if (m->st == ST_STABLE)
+		avail = current_available(m);
 	if (m->st == ST_STABLE && complete) {
 		v->phase = REL_PHASE_HEALTHY;
 		v->ready = true;
@@ -842,7 +851,7 @@ static int report(struct rec_canary_machine *m)
 	if (r == 0)
 		r = rec_status_availability(c, n.available, m->s.unavailable);
 	if (r == 0 && complete)
-		r = rec_status_succeeded(c, n.available, m->after);
+		r = rec_status_succeeded(c, current_available(m), m->after);
 	if (r == 0 && deadline)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
 	if (r == 0 && rec_claim_blocks(&m->obstacle))

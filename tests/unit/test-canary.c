@@ -840,10 +840,26 @@ static const char *condition_reason(struct sim *sm, const char *type, const char
 	return "-";
 }
 
+/* "N/M" from the status message's "N of M pods available", "-" without. */
+static void pods_available(struct sim *sm, char *out, size_t len)
+{
+	const char *m = json_string_value(json_object_get(status(sm), "message"));
+	int n, of;
+	snprintf(out, len, "-");
+	for (const char *s = m ? m : ""; *s; s++) {
+		if ((s == m || s[-1] == ' ') &&
+		    sscanf(s, "%d of %d pods available", &n, &of) == 2) {
+			snprintf(out, len, "%d/%d", n, of);
+			return;
+		}
+	}
+}
+
 /* Keys about the routers: cw (canary weight in the router), ssel / csel
  * (the image stableService / canaryService selects, -1: none), rules (our
  * route rules), ing (Ingresses we own), hdr (the canary Ingress's header),
- * stalled (reason of Stalled=True), dl (images with a deadline). */
+ * stalled (reason of Stalled=True), dl (images with a deadline), avail
+ * (pods available as the status message counts them). */
 static bool expect_router(struct sim *sm, const char *key, char *got, size_t len)
 {
 	if (strcmp(key, "cw") == 0) {
@@ -864,9 +880,8 @@ static bool expect_router(struct sim *sm, const char *key, char *got, size_t len
 		snprintf(got, len, "%s", condition_reason(sm, "Stalled", "True"));
 	} else if (strcmp(key, "dl") == 0) {
 		deadlines(sm, got, len);
-	} else if (strcmp(key, "msg") == 0) {
-		const char *m = json_string_value(json_object_get(status(sm), "message"));
-		snprintf(got, len, "%s", m ? m : "-");
+	} else if (strcmp(key, "avail") == 0) {
+		pods_available(sm, got, len);
 	} else {
 		return false;
 	}
@@ -1156,7 +1171,8 @@ static const struct row {
     {"routed: completion switches Services and weight, old stable kept scaleDownDelaySeconds", 10,
      "{" GWR "\"steps\":[" SW(20) "," PAUSE "]}", 3, 3, 1,
      "run; img 2; run; expect step=1 cw=20; intent Promote; run; expect stable=2 ssel=2 "
-     "csel=2 cw=0 rs=1:10,2:10 dl=1 phase=Healthy ev=RolloutCompleted requeue=30; wait 29; "
+     "csel=2 cw=0 rs=1:10,2:10 dl=1 phase=Healthy avail=10/10 ev=RolloutCompleted requeue=30; "
+     "wait 29; "
      "run; expect rs=1:10,2:10 dl=1 requeue=1; wait 1; run; expect rs=2:10 dl=- nrs=2 "
      "phase=Healthy"},
     {"routed: drift of the weights is corrected with an Event, a step change is not drift", 10,
