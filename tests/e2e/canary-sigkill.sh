@@ -70,7 +70,7 @@ ok "the route ends 100/0" until_true 30 jsonpath_is httproute/web '{.spec.rules[
 stop_traffic_watch
 kill "$rs_watch" 2>/dev/null
 wait "$rs_watch" 2>/dev/null
-ok "no route state broke the weight invariants" check_traffic_invariants web-stable web-canary "20 40 60 80"
+ok "no route state broke the weight invariants" check_traffic_invariants web-stable web-canary "20 - 40 - 60 - 80 -"
 # live ReplicaSets at every watched moment: stable + canary + history_limit.
 max_live() {
 	awk -v max=$((2 + history_limit)) '

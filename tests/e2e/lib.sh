@@ -152,15 +152,24 @@ stop_traffic_watch() {
 	sort -n -k1,1 "$TRAFFIC_DIR"/route "$TRAFFIC_DIR"/rs "$TRAFFIC_DIR"/release >"$TRAFFIC_DIR/history"
 }
 
-# check_traffic_invariants STABLE_SVC CANARY_SVC WEIGHTS: over the merged
-# history, every canary weight is 0 or one of WEIGHTS (the setWeight values,
-# space separated) and never more than the highest value the Release status
-# has reported so far; a canary weight > 0 only while the canary revision
-# (status.currentRevision) has a ReplicaSet with at least one available pod.
+# check_traffic_invariants STABLE_SVC CANARY_SVC STEP_WEIGHTS: over the merged
+# history, every canary weight is 0, 100 or a setWeight value, and never more
+# than the step the Release status has recorded for that canary allows. STEP_WEIGHTS
+# has one word per step: its setWeight, or - for any other step; a recorded
+# status.currentStepIndex k allows the highest setWeight of steps 0..k (the
+# controller records a step before it moves the routers to it). A canary
+# weight > 0 only while the canary revision (status.currentRevision) has a
+# ReplicaSet with at least one available pod.
 check_traffic_invariants() {
-	awk -v canary="$2" -v allowed="$3" '
-	BEGIN { n = split(allowed, a, " "); ok[0] = 1; ok[100] = 1; for (i = 1; i <= n; i++) ok[a[i]] = 1; high = 0 }
-	$2 == "release" { cur = $4; if ($5 + 0 > high) high = $5 + 0; next }
+	awk -v canary="$2" -v steps="$3" '
+	BEGIN {
+		n = split(steps, a, " "); ok[0] = 1; ok[100] = 1; reach[n] = 100; high = 0; top = 0
+		for (i = 1; i <= n; i++) { if (a[i] != "-") { ok[a[i]] = 1; if (a[i] + 0 > top) top = a[i] + 0 } reach[i - 1] = top }
+	}
+	$2 == "release" {
+		if ($4 != cur) high = 0
+		cur = $4; if ($6 in reach && reach[$6] > high) high = reach[$6]; next
+	}
 	$2 == "rs" { avail[$4] = $5 + 0; next }
 	$2 == "route" {
 		states++

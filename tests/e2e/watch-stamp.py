@@ -21,7 +21,7 @@ def line(kind, o):
         rev = o["metadata"].get("labels", {}).get("slipway.dev/revision", "")
         return "%s %s %d" % (o["metadata"]["name"], rev, st.get("availableReplicas", 0))
     w = st.get("canary", {}).get("weights", {}).get("canary", {}).get("weight", 0)
-    return "%s %s %s" % (st.get("stableRevision", ""), st.get("currentRevision", ""), w)
+    return "%s %s %s %s" % (st.get("stableRevision", ""), st.get("currentRevision", ""), w, st.get("currentStepIndex", 0))
 
 
 def main():
