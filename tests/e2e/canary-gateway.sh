@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
-# NOT REGISTERED in meson.build: written against the spec of issue 13 before
-# h-canroute/h-canwire had commits (both still at main e0de2b1 at 05:40 UTC);
-# never run. Register once it passes.
 # A canary Release steering a Gateway API HTTPRoute through stable/canary
 # Services: weights follow the steps (checked over every watched state by
 # check_traffic_invariants in lib.sh, whose header explains the method),

@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
-# NOT REGISTERED in meson.build: written against the spec of issue 13 before
-# h-canroute/h-canwire had commits (both still at main e0de2b1); never run.
-# Register once it passes.
 # A canary rollout with HTTPRoute weights during which the controller is
 # killed with SIGKILL at random moments (at least 20 times, restarted each
 # time); the rollout completes, no watched state breaks the traffic
