@@ -74,21 +74,37 @@ static void remember_failure(struct kc_config *cfg, time_t now, int code, const 
 	cfg->exec_failed_at = now;
 }
 
+/* The error of a call that comes within EXEC_RETRY_AFTER of a failed run:
+ * that run's, saying it is not retried yet. Returns its code. */
+static int recent_failure(const struct kc_config *cfg, struct kc_error *err)
+{
+	return kc_error_set(err, cfg->exec_failed_code, "%s (not retried for %d s)",
+	                    cfg->exec_failure, EXEC_RETRY_AFTER);
+}
+
+/* A run that failed with code r and the error `local` (cleared here): the
+ * failure is remembered for the next calls and copied into err (NULL: not
+ * copied). Returns r. */
+static int record_failure(struct kc_config *cfg, time_t now, int r, struct kc_error *local,
+                          struct kc_error *err)
+{
+	remember_failure(cfg, now, r, local->message);
+	kc_error_set(err, r, "%s", local->message);
+	kc_error_clear(local);
+	return r;
+}
+
 static int run_exec(struct kc_config *cfg, time_t now, struct kc_credential *fresh,
                     struct kc_error *err)
 {
 	if (failed_recently(cfg, now))
-		return kc_error_set(err, cfg->exec_failed_code, "%s (not retried for %d s)",
-		                    cfg->exec_failure, EXEC_RETRY_AFTER);
+		return recent_failure(cfg, err);
 	struct kc_error local = {0};
 	int r = kc__exec_credential(cfg, fresh, &local);
 	free(cfg->exec_failure);
 	cfg->exec_failure = NULL;
-	if (r < 0) {
-		remember_failure(cfg, now, r, local.message);
-		kc_error_set(err, r, "%s", local.message);
-	}
-	kc_error_clear(&local);
+	if (r < 0)
+		return record_failure(cfg, now, r, &local, err);
 	return r;
 }
 
@@ -269,18 +285,9 @@ static int start_run(struct kc_config *cfg, struct ev_loop *loop, time_t now, st
 	int r = kc__exec_start(loop, cfg, run_done, cfg, &st->run, &local);
 	st->started = true;
 	st->started_at = now;
-	if (r < 0) {
-		remember_failure(cfg, now, r, local.message);
-		kc_error_set(err, r, "%s", local.message);
-	}
-	kc_error_clear(&local);
+	if (r < 0)
+		return record_failure(cfg, now, r, &local, err);
 	return r;
-}
-
-static int recent_failure(const struct kc_config *cfg, struct kc_error *err)
-{
-	return kc_error_set(err, cfg->exec_failed_code, "%s (not retried for %d s)",
-	                    cfg->exec_failure, EXEC_RETRY_AFTER);
 }
 
 /* The cached credential is near its expiry: replace it in the background,

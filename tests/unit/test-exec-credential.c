@@ -2,8 +2,8 @@
  * Exec credential plugins on the loop (kubeclient/exec-credential.h) and the
  * credential cache that runs them for requests (kc__credential_get in
  * kubeclient/config-internal.h). The plugins are shell scripts written into a
- * temporary directory. Runs go on libev's default loop (the exit seen with an
- * ev_child) and on a private loop (a pidfd, or polling where there is none).
+ * temporary directory (tests/unit/exec-plugin.h). Runs go on libev's default loop (the exit seen
+ * with an ev_child) and on a private loop (a pidfd, or polling where there is none).
  */
 #include "tap.h"
 
@@ -12,52 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "exec-plugin.h"
 #include "kubeclient/config-internal.h"
 #include "kubeclient/config.h"
 #include "kubeclient/exec-credential.h"
 
-static char dir[256];
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void path_in(char *out, size_t cap, const char *name)
-{
-	snprintf(out, cap, "%s/%s", dir, name);
-}
-
 static bool contains(const char *s, const char *needle)
 {
 	return s && strstr(s, needle);
-}
-
-static int read_int(const char *name)
-{
-	char p[300];
-	path_in(p, sizeof(p), name);
-	FILE *f = fopen(p, "r");
-	int n = 0;
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = 0;
-		fclose(f);
-	}
-	return n;
-}
-
-static void remove_file(const char *name)
-{
-	char p[300];
-	path_in(p, sizeof(p), name);
-	unlink(p);
 }
 
 /* The plugin: counts its runs in ./count, writes its pid to ./pid, and then
@@ -84,37 +48,11 @@ static const char plugin[] =
 /* A config running the plugin with MODE=mode (and the extra env entries). */
 static struct kc_config *config(const char *mode, const char *env_extra, unsigned timeout_ms)
 {
-	char script[300], yaml[2048];
-	path_in(script, sizeof(script), "plugin.sh");
-	FILE *f = fopen(script, "w");
-	if (!f || fputs(plugin, f) < 0) {
-		tap_diag("cannot write %s", script);
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	chmod(script, 0700);
-	remove_file("count");
-	remove_file("pid");
-	remove_file("child");
-	int n = snprintf(yaml, sizeof(yaml),
-	                 "apiVersion: v1\nkind: Config\n"
-	                 "clusters: [{name: c, cluster: {server: 'https://api.test:6443'}}]\n"
-	                 "users: [{name: u, user: {exec: {apiVersion: "
-	                 "client.authentication.k8s.io/v1, command: '%s', installHint: 'see "
-	                 "the docs', env: [{name: MODE, value: '%s'}%s]}}}]\n"
-	                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
-	                 "current-context: x\n",
-	                 script, mode, env_extra ? env_extra : "");
-	struct kc_config *cfg = NULL;
-	struct kc_error err = {0};
-	if (kc_config_load_string(yaml, (size_t)n, "test.yaml", NULL, &cfg, &err) < 0)
-		tap_diag("kubeconfig: %s", err.message);
-	kc_error_clear(&err);
-	if (cfg && timeout_ms)
-		cfg->exec->timeout_ms = timeout_ms;
-	return cfg;
+	char fields[512];
+	snprintf(fields, sizeof(fields),
+	         ", installHint: 'see the docs', env: [{name: MODE, value: '%s'}%s]", mode,
+	         env_extra ? env_extra : "");
+	return ep_config(plugin, "https://api.test:6443", fields, timeout_ms);
 }
 
 /* ---- kc__exec_start ---- */
@@ -133,7 +71,7 @@ static void on_done(int result, struct kc_credential *cred, const struct kc_erro
 	struct outcome *o = userdata;
 	o->done = true;
 	o->result = result;
-	o->at = mono();
+	o->at = ep_mono();
 	if (result == 0) {
 		snprintf(o->token, sizeof(o->token), "%s", cred->token ? cred->token : "");
 		kc__credential_clear(cred);
@@ -205,7 +143,7 @@ static void test_run(struct ev_loop *loop, const char *which)
 	is_int(o.result, 0, "%s: the first run answers: %s", which, o.message);
 	is_str(o.token, "t-1", "%s: its token", which);
 	o = (struct outcome){0};
-	double t0 = mono();
+	double t0 = ep_mono();
 	r = cfg ? kc__exec_start(loop, cfg, on_done, &o, &run, &err) : -1;
 	run_until_done(loop, &o, 10);
 	is_str(o.token, "t-2", "%s: the slow run answers", which);
@@ -216,14 +154,14 @@ static void test_run(struct ev_loop *loop, const char *which)
 	/* The timeout kills the whole process group. */
 	cfg = config("group", NULL, 300);
 	o = (struct outcome){0};
-	t0 = mono();
+	t0 = ep_mono();
 	r = cfg ? kc__exec_start(loop, cfg, on_done, &o, &run, &err) : -1;
 	run_until_done(loop, &o, 10);
 	is_int(o.result, -ETIMEDOUT, "%s: timeout: -ETIMEDOUT", which);
 	ok(o.at - t0 < 3, "%s: promptly (%.2f s)", which, o.at - t0);
 	ok(contains(o.message, "no answer within 300 ms, killed"), "%s: message: %s", which,
 	   o.message);
-	int child = read_int("child");
+	int child = ep_read_int("child");
 	ok(child > 0 && process_gone(child), "%s: the plugin's child (%d) was killed too", which,
 	   child);
 	cfg = kc_config_free(cfg);
@@ -274,9 +212,9 @@ static void test_cancel(struct ev_loop *loop)
 	struct outcome o = {0};
 	int r = cfg ? kc__exec_start(loop, cfg, on_done, &o, &run, &err) : -1;
 	is_int(r, 0, "cancel: started");
-	for (int i = 0; i < 200 && read_int("child") == 0; i++)
+	for (int i = 0; i < 200 && ep_read_int("child") == 0; i++)
 		run_until_done(loop, &o, 0.02);
-	int pid = read_int("pid"), child = read_int("child");
+	int pid = ep_read_int("pid"), child = ep_read_int("child");
 	run = kc__exec_cancel(run);
 	ok(pid > 0 && process_gone(pid), "cancel: the plugin (%d) is gone", pid);
 	ok(child > 0 && process_gone(child), "cancel: its child (%d) too", child);
@@ -308,8 +246,8 @@ static void waiter_init(struct waiting *x)
 static void run_until_woken(struct ev_loop *loop, struct waiting *x, double max)
 {
 	struct outcome never = {0};
-	double end = mono() + max;
-	while (!x->woken && mono() < end)
+	double end = ep_mono() + max;
+	while (!x->woken && ep_mono() < end)
 		run_until_done(loop, &never, 0.02);
 }
 
@@ -350,13 +288,13 @@ static void test_waiters(struct ev_loop *loop)
 	ok(!a.woken && !b.woken, "nobody is woken inside the call");
 	run_until_woken(loop, &a, 5);
 	is_int(a.woken + b.woken, 2, "both are woken when the run ends");
-	is_int(read_int("count"), 1, "one run for both");
+	is_int(ep_read_int("count"), 1, "one run for both");
 	r = kc__credential_get(cfg, loop, now, &a.w, &cred, &gen1, &err);
 	is_int(r, 0, "then the credential is there");
 	is_str(cred ? cred->token : NULL, "t-1", "the plugin's token");
 	r = kc__credential_get(cfg, loop, now + 3000, &b.w, &cred, &gen, &err);
 	is_str(r == 0 && cred ? cred->token : NULL, "t-1", "cached until near its expiry");
-	is_int(read_int("count"), 1, "without another run");
+	is_int(ep_read_int("count"), 1, "without another run");
 
 	/* Near expiry: the cached token is used and a run starts behind it. */
 	r = kc__credential_get(cfg, loop, exp - 5, &a.w, &cred, &gen, &err);
@@ -365,7 +303,7 @@ static void test_waiters(struct ev_loop *loop)
 	r = kc__credential_get(cfg, loop, exp - 4, &b.w, &cred, &gen, &err);
 	is_int(r, 0, "and again, while the refresh runs");
 	run_while_running(loop, cfg);
-	is_int(read_int("count"), 2, "one background run");
+	is_int(ep_read_int("count"), 2, "one background run");
 	r = kc__credential_get(cfg, loop, exp - 3, &a.w, &cred, &gen, &err);
 	is_str(r == 0 && cred ? cred->token : NULL, "t-2", "its token replaces the old one");
 
@@ -383,7 +321,7 @@ static void test_waiters(struct ev_loop *loop)
 	r = kc__credential_get(cfg, loop, exp - 3, &b.w, &cred, &gen, &err);
 	is_str(r == 0 && cred ? cred->token : NULL, "t-3",
 	       "a late 401 for an older token drops nothing");
-	is_int(read_int("count"), 3, "one run per 401'd credential");
+	is_int(ep_read_int("count"), 3, "one run per 401'd credential");
 	kc_config_free(cfg);
 	kc_error_clear(&err);
 }
@@ -419,11 +357,11 @@ static void test_failure(struct ev_loop *loop)
 	r = kc__credential_get(cfg, loop, failed_at + 4, &c.w, &cred, &gen, &err);
 	is_int(r, -EIO, "4 s later: the same error at once");
 	ok(contains(err.message, "not retried"), "saying so: %s", err.message);
-	is_int(read_int("count"), 1, "without running the plugin");
+	is_int(ep_read_int("count"), 1, "without running the plugin");
 	r = kc__credential_get(cfg, loop, failed_at + 5, &c.w, &cred, &gen, &err);
 	is_int(r, -EINPROGRESS, "5 s later a request runs it again");
 	run_until_woken(loop, &c, 5);
-	is_int(read_int("count"), 2, "once");
+	is_int(ep_read_int("count"), 2, "once");
 	kc__credential_unwait(cfg, &c.w);
 	kc_error_clear(&c.w.err);
 	kc_error_clear(&a.w.err);
@@ -455,10 +393,10 @@ static void test_free_while_running(struct ev_loop *loop)
 	int r = cfg ? kc__credential_get(cfg, loop, time(NULL), &a.w, &cred, &gen, &err) : -1;
 	is_int(r, -EINPROGRESS, "free: a run in flight");
 	struct outcome never = {0};
-	for (int i = 0; i < 200 && read_int("child") == 0; i++)
+	for (int i = 0; i < 200 && ep_read_int("child") == 0; i++)
 		run_until_done(loop, &never, 0.02);
 	kc__credential_unwait(cfg, &a.w);
-	int pid = read_int("pid"), child = read_int("child");
+	int pid = ep_read_int("pid"), child = ep_read_int("child");
 	kc_config_free(cfg);
 	ok(child > 0 && process_gone(child) && process_gone(pid),
 	   "freeing the config kills the plugin (%d) and its child (%d)", pid, child);
@@ -467,12 +405,8 @@ static void test_free_while_running(struct ev_loop *loop)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "%s/slipway-exec-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) {
-		ok(false, "mkdtemp");
+	if (ep_dir_make("slipway-exec") < 0)
 		return tap_done();
-	}
 	struct ev_loop *def = ev_default_loop(0);
 	struct ev_loop *own = ev_loop_new(EVFLAG_AUTO);
 	test_run(def, "default loop");
@@ -482,9 +416,6 @@ int main(void)
 	test_failure(own);
 	test_free_while_running(own);
 	ev_loop_destroy(own);
-	const char *files[] = {"plugin.sh", "count", "pid", "child"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		remove_file(files[i]);
-	rmdir(dir);
+	ep_dir_remove();
 	return tap_done();
 }

@@ -17,13 +17,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "controller/leader.h"
+#include "exec-plugin.h"
 #include "fake-apiserver.h"
 #include "kubeclient/client.h"
 #include "kubeclient/config-internal.h"
@@ -39,34 +37,6 @@
 
 static struct ev_loop *loop;
 static struct fa_server *srv;
-static char dir[256];
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void path_in(char *out, size_t cap, const char *name)
-{
-	snprintf(out, cap, "%s/%s", dir, name);
-}
-
-static int runs(void)
-{
-	char p[300];
-	path_in(p, sizeof(p), "count");
-	FILE *f = fopen(p, "r");
-	int n = 0;
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = 0;
-		fclose(f);
-	}
-	return n;
-}
-
 static const char plugin[] =
     "#!/bin/sh\n"
     "d=$(dirname \"$0\")\n"
@@ -79,34 +49,12 @@ static const char plugin[] =
 
 static struct kc_config *exec_config(void)
 {
-	char script[300], yaml[2048];
-	path_in(script, sizeof(script), "plugin.sh");
-	FILE *f = fopen(script, "w");
-	if (!f || fputs(plugin, f) < 0) {
-		tap_diag("cannot write %s", script);
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	chmod(script, 0700);
-	int n = snprintf(yaml, sizeof(yaml),
-	                 "apiVersion: v1\nkind: Config\n"
-	                 "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:%d'}}]\n"
-	                 "users: [{name: u, user: {exec: {apiVersion: "
-	                 "client.authentication.k8s.io/v1, command: '%s', "
-	                 "env: [{name: SLOW, value: '%d'}, {name: VALID, value: '%d'}]}}}]\n"
-	                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
-	                 "current-context: x\n",
-	                 fa_port(srv), script, SLOW_SECONDS, TOKEN_SECONDS);
-	struct kc_config *cfg = NULL;
-	struct kc_error err = {0};
-	if (kc_config_load_string(yaml, (size_t)n, "test-kubeconfig", NULL, &cfg, &err) < 0)
-		tap_diag("kubeconfig: %s", err.message);
-	kc_error_clear(&err);
-	if (cfg)
-		cfg->exec->timeout_ms = (SLOW_SECONDS + 10) * 1000;
-	return cfg;
+	char server[64], fields[128];
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", fa_port(srv));
+	snprintf(fields, sizeof(fields),
+	         ", env: [{name: SLOW, value: '%d'}, {name: VALID, value: '%d'}]", SLOW_SECONDS,
+	         TOKEN_SECONDS);
+	return ep_config(plugin, server, fields, (SLOW_SECONDS + 10) * 1000);
 }
 
 /* What the test saw, on the monotonic clock, from the start. */
@@ -135,13 +83,13 @@ static struct kc__cred_waiter token_wait;
 
 static void token_arrived(void *userdata)
 {
-	seen.done_at = mono() - seen.t0;
+	seen.done_at = ep_mono() - seen.t0;
 	seen.puts_at_token = fa_count(srv, "PUT", LEASE_PATH);
 }
 
 static void on_tick(struct ev_loop *l, ev_timer *t, int revents)
 {
-	double now = mono() - seen.t0;
+	double now = ep_mono() - seen.t0;
 	if (now - seen.last_tick > seen.max_gap)
 		seen.max_gap = now - seen.last_tick;
 	seen.last_tick = now;
@@ -162,7 +110,7 @@ static void on_tick(struct ev_loop *l, ev_timer *t, int revents)
 	if (seen.expiry > 0 && now < seen.expiry - 1 && now > seen.expiry - 8)
 		seen.puts_before_expiry = puts;
 	if (seen.expiry > 0 && seen.runs_at_expiry == 0 && now >= seen.expiry)
-		seen.runs_at_expiry = runs();
+		seen.runs_at_expiry = ep_read_int("count");
 	if (now > SLOW_SECONDS + 6)
 		ev_break(l, EVBREAK_ALL);
 }
@@ -170,13 +118,13 @@ static void on_tick(struct ev_loop *l, ev_timer *t, int revents)
 static void started(struct ctl_leader *le, void *userdata)
 {
 	if (seen.n_started < 4)
-		seen.started[seen.n_started++] = mono() - seen.t0;
+		seen.started[seen.n_started++] = ep_mono() - seen.t0;
 }
 
 static void stopped(struct ctl_leader *le, void *userdata)
 {
 	if (seen.stopped == 0) {
-		seen.stopped = mono() - seen.t0;
+		seen.stopped = ep_mono() - seen.t0;
 		seen.puts_at_stop = fa_count(srv, "PUT", LEASE_PATH);
 	}
 }
@@ -184,7 +132,7 @@ static void stopped(struct ctl_leader *le, void *userdata)
 static void on_error(struct ctl_leader *le, const char *what, const struct kc_error *err,
                      void *userdata)
 {
-	tap_diag("%.2f %s: %s", mono() - seen.t0, what, err->message);
+	tap_diag("%.2f %s: %s", ep_mono() - seen.t0, what, err->message);
 }
 
 static void test_slow_refresh(void)
@@ -226,7 +174,7 @@ static void test_slow_refresh(void)
 	ev_timer tick;
 	ev_timer_init(&tick, on_tick, TICK, TICK);
 	ev_timer_start(loop, &tick);
-	seen.t0 = mono();
+	seen.t0 = ep_mono();
 	ctl_leader_start(le);
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &tick);
@@ -270,12 +218,8 @@ out:
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "%s/slipway-leader-exec-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) {
-		ok(false, "mkdtemp");
+	if (ep_dir_make("slipway-leader-exec") < 0)
 		return tap_done();
-	}
 	loop = ev_default_loop(0);
 	/* The fake server's threads give up on a poll() that a signal
 	 * interrupts: they are started with SIGCHLD blocked, so the plugin's
@@ -292,11 +236,6 @@ int main(void)
 	}
 	test_slow_refresh();
 	fa_free(srv);
-	char p[300];
-	path_in(p, sizeof(p), "plugin.sh");
-	unlink(p);
-	path_in(p, sizeof(p), "count");
-	unlink(p);
-	rmdir(dir);
+	ep_dir_remove();
 	return tap_done();
 }

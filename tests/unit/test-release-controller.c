@@ -9,12 +9,10 @@
  * Which Release was reconciled is read from the runtime's debug line
  * "reconcile release=ns/name", captured from the process logger.
  */
-#include "fake-apiserver.h"
-#include "loopback-config.h"
+#include "controller-harness.h"
 #include "tap.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +24,6 @@
 #include "controller/release-controller.h"
 #include "controller/runtime.h"
 #include "kubeclient/client.h"
-#include "kubeclient/config.h"
 #include "reconcilers/release.h"
 #include "reconcilers/traffic.h"
 
@@ -34,8 +31,8 @@ static char *logbuf;
 static size_t loglen;
 static FILE *logfile;
 
-/* The test cannot go on; what the controller logged says why. */
-__attribute__((format(printf, 1, 2), noreturn)) static void bail(const char *fmt, ...)
+/* What the controller logged, as TAP comments: why the test bails. */
+static void print_log(void)
 {
 	if (logfile && fflush(logfile) == 0 && logbuf)
 		for (const char *p = logbuf; *p;) {
@@ -44,13 +41,6 @@ __attribute__((format(printf, 1, 2), noreturn)) static void bail(const char *fmt
 			printf("# %.*s\n", (int)n, p);
 			p += n + (nl != NULL);
 		}
-	va_list ap;
-	va_start(ap, fmt);
-	printf("Bail out! ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	exit(1);
 }
 
 #define RELEASES    "/apis/slipway.dev/v1alpha1/namespaces/a/releases"
@@ -63,9 +53,6 @@ __attribute__((format(printf, 1, 2), noreturn)) static void bail(const char *fmt
 /* The runtime's informers (release-controller.c's order). */
 enum { I_RELEASES, I_REPLICASETS, I_PODS, I_SERVICES, I_HTTPROUTES, I_INGRESSES };
 
-static struct ev_loop *loop;
-static struct fa_server *srv;
-static struct kc_config *cfg;
 static size_t log_mark; /* reconciles_of counts from here: this setup's lines */
 
 #define TEMPLATE                                                                                   \
@@ -84,7 +71,7 @@ static char *release(const char *name, const char *strategy)
 	    "\"resourceVersion\":\"11\",\"generation\":1},\"spec\":{" TEMPLATE ",\"strategy\":%s}}",
 	    name, name, strategy);
 	if (n < 0)
-		bail("out of memory");
+		ch_bail("out of memory");
 	return s;
 }
 
@@ -96,57 +83,11 @@ static char *object(const char *name, const char *rv, const char *extra)
 	                 "\"resourceVersion\":\"%s\"%s}",
 	                 name, name, rv, extra);
 	if (n < 0)
-		bail("out of memory");
+		ch_bail("out of memory");
 	return s;
 }
 
-static void route_list(const char *path, const char *items)
-{
-	char *body = NULL;
-	if (asprintf(&body,
-	             "{\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"10\"},\"items\":[%s]}",
-	             items) < 0)
-		bail("out of memory");
-	fa_route(srv, "GET", path, 0, 200, body);
-	free(body);
-}
-
-static json_t *parse(const char *text)
-{
-	json_t *j = json_loads(text, 0, NULL);
-	if (!j)
-		bail("unparsable test JSON: %s", text);
-	return j;
-}
-
 /* ---- plumbing ---------------------------------------------------------- */
-
-static void tick(struct ev_loop *l, ev_timer *t, int revents)
-{
-}
-
-static bool run_until(bool (*done)(void *), void *arg, double max)
-{
-	double end = ev_time() + max;
-	while (!done(arg) && ev_time() < end) {
-		ev_timer t;
-		ev_timer_init(&t, tick, 0.01, 0);
-		ev_timer_start(loop, &t);
-		ev_run(loop, EVRUN_ONCE);
-		ev_timer_stop(loop, &t);
-	}
-	return done(arg);
-}
-
-static bool never(void *arg)
-{
-	return false;
-}
-
-static void run_for(double seconds)
-{
-	run_until(never, NULL, seconds);
-}
 
 /* Reconciles of key so far, from the captured log. */
 static int reconciles_of(const char *key)
@@ -183,44 +124,25 @@ struct setup {
 	struct ctl_runtime *rt;
 };
 
-static bool synced(void *m)
-{
-	return ctl_manager_synced(m);
-}
-
 static void setup_start(struct setup *s)
 {
 	struct kc_error err = {0};
-	kc_config_free(cfg);
-	cfg = test_loopback_port_config(fa_port(srv), "t", NULL);
-	if (!cfg ||
-	    kc_client_new(loop, cfg, &(struct kc_client_options){.max_host_connections = 16},
-	                  &s->client, &err) < 0)
-		bail("client: %s", err.message);
+	s->client = ch_client_new(0);
 	static const char *const ns[] = {"a", NULL};
 	struct ctl_manager_options mo = {.client = s->client, .namespaces = ns};
 	if (ctl_manager_new(&mo, &s->mgr, &err) < 0)
-		bail("manager: %s", err.message);
+		ch_bail("manager: %s", err.message);
 	struct ctl_release_controller_options ro = {.workers = 2};
 	if (ctl_release_controller_add(s->mgr, &ro, &s->rt, &err) < 0)
-		bail("release controller: %s", err.message);
+		ch_bail("release controller: %s", err.message);
 	fflush(logfile);
 	log_mark = loglen;
-	if (ctl_manager_start(s->mgr) < 0)
-		bail("start");
-	if (!run_until(synced, s->mgr, 5))
-		bail("the caches did not sync");
-	if (ctl_manager_start_leading(s->mgr) < 0)
-		bail("start leading");
+	ch_manager_lead(s->mgr);
 }
 
 static void setup_stop(struct setup *s)
 {
-	s->mgr = ctl_manager_free(s->mgr);
-	s->client = kc_client_free(s->client);
-	fa_free(srv);
-	if (fa_new(&srv) < 0)
-		bail("fake API server");
+	ch_stop(&s->mgr, &s->client);
 }
 
 /* Every write the reconciler may plan succeeds, so no key is retried with
@@ -230,21 +152,21 @@ static void route_writes(const char *const *releases, size_t n)
 	char path[512];
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), RELEASES "/%s/status", releases[i]);
-		fa_route(srv, "PATCH", path, 0, 200, "{}");
+		fa_route(ch_srv, "PATCH", path, 0, 200, "{}");
 	}
-	fa_route(srv, "POST", REPLICASETS, 0, 201, "{}");
+	fa_route(ch_srv, "POST", REPLICASETS, 0, 201, "{}");
 	static const char *const services[] = {"web", "web-canary", "db", "db-canary"};
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), SERVICES "/%s", services[i]);
-		fa_route(srv, "PATCH", path, 0, 200, "{}");
+		fa_route(ch_srv, "PATCH", path, 0, 200, "{}");
 	}
-	fa_route(srv, "PATCH", HTTPROUTES "/web", 0, 200, "{}");
+	fa_route(ch_srv, "PATCH", HTTPROUTES "/web", 0, 200, "{}");
 	char name[MODEL_NAME_MAX + 1];
 	if (rec_traffic_canary_ingress_name("n1", "web", name, sizeof(name)) < 0)
-		bail("canary ingress name");
+		ch_bail("canary ingress name");
 	snprintf(path, sizeof(path), INGRESSES "/%s", name);
-	fa_route(srv, "PATCH", path, 0, 200, "{}");
-	fa_route(srv, "DELETE", INGRESSES "/n1-old-canary", 0, 200, "{}");
+	fa_route(ch_srv, "PATCH", path, 0, 200, "{}");
+	fa_route(ch_srv, "DELETE", INGRESSES "/n1-old-canary", 0, 200, "{}");
 }
 
 #define OWNED_BY(rel)                                                                              \
@@ -271,7 +193,7 @@ static char *releases_items(void)
 	char *r1 = release("r1", "{\"rolling\":{}}");
 	char *items = NULL;
 	if (asprintf(&items, "%s,%s,%s,%s", g1, g2, n1, r1) < 0)
-		bail("out of memory");
+		ch_bail("out of memory");
 	free(g1);
 	free(g2);
 	free(n1);
@@ -282,10 +204,10 @@ static char *releases_items(void)
 static void route_cluster(bool gateway_api)
 {
 	char *items = releases_items();
-	route_list(RELEASES, items);
+	ch_route_list(RELEASES, items);
 	free(items);
-	route_list(REPLICASETS, "");
-	route_list(PODS, "");
+	ch_route_list(REPLICASETS, "");
+	ch_route_list(PODS, "");
 	char *svcs[4];
 	static const char *const services[] = {"web", "web-canary", "db", "db-canary"};
 	for (size_t i = 0; i < 4; i++)
@@ -295,8 +217,8 @@ static void route_cluster(bool gateway_api)
 		           "\"ports\":[{\"port\":80}]},\"status\":{\"loadBalancer\":{}}");
 	char *list = NULL;
 	if (asprintf(&list, "%s,%s,%s,%s", svcs[0], svcs[1], svcs[2], svcs[3]) < 0)
-		bail("out of memory");
-	route_list(SERVICES, list);
+		ch_bail("out of memory");
+	ch_route_list(SERVICES, list);
 	free(list);
 	for (size_t i = 0; i < 4; i++)
 		free(svcs[i]);
@@ -306,7 +228,7 @@ static void route_cluster(bool gateway_api)
 		           "},\"spec\":{\"parentRefs\":[{\"name\":\"gw\"}],\"rules\":[{"
 		           "\"backendRefs\":[{\"name\":\"web\",\"port\":80,\"weight\":100},"
 		           "{\"name\":\"web-canary\",\"port\":80,\"weight\":0}]}]}");
-		route_list(HTTPROUTES, route);
+		ch_route_list(HTTPROUTES, route);
 		free(route);
 	}
 	char *stable = object("web", "7",
@@ -316,8 +238,8 @@ static void route_cluster(bool gateway_api)
 	char *mine = object("n1-old-canary", "8", OWNED_BY("n1") "},\"spec\":{}");
 	char *theirs = object("other", "9", OWNED_BY("g1x") "},\"spec\":{}");
 	if (asprintf(&list, "%s,%s,%s", stable, mine, theirs) < 0)
-		bail("out of memory");
-	route_list(INGRESSES, list);
+		ch_bail("out of memory");
+	ch_route_list(INGRESSES, list);
 	free(list);
 	free(stable);
 	free(mine);
@@ -338,11 +260,11 @@ static const char *name_of(const json_t *obj)
 static struct ctl_release_snapshot *snapshot(struct setup *s, const char *key, json_t **ret_rel)
 {
 	if (ctl_informer_get(ctl_runtime_informer(s->rt, I_RELEASES), key, ret_rel) < 0)
-		bail("release %s not cached", key);
+		ch_bail("release %s not cached", key);
 	struct ctl_release_snapshot *snap = NULL;
 	int r = ctl_release_snapshot_new(s->rt, *ret_rel, 1e9, &snap);
 	if (r < 0)
-		bail("snapshot of %s: %d", key, r);
+		ch_bail("snapshot of %s: %d", key, r);
 	return snap;
 }
 
@@ -433,17 +355,17 @@ static bool all_woken(void *arg)
  * Releases of the space-separated list `woken`. */
 static void wakes(struct setup *s, size_t i, const char *obj, const char *woken, const char *what)
 {
-	run_until(idle, s->rt, 2);
-	run_for(0.2);
+	ch_run_until(idle, s->rt, 2);
+	ch_run_for(0.2);
 	int before[4];
 	counts(before);
-	json_t *j = parse(obj);
+	json_t *j = ch_parse(obj);
 	ctl_informer_refresh(ctl_runtime_informer(s->rt, i), j);
 	json_decref(j);
 	struct woken w = {woken, before};
-	ok(run_until(all_woken, &w, 3), "%s: wakes %s", what, woken);
-	run_until(idle, s->rt, 2);
-	run_for(0.2);
+	ok(ch_run_until(all_woken, &w, 3), "%s: wakes %s", what, woken);
+	ch_run_until(idle, s->rt, 2);
+	ch_run_for(0.2);
 	int after[4];
 	counts(after);
 	char others[64] = "";
@@ -479,7 +401,7 @@ static void test_canary_wiring(void)
 	struct setup s = {0};
 	setup_start(&s);
 	struct wait_for w = {"a/r1", 1};
-	ok(run_until(reconciled, &w, 5), "every Release reconciled once leading starts");
+	ok(ch_run_until(reconciled, &w, 5), "every Release reconciled once leading starts");
 	ok(ctl_informer_served(ctl_runtime_informer(s.rt, I_HTTPROUTES)), "httproutes served");
 	test_snapshot(&s);
 	test_wakeups(&s);
@@ -496,7 +418,7 @@ static void test_without_gateway_api(void)
 	ok(!ctl_informer_served(ctl_runtime_informer(s.rt, I_HTTPROUTES)),
 	   "no Gateway API: httproutes not served");
 	struct wait_for w = {"a/g1", 1};
-	ok(run_until(reconciled, &w, 5), "no Gateway API: g1 is reconciled");
+	ok(ch_run_until(reconciled, &w, 5), "no Gateway API: g1 is reconciled");
 	json_t *rel = NULL;
 	struct ctl_release_snapshot *snap = snapshot(&s, "a/g1", &rel);
 	const struct rec_observed *o = ctl_release_snapshot_observed(snap);
@@ -509,19 +431,17 @@ static void test_without_gateway_api(void)
 
 int main(void)
 {
-	loop = ev_default_loop(0);
+	ch_before_bail = print_log;
 	logfile = open_memstream(&logbuf, &loglen);
 	struct ctl_log *lg = logfile ? ctl_log_new(logfile, CTL_LOG_LOGFMT, CTL_LOG_DEBUG) : NULL;
 	if (!lg)
-		bail("logger");
+		ch_bail("logger");
 	ctl_log_set_clock(lg, NULL);
 	ctl_log_set_default(lg);
-	if (fa_new(&srv) < 0)
-		bail("fake API server");
+	ch_begin();
 	test_canary_wiring();
 	test_without_gateway_api();
-	fa_free(srv);
-	kc_config_free(cfg);
+	ch_end();
 	ctl_log_set_default(NULL);
 	ctl_log_free(lg);
 	fclose(logfile);

@@ -10,12 +10,10 @@
  * the requests the server saw and from what the test's reconcile function
  * was handed.
  */
-#include "fake-apiserver.h"
-#include "loopback-config.h"
+#include "controller-harness.h"
 #include "tap.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +26,6 @@
 #include "controller/observability.h"
 #include "controller/runtime.h"
 #include "kubeclient/client.h"
-#include "kubeclient/config.h"
-
-/* The test cannot go on without its server, client or caches. */
-__attribute__((format(printf, 1, 2), noreturn)) static void bail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("Bail out! ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	exit(1);
-}
-
-static struct ev_loop *loop;
-static struct fa_server *srv;
-static struct kc_config *cfg;
 
 #define WIDGETS_A "/apis/example.com/v1/namespaces/a/widgets"
 #define WIDGETS_B "/apis/example.com/v1/namespaces/b/widgets"
@@ -117,25 +98,6 @@ static char *widget(const char *name, const char *rv, const char *service)
 	return n < 0 ? NULL : s;
 }
 
-/* Caller owns the result (json_decref). */
-static json_t *parse(const char *text)
-{
-	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-	if (!j)
-		bail("unparsable test JSON: %s", text);
-	return j;
-}
-
-static void route_list(const char *path, const char *items)
-{
-	char body[4096];
-	snprintf(body, sizeof(body),
-	         "{\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"10\"},"
-	         "\"items\":[%s]}",
-	         items);
-	fa_route(srv, "GET", path, 0, 200, body);
-}
-
 /* ---- the test's reconcile function ------------------------------------- */
 
 enum behaviour { NOTHING, PATCH_STATUS, THREE_PATCHES, STATUS_THEN_EVENT, CREATE_GADGET };
@@ -181,7 +143,7 @@ static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, stru
 		snprintf(p->rv[p->reconciles], sizeof(p->rv[0]), "%s",
 		         json_string_value(json_object_get(md, "resourceVersion")));
 		p->at[p->reconciles] = ev_time();
-		p->patches[p->reconciles] = fa_count(srv, "PATCH", NULL);
+		p->patches[p->reconciles] = fa_count(ch_srv, "PATCH", NULL);
 	}
 	p->reconciles++;
 	if (p->requeue > 0)
@@ -246,54 +208,6 @@ static int reconciles_of(const struct probe *p, const char *key)
 /* The request deadline of the next client; 0: the client's default. */
 static double client_deadline;
 
-/* A client of the fake server; caller owns it (kc_client_free). */
-static struct kc_client *client_new(void)
-{
-	struct kc_error err = {0};
-	kc_config_free(cfg);
-	cfg = test_loopback_port_config(fa_port(srv), "t", NULL);
-	struct kc_client *c = NULL;
-	if (!cfg || kc_client_new(loop, cfg,
-	                          &(struct kc_client_options){.max_host_connections = 16,
-	                                                      .deadline = client_deadline},
-	                          &c, &err) < 0)
-		bail("client: %s", err.message);
-	return c;
-}
-
-static void tick(struct ev_loop *l, ev_timer *t, int revents)
-{
-}
-
-/* Runs the loop until done(arg) or max seconds; returns done(arg). */
-static bool run_until(bool (*done)(void *), void *arg, double max)
-{
-	double end = ev_time() + max;
-	while (!done(arg) && ev_time() < end) {
-		ev_timer t;
-		ev_timer_init(&t, tick, 0.01, 0);
-		ev_timer_start(loop, &t);
-		ev_run(loop, EVRUN_ONCE);
-		ev_timer_stop(loop, &t);
-	}
-	return done(arg);
-}
-
-static bool never(void *arg)
-{
-	return false;
-}
-
-static void run_for(double seconds)
-{
-	run_until(never, NULL, seconds);
-}
-
-static bool manager_synced(void *m)
-{
-	return ctl_manager_synced(m);
-}
-
 static int min_reconciles;
 static bool reconciled(void *p)
 {
@@ -303,7 +217,7 @@ static bool reconciled(void *p)
 static bool run_until_reconciles(struct probe *p, int n)
 {
 	min_reconciles = n;
-	return run_until(reconciled, p, 5);
+	return ch_run_until(reconciled, p, 5);
 }
 
 /* Events for the manager's controllers; NULL: none. */
@@ -323,11 +237,11 @@ static void setup_start(struct setup *s, const char *const *namespaces, struct p
                         size_t n, const struct ctl_watch *watches, size_t n_watches)
 {
 	struct kc_error err = {0};
-	s->client = client_new();
+	s->client = ch_client_new(client_deadline);
 	struct ctl_manager_options mo = {
 	    .client = s->client, .namespaces = namespaces, .events = events};
 	if (ctl_manager_new(&mo, &s->mgr, &err) < 0)
-		bail("manager: %s", err.message);
+		ch_bail("manager: %s", err.message);
 	static const char *const names[] = {"one", "two"};
 	for (size_t i = 0; i < n; i++) {
 		struct ctl_runtime_options ro = {.name = names[i],
@@ -341,34 +255,27 @@ static void setup_start(struct setup *s, const char *const *namespaces, struct p
 		                                 .reconcile = reconcile,
 		                                 .userdata = &probes[i]};
 		if (ctl_manager_add(s->mgr, &ro, &s->rt[i], &err) < 0)
-			bail("controller: %s", err.message);
+			ch_bail("controller: %s", err.message);
 	}
-	if (ctl_manager_start(s->mgr) < 0 || !run_until(manager_synced, s->mgr, 5))
-		bail("the caches did not sync");
-	if (ctl_manager_start_leading(s->mgr) < 0)
-		bail("start leading");
+	ch_manager_lead(s->mgr);
 }
 
 static void setup_stop(struct setup *s)
 {
-	s->mgr = ctl_manager_free(s->mgr);
-	s->client = kc_client_free(s->client);
-	fa_free(srv);
-	if (fa_new(&srv) < 0)
-		bail("fake API server");
+	ch_stop(&s->mgr, &s->client);
 }
 
 /* The watches of every kind (min_watches of them) reached the server. */
 static int min_watches;
 static bool watching(void *arg)
 {
-	return fa_count(srv, "WATCH", NULL) >= min_watches;
+	return fa_count(ch_srv, "WATCH", NULL) >= min_watches;
 }
 
 static int writes(void)
 {
-	return fa_count(srv, "PATCH", NULL) + fa_count(srv, "POST", NULL) +
-	       fa_count(srv, "PUT", NULL) + fa_count(srv, "DELETE", NULL);
+	return fa_count(ch_srv, "PATCH", NULL) + fa_count(ch_srv, "POST", NULL) +
+	       fa_count(ch_srv, "PUT", NULL) + fa_count(ch_srv, "DELETE", NULL);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -397,8 +304,8 @@ static void check_metrics(struct ctl_manager *mgr)
 static void test_shared_informers(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "");
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "");
 	struct probe p[2] = {{.open = true}, {.open = true}};
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
 	struct setup s = {0};
@@ -411,15 +318,15 @@ static void test_shared_informers(void)
 	ok(run_until_reconciles(&p[0], 1) && run_until_reconciles(&p[1], 1),
 	   "each controller reconciles w1 once it leads");
 	min_watches = 2;
-	run_until(watching, NULL, 5);
-	is_int(fa_count(srv, "GET", GADGETS_A), 1, "one list of gadgets");
-	is_int(fa_count(srv, "WATCH", GADGETS_A), 1, "one watch of gadgets");
+	ch_run_until(watching, NULL, 5);
+	is_int(fa_count(ch_srv, "GET", GADGETS_A), 1, "one list of gadgets");
+	is_int(fa_count(ch_srv, "WATCH", GADGETS_A), 1, "one watch of gadgets");
 
 	/* A gadget owned by w1 changes: both controllers hear it. */
-	json_t *g = parse("{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
-	                  "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
-	                  "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
-	                  "\"uid-w1\",\"controller\":true}]}}");
+	json_t *g = ch_parse("{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
+	                     "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
+	                     "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
+	                     "\"uid-w1\",\"controller\":true}]}}");
 	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), g);
 	json_decref(g);
 	ok(run_until_reconciles(&p[0], 2) && run_until_reconciles(&p[1], 2),
@@ -432,21 +339,21 @@ static void test_shared_informers(void)
 
 static void test_cluster_scoped(void)
 {
-	route_list(WIDGETS_A, "");
-	route_list(WIDGETS_B, "");
-	route_list(THINGS, "");
+	ch_route_list(WIDGETS_A, "");
+	ch_route_list(WIDGETS_B, "");
+	ch_route_list(THINGS, "");
 	struct probe p = {.open = true};
 	struct ctl_kind kind = things;
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = kind};
 	struct setup s = {0};
 	setup_start(&s, ns_ab, &p, 1, &owned, 1);
 	min_watches = 3;
-	run_until(watching, NULL, 5);
-	is_int(fa_count(srv, "WATCH", "/apis/example.com/v1/namespaces/"), 2,
+	ch_run_until(watching, NULL, 5);
+	is_int(fa_count(ch_srv, "WATCH", "/apis/example.com/v1/namespaces/"), 2,
 	       "the namespaced kind: one watch per listed namespace");
-	is_int(fa_count(srv, "WATCH", THINGS), 1,
+	is_int(fa_count(ch_srv, "WATCH", THINGS), 1,
 	       "the cluster-scoped kind under --namespaces a,b: one cluster-wide watch");
-	is_int(fa_count(srv, "WATCH", "/apis/example.com/v1/namespaces/a/clusterthings"), 0,
+	is_int(fa_count(ch_srv, "WATCH", "/apis/example.com/v1/namespaces/a/clusterthings"), 0,
 	       "and none per namespace");
 	is_int(ctl_informer_watches(ctl_runtime_informer(s.rt[0], 1)), 1,
 	       "its informer runs one watch");
@@ -456,8 +363,8 @@ static void test_cluster_scoped(void)
 static void test_echo_filter(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "");
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "");
 	struct probe p = {.open = true};
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
 	struct setup s = {0};
@@ -466,13 +373,13 @@ static void test_echo_filter(void)
 	struct ctl_informer *inf = ctl_runtime_informer(s.rt[0], 0);
 
 	/* The echo of a status write: status and resourceVersion moved. */
-	json_t *echo = parse(w1);
+	json_t *echo = ch_parse(w1);
 	json_object_set_new(json_object_get(echo, "metadata"), "resourceVersion",
 	                    json_string("12"));
 	json_object_set_new(echo, "status", json_pack("{s:s}", "phase", "Busy"));
 	ctl_informer_refresh(inf, echo);
 	json_decref(echo);
-	run_for(0.3);
+	ch_run_for(0.3);
 	is_int(p.reconciles, 1, "a status echo enqueues nothing");
 
 	static const char *const changes[][2] = {
@@ -490,7 +397,7 @@ static void test_echo_filter(void)
 		snprintf(rv, sizeof(rv), "%zu", 13 + i);
 		json_t *md = json_object_get(next, "metadata");
 		json_object_set_new(md, "resourceVersion", json_string(rv));
-		json_object_set_new(md, changes[i][0], parse(changes[i][1]));
+		json_object_set_new(md, changes[i][0], ch_parse(changes[i][1]));
 		ctl_informer_refresh(inf, next);
 		json_decref(next);
 		ok(run_until_reconciles(&p, 2 + (int)i), "a change of metadata.%s enqueues w1",
@@ -511,18 +418,18 @@ static bool abort_matters(const json_t *old, const json_t *obj)
 static void test_own_update_filter(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
+	ch_route_list(WIDGETS_A, w1);
 	struct probe p = {.open = true, .filter = abort_matters};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, NULL, 0);
 	ok(run_until_reconciles(&p, 1), "own filter: w1 reconciled when leading starts");
 	struct ctl_informer *inf = ctl_runtime_informer(s.rt[0], 0);
-	json_t *next = parse(w1);
+	json_t *next = ch_parse(w1);
 	json_object_set_new(json_object_get(next, "metadata"), "resourceVersion",
 	                    json_string("12"));
 	json_object_set_new(next, "status", json_pack("{s:s}", "phase", "Busy"));
 	ctl_informer_refresh(inf, next);
-	run_for(0.3);
+	ch_run_for(0.3);
 	is_int(p.reconciles, 1, "own filter: a plain status echo still enqueues nothing");
 	/* A copy: the store holds `next` itself now. */
 	json_t *intent = json_deep_copy(next);
@@ -542,20 +449,20 @@ static void test_mapped(void)
 	char *w1 = widget("w1", "11", "web"), *w2 = widget("w2", "11", "db");
 	char items[2048];
 	snprintf(items, sizeof(items), "%s,%s", w1, w2);
-	route_list(WIDGETS_A, items);
-	route_list(SERVICES, "");
+	ch_route_list(WIDGETS_A, items);
+	ch_route_list(SERVICES, "");
 	struct probe p = {.open = true};
 	struct ctl_watch mapped = {
 	    .role = CTL_WATCH_MAPPED, .kind = services, .index = "spec.service"};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, &mapped, 1);
 	ok(run_until_reconciles(&p, 2), "w1 and w2 reconciled when leading starts");
-	json_t *svc = parse("{\"metadata\":{\"name\":\"web\",\"namespace\":\"a\","
-	                    "\"resourceVersion\":\"12\"}}");
+	json_t *svc = ch_parse("{\"metadata\":{\"name\":\"web\",\"namespace\":\"a\","
+	                       "\"resourceVersion\":\"12\"}}");
 	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), svc);
 	json_decref(svc);
 	ok(run_until_reconciles(&p, 3), "a Service change enqueues a widget");
-	run_for(0.2);
+	ch_run_for(0.2);
 	is_int(p.reconciles, 3, "exactly one");
 	is_int(reconciles_of(&p, "a/w1"), 2, "w1, whose spec names Service web");
 	is_int(reconciles_of(&p, "a/w2"), 1, "not w2, which names db");
@@ -588,8 +495,8 @@ static void test_owned_and_mapped_same_kind(void)
 	char *w1 = widget("w1", "11", "web"), *w2 = widget("w2", "11", "db");
 	char items[2048];
 	snprintf(items, sizeof(items), "%s,%s", w1, w2);
-	route_list(WIDGETS_A, items);
-	route_list(SERVICES, "");
+	ch_route_list(WIDGETS_A, items);
+	ch_route_list(SERVICES, "");
 	struct probe p = {.open = true};
 	struct ctl_watch watches[2] = {
 	    {.role = CTL_WATCH_OWNED, .kind = services},
@@ -603,27 +510,27 @@ static void test_owned_and_mapped_same_kind(void)
 	ok(ctl_runtime_informer(s.rt[0], 1) == ctl_runtime_informer(s.rt[0], 2),
 	   "two roles: both watches read the one Service cache");
 	min_watches = 2;
-	run_until(watching, NULL, 5);
-	is_int(fa_count(srv, "WATCH", SERVICES), 1, "two roles: one watch of services");
+	ch_run_until(watching, NULL, 5);
+	is_int(fa_count(ch_srv, "WATCH", SERVICES), 1, "two roles: one watch of services");
 
 	/* Named by w1 (mapped), owned by w2 (owned). */
-	json_t *svc = parse("{\"metadata\":{\"name\":\"web\",\"namespace\":\"a\","
-	                    "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
-	                    "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w2\",\"uid\":"
-	                    "\"uid-w2\",\"controller\":true}]}}");
+	json_t *svc = ch_parse("{\"metadata\":{\"name\":\"web\",\"namespace\":\"a\","
+	                       "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
+	                       "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w2\",\"uid\":"
+	                       "\"uid-w2\",\"controller\":true}]}}");
 	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), svc);
 	json_decref(svc);
 	ok(run_until_reconciles(&p, 4), "two roles: the change woke two Releases");
-	run_for(0.2);
+	ch_run_for(0.2);
 	is_int(reconciles_of(&p, "a/w1"), 2, "two roles: w1, which names it");
 	is_int(reconciles_of(&p, "a/w2"), 2, "two roles: w2, which owns it");
 
 	/* Owned by nobody, named by nobody: wakes nobody. */
-	svc = parse("{\"metadata\":{\"name\":\"other\",\"namespace\":\"a\","
-	            "\"resourceVersion\":\"13\"}}");
+	svc = ch_parse("{\"metadata\":{\"name\":\"other\",\"namespace\":\"a\","
+	               "\"resourceVersion\":\"13\"}}");
 	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), svc);
 	json_decref(svc);
-	run_for(0.3);
+	ch_run_for(0.3);
 	is_int(p.reconciles, 4, "two roles: a Service nobody names or owns wakes nobody");
 	setup_stop(&s);
 	free(w1);
@@ -641,7 +548,7 @@ static bool served(void *inf)
 static void test_optional_kind(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
+	ch_route_list(WIDGETS_A, w1);
 	struct probe p = {.open = true};
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = routes};
 	struct setup s = {0};
@@ -650,13 +557,14 @@ static void test_optional_kind(void)
 	ok(ctl_informer_synced(inf), "optional: a 404 on the list counts as synced");
 	ok(!ctl_informer_served(inf), "optional: and as not served");
 	ok(run_until_reconciles(&p, 1), "optional: the controller reconciles w1");
-	is_int(fa_count(srv, "WATCH", ROUTES_A), 0, "optional: no watch of what is not served");
+	is_int(fa_count(ch_srv, "WATCH", ROUTES_A), 0, "optional: no watch of what is not served");
 
-	route_list(ROUTES_A, "{\"metadata\":{\"name\":\"r1\",\"namespace\":\"a\","
-	                     "\"resourceVersion\":\"9\",\"ownerReferences\":[{\"apiVersion\":"
-	                     "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
-	                     "\"uid-w1\",\"controller\":true}]}}");
-	ok(run_until(served, inf, 5), "optional: the API installed later is found by the retries");
+	ch_route_list(ROUTES_A, "{\"metadata\":{\"name\":\"r1\",\"namespace\":\"a\","
+	                        "\"resourceVersion\":\"9\",\"ownerReferences\":[{\"apiVersion\":"
+	                        "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
+	                        "\"uid-w1\",\"controller\":true}]}}");
+	ok(ch_run_until(served, inf, 5),
+	   "optional: the API installed later is found by the retries");
 	json_t *r1 = NULL;
 	ok(ctl_informer_get(inf, "a/r1", &r1) == 0, "optional: its objects are cached");
 	json_decref(r1);
@@ -665,7 +573,7 @@ static void test_optional_kind(void)
 
 	/* The same kind asked for as required by another controller. */
 	struct kc_error err = {0};
-	struct kc_client *c = client_new();
+	struct kc_client *c = ch_client_new(client_deadline);
 	struct ctl_informers *f = NULL;
 	struct ctl_informer *a = NULL, *b = NULL;
 	struct ctl_kind required = routes;
@@ -680,64 +588,63 @@ static void test_optional_kind(void)
 	free(w1);
 }
 
-/* A required kind answered 404 never syncs: a missing CRD of our own is
+/* A required kind answered 404 ch_never syncs: a missing CRD of our own is
  * a broken install, and readiness says so. */
 static void test_required_kind_404(void)
 {
 	struct kc_error err = {0};
-	struct kc_client *c = client_new();
+	struct kc_client *c = ch_client_new(client_deadline);
 	struct ctl_informers *f = NULL;
 	struct ctl_informer *inf = NULL;
 	struct ctl_kind required = routes;
 	required.optional = false;
 	ctl_informers_new(c, ns_a, &f);
 	if (ctl_informers_get(f, &required, &inf, &err) < 0)
-		bail("informer: %s", err.message);
+		ch_bail("informer: %s", err.message);
 	ctl_informers_start(f);
 	min_reconciles = 0;
-	run_until(never, NULL, 1.0);
-	ok(fa_count(srv, "GET", ROUTES_A) >= 1, "required: the list was tried");
+	ch_run_until(ch_never, NULL, 1.0);
+	ok(fa_count(ch_srv, "GET", ROUTES_A) >= 1, "required: the list was tried");
 	ok(!ctl_informer_synced(inf), "required: a 404 is not synced");
 	ok(ctl_informer_served(inf), "required: served() says nothing of a required kind");
 	ctl_informers_free(f);
 	kc_client_free(c);
-	fa_free(srv);
-	if (fa_new(&srv) < 0)
-		bail("fake API server");
+	ch_server_renew();
 }
 
 static bool reconciled_twice_and_idle(void *arg)
 {
 	struct setup *s = arg;
-	return ctl_runtime_in_flight(s->rt[0]) == 0 && fa_count(srv, "PATCH", NULL) >= 2;
+	return ctl_runtime_in_flight(s->rt[0]) == 0 && fa_count(ch_srv, "PATCH", NULL) >= 2;
 }
 
 static void test_conflict_reread(void)
 {
 	char *w1 = widget("w1", "11", "web"), *w1b = widget("w1", "20", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "");
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "");
 	fa_route(
-	    srv, "PATCH", WIDGETS_A "/w1/status", 1, 409,
+	    ch_srv, "PATCH", WIDGETS_A "/w1/status", 1, 409,
 	    "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409}");
-	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1b);
-	fa_route(srv, "GET", WIDGETS_A "/w1", 0, 200, w1b);
+	fa_route(ch_srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1b);
+	fa_route(ch_srv, "GET", WIDGETS_A "/w1", 0, 200, w1b);
 	struct probe p = {.open = true, .does = PATCH_STATUS};
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, &owned, 1);
 	ok(run_until_reconciles(&p, 2), "a 409 on the status write is followed by a reconcile");
-	run_until(reconciled_twice_and_idle, &s, 5);
-	is_int(fa_count(srv, "GET", WIDGETS_A "/w1"), 1, "the object that conflicted was re-read");
+	ch_run_until(reconciled_twice_and_idle, &s, 5);
+	is_int(fa_count(ch_srv, "GET", WIDGETS_A "/w1"), 1,
+	       "the object that conflicted was re-read");
 	is_str(p.rv[0], "11", "the first reconcile saw resourceVersion 11");
 	is_str(p.rv[1], "20", "the next one sees the re-read version, 20, before any watch event");
 	struct ctl_runtime_stats st;
 	ctl_runtime_stats(s.rt[0], &st);
 	is_int(st.conflicts, 1, "one conflict counted");
 	is_int(st.queue.retries, 0, "requeued at once, not with backoff");
-	is_int(fa_count(srv, "PATCH", NULL), 2, "the second status write went out");
+	is_int(fa_count(ch_srv, "PATCH", NULL), 2, "the second status write went out");
 	struct fa_request req;
-	fa_request(srv, fa_count(srv, NULL, NULL) - 1, &req);
+	fa_request(ch_srv, fa_count(ch_srv, NULL, NULL) - 1, &req);
 	ok(strstr(req.body, "\"20\"") != NULL, "with the re-read resourceVersion as precondition");
 	setup_stop(&s);
 	free(w1);
@@ -757,18 +664,18 @@ static bool failed_once(void *arg)
 static void test_orphaned_owned(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
-	                      "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
-	                      "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
-	                      "\"uid-w1\",\"controller\":true}]}}");
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
+	                         "\"resourceVersion\":\"12\",\"ownerReferences\":[{\"apiVersion\":"
+	                         "\"example.com/v1\",\"kind\":\"Widget\",\"name\":\"w1\",\"uid\":"
+	                         "\"uid-w1\",\"controller\":true}]}}");
 	struct probe p = {.open = true};
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, &owned, 1);
 	ok(run_until_reconciles(&p, 1), "orphaned: w1 reconciled once when leading starts");
-	json_t *g = parse("{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
-	                  "\"resourceVersion\":\"13\"}}");
+	json_t *g = ch_parse("{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\","
+	                     "\"resourceVersion\":\"13\"}}");
 	ctl_informer_refresh(ctl_runtime_informer(s.rt[0], 1), g);
 	json_decref(g);
 	ok(run_until_reconciles(&p, 2), "orphaned: the former owner is woken");
@@ -780,21 +687,21 @@ static void test_orphaned_owned(void)
 static void test_stop_at_first_failure(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "");
-	fa_route(srv, "PATCH", GADGETS_A "/g1", 0, 200, "{}");
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "");
+	fa_route(ch_srv, "PATCH", GADGETS_A "/g1", 0, 200, "{}");
 	fa_route(
-	    srv, "PATCH", GADGETS_A "/g2", 0, 403,
+	    ch_srv, "PATCH", GADGETS_A "/g2", 0, 403,
 	    "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403}");
-	fa_route(srv, "PATCH", GADGETS_A "/g3", 0, 200, "{}");
+	fa_route(ch_srv, "PATCH", GADGETS_A "/g3", 0, 200, "{}");
 	struct probe p = {.open = true, .does = THREE_PATCHES};
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, &owned, 1);
-	ok(run_until(failed_once, s.rt[0], 5), "the reconcile failed");
-	is_int(fa_count(srv, "PATCH", GADGETS_A "/g1"), 1, "the first action was sent");
-	is_int(fa_count(srv, "PATCH", GADGETS_A "/g2"), 1, "the second was sent and failed");
-	is_int(fa_count(srv, "PATCH", GADGETS_A "/g3"), 0, "the third was never sent");
+	ok(ch_run_until(failed_once, s.rt[0], 5), "the reconcile failed");
+	is_int(fa_count(ch_srv, "PATCH", GADGETS_A "/g1"), 1, "the first action was sent");
+	is_int(fa_count(ch_srv, "PATCH", GADGETS_A "/g2"), 1, "the second was sent and failed");
+	is_int(fa_count(ch_srv, "PATCH", GADGETS_A "/g3"), 0, "the third was ch_never sent");
 	struct ctl_runtime_stats st;
 	ctl_runtime_stats(s.rt[0], &st);
 	is_int(st.conflicts, 0, "not counted as a conflict");
@@ -806,12 +713,12 @@ static void test_stop_at_first_failure(void)
 static void test_write_gate(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "");
-	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1);
-	fa_route(srv, "PATCH", GADGETS_A "/g1", 0, 200, "{}");
-	fa_route(srv, "PATCH", GADGETS_A "/g2", 0, 200, "{}");
-	fa_route(srv, "PATCH", GADGETS_A "/g3", 0, 200, "{}");
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "");
+	fa_route(ch_srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1);
+	fa_route(ch_srv, "PATCH", GADGETS_A "/g1", 0, 200, "{}");
+	fa_route(ch_srv, "PATCH", GADGETS_A "/g2", 0, 200, "{}");
+	fa_route(ch_srv, "PATCH", GADGETS_A "/g3", 0, 200, "{}");
 	/* Controller one's gate is closed (a leader that lost its Lease),
 	 * two's open: the gate is per controller. */
 	struct probe p[2] = {{.open = false, .does = THREE_PATCHES},
@@ -821,10 +728,10 @@ static void test_write_gate(void)
 	setup_start(&s, ns_a, p, 2, &owned, 1);
 	ok(run_until_reconciles(&p[0], 1) && run_until_reconciles(&p[1], 1),
 	   "both controllers reconciled w1");
-	run_for(0.3);
-	is_int(fa_count(srv, "PATCH", GADGETS_A), 0,
+	ch_run_for(0.3);
+	is_int(fa_count(ch_srv, "PATCH", GADGETS_A), 0,
 	       "the closed gate: zero requests of its plan reached the server");
-	is_int(fa_count(srv, "PATCH", WIDGETS_A "/w1/status"), 1,
+	is_int(fa_count(ch_srv, "PATCH", WIDGETS_A "/w1/status"), 1,
 	       "the open gate of the other controller let its write through");
 	is_int(writes(), 1, "and nothing else was written");
 	setup_stop(&s);
@@ -843,12 +750,12 @@ static bool settled(void *arg)
 static void test_events_after_status(int status, int want_events, const char *what)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, status,
+	ch_route_list(WIDGETS_A, w1);
+	fa_route(ch_srv, "PATCH", WIDGETS_A "/w1/status", 0, status,
 	         status == 200 ? w1
 	                       : "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
 	                         "\"Forbidden\",\"code\":403}");
-	fa_route(srv, "POST", "/apis/events.k8s.io/v1/namespaces/a/events", 0, 201, "{}");
+	fa_route(ch_srv, "POST", "/apis/events.k8s.io/v1/namespaces/a/events", 0, 201, "{}");
 	struct ctl_events_config ec;
 	ctl_events_config_default(&ec);
 	ec.reporting_instance = "test";
@@ -856,11 +763,11 @@ static void test_events_after_status(int status, int want_events, const char *wh
 	struct probe p = {.open = true, .does = STATUS_THEN_EVENT};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, NULL, 0);
-	run_until(settled, &s, 5);
-	run_for(0.3);
-	is_int(fa_count(srv, "PATCH", WIDGETS_A "/w1/status") >= 1, 1,
+	ch_run_until(settled, &s, 5);
+	ch_run_for(0.3);
+	is_int(fa_count(ch_srv, "PATCH", WIDGETS_A "/w1/status") >= 1, 1,
 	       "%s: the status write went out", what);
-	is_int(fa_count(srv, "POST", "/apis/events.k8s.io/"), want_events, "%s", what);
+	is_int(fa_count(ch_srv, "POST", "/apis/events.k8s.io/"), want_events, "%s", what);
 	setup_stop(&s);
 	events = ctl_events_free(events);
 	free(w1);
@@ -869,7 +776,7 @@ static void test_events_after_status(int status, int want_events, const char *wh
 static bool idle_after(void *arg)
 {
 	struct setup *s = arg;
-	return ctl_runtime_in_flight(s->rt[0]) == 0 && fa_count(srv, "POST", GADGETS_A) >= 2;
+	return ctl_runtime_in_flight(s->rt[0]) == 0 && fa_count(ch_srv, "POST", GADGETS_A) >= 2;
 }
 
 /* A refused write is remembered for the key's next reconcile, with the API
@@ -878,18 +785,18 @@ static bool idle_after(void *arg)
 static void test_failure_remembered(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "");
-	fa_route(srv, "POST", GADGETS_A, 1, 422,
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "");
+	fa_route(ch_srv, "POST", GADGETS_A, 1, 422,
 	         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Invalid\","
 	         "\"message\":\"Gadget \\\"g1\\\" is invalid: too long\",\"code\":422}");
-	fa_route(srv, "POST", GADGETS_A, 0, 201, "{\"metadata\":{\"name\":\"g1\"}}");
+	fa_route(ch_srv, "POST", GADGETS_A, 0, 201, "{\"metadata\":{\"name\":\"g1\"}}");
 	struct probe p = {.open = true, .does = CREATE_GADGET};
 	struct ctl_watch owned = {.role = CTL_WATCH_OWNED, .kind = gadgets};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, &owned, 1);
 	ok(run_until_reconciles(&p, 2), "refused: reconciled again after the failure");
-	run_until(idle_after, &s, 5);
+	ch_run_until(idle_after, &s, 5);
 	is_str(p.failure[0], "", "refused: the first reconcile knew of no failure");
 	is_str(p.failure[1], "create g1 422 1: Gadget \"g1\" is invalid: too long",
 	       "refused: the next one is told what was refused, how and for which generation");
@@ -904,13 +811,13 @@ static void test_failure_remembered(void)
 static void test_create_name_taken(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	route_list(GADGETS_A, "");
-	fa_route(srv, "POST", GADGETS_A, 1, 409,
+	ch_route_list(WIDGETS_A, w1);
+	ch_route_list(GADGETS_A, "");
+	fa_route(ch_srv, "POST", GADGETS_A, 1, 409,
 	         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
 	         "\"AlreadyExists\",\"code\":409}");
-	fa_route(srv, "POST", GADGETS_A, 0, 201, "{\"metadata\":{\"name\":\"g1\"}}");
-	fa_route(srv, "GET", GADGETS_A "/g1", 0, 200,
+	fa_route(ch_srv, "POST", GADGETS_A, 0, 201, "{\"metadata\":{\"name\":\"g1\"}}");
+	fa_route(ch_srv, "GET", GADGETS_A "/g1", 0, 200,
 	         "{\"metadata\":{\"name\":\"g1\",\"namespace\":\"a\",\"uid\":\"g1-uid\","
 	         "\"resourceVersion\":\"30\"}}");
 	struct probe p = {.open = true, .does = CREATE_GADGET};
@@ -918,8 +825,8 @@ static void test_create_name_taken(void)
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, &owned, 1);
 	ok(run_until_reconciles(&p, 2), "name taken: reconciled again");
-	run_until(idle_after, &s, 5);
-	is_int(fa_count(srv, "GET", GADGETS_A "/g1"), 1, "name taken: the object was read");
+	ch_run_until(idle_after, &s, 5);
+	is_int(fa_count(ch_srv, "GET", GADGETS_A "/g1"), 1, "name taken: the object was read");
 	json_t *g = NULL;
 	ok(ctl_informer_get(ctl_runtime_informer(s.rt[0], 1), "a/g1", &g) == 0,
 	   "name taken: and is in the informer for the next reconcile");
@@ -937,8 +844,8 @@ static void test_create_name_taken(void)
 static void test_plan_requeue(void)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1);
+	ch_route_list(WIDGETS_A, w1);
+	fa_route(ch_srv, "PATCH", WIDGETS_A "/w1/status", 0, 200, w1);
 	struct probe p = {.open = true, .does = PATCH_STATUS, .requeue = 0.3};
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, NULL, 0);
@@ -965,13 +872,13 @@ struct server_delay_case {
 static void test_server_delay(const struct server_delay_case *c)
 {
 	char *w1 = widget("w1", "11", "web");
-	route_list(WIDGETS_A, w1);
-	fa_route(srv, "PATCH", WIDGETS_A "/w1/status", 0, 429,
+	ch_route_list(WIDGETS_A, w1);
+	fa_route(ch_srv, "PATCH", WIDGETS_A "/w1/status", 0, 429,
 	         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
 	         "\"TooManyRequests\",\"code\":429}");
 	char header[64];
 	snprintf(header, sizeof(header), "Retry-After: %s", c->retry_after);
-	fa_route_header(srv, header);
+	fa_route_header(ch_srv, header);
 	struct ctl_queue_config qc;
 	ctl_queue_config_default(&qc);
 	qc.backoff_max = c->backoff_max;
@@ -981,7 +888,7 @@ static void test_server_delay(const struct server_delay_case *c)
 	struct setup s = {0};
 	setup_start(&s, ns_a, &p, 1, NULL, 0);
 	min_reconciles = 2;
-	run_until(reconciled, &p, c->max_gap + 2);
+	ch_run_until(reconciled, &p, c->max_gap + 2);
 	ok(p.reconciles >= 2, "%s: reconciled again", c->what);
 	double gap = p.reconciles >= 2 ? p.at[1] - p.at[0] : -1;
 	ok(gap >= c->min_gap && gap <= c->max_gap, "%s: after %.3f s, in [%g, %g]", c->what, gap,
@@ -1002,9 +909,7 @@ static void test_server_delay(const struct server_delay_case *c)
 
 int main(void)
 {
-	loop = ev_default_loop(0);
-	if (fa_new(&srv) < 0)
-		bail("fake API server");
+	ch_begin();
 	test_shared_informers();
 	test_cluster_scoped();
 	test_echo_filter();
@@ -1029,7 +934,6 @@ int main(void)
 	test_write_gate();
 	test_events_after_status(200, 1, "a status write that lands: its Event follows");
 	test_events_after_status(403, 0, "a status write that fails: no Event");
-	fa_free(srv);
-	kc_config_free(cfg);
+	ch_end();
 	return tap_done();
 }
