@@ -21,6 +21,26 @@ ok "kubectl explain documents spec.strategy" \
 	until_true 30 output_has "Exactly one of rolling, canary and" kubectl explain release.spec.strategy
 ok "kubectl explain reaches into the pod template" \
 	until_true 30 output_has "FIELD: image <string>" kubectl explain release.spec.template.spec.containers.image
+# undocumented CRD: the fields of the CRD as served (but the generated pod
+# template's, documented by `kubectl explain pod`) that have no description.
+undocumented() {
+	kubectl get crd "$1" -o json | python3 -c '
+import json, sys
+def walk(node, path):
+    for key, sub in (node.get("properties") or {}).items():
+        p = path + "." + key
+        if p == ".spec.template" or key in ("apiVersion", "kind", "metadata") and path == "":
+            continue
+        if "description" not in sub:
+            print(p)
+        walk(sub, p)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            walk(node[key], path + "[]")
+for v in json.load(sys.stdin)["spec"]["versions"]:
+    walk(v["schema"]["openAPIV3Schema"], "")' | grep . && return 1 || return 0
+}
+ok "kubectl explain documents every field" undocumented releases.slipway.dev
 
 # release NAME [JSON-MERGE-OF-SPEC]: a Release manifest, optionally changed.
 release() {
