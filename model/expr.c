@@ -385,6 +385,11 @@ static int fail(struct parser *p, size_t pos, const char *fmt, ...)
 	return -EINVAL;
 }
 
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -515,7 +520,7 @@ static int lex_punct(struct parser *p)
 static int next(struct parser *p)
 {
 	const char *s = p->src;
-	while (s[p->pos] == ' ' || s[p->pos] == '\t' || s[p->pos] == '\n' || s[p->pos] == '\r')
+	while (is_space(s[p->pos]))
 		p->pos++;
 	char c = s[p->pos];
 	if (c == '\0') {
@@ -549,12 +554,22 @@ static bool tok_is_op(const struct parser *p, enum op op)
 	return p->tok.kind == TK_OP && p->tok.op == op;
 }
 
+/* Offset of the first token of src (its length when there is none). */
+static size_t first_token(const char *src)
+{
+	size_t i = 0;
+	while (is_space(src[i]))
+		i++;
+	return i;
+}
+
 /* The error for an unexpected current token. */
 static int unexpected(struct parser *p)
 {
 	if (p->tok.kind == TK_EOF)
 		return fail(p, p->tok.start,
-		            p->e->n == 0 ? "empty condition" : "unexpected end of condition");
+		            p->tok.start == first_token(p->src) ? "empty condition"
+		                                                : "unexpected end of condition");
 	char q[QUOTE_MAX + 4];
 	quote(p->src, p->tok.start, p->tok.end, q);
 	return fail(p, p->tok.start, "unexpected '%s'", q);
@@ -660,8 +675,7 @@ static int parse_call(struct parser *p, enum op op, size_t pos, const char *name
 	if (r < 0)
 		return r;
 	struct node *a = &p->e->nodes[args[0]];
-	char why[MODEL_EXPR_ERROR_LEN];
-	if (op == OP_ISNAN && !unary_ok(OP_NEG, a->type, why, sizeof(why)))
+	if (op == OP_ISNAN && a->type != K_ANY && a->type != K_NUM)
 		return fail(p, a->start, "isNaN needs a number, not %s", kind_name(a->type));
 	if (op == OP_LEN && a->type != K_ANY && a->type != K_STR)
 		return fail(p, a->start, "len needs a string or a vector, not %s",

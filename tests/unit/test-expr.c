@@ -188,6 +188,9 @@ static const struct {
 } parse_errors[] = {
     {"", "column 1: empty condition"},
     {"   ", "column 4: empty condition"},
+    {"(", "column 2: unexpected end of condition"},
+    {"-", "column 2: unexpected end of condition"},
+    {"( ! ", "column 5: unexpected end of condition"},
     {"(result[0] < 1", "column 15: expected ')'"},
     {"result[0 < 1", "column 13: expected ']'"},
     {"reslt < 1", "column 1: unknown name 'reslt'"},
