@@ -365,7 +365,7 @@ static void test_limits(void)
 	check_depth("100 negations", repeat("", "!", 100, "true"), false);
 	check_depth("4000 minus signs", repeat("", "-", 4000, "1 < 2"), false);
 	/* A flat chain is a deep tree: each && is a level. */
-	check_depth("63 terms", repeat("true", " && true", 62, ""), true);
+	check_depth("64 terms", repeat("true", " && true", 63, ""), true);
 	check_depth("65 terms", repeat("true", " && true", 64, ""), false);
 	check_depth("1000 sums", repeat("1", " + 1", 1000, " > 0"), false);
 	check_depth("nested indexes", repeat("", "result[", 100, "0"), false);
