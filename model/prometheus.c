@@ -167,40 +167,71 @@ static bool put(char *buf, size_t *len, size_t size, size_t reserve, const char 
 	return true;
 }
 
-/* The series of a sample as Prometheus prints it: name{k="v", ...}, in the
- * order the response gives (jansson keeps it); NULL for {} and on ENOMEM.
- * Cut after the last label that fits, ending in "...}". */
+/* Whether s is a name Prometheus prints bare: [a-zA-Z_][a-zA-Z0-9_]*, and
+ * ':' too in a metric name. Others (Prometheus 3 allows any UTF-8) it quotes. */
+static bool bare(const char *s, bool metric)
+{
+	for (size_t i = 0; s[i]; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+		          (metric && c == ':') || (i > 0 && is_digit(c));
+		if (!ok)
+			return false;
+	}
+	return s[0] != '\0';
+}
+
+/* Appends one "name" or "key=value" to the labels in buf, opening the
+ * braces for the first; false, buf unchanged, when it does not fit with room
+ * for "...}" after it. */
+static bool put_label(char *buf, size_t *len, size_t *n, const char *key, const char *value)
+{
+	const size_t reserve = 5;
+	size_t mark = *len;
+	bool fits = put(buf, len, MODEL_PROMETHEUS_LABELS_LEN, reserve, *n == 0 ? "{" : ", ");
+	if (fits && bare(key, false))
+		fits = put(buf, len, MODEL_PROMETHEUS_LABELS_LEN, reserve, key);
+	else if (fits)
+		fits = put_quoted(buf, len, MODEL_PROMETHEUS_LABELS_LEN, reserve, key);
+	if (fits && value)
+		fits = put(buf, len, MODEL_PROMETHEUS_LABELS_LEN, reserve, "=") &&
+		       put_quoted(buf, len, MODEL_PROMETHEUS_LABELS_LEN, reserve, value);
+	if (!fits) {
+		*len = mark;
+		buf[mark] = '\0';
+		return false;
+	}
+	(*n)++;
+	return true;
+}
+
+/* The series of a sample as Prometheus prints it: name{k="v", ...}, or
+ * {"a.name", "k.2"="v"} for names beyond its classic charset, in the order
+ * the response gives (jansson keeps it); NULL for {} and on ENOMEM. Cut
+ * after the last label that fits, ending in "...}". */
 static char *labels_text(const json_t *metric)
 {
-	const json_t *name = json_object_get(metric, "__name__");
-	size_t len = 0, labels = 0;
+	const char *name = json_string_value(json_object_get(metric, "__name__"));
+	size_t len = 0, n = 0;
 	char buf[MODEL_PROMETHEUS_LABELS_LEN];
 	buf[0] = '\0';
-	if (json_is_string(name) && !put(buf, &len, sizeof(buf), 5, json_string_value(name)))
-		put(buf, &len, sizeof(buf), 0, "...");
+	bool whole = true;
+	if (name && bare(name, true))
+		whole = put(buf, &len, sizeof(buf), 5, name);
+	else if (name)
+		whole = put_label(buf, &len, &n, name, NULL);
 	const char *key;
 	json_t *v;
-	bool cut = false;
 	json_object_foreach((json_t *)metric, key, v)
 	{
-		if (strcmp(key, "__name__") == 0 || !json_is_string(v))
-			continue;
-		size_t mark = len;
-		/* 5 = what "...}" and the NUL need after a label that fits. */
-		bool fits = put(buf, &len, sizeof(buf), 5, labels == 0 ? "{" : ", ") &&
-		            put(buf, &len, sizeof(buf), 5, key) &&
-		            put(buf, &len, sizeof(buf), 5, "=") &&
-		            put_quoted(buf, &len, sizeof(buf), 5, json_string_value(v));
-		if (!fits) {
-			len = mark;
-			cut = true;
+		if (!whole)
 			break;
-		}
-		labels++;
+		if (strcmp(key, "__name__") != 0 && json_is_string(v))
+			whole = put_label(buf, &len, &n, key, json_string_value(v));
 	}
-	if (cut)
-		put(buf, &len, sizeof(buf), 0, labels == 0 ? "{...}" : ", ...}");
-	else if (labels > 0)
+	if (!whole)
+		put(buf, &len, sizeof(buf), 0, n == 0 ? "{...}" : ", ...}");
+	else if (n > 0)
 		put(buf, &len, sizeof(buf), 0, "}");
 	return len > 0 ? strdup(buf) : NULL;
 }

@@ -42,6 +42,10 @@ static void check_value(const struct model_value *v)
 			const char *l = v->vector.samples[i].labels;
 			if (l && (l[0] == '\0' || strlen(l) >= MODEL_PROMETHEUS_LABELS_LEN))
 				abort();
+			/* One line: labels go into messages as they are. */
+			for (size_t k = 0; l && l[k]; k++)
+				if ((unsigned char)l[k] < 0x20 || l[k] == 0x7f)
+					abort();
 		}
 	} else if (v->kind == MODEL_VALUE_STRING) {
 		if (!v->string.s || v->string.s[v->string.len] != '\0')

@@ -55,6 +55,18 @@ static const struct {
      {1},
      {"up"},
      NULL},
+    /* Prometheus 3 allows any UTF-8 in names and quotes the ones beyond
+     * [a-zA-Z_:][a-zA-Z0-9_:]* inside the braces. */
+    {"UTF-8 names",
+     OK_VECTOR("[{\"metric\":{\"__name__\":\"http.requests\",\"service.name\":\"web\","
+               "\"job\":\"a\"},\"value\":[1,\"1\"]},"
+               "{\"metric\":{\"a\\nb\":\"v\",\"__name__\":\"up:sum\"},\"value\":[1,\"2\"]}]"),
+     0,
+     MODEL_VALUE_VECTOR,
+     2,
+     {1, 2},
+     {"{\"http.requests\", \"service.name\"=\"web\", job=\"a\"}", "up:sum{\"a\\nb\"=\"v\"}"},
+     NULL},
     {"no metric at all",
      OK_VECTOR("[{\"value\":[1,\"2\"]}]"),
      0,
