@@ -249,6 +249,8 @@ static const struct {
     {"1 && true", "column 3: '&&' needs true or false, not a number"},
     {"true || 'x'", "column 6: '||' needs true or false, not a string"},
     {"!1", "column 1: '!' needs true or false, not a number"},
+    {"!result[0]", "column 1: '!' needs true or false, not a number"},
+    {"result[0] && true", "column 11: '&&' needs true or false, not a number"},
     {"-'x' == 1", "column 1: '-' needs a number, not a string"},
     {"-true == 1", "column 1: '-' needs a number, not a boolean"},
     {"len(result)", "column 1: the condition gives a number, not true or false"},
