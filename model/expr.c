@@ -688,18 +688,28 @@ static int parse_call(struct parser *p, enum op op, size_t pos, const char *name
 	return add_node(p, &n);
 }
 
+static const struct {
+	const char *name;
+	enum op op;
+	int nargs;
+} functions[] = {
+    {"len", OP_LEN, 1},
+    {"isNaN", OP_ISNAN, 1},
+    {"default", OP_DEFAULT, 2},
+};
+
 static int parse_name(struct parser *p)
 {
 	size_t pos = p->tok.start, end = p->tok.end;
 	struct node n = {
 	    .op = OP_RESULT, .type = K_ANY, .a = -1, .b = -1, .pos = pos, .start = pos, .end = end};
-	if (tok_is_name(p, "len") || tok_is_name(p, "isNaN") || tok_is_name(p, "default")) {
-		enum op op = tok_is_name(p, "len") ? OP_LEN : OP_ISNAN;
-		if (tok_is_name(p, "default"))
-			op = OP_DEFAULT;
-		const char *name = op == OP_LEN ? "len" : op == OP_ISNAN ? "isNaN" : "default";
+	for (size_t i = 0; i < sizeof(functions) / sizeof(functions[0]); i++) {
+		if (!tok_is_name(p, functions[i].name))
+			continue;
 		int r = next(p);
-		return r < 0 ? r : parse_call(p, op, pos, name, op == OP_DEFAULT ? 2 : 1);
+		return r < 0 ? r
+		             : parse_call(p, functions[i].op, pos, functions[i].name,
+		                          functions[i].nargs);
 	}
 	if (tok_is_name(p, "true") || tok_is_name(p, "false")) {
 		n.op = OP_BOOL;
@@ -708,6 +718,7 @@ static int parse_name(struct parser *p)
 	} else if (!tok_is_name(p, "result")) {
 		char q[QUOTE_MAX + 4];
 		quote(p->src, pos, end, q);
+		/* Words other languages use for these operators. */
 		const char *hint = tok_is_name(p, "and")   ? " (use &&)"
 		                   : tok_is_name(p, "or")  ? " (use ||)"
 		                   : tok_is_name(p, "not") ? " (use !)"
