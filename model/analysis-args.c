@@ -134,8 +134,8 @@ static int merge_alloc(const struct model_analysis_template *const *ts, size_t n
 	return 0;
 }
 
-int model_analysis_merge(const struct model_analysis_template *const *templates, size_t n,
-                         struct model_analysis_spec *out, struct model_errors *errs)
+static int merge_templates(const struct model_analysis_template *const *templates, size_t n,
+                           struct model_analysis_spec *out, struct model_errors *errs)
 {
 	size_t before = model_errors_count(errs);
 	bool oom = merge_alloc(templates, n, out) < 0;
@@ -165,6 +165,15 @@ int model_analysis_merge(const struct model_analysis_template *const *templates,
 		return oom ? -ENOMEM : -EINVAL;
 	}
 	return 0;
+}
+
+int model_analysis_merge(const struct model_analysis_template *const *templates, size_t n,
+                         struct model_analysis_spec *out, struct model_errors *errs)
+{
+	struct model_errors scratch = {0};
+	int r = merge_templates(templates, n, out, errs ? errs : &scratch);
+	model_errors_clear(&scratch);
+	return r;
 }
 
 /* ---- resolve ---- */
@@ -223,10 +232,9 @@ static void finish_arg(struct model_analysis_arg *a, const struct model_revision
 		                 a->name);
 }
 
-int model_analysis_resolve_args(const struct model_analysis_spec *tmpl,
-                                const struct rel_analysis *given, const struct model_revisions *rev,
-                                struct model_analysis_arg **ret_args, size_t *ret_n,
-                                struct model_errors *errs)
+static int resolve(const struct model_analysis_spec *tmpl, const struct rel_analysis *given,
+                   const struct model_revisions *rev, struct model_analysis_arg **ret_args,
+                   size_t *ret_n, struct model_errors *errs)
 {
 	size_t before = model_errors_count(errs);
 	bool oom = false;
@@ -258,6 +266,17 @@ int model_analysis_resolve_args(const struct model_analysis_spec *tmpl,
 	return 0;
 }
 
+int model_analysis_resolve_args(const struct model_analysis_spec *tmpl,
+                                const struct rel_analysis *given, const struct model_revisions *rev,
+                                struct model_analysis_arg **ret_args, size_t *ret_n,
+                                struct model_errors *errs)
+{
+	struct model_errors scratch = {0};
+	int r = resolve(tmpl, given, rev, ret_args, ret_n, errs ? errs : &scratch);
+	model_errors_clear(&scratch);
+	return r;
+}
+
 /* ---- bind ---- */
 
 void model_arg_values_clear(struct model_arg_values *vals)
@@ -283,9 +302,9 @@ static const char *secret_lookup(const struct model_secret_value *s, size_t n, c
 	return NULL;
 }
 
-int model_arg_values_bind(const struct model_analysis_arg *args, size_t n_args,
-                          const struct model_secret_value *secrets, size_t n_secrets,
-                          struct model_arg_values *out, struct model_errors *errs)
+static int bind_values(const struct model_analysis_arg *args, size_t n_args,
+                       const struct model_secret_value *secrets, size_t n_secrets,
+                       struct model_arg_values *out, struct model_errors *errs)
 {
 	size_t before = model_errors_count(errs);
 	bool oom = false;
@@ -317,6 +336,16 @@ int model_arg_values_bind(const struct model_analysis_arg *args, size_t n_args,
 	}
 	*out = vals;
 	return 0;
+}
+
+int model_arg_values_bind(const struct model_analysis_arg *args, size_t n_args,
+                          const struct model_secret_value *secrets, size_t n_secrets,
+                          struct model_arg_values *out, struct model_errors *errs)
+{
+	struct model_errors scratch = {0};
+	int r = bind_values(args, n_args, secrets, n_secrets, out, errs ? errs : &scratch);
+	model_errors_clear(&scratch);
+	return r;
 }
 
 /* ---- substitute ---- */
@@ -376,8 +405,8 @@ static int reference_at(const char *p, const char **name, size_t *len, const cha
 	return 1;
 }
 
-int model_subst(const char *in, const struct model_arg_values *vals, const char *path,
-                struct model_subst *out, struct model_errors *errs)
+static int substitute(const char *in, const struct model_arg_values *vals, const char *path,
+                      struct model_subst *out, struct model_errors *errs)
 {
 	struct buf b = {0};
 	bool secret = false, bad = false;
@@ -419,6 +448,15 @@ int model_subst(const char *in, const struct model_arg_values *vals, const char 
 	out->text = b.s;
 	out->secret = secret;
 	return 0;
+}
+
+int model_subst(const char *in, const struct model_arg_values *vals, const char *path,
+                struct model_subst *out, struct model_errors *errs)
+{
+	struct model_errors scratch = {0};
+	int r = substitute(in, vals, path, out, errs ? errs : &scratch);
+	model_errors_clear(&scratch);
+	return r;
 }
 
 void model_subst_clear(struct model_subst *s)

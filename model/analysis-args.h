@@ -17,6 +17,8 @@
  *      query, URL, header or body is replaced. The result says whether a
  *      secret went into it.
  *
+ * Functions taking `errs` accept NULL when only the verdict matters.
+ *
  * Secrets. A string that may hold a secret is a `struct model_subst` and
  * can be sent to a provider, nothing else. What status, Events, logs and
  * metrics show is a `struct model_public`, which only three functions make:

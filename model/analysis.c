@@ -496,8 +496,10 @@ static void parse_refs(struct model_fields *c, const json_t *o, const char *base
 
 /* Applies dryRun and measurementRetention to the metrics; an entry naming
  * no metric is an error (a typo would silently count a metric the user
- * meant to ignore). A named entry wins over "*". */
-static void apply_refs(struct model_fields *c, const char *base, struct model_analysis_spec *s)
+ * meant to ignore), unless a metric failed to parse. A named entry wins
+ * over "*". */
+static void apply_refs(struct model_fields *c, const char *base, bool metrics_complete,
+                       struct model_analysis_spec *s)
 {
 	const char *keys[2] = {"dryRun", "measurementRetention"};
 	struct model_metric_ref *lists[2] = {s->dry_run, s->retention};
@@ -506,7 +508,7 @@ static void apply_refs(struct model_fields *c, const char *base, struct model_an
 		for (size_t i = 0; i < ns[l]; i++) {
 			const char *name = lists[l][i].metric_name;
 			bool all = strcmp(name, MODEL_ANALYSIS_ALL_METRICS) == 0;
-			if (!all && !model_analysis_metric(s, name) && s->n_metrics > 0) {
+			if (!all && !model_analysis_metric(s, name) && metrics_complete) {
 				char path[MODEL_PATH_LEN], ipath[MODEL_PATH_LEN];
 				model_path_key(path, base, keys[l]);
 				model_path_index(ipath, path, i);
@@ -530,9 +532,13 @@ static void parse_spec(struct model_fields *c, const json_t *o, bool in_run,
 {
 	parse_args(c, o, "spec", in_run, s);
 	parse_metrics(c, o, "spec", s);
+	/* A metric that did not parse is already reported: naming it in dryRun
+	 * is no second error. */
+	bool complete =
+	    s->n_metrics > 0 && json_array_size(json_object_get(o, "metrics")) == s->n_metrics;
 	parse_refs(c, o, "spec", "dryRun", false, &s->dry_run, &s->n_dry_run);
 	parse_refs(c, o, "spec", "measurementRetention", true, &s->retention, &s->n_retention);
-	apply_refs(c, "spec", s);
+	apply_refs(c, "spec", complete, s);
 	if (in_run)
 		model_field_bool(c, o, "terminate", "spec", false, &s->terminate);
 }
