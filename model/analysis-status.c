@@ -174,6 +174,19 @@ static bool parse_result(struct model_fields *c, const json_t *o, const char *ba
 	return model_errors_count(c->errs) == before && r->name;
 }
 
+static void parse_summary(struct model_fields *c, const json_t *o, const char *key,
+                          struct model_run_summary *out)
+{
+	char path[MODEL_PATH_LEN];
+	json_t *sm = model_field_object(c, o, key, "status", false);
+	model_path_key(path, "status", key);
+	model_field_int32(c, sm, "count", path, 0, 0, &out->count);
+	model_field_int32(c, sm, "successful", path, 0, 0, &out->successful);
+	model_field_int32(c, sm, "failed", path, 0, 0, &out->failed);
+	model_field_int32(c, sm, "inconclusive", path, 0, 0, &out->inconclusive);
+	model_field_int32(c, sm, "error", path, 0, 0, &out->error);
+}
+
 void model_analysis_parse_status(struct model_fields *c, const json_t *o,
                                  struct model_analysis_status *s)
 {
@@ -183,6 +196,8 @@ void model_analysis_parse_status(struct model_fields *c, const json_t *o,
 	parse_phase(c, o, base, false, &s->phase);
 	model_analysis_text(c, o, "message", base, false, MODEL_ANALYSIS_TEXT_MAX, &s->message);
 	parse_time(c, o, "startedAt", base, &s->started_at);
+	parse_summary(c, o, "runSummary", &s->run_summary);
+	parse_summary(c, o, "dryRunSummary", &s->dry_run_summary);
 	json_t *arr = NULL;
 	if (!model_field_array(c, o, "metricResults", base, false, MODEL_ANALYSIS_METRICS_MAX,
 	                       "metric results", &arr) ||
@@ -266,6 +281,13 @@ static json_t *result_json(const struct model_metric_result *r)
 	return o;
 }
 
+static json_t *summary_json(const struct model_run_summary *s)
+{
+	return json_pack("{s:i, s:i, s:i, s:i, s:i}", "count", (int)s->count, "successful",
+	                 (int)s->successful, "failed", (int)s->failed, "inconclusive",
+	                 (int)s->inconclusive, "error", (int)s->error);
+}
+
 json_t *model_analysis_status_to_json(const struct model_analysis_status *s)
 {
 	json_t *rs = json_array();
@@ -274,11 +296,13 @@ json_t *model_analysis_status_to_json(const struct model_analysis_status *s)
 			json_decref(rs);
 			rs = NULL;
 		}
-	json_t *o = rs ? json_pack("{s:s, s:o}", "phase", model_analysis_phase_name(s->phase),
-	                           "metricResults", rs)
+	json_t *o = rs ? json_pack("{s:s, s:o, s:o}", "phase", model_analysis_phase_name(s->phase),
+	                           "metricResults", rs, "runSummary", summary_json(&s->run_summary))
 	               : NULL;
-	if (o && (set_str(o, "message", s->message) < 0 ||
-	          set_time(o, "startedAt", s->started_at) < 0)) {
+	if (o &&
+	    (set_str(o, "message", s->message) < 0 || set_time(o, "startedAt", s->started_at) < 0 ||
+	     (s->dry_run_summary.count > 0 &&
+	      json_object_set_new(o, "dryRunSummary", summary_json(&s->dry_run_summary)) < 0))) {
 		json_decref(o);
 		return NULL;
 	}

@@ -207,10 +207,22 @@ struct model_metric_result {
 	struct model_measurement *measurements;
 };
 
+/* status.runSummary / dryRunSummary (Argo's RunSummary): how many metrics
+ * are in each phase, for `kubectl get analysisruns`. */
+struct model_run_summary {
+	int32_t count; /* metrics */
+	int32_t successful;
+	int32_t failed;
+	int32_t inconclusive;
+	int32_t error;
+};
+
 struct model_analysis_status {
 	enum model_analysis_phase phase;
-	char *message;     /* NULL when none */
-	time_t started_at; /* 0 = not started */
+	char *message;                            /* NULL when none */
+	time_t started_at;                        /* 0 = not started */
+	struct model_run_summary run_summary;     /* metrics that are not dry-run */
+	struct model_run_summary dry_run_summary; /* dry-run metrics; written when count > 0 */
 	size_t n_results;
 	struct model_metric_result *results;
 };

@@ -314,17 +314,37 @@ enum model_analysis_phase rec_run_phase(const struct model_analysis_spec *spec,
 	return p;
 }
 
+/* Counts the metric in its summary. */
+static void summarise(struct model_run_summary *sm, enum model_analysis_phase p)
+{
+	sm->count++;
+	if (p == MODEL_ANALYSIS_SUCCESSFUL)
+		sm->successful++;
+	else if (p == MODEL_ANALYSIS_FAILED)
+		sm->failed++;
+	else if (p == MODEL_ANALYSIS_INCONCLUSIVE)
+		sm->inconclusive++;
+	else if (p == MODEL_ANALYSIS_ERROR)
+		sm->error++;
+}
+
 int rec_analysis_assess(const struct model_analysis_spec *spec, struct model_analysis_status *st)
 {
 	/* Terminating is decided on the phases as recorded, then every metric
 	 * is assessed with it, so a failure stops the others in the same pass. */
 	bool terminating = rec_run_terminating(spec, st);
+	st->run_summary = (struct model_run_summary){0};
+	st->dry_run_summary = (struct model_run_summary){0};
 	for (size_t i = 0; i < spec->n_metrics; i++) {
 		const struct model_metric *m = &spec->metrics[i];
 		struct model_metric_result *r = model_analysis_result(st, m->name);
-		if (!r)
+		if (!r) {
+			summarise(m->dry_run ? &st->dry_run_summary : &st->run_summary,
+			          MODEL_ANALYSIS_PENDING);
 			continue;
+		}
 		r->phase = rec_metric_phase(m, r, terminating);
+		summarise(m->dry_run ? &st->dry_run_summary : &st->run_summary, r->phase);
 		char *msg = rec_metric_summary(m, r);
 		if (!msg)
 			return -ENOMEM;

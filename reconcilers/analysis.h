@@ -141,8 +141,10 @@ enum model_analysis_phase rec_run_phase(const struct model_analysis_spec *spec,
                                         const struct model_analysis_status *st,
                                         const struct model_metric_result **worst);
 
-/* Re-assesses every metric's phase and message and the run's phase and
- * message (the summary of the metric that decided it). 0 or -ENOMEM. */
+/* Re-assesses every metric's phase and message, the run's phase and
+ * message (the summary of the metric that decided it, when it is Failed,
+ * Error or Inconclusive) and the run's runSummary / dryRunSummary.
+ * 0 or -ENOMEM. */
 int rec_analysis_assess(const struct model_analysis_spec *spec, struct model_analysis_status *st);
 
 /* A metric's summary, for the run's message, a Release's status and its

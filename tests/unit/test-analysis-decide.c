@@ -537,6 +537,11 @@ static void check_assess(void)
 	rec_analysis_assess(&spec, &st);
 	is_int(st.phase, F, "Failed");
 	is_int(st.results[1].phase, S, "the unbounded metric stops Successful");
+	is_int(st.run_summary.count, 2, "runSummary counts the two counted metrics");
+	is_int(st.run_summary.failed, 1, "one Failed");
+	is_int(st.run_summary.successful, 1, "one Successful");
+	is_int(st.dry_run_summary.count, 1, "dryRunSummary the dry-run one");
+	is_int(st.dry_run_summary.failed, 1, "Failed");
 	is_str(st.message, "error-rate: 0.5 >= 0.2 (failure condition) in 1 of 1 measurements",
 	       "the run's message is the failing metric's");
 	is_int(rec_analysis_next_wakeup(&spec, &st, 1002), 0, "nothing more to wait for");

@@ -296,7 +296,8 @@ static const char base_run[] =
     "{\"phase\":\"Successful\",\"value\":\"0.01\",\"startedAt\":\"2026-12-03T07:00:00Z\","
     "\"finishedAt\":\"2026-12-03T07:00:01Z\"},"
     "{\"phase\":\"Failed\",\"value\":\"0.31\",\"startedAt\":\"2026-12-03T07:00:31Z\","
-    "\"finishedAt\":\"2026-12-03T07:00:32Z\"}]}]}}";
+    "\"finishedAt\":\"2026-12-03T07:00:32Z\"}]}],"
+    "\"runSummary\":{\"count\":1},\"dryRunSummary\":{\"count\":1,\"successful\":1}}}";
 
 static const struct {
 	const char *why;
@@ -326,6 +327,9 @@ static const struct {
     {"a negative count",
      {{"status.metricResults.0.count", "-1"}},
      "status.metricResults[0].count: must not be negative"},
+    {"a negative runSummary count",
+     {{"status.runSummary", "{\"failed\":-1}"}},
+     "status.runSummary.failed: must not be negative"},
     {"terminate not a boolean", {{"spec.terminate", "1"}}, "spec.terminate: must be a boolean"},
 };
 
@@ -366,6 +370,8 @@ static void check_run_status_round_trip(void)
 	is_int(r->status.n_results, 1, "one result");
 	is_int(r->status.results[0].n_measurements, 2, "two measurements");
 	is_str(r->status.results[0].measurements[1].value, "0.31", "the last value");
+	is_int(r->status.run_summary.count, 1, "runSummary.count");
+	is_int(r->status.dry_run_summary.successful, 1, "dryRunSummary.successful");
 	json_t *out = model_analysis_status_to_json(&r->status);
 	json_t *j2 = json_pack("{s:s, s:O, s:O, s:O}", "kind", "AnalysisRun", "metadata",
 	                       json_object_get(j, "metadata"), "spec", json_object_get(j, "spec"),
