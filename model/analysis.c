@@ -411,7 +411,7 @@ static bool parse_metric(struct model_fields *c, const json_t *o, const char *ba
 	                    &m->success_condition);
 	model_analysis_text(c, o, "failureCondition", base, false, MODEL_ANALYSIS_TEXT_MAX,
 	                    &m->failure_condition);
-	/* -1 turns a limit off, as in Argo Rollouts. */
+	/* -1 turns a limit off (ours: Argo Rollouts has no way to). */
 	model_field_int32(c, o, "failureLimit", base, -1, 0, &m->failure_limit);
 	model_field_int32(c, o, "inconclusiveLimit", base, -1, 0, &m->inconclusive_limit);
 	model_field_int32(c, o, "consecutiveErrorLimit", base, -1,
