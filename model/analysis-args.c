@@ -467,6 +467,63 @@ void model_subst_clear(struct model_subst *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The copy of one JSON value; NULL on an error (reported, or *oom). */
+static json_t *subst_value(const json_t *in, const struct model_arg_values *vals, const char *path,
+                           bool *secret, struct model_errors *errs, bool *oom)
+{
+	if (json_is_string(in)) {
+		struct model_subst s = {0};
+		int r = model_subst(json_string_value(in), vals, path, &s, errs);
+		*oom = *oom || r == -ENOMEM;
+		if (r < 0)
+			return NULL;
+		*secret = *secret || s.secret;
+		json_t *v = json_string(s.text);
+		*oom = *oom || !v;
+		model_subst_clear(&s);
+		return v;
+	}
+	bool is_obj = json_is_object(in);
+	if (!is_obj && !json_is_array(in))
+		return json_deep_copy(in);
+	json_t *out = is_obj ? json_object() : json_array();
+	const char *key;
+	json_t *v;
+	size_t i;
+	bool bad = !out;
+	if (is_obj)
+		json_object_foreach((json_t *)in, key, v)
+		{
+			json_t *c = bad ? NULL : subst_value(v, vals, path, secret, errs, oom);
+			bad = bad || !c || json_object_set_new(out, key, c) != 0;
+		}
+	else
+		json_array_foreach(in, i, v)
+		{
+			json_t *c = bad ? NULL : subst_value(v, vals, path, secret, errs, oom);
+			bad = bad || !c || json_array_append_new(out, c) != 0;
+		}
+	if (bad) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+int model_subst_json(const json_t *in, const struct model_arg_values *vals, const char *path,
+                     json_t **out, bool *secret, struct model_errors *errs)
+{
+	struct model_errors scratch = {0};
+	bool oom = false, sec = false;
+	json_t *v = subst_value(in, vals, path, &sec, errs ? errs : &scratch, &oom);
+	model_errors_clear(&scratch);
+	if (!v)
+		return oom ? -ENOMEM : -EINVAL;
+	*out = v;
+	*secret = sec;
+	return 0;
+}
+
 /* ---- public text ---- */
 
 int model_public_from_subst(const struct model_subst *s, struct model_public *out)

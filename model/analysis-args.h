@@ -32,6 +32,7 @@
 #ifndef SLIPWAY_MODEL_ANALYSIS_ARGS_H
 #define SLIPWAY_MODEL_ANALYSIS_ARGS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -121,6 +122,14 @@ int model_subst(const char *in, const struct model_arg_values *vals, const char 
 
 /* Frees s->text and zeroes s; accepts NULL. */
 void model_subst_clear(struct model_subst *s);
+
+/* A copy of `in` (a Job's metadata or spec) with model_subst applied to
+ * every string value (not to keys). *secret tells whether a Secret went in:
+ * the Job then carries it, as the template asked, and the JSON must not be
+ * logged or shown. Errors name `path`. Caller owns *out (json_decref).
+ * 0, -EINVAL, -ENOMEM; out and secret untouched on failure. */
+int model_subst_json(const json_t *in, const struct model_arg_values *vals, const char *path,
+                     json_t **out, bool *secret, struct model_errors *errs);
 
 /* A copy of s as public text: -EPERM when s holds a secret, -ENOMEM. */
 int model_public_from_subst(const struct model_subst *s, struct model_public *out);

@@ -623,6 +623,52 @@ static void check_secrets(void)
 	model_arg_values_clear(&v);
 }
 
+/* A Job's spec: every string substituted, the secret flag set when a
+ * Secret went in, keys left alone. */
+static void check_subst_json(void)
+{
+	struct model_arg_values v = bound();
+	json_t *spec = json_loads("{\"template\":{\"spec\":{\"containers\":[{\"name\":\"t\","
+	                          "\"args\":[\"--target\",\"http://{{args.service}}\"],"
+	                          "\"env\":[{\"name\":\"{{args.service}}\",\"value\":\"x\"}]}]},"
+	                          "\"backoffLimit\":0}}",
+	                          0, NULL);
+	json_t *out = NULL;
+	bool secret = true;
+	is_int(model_subst_json(spec, &v, "job.spec", &out, &secret, NULL), 0, "a Job spec");
+	json_t *c = json_array_get(
+	    json_object_get(json_object_get(json_object_get(out, "template"), "spec"),
+	                    "containers"),
+	    0);
+	is_str(json_string_value(json_array_get(json_object_get(c, "args"), 1)),
+	       "http://web-canary", "strings substituted");
+	is_str(json_string_value(
+	           json_object_get(json_array_get(json_object_get(c, "env"), 0), "name")),
+	       "web-canary", "at any depth");
+	ok(!secret, "no Secret in it");
+	ok(json_equal(json_object_get(json_object_get(out, "template"), "backoffLimit"),
+	              json_object_get(json_object_get(spec, "template"), "backoffLimit")),
+	   "numbers kept");
+	json_decref(out);
+	json_object_set_new(json_object_get(spec, "template"), "token",
+	                    json_string("{{args.token}}"));
+	is_int(model_subst_json(spec, &v, "job.spec", &out, &secret, NULL), 0, "with the token");
+	ok(secret, "flagged secret");
+	json_decref(out);
+	json_object_set_new(json_object_get(spec, "template"), "x", json_string("{{args.nope}}"));
+	struct model_errors errs = {0};
+	out = NULL;
+	is_int(model_subst_json(spec, &v, "job.spec", &out, &secret, &errs), -EINVAL,
+	       "an unknown argument");
+	char *e = model_errors_join(&errs, "; ");
+	is_str(e, "job.spec: unknown argument \"nope\"", "names the field and argument");
+	ok(out == NULL, "out untouched");
+	free(e);
+	model_errors_clear(&errs);
+	json_decref(spec);
+	model_arg_values_clear(&v);
+}
+
 /* A Release step's valueFrom, parsed by the Release parser. */
 static void check_release_args(void)
 {
@@ -676,6 +722,7 @@ int main(void)
 	check_resolve();
 	check_subst();
 	check_secrets();
+	check_subst_json();
 	check_release_args();
 	return tap_done();
 }
