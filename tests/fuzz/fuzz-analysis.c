@@ -74,6 +74,22 @@ static void check_subst(const char *text, const struct model_arg_values *vals,
 	model_subst_clear(&s2);
 }
 
+/* A Job spec substituted twice: the secret flag says whether it depends
+ * on a Secret. */
+static void check_subst_json(const json_t *spec, const struct model_arg_values *vals,
+                             const struct model_arg_values *other)
+{
+	json_t *a = NULL, *b = NULL;
+	bool sa = false, sb = false;
+	if (!spec || model_subst_json(spec, vals, "f", &a, &sa, NULL) != 0)
+		return;
+	if (model_subst_json(spec, other, "f", &b, &sb, NULL) != 0 || sa != sb ||
+	    sa == json_equal(a, b))
+		abort();
+	json_decref(a);
+	json_decref(b);
+}
+
 /* The run's args bound, the Secrets' values all `value`. */
 static void bind(const struct model_analysis_run *r, const char *value,
                  struct model_arg_values *vals)
@@ -101,6 +117,7 @@ static void check_args(const struct model_analysis_run *r)
 			check_subst(m->prometheus.headers[h].value, &vals, &other);
 		check_subst(m->web.url, &vals, &other);
 		check_subst(m->web.body, &vals, &other);
+		check_subst_json(m->job.spec, &vals, &other);
 	}
 	model_arg_values_clear(&vals);
 	model_arg_values_clear(&other);
