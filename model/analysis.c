@@ -587,6 +587,20 @@ static void parse_metadata(struct model_fields *c, const json_t *obj, char **nam
 		*uid = model_fields_strdup(c, json_string_value(v));
 }
 
+/* kind, when given, is one of the two: reading one kind as another would
+ * act on an object that means something else. */
+static void check_kind(struct model_fields *c, const json_t *obj, const char *a, const char *b)
+{
+	json_t *k = json_object_get(obj, "kind");
+	const char *s = json_string_value(k);
+	if (!k || (s && (strcmp(s, a) == 0 || strcmp(s, b) == 0)))
+		return;
+	if (strcmp(a, b) == 0)
+		model_errors_add(c->errs, "kind", "must be %s", a);
+	else
+		model_errors_add(c->errs, "kind", "must be %s or %s", a, b);
+}
+
 /* The verdict of a parse: -ENOMEM, -EINVAL when errors were added, else 0. */
 static int verdict(const struct model_fields *c, size_t errors_before)
 {
@@ -615,6 +629,7 @@ int model_analysis_template_parse(const json_t *obj, struct model_analysis_templ
 		return -ENOMEM;
 	const char *kind = json_string_value(json_object_get(obj, "kind"));
 	t->cluster_scope = kind && strcmp(kind, MODEL_KIND_CLUSTER_ANALYSIS_TEMPLATE) == 0;
+	check_kind(&c, obj, MODEL_KIND_ANALYSIS_TEMPLATE, MODEL_KIND_CLUSTER_ANALYSIS_TEMPLATE);
 	parse_metadata(&c, obj, &t->name, t->cluster_scope ? NULL : &t->namespace, NULL);
 	json_t *spec = model_field_object(&c, obj, "spec", "", true);
 	if (spec)
@@ -657,6 +672,7 @@ int model_analysis_run_parse(const json_t *obj, struct model_analysis_run **ret,
 	struct model_analysis_run *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	check_kind(&c, obj, MODEL_KIND_ANALYSIS_RUN, MODEL_KIND_ANALYSIS_RUN);
 	parse_metadata(&c, obj, &r->name, &r->namespace, &r->uid);
 	json_t *spec = model_field_object(&c, obj, "spec", "", true);
 	if (spec)

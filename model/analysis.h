@@ -28,12 +28,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "model/api.h"
 #include "model/errors.h"
-
-/* Kinds, as the API spells them. */
-#define MODEL_KIND_ANALYSIS_TEMPLATE         "AnalysisTemplate"
-#define MODEL_KIND_CLUSTER_ANALYSIS_TEMPLATE "ClusterAnalysisTemplate"
-#define MODEL_KIND_ANALYSIS_RUN              "AnalysisRun"
 
 /* Limits on what a user writes; more is an error, not an allocation. */
 #define MODEL_ANALYSIS_METRICS_MAX   32

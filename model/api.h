@@ -67,6 +67,14 @@ extern const struct model_gvk model_service_gvk;
 extern const struct model_gvk model_httproute_gvk; /* gateway.networking.k8s.io/v1 */
 extern const struct model_gvk model_ingress_gvk;   /* networking.k8s.io/v1 */
 
+/* Metric analysis (model/analysis.h): reusable checks and their runs. */
+#define MODEL_KIND_ANALYSIS_TEMPLATE         "AnalysisTemplate"
+#define MODEL_KIND_CLUSTER_ANALYSIS_TEMPLATE "ClusterAnalysisTemplate"
+#define MODEL_KIND_ANALYSIS_RUN              "AnalysisRun"
+extern const struct model_gvk model_analysis_template_gvk;
+extern const struct model_gvk model_cluster_analysis_template_gvk; /* cluster-scoped */
+extern const struct model_gvk model_analysis_run_gvk;
+
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into
  * buf with its NUL. Returns the length, or -ENAMETOOLONG when it does not fit

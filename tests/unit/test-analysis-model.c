@@ -187,6 +187,10 @@ static const struct {
      {{"spec.measurementRetention", "[{\"metricName\":\"*\",\"limit\":1001}]"}},
      "spec.measurementRetention[0].limit: must be at most 1000"},
     {"no name", {{"metadata.name", DEL}}, "metadata.name: required"},
+    {"another kind",
+     {{"kind", "\"Release\""}},
+     "kind: must be AnalysisTemplate or ClusterAnalysisTemplate"},
+    {"no kind reads as an AnalysisTemplate", {{"kind", DEL}}, NULL},
 };
 
 static void check_template_rows(void)
@@ -330,6 +334,7 @@ static const struct {
     {"a negative runSummary count",
      {{"status.runSummary", "{\"failed\":-1}"}},
      "status.runSummary.failed: must not be negative"},
+    {"a template is no run", {{"kind", "\"AnalysisTemplate\""}}, "kind: must be AnalysisRun"},
     {"terminate not a boolean", {{"spec.terminate", "1"}}, "spec.terminate: must be a boolean"},
 };
 
