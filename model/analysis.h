@@ -284,4 +284,12 @@ struct model_metric_result *model_analysis_result(const struct model_analysis_st
  * out). Caller owns the result (json_decref); NULL on ENOMEM. */
 json_t *model_analysis_status_to_json(const struct model_analysis_status *s);
 
+/* A run's spec for the API: the metrics of spec (merged templates), the
+ * args given (resolved: values and secretKeyRefs; a Secret's value is never
+ * written, only its reference), dryRun and measurementRetention per
+ * metric, terminate. model_analysis_run_parse reads it back to the same
+ * spec. Caller owns the result (json_decref); NULL on ENOMEM. */
+json_t *model_analysis_run_spec_json(const struct model_analysis_spec *spec,
+                                     const struct model_analysis_arg *args, size_t n_args);
+
 #endif

@@ -154,6 +154,26 @@ static void check_decisions(struct model_analysis_run *r)
 	json_decref(out);
 }
 
+/* The spec written for a run reads back the same. */
+static void check_spec_json(const struct model_analysis_run *r)
+{
+	json_t *spec = model_analysis_run_spec_json(&r->spec, r->spec.args, r->spec.n_args);
+	json_t *obj = spec ? json_pack("{s:s, s:{s:s}, s:O}", "kind", "AnalysisRun", "metadata",
+	                               "name", "x", "spec", spec)
+	                   : NULL;
+	struct model_analysis_run *again = NULL;
+	if (!obj || model_analysis_run_parse(obj, &again, NULL) != 0)
+		abort();
+	json_t *spec2 =
+	    model_analysis_run_spec_json(&again->spec, again->spec.args, again->spec.n_args);
+	if (!spec2 || !json_equal(spec, spec2))
+		abort();
+	json_decref(spec2);
+	model_analysis_run_free(again);
+	json_decref(obj);
+	json_decref(spec);
+}
+
 /* The status written reads back the same. */
 static void check_round_trip(const json_t *v, const struct model_analysis_run *r)
 {
@@ -200,6 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret == 0) {
 		check_spec(&r->spec);
 		check_round_trip(v, r);
+		check_spec_json(r);
 		check_args(r);
 		check_decisions(r);
 	}

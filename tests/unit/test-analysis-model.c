@@ -674,6 +674,61 @@ static void check_subst_json(void)
 	model_arg_values_clear(&v);
 }
 
+/* The run a step creates: merged templates and resolved args as a run's
+ * spec, which parses back to the same spec and holds no Secret's value. */
+static void check_run_spec_json(void)
+{
+	struct model_analysis_template *a = parse_template(base_template, NULL);
+	struct model_analysis_template *b = parse_template(latency_template, NULL);
+	const struct model_analysis_template *ts[] = {a, b};
+	struct model_analysis_spec s = {0};
+	struct model_analysis_arg *args = NULL;
+	size_t n = 0;
+	struct rel_analysis given = {.n_args = 2, .args = release_args};
+	struct model_revisions rev = {.stable = "5d8f9c7b6a", .latest = "7c6b5a4d3e"};
+	if (!ok(a && b && model_analysis_merge(ts, 2, &s, NULL) == 0 &&
+	            model_analysis_resolve_args(&s, &given, &rev, &args, &n, NULL) == 0,
+	        "merged and resolved")) {
+		model_analysis_template_free(a);
+		model_analysis_template_free(b);
+		return;
+	}
+	json_t *spec = model_analysis_run_spec_json(&s, args, n);
+	json_t *run = json_pack("{s:s, s:{s:s}, s:O}", "kind", "AnalysisRun", "metadata", "name",
+	                        "web-5d8f-1", "spec", spec);
+	struct model_analysis_run *r = NULL;
+	struct model_errors errs = {0};
+	is_int(model_analysis_run_parse(run, &r, &errs), 0, "the run's spec parses");
+	if (errs.n)
+		tap_diag("%s", errs.msg[0]);
+	json_t *again =
+	    r ? model_analysis_run_spec_json(&r->spec, r->spec.args, r->spec.n_args) : NULL;
+	ok(spec && again && json_equal(spec, again), "and reads back the same");
+	is_str(json_string_value(
+	           json_object_get(json_array_get(json_object_get(spec, "args"), 2), "value")),
+	       "5d8f9c7b6a", "the revision resolved");
+	ok(json_object_get(
+	       json_object_get(json_array_get(json_object_get(spec, "args"), 1), "valueFrom"),
+	       "secretKeyRef") != NULL,
+	   "the token stays a secretKeyRef");
+	is_str(json_string_value(json_object_get(
+	           json_array_get(json_object_get(spec, "metrics"), 0), "interval")),
+	       "30s", "durations written as users write them");
+	if (r) {
+		ok(r->spec.metrics[1].dry_run, "smoke still dry-run");
+		is_int(r->spec.metrics[0].count, 5, "count kept");
+	}
+	json_decref(again);
+	model_analysis_run_free(r);
+	model_errors_clear(&errs);
+	json_decref(run);
+	json_decref(spec);
+	model_analysis_args_free(args, n);
+	model_analysis_spec_clear(&s);
+	model_analysis_template_free(a);
+	model_analysis_template_free(b);
+}
+
 /* A Release step's valueFrom, parsed by the Release parser. */
 static void check_release_args(void)
 {
@@ -728,6 +783,7 @@ int main(void)
 	check_subst();
 	check_secrets();
 	check_subst_json();
+	check_run_spec_json();
 	check_release_args();
 	return tap_done();
 }
