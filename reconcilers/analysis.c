@@ -66,10 +66,19 @@ static const struct model_measurement *last_measurement(const struct model_metri
 	return r && r->n_measurements > 0 ? &r->measurements[r->n_measurements - 1] : NULL;
 }
 
+/* Started and not finished: the phase says so (a finished one that lacks
+ * finishedAt, as a hand-written status may, is finished). */
 static bool in_flight(const struct model_measurement *m)
 {
-	return m && (m->phase == MODEL_ANALYSIS_RUNNING || m->phase == MODEL_ANALYSIS_PENDING ||
-	             m->finished_at == 0);
+	return m && (m->phase == MODEL_ANALYSIS_RUNNING || m->phase == MODEL_ANALYSIS_PENDING);
+}
+
+/* When m finished, as well as status tells. */
+static time_t finished(const struct model_measurement *m, time_t run_started)
+{
+	if (m->finished_at > 0)
+		return m->finished_at;
+	return m->started_at > 0 ? m->started_at : run_started;
 }
 
 /* Seconds between measurements after `last` (an Error retries sooner). */
@@ -98,7 +107,7 @@ struct rec_schedule rec_metric_schedule(const struct model_metric *m,
 	if (m->count > 0 && r && r->count >= m->count)
 		return s;
 	if (last)
-		s.at = last->finished_at + (time_t)gap_seconds(m, last);
+		s.at = finished(last, run_started) + (time_t)gap_seconds(m, last);
 	else if (r && r->count + r->error > 0)
 		s.at = now; /* measured before, but nothing kept: measure again */
 	else
