@@ -387,3 +387,20 @@ time_t rec_analysis_next_wakeup(const struct model_analysis_spec *spec,
 	}
 	return next;
 }
+
+enum rec_analysis_effect rec_analysis_effect(enum model_analysis_phase run_phase)
+{
+	switch (run_phase) {
+	case MODEL_ANALYSIS_SUCCESSFUL:
+		return REC_ANALYSIS_EFFECT_PASS;
+	case MODEL_ANALYSIS_INCONCLUSIVE:
+		return REC_ANALYSIS_EFFECT_PAUSE;
+	case MODEL_ANALYSIS_FAILED:
+	case MODEL_ANALYSIS_ERROR:
+		return REC_ANALYSIS_EFFECT_ABORT;
+	case MODEL_ANALYSIS_PENDING:
+	case MODEL_ANALYSIS_RUNNING:
+		break;
+	}
+	return REC_ANALYSIS_EFFECT_WAIT;
+}

@@ -158,4 +158,19 @@ char *rec_metric_summary(const struct model_metric *m, const struct model_metric
 time_t rec_analysis_next_wakeup(const struct model_analysis_spec *spec,
                                 const struct model_analysis_status *st, time_t now);
 
+/* What a run's phase means for its Release (issue 14): Failed or Error
+ * aborts the rollout (the canary's abort, with the run's message in the
+ * Release's status and Warning Event); Inconclusive pauses it with the
+ * pause condition InconclusiveAnalysisRun (REL_PAUSE_INCONCLUSIVE_ANALYSIS)
+ * until a person promotes or aborts; Successful completes a blocking
+ * step; anything else waits. */
+enum rec_analysis_effect {
+	REC_ANALYSIS_EFFECT_WAIT = 0,
+	REC_ANALYSIS_EFFECT_PASS,
+	REC_ANALYSIS_EFFECT_PAUSE,
+	REC_ANALYSIS_EFFECT_ABORT,
+};
+
+enum rec_analysis_effect rec_analysis_effect(enum model_analysis_phase run_phase);
+
 #endif

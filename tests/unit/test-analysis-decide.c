@@ -601,8 +601,24 @@ static void check_secret_never_in_status(void)
 	model_arg_values_clear(&vals);
 }
 
+static void check_effect(void)
+{
+	static const struct {
+		enum model_analysis_phase phase;
+		enum rec_analysis_effect want;
+	} rows[] = {
+	    {P, REC_ANALYSIS_EFFECT_WAIT},  {R, REC_ANALYSIS_EFFECT_WAIT},
+	    {S, REC_ANALYSIS_EFFECT_PASS},  {I, REC_ANALYSIS_EFFECT_PAUSE},
+	    {E, REC_ANALYSIS_EFFECT_ABORT}, {F, REC_ANALYSIS_EFFECT_ABORT},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		is_int(rec_analysis_effect(rows[i].phase), rows[i].want, "a %s run's effect",
+		       model_analysis_phase_name(rows[i].phase));
+}
+
 int main(void)
 {
+	check_effect();
 	check_measurement_phase();
 	check_schedule();
 	check_metric_phase();
