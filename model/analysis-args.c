@@ -316,13 +316,14 @@ static int bind_values(const struct model_analysis_arg *args, size_t n_args,
 		const char *v = a->source == MODEL_ARG_VALUE ? a->value : NULL;
 		if (a->source == MODEL_ARG_SECRET)
 			v = secret_lookup(secrets, n_secrets, a->secret_name, a->secret_key);
-		if (!v) {
+		if (!v && a->source == MODEL_ARG_SECRET) {
 			model_errors_add(errs, NULL,
-			                 a->source == MODEL_ARG_SECRET
-			                     ? "argument \"%s\": Secret \"%s\" has no key \"%s\""
-			                     : "argument \"%s\" has no value%s%s",
-			                 a->name, a->secret_name ? a->secret_name : "",
-			                 a->secret_key ? a->secret_key : "");
+			                 "argument \"%s\": Secret \"%s\" has no key \"%s\"",
+			                 a->name, a->secret_name, a->secret_key);
+			continue;
+		}
+		if (!v) {
+			model_errors_add(errs, NULL, "argument \"%s\" has no value", a->name);
 			continue;
 		}
 		struct model_arg_value *d = &vals.v[vals.n++];

@@ -623,6 +623,13 @@ static void check_secrets(void)
 	       "names the Secret and key, not a value");
 	free(e);
 	model_errors_clear(&errs);
+	struct model_analysis_arg unresolved[] = {{.name = "rev", .source = MODEL_ARG_POD_HASH}};
+	is_int(model_arg_values_bind(unresolved, 1, NULL, 0, &none, &errs), -EINVAL,
+	       "an argument never resolved");
+	e = model_errors_join(&errs, "; ");
+	is_str(e, "argument \"rev\" has no value", "says so");
+	free(e);
+	model_errors_clear(&errs);
 	model_subst_clear(&s);
 	model_subst_clear(&plain);
 	model_arg_values_clear(&v);
