@@ -35,6 +35,23 @@ const struct model_gvk model_ingress_gvk = {.group = "networking.k8s.io",
                                             .kind = "Ingress",
                                             .namespaced = true};
 
+const struct model_gvk model_analysis_template_gvk = {.group = MODEL_GROUP,
+                                                      .version = MODEL_VERSION,
+                                                      .resource = "analysistemplates",
+                                                      .kind = MODEL_KIND_ANALYSIS_TEMPLATE,
+                                                      .namespaced = true};
+const struct model_gvk model_cluster_analysis_template_gvk = {
+    .group = MODEL_GROUP,
+    .version = MODEL_VERSION,
+    .resource = "clusteranalysistemplates",
+    .kind = MODEL_KIND_CLUSTER_ANALYSIS_TEMPLATE,
+    .namespaced = false};
+const struct model_gvk model_analysis_run_gvk = {.group = MODEL_GROUP,
+                                                 .version = MODEL_VERSION,
+                                                 .resource = "analysisruns",
+                                                 .kind = MODEL_KIND_ANALYSIS_RUN,
+                                                 .namespaced = true};
+
 int model_child_name(const char *release, const char *revision, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s-%s", release, revision);

@@ -38,6 +38,10 @@
 /* On the leader-election Lease: the version of the controller holding it. */
 #define MODEL_ANNOTATION_CONTROLLER_VERSION MODEL_GROUP "/controller-version"
 
+/* valueFrom.podTemplateHashValue of an analysis argument: which revision. */
+#define MODEL_POD_TEMPLATE_HASH_STABLE "Stable"
+#define MODEL_POD_TEMPLATE_HASH_LATEST "Latest"
+
 /* Longest object name the API accepts (a DNS-1123 subdomain); a buffer of
  * MODEL_NAME_MAX + 1 holds any name with its NUL. */
 #define MODEL_NAME_MAX 253
@@ -62,6 +66,14 @@ extern const struct model_gvk model_eviction_gvk;
 extern const struct model_gvk model_service_gvk;
 extern const struct model_gvk model_httproute_gvk; /* gateway.networking.k8s.io/v1 */
 extern const struct model_gvk model_ingress_gvk;   /* networking.k8s.io/v1 */
+
+/* Metric analysis (model/analysis.h): reusable checks and their runs. */
+#define MODEL_KIND_ANALYSIS_TEMPLATE         "AnalysisTemplate"
+#define MODEL_KIND_CLUSTER_ANALYSIS_TEMPLATE "ClusterAnalysisTemplate"
+#define MODEL_KIND_ANALYSIS_RUN              "AnalysisRun"
+extern const struct model_gvk model_analysis_template_gvk;
+extern const struct model_gvk model_cluster_analysis_template_gvk; /* cluster-scoped */
+extern const struct model_gvk model_analysis_run_gvk;
 
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into
