@@ -11,13 +11,6 @@ ok "and become Established" until_true 30 kubectl wait --for=condition=Establish
 	crd/analysistemplates.slipway.dev crd/clusteranalysistemplates.slipway.dev \
 	crd/analysisruns.slipway.dev --timeout=5s
 
-# output_has TEXT COMMAND...: the command succeeds and prints TEXT.
-output_has() {
-	local text=$1 out
-	shift
-	out=$("$@" 2>&1) || { echo "$out"; return 1; }
-	grep -qF -- "$text" <<<"$out" || { echo "$out"; return 1; }
-}
 # rejected TEXT: applying stdin fails and says TEXT.
 rejected() {
 	local out
@@ -34,6 +27,9 @@ ok "kubectl explain documents a metric's failureLimit" until_true 30 output_has 
 ok "and a ClusterAnalysisTemplate's podTemplateHashValue" until_true 30 output_has \
 	"resolved when the run is created" \
 	kubectl explain clusteranalysistemplate.spec.args.valueFrom.podTemplateHashValue
+for crd in analysistemplates clusteranalysistemplates analysisruns; do
+	ok "kubectl explain documents every field of $crd" documented "$crd.slipway.dev"
+done
 ok "examples/analysis-template.yaml is admitted" k apply -f "$SLIPWAY_SOURCE_ROOT/examples/analysis-template.yaml"
 ok "and keeps the Job spec whole" jsonpath_is analysistemplate/error-rate \
 	'{.spec.metrics[2].provider.job.spec.template.spec.restartPolicy}' Never

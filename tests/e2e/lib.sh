@@ -183,3 +183,32 @@ check_traffic_invariants() {
 	}
 	END { if (states < 2) { printf "only %d route states observed\n", states; bad = 1 } exit bad }' "$TRAFFIC_DIR/history"
 }
+
+# output_has TEXT COMMAND...: the command succeeds and prints TEXT.
+output_has() {
+	local text=$1 out
+	shift
+	out=$("$@" 2>&1) || { echo "$out"; return 1; }
+	grep -qF -- "$text" <<<"$out" || { echo "$out"; return 1; }
+}
+
+# documented CRD: succeeds when every field of the CRD as served (but the
+# generated pod template's: `kubectl explain pod`) has a description; prints
+# the fields without one.
+documented() {
+	kubectl get crd "$1" -o json | python3 -c '
+import json, sys
+def walk(node, path):
+    for key, sub in (node.get("properties") or {}).items():
+        p = path + "." + key
+        if p == ".spec.template" or key in ("apiVersion", "kind", "metadata") and path == "":
+            continue
+        if "description" not in sub:
+            print(p)
+        walk(sub, p)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            walk(node[key], path + "[]")
+for v in json.load(sys.stdin)["spec"]["versions"]:
+    walk(v["schema"]["openAPIV3Schema"], "")' | grep . && return 1 || return 0
+}
