@@ -10,25 +10,8 @@ use_test_namespace cangw
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
 start_controller
 
-k apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: Service
-metadata: {name: web-stable}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-canary}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-  - backendRefs: [{name: web-stable, port: 80, weight: 100}, {name: web-canary, port: 80, weight: 0}]
-YAML
+apply_canary_services
+apply_web_route gw
 strategy="  strategy: {canary: {maxSurge: 1, maxUnavailable: 0, stableService: web-stable, canaryService: web-canary,
     trafficRouting: {gatewayAPI: {httpRoutes: [{name: web}]}},
     steps: [{setWeight: 20}, {pause: {}}, {setHeaderRoute: {name: hdr, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}},

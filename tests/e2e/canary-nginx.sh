@@ -9,17 +9,8 @@ use_test_namespace cannginx
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
 start_controller
 
+apply_canary_services
 k apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: Service
-metadata: {name: web-stable}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-canary}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: front}

@@ -9,24 +9,8 @@ use_test_namespace cankill
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
 start_controller
 
-k apply -f - >/dev/null <<'YAML'
-apiVersion: v1
-kind: Service
-metadata: {name: web-stable}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-canary}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web}
-spec:
-  rules:
-  - backendRefs: [{name: web-stable, port: 80, weight: 100}, {name: web-canary, port: 80, weight: 0}]
-YAML
+apply_canary_services
+apply_web_route
 history_limit=1
 strategy="  revisionHistoryLimit: $history_limit
   strategy: {canary: {maxSurge: 1, maxUnavailable: 0, stableService: web-stable, canaryService: web-canary,

@@ -122,13 +122,12 @@ audited_writes() { audited_list "$@" | wc -l; }
 
 # Traffic watch (canary-gateway.sh, canary-sigkill.sh). Method: three
 # `kubectl get --watch` streams (HTTPRoutes, ReplicaSets, the Release) each
-# print one line per observed state, stamped with the local receive time in
-# nanoseconds; the streams are merged by stamp into one ordered history.
-# The order across streams is the order of arrival at this host, which is
-# the order the API server committed them up to watch latency (milliseconds):
-# a weight read against ReplicaSet availability therefore errs toward the
-# availability seen just before the route change, which is the state the
-# controller itself must have read before it raised the weight.
+# print one line per observed state, stamped with its resourceVersion; the
+# streams are merged by stamp into one ordered history. On the test cluster
+# every kind lives in one etcd, whose revision a resourceVersion is, so the
+# merged order is the order the API server committed the states in. (Receive
+# time was not: a ReplicaSet's availability could arrive a few milliseconds
+# after the route change the controller had made because of it.)
 # start_traffic_watch RELEASE DIR: starts the three watchers writing to DIR.
 start_traffic_watch() {
 	TRAFFIC_DIR=$2
@@ -149,7 +148,7 @@ stop_traffic_watch() {
 	for p in $TRAFFIC_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $TRAFFIC_PIDS; do wait "$p" 2>/dev/null; done
 	sleep 0.2 # the stampers flush on EOF
-	sort -n -k1,1 "$TRAFFIC_DIR"/route "$TRAFFIC_DIR"/rs "$TRAFFIC_DIR"/release >"$TRAFFIC_DIR/history"
+	sort -s -n -k1,1 "$TRAFFIC_DIR"/route "$TRAFFIC_DIR"/rs "$TRAFFIC_DIR"/release >"$TRAFFIC_DIR/history"
 }
 
 # check_traffic_invariants STABLE_SVC CANARY_SVC STEP_WEIGHTS: over the merged
@@ -211,4 +210,35 @@ def walk(node, path):
             walk(node[key], path + "[]")
 for v in json.load(sys.stdin)["spec"]["versions"]:
     walk(v["schema"]["openAPIV3Schema"], "")' | grep . && return 1 || return 0
+}
+
+# apply_canary_services: Services web-stable and web-canary selecting app=web
+# (a canary's controller adds the revision key to each).
+apply_canary_services() {
+	k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: web-stable}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-canary}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+YAML
+}
+
+# apply_web_route [GATEWAY]: HTTPRoute web with one rule, all traffic to
+# web-stable and none to web-canary; attached to GATEWAY when given.
+apply_web_route() {
+	local parents=${1:+"  parentRefs: [{name: $1}]"}
+	k apply -f - >/dev/null <<YAML
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+$parents
+  rules:
+  - backendRefs: [{name: web-stable, port: 80, weight: 100}, {name: web-canary, port: 80, weight: 0}]
+YAML
 }

@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
 """watch-stamp.py KIND: reads `kubectl get -w -o json` (one pretty-printed
-object after another) and prints one line per object, stamped with the
-receive time in nanoseconds: the fields check_traffic_invariants (lib.sh)
+object after another) and prints one line per object, stamped with its
+metadata.resourceVersion: the fields check_traffic_invariants (lib.sh)
 reads for KIND route, rs or release. (A plain `-w -o jsonpath` with a range
 printed the first state only.)"""
 import json
 import sys
-import time
 
 
 def line(kind, o):
@@ -32,7 +31,7 @@ def main():
             continue
         o = json.loads("".join(buf))
         buf = []
-        print(time.time_ns(), kind, line(kind, o), flush=True)
+        print(o["metadata"]["resourceVersion"], kind, line(kind, o), flush=True)
 
 
 main()
