@@ -38,6 +38,10 @@
 /* On the leader-election Lease: the version of the controller holding it. */
 #define MODEL_ANNOTATION_CONTROLLER_VERSION MODEL_GROUP "/controller-version"
 
+/* valueFrom.podTemplateHashValue of an analysis argument: which revision. */
+#define MODEL_POD_TEMPLATE_HASH_STABLE "Stable"
+#define MODEL_POD_TEMPLATE_HASH_LATEST "Latest"
+
 /* Longest object name the API accepts (a DNS-1123 subdomain); a buffer of
  * MODEL_NAME_MAX + 1 holds any name with its NUL. */
 #define MODEL_NAME_MAX 253

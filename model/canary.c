@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "model/names.h"
 #include "model/release-parse.h"
 
 static const char *const step_keys[] = {
@@ -41,22 +42,6 @@ static bool field_percent(struct model_fields *c, const json_t *o, const char *k
 		return false;
 	}
 	*out = (int32_t)json_integer_value(v);
-	return true;
-}
-
-/* HTTP header names are RFC 9110 tokens (Gateway API's HTTPHeaderName). */
-static bool header_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > REL_HEADER_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		             (ch >= '0' && ch <= '9');
-		if (!alnum && !strchr("!#$%&'*+-.^_`|~", ch))
-			return false;
-	}
 	return true;
 }
 
@@ -111,7 +96,7 @@ static void header_match_clear(struct rel_header_match *h)
 /* A header name at `path`, copied into *out. */
 static bool header_name(struct model_fields *c, const char *name, const char *path, char **out)
 {
-	if (!header_name_valid(name)) {
+	if (!model_http_token_valid(name, strlen(name), REL_HEADER_NAME_MAX)) {
 		model_errors_add(c->errs, path,
 		                 "\"%.80s\" is not a valid HTTP header name (letters, digits and "
 		                 "!#$%%&'*+-.^_`|~, at most %d)",

@@ -43,7 +43,7 @@ static size_t utf8_seq(const unsigned char *s)
  * character; they end up in JSON (conditions, Events) where jansson refuses
  * invalid UTF-8, and in logs. So: every byte that is not part of a valid
  * sequence, and every control character, becomes '?'. */
-static void sanitize(char *m)
+void model_text_sanitize(char *m)
 {
 	unsigned char *p = (unsigned char *)m;
 	while (*p) {
@@ -80,7 +80,7 @@ void model_errors_add(struct model_errors *e, const char *path, const char *fmt,
 	va_end(ap);
 	if (r < 0)
 		m[off] = '\0';
-	sanitize(m);
+	model_text_sanitize(m);
 	e->msg[e->n++] = m;
 }
 

@@ -41,4 +41,10 @@ void model_errors_clear(struct model_errors *e);
  * An empty list gives "". */
 char *model_errors_join(const struct model_errors *e, const char *sep);
 
+/* Makes m, in place, valid UTF-8 without control characters: every byte
+ * that is not part of a well-formed sequence, and every control character,
+ * becomes '?'. For text from outside (a metrics server's answer) bound for
+ * status, Events and logs. */
+void model_text_sanitize(char *m);
+
 #endif

@@ -21,4 +21,8 @@ bool model_dns_subdomain_valid(const char *s, size_t len);
 /* RFC 1035 label: [a-z]([-a-z0-9]*[a-z0-9])?, 1 to 63 bytes. */
 bool model_dns_label_valid(const char *s, size_t len);
 
+/* An HTTP field name: an RFC 9110 token ([A-Za-z0-9] and !#$%&'*+-.^_`|~),
+ * 1 to `max` bytes. */
+bool model_http_token_valid(const char *s, size_t len, size_t max);
+
 #endif

@@ -71,6 +71,38 @@ static void parse_analysis_templates(struct model_fields *c, const json_t *o, co
 	}
 }
 
+/* args[i].valueFrom: {podTemplateHashValue: Stable | Latest}, not beside a
+ * value. False when an error was added. */
+static bool parse_arg_value_from(struct model_fields *c, const json_t *arg, const char *base,
+                                 bool has_value, enum rel_arg_from *from)
+{
+	static const char *const keys[] = {"podTemplateHashValue", NULL};
+	char path[MODEL_PATH_LEN], hpath[MODEL_PATH_LEN];
+	json_t *vf = model_field_object(c, arg, "valueFrom", base, false);
+	if (!vf)
+		return !json_object_get(arg, "valueFrom");
+	model_path_key(path, base, "valueFrom");
+	if (has_value) {
+		model_errors_add(c->errs, path, "must not be given with value");
+		return false;
+	}
+	if (!model_fields_only(c, vf, path, keys, "must have podTemplateHashValue"))
+		return false;
+	model_path_key(hpath, path, "podTemplateHashValue");
+	const char *h = json_string_value(json_object_get(vf, "podTemplateHashValue"));
+	if (h && strcmp(h, MODEL_POD_TEMPLATE_HASH_STABLE) == 0)
+		*from = REL_ARG_STABLE_HASH;
+	else if (h && strcmp(h, MODEL_POD_TEMPLATE_HASH_LATEST) == 0)
+		*from = REL_ARG_LATEST_HASH;
+	else {
+		model_errors_add(c->errs, hpath,
+		                 "must be \"" MODEL_POD_TEMPLATE_HASH_STABLE
+		                 "\" or \"" MODEL_POD_TEMPLATE_HASH_LATEST "\"");
+		return false;
+	}
+	return true;
+}
+
 static void parse_analysis_args(struct model_fields *c, const json_t *o, const char *base,
                                 struct rel_analysis *a)
 {
@@ -109,11 +141,14 @@ static void parse_analysis_args(struct model_fields *c, const json_t *o, const c
 			model_errors_add(c->errs, fpath, "must be a string");
 			bad = true;
 		}
+		enum rel_arg_from from = REL_ARG_VALUE;
+		bad = !parse_arg_value_from(c, arg, ipath, value != NULL, &from) || bad;
 		if (bad)
 			continue;
 		struct rel_analysis_arg *dst = &a->args[a->n_args++];
 		dst->name = model_fields_strdup(c, json_string_value(name));
 		dst->value = model_fields_strdup(c, value ? json_string_value(value) : "");
+		dst->from = from;
 	}
 }
 

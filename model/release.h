@@ -68,15 +68,25 @@ struct rel_rolling {
 	struct model_intorstr max_unavailable; /* at most 100%; not both 0 with max_surge */
 };
 
-/* analysis: {templates: [{templateName, clusterScope}], args: [{name, value}]} */
+/* analysis: {templates: [{templateName, clusterScope}], args: [{name, value |
+ * valueFrom: {podTemplateHashValue: Stable | Latest}}]} */
 struct rel_analysis_template {
 	char *template_name;
 	bool cluster_scope; /* a ClusterAnalysisTemplate rather than an AnalysisTemplate */
 };
 
+/* Where a step's argument gets its value (model/analysis-args.h resolves
+ * the revisions). */
+enum rel_arg_from {
+	REL_ARG_VALUE = 0,   /* value ("" when not given) */
+	REL_ARG_STABLE_HASH, /* valueFrom.podTemplateHashValue: Stable */
+	REL_ARG_LATEST_HASH, /* valueFrom.podTemplateHashValue: Latest */
+};
+
 struct rel_analysis_arg {
 	char *name;
-	char *value; /* "" when not given */
+	char *value; /* "" when not given or when from a revision */
+	enum rel_arg_from from;
 };
 
 struct rel_analysis {
