@@ -100,6 +100,106 @@ int kc__parse_rfc3339(const char *s, time_t *ret)
 	return 0;
 }
 
+/* The parts of an ExecCredential's status we use, borrowed from the parsed JSON. Empty
+ * strings are NULL: in client-go an empty field and an absent one are both Go's zero value. */
+struct status_fields {
+	const char *token;
+	const char *cert;
+	const char *key;
+	time_t expires; /* 0: does not expire */
+};
+
+/* Checks kind and apiVersion and finds status; a plugin that answers for another
+ * apiVersion may mean something else by its fields, so it is refused, not guessed at.
+ * *ret_status is borrowed from root; untouched on failure. */
+static int check_envelope(json_t *root, const char *api_version, const char *who,
+                          json_t **ret_status, struct kc_error *err)
+{
+	const char *api = json_string_value(json_object_get(root, "apiVersion"));
+	const char *kind = json_string_value(json_object_get(root, "kind"));
+	json_t *status = json_object_get(root, "status");
+	if (!json_is_object(root) || !kind || strcmp(kind, "ExecCredential") != 0)
+		return kc_error_set(err, -EBADMSG,
+		                    "exec plugin %s: output is not an ExecCredential", who);
+	if (!api || strcmp(api, api_version) != 0)
+		return kc_error_set(
+		    err, -EBADMSG,
+		    "exec plugin %s: returned apiVersion %s, but the kubeconfig asks for %s", who,
+		    api ? api : "(none)", api_version);
+	if (!json_is_object(status))
+		return kc_error_set(err, -EBADMSG, "exec plugin %s: ExecCredential has no status",
+		                    who);
+	*ret_status = status;
+	return 0;
+}
+
+/* Reads status into *ret, refusing what would fail later and further from its cause: a
+ * certificate without its key, no credential at all, a token that cannot go into a header,
+ * an expiry we cannot read. The strings are borrowed from status; *ret is untouched on
+ * failure. */
+static int read_status(json_t *status, const char *who, struct status_fields *ret,
+                       struct kc_error *err)
+{
+	json_t *token = json_object_get(status, "token");
+	json_t *cert = json_object_get(status, "clientCertificateData");
+	json_t *key = json_object_get(status, "clientKeyData");
+	json_t *expiry = json_object_get(status, "expirationTimestamp");
+	if ((token && !json_is_string(token)) || (cert && !json_is_string(cert)) ||
+	    (key && !json_is_string(key)) ||
+	    (expiry && !json_is_string(expiry) && !json_is_null(expiry)))
+		return kc_error_set(err, -EBADMSG, "exec plugin %s: status fields must be strings",
+		                    who);
+	const char *tok = json_string_value(token), *crt = json_string_value(cert),
+	           *k = json_string_value(key), *exp = json_string_value(expiry);
+	if (tok && !tok[0])
+		tok = NULL;
+	if (crt && !crt[0])
+		crt = NULL;
+	if (k && !k[0])
+		k = NULL;
+	if (!crt != !k)
+		return kc_error_set(err, -EBADMSG,
+		                    "exec plugin %s: status has only one of clientCertificateData "
+		                    "and clientKeyData",
+		                    who);
+	if (!tok && !crt)
+		return kc_error_set(
+		    err, -EBADMSG,
+		    "exec plugin %s: status has neither a token nor a client certificate", who);
+	if (tok && !kc__token_valid(tok))
+		return kc_error_set(err, -EBADMSG,
+		                    "exec plugin %s: status.token holds control characters", who);
+	time_t expires = 0;
+	if (exp && kc__parse_rfc3339(exp, &expires) < 0)
+		return kc_error_set(
+		    err, -EBADMSG,
+		    "exec plugin %s: status.expirationTimestamp \"%.64s\" is not RFC 3339", who,
+		    exp);
+	*ret = (struct status_fields){tok, crt, k, expires};
+	return 0;
+}
+
+/* Copies the fields out of the JSON, which is freed before the credential is used. On
+ * success the caller owns *ret's strings (kc__credential_clear); on failure nothing is
+ * left allocated and *ret is untouched. */
+static int copy_credential(const struct status_fields *s, struct kc_credential *ret,
+                           struct kc_error *err)
+{
+	struct kc_credential c = {.expires = s->expires};
+	c.token = s->token ? strdup(s->token) : NULL;
+	c.client_cert_pem = s->cert ? strdup(s->cert) : NULL;
+	c.client_key_pem = s->key ? strdup(s->key) : NULL;
+	if ((s->token && !c.token) || (s->cert && !c.client_cert_pem) ||
+	    (s->key && !c.client_key_pem)) {
+		kc__credential_clear(&c);
+		return kc_error_set(err, -ENOMEM, "out of memory");
+	}
+	*ret = c;
+	return 0;
+}
+
+/* On success the caller owns *ret's strings (kc__credential_clear); *ret is untouched on
+ * failure. */
 int kc__exec_credential_parse(const char *json, size_t len, const char *api_version,
                               const char *who, struct kc_credential *ret, struct kc_error *err)
 {
@@ -109,83 +209,13 @@ int kc__exec_credential_parse(const char *json, size_t len, const char *api_vers
 		return kc_error_set(err, -EBADMSG,
 		                    "exec plugin %s: output is not JSON: %s (line %d)", who,
 		                    jerr.text, jerr.line);
-	int r = 0;
-	struct kc_credential c = {0};
-	const char *api = json_string_value(json_object_get(root, "apiVersion"));
-	const char *kind = json_string_value(json_object_get(root, "kind"));
-	json_t *status = json_object_get(root, "status");
-	if (!json_is_object(root) || !kind || strcmp(kind, "ExecCredential") != 0) {
-		r = kc_error_set(err, -EBADMSG, "exec plugin %s: output is not an ExecCredential",
-		                 who);
-		goto out;
-	}
-	if (!api || strcmp(api, api_version) != 0) {
-		r = kc_error_set(
-		    err, -EBADMSG,
-		    "exec plugin %s: returned apiVersion %s, but the kubeconfig asks for %s", who,
-		    api ? api : "(none)", api_version);
-		goto out;
-	}
-	if (!json_is_object(status)) {
-		r = kc_error_set(err, -EBADMSG, "exec plugin %s: ExecCredential has no status",
-		                 who);
-		goto out;
-	}
-	json_t *token = json_object_get(status, "token");
-	json_t *cert = json_object_get(status, "clientCertificateData");
-	json_t *key = json_object_get(status, "clientKeyData");
-	json_t *expiry = json_object_get(status, "expirationTimestamp");
-	if ((token && !json_is_string(token)) || (cert && !json_is_string(cert)) ||
-	    (key && !json_is_string(key)) ||
-	    (expiry && !json_is_string(expiry) && !json_is_null(expiry))) {
-		r = kc_error_set(err, -EBADMSG, "exec plugin %s: status fields must be strings",
-		                 who);
-		goto out;
-	}
-	const char *tok = json_string_value(token), *crt = json_string_value(cert),
-	           *k = json_string_value(key), *exp = json_string_value(expiry);
-	if (tok && !tok[0])
-		tok = NULL;
-	if (crt && !crt[0])
-		crt = NULL;
-	if (k && !k[0])
-		k = NULL;
-	if (!crt != !k) {
-		r = kc_error_set(err, -EBADMSG,
-		                 "exec plugin %s: status has only one of clientCertificateData and "
-		                 "clientKeyData",
-		                 who);
-		goto out;
-	}
-	if (!tok && !crt) {
-		r = kc_error_set(
-		    err, -EBADMSG,
-		    "exec plugin %s: status has neither a token nor a client certificate", who);
-		goto out;
-	}
-	if (tok && !kc__token_valid(tok)) {
-		r = kc_error_set(err, -EBADMSG,
-		                 "exec plugin %s: status.token holds control characters", who);
-		goto out;
-	}
-	if (exp && kc__parse_rfc3339(exp, &c.expires) < 0) {
-		r = kc_error_set(
-		    err, -EBADMSG,
-		    "exec plugin %s: status.expirationTimestamp \"%.64s\" is not RFC 3339", who,
-		    exp);
-		goto out;
-	}
-	c.token = tok ? strdup(tok) : NULL;
-	c.client_cert_pem = crt ? strdup(crt) : NULL;
-	c.client_key_pem = k ? strdup(k) : NULL;
-	if ((tok && !c.token) || (crt && !c.client_cert_pem) || (k && !c.client_key_pem)) {
-		r = kc_error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	*ret = c;
-	memset(&c, 0, sizeof(c));
-out:
-	kc__credential_clear(&c);
+	json_t *status = NULL;
+	struct status_fields fields = {0};
+	int r = check_envelope(root, api_version, who, &status, err);
+	if (r >= 0)
+		r = read_status(status, who, &fields, err);
+	if (r >= 0)
+		r = copy_credential(&fields, ret, err);
 	json_decref(root);
 	return r;
 }

@@ -668,103 +668,182 @@ static int exec_cluster_config(const struct at *at, const struct kc_ynode *clust
 	return 0;
 }
 
+/* The context to use: the caller's choice, else the first non-empty current-context in
+ * KUBECONFIG order, because kubectl lets the first file that sets a key win. *ret is borrowed
+ * from opts or from the loader's trees; untouched on failure. */
+static int context_name(const struct loader *l, const struct kc_load_options *opts,
+                        const char **ret, struct kc_error *err)
+{
+	const char *name = opts && opts->context && opts->context[0] ? opts->context : NULL;
+	for (size_t f = 0; f < l->n && !name; f++) {
+		struct at at = {l->files[f].path, ""};
+		int r = get_str(l->files[f].root, "current-context", &at, &name, err);
+		if (r < 0)
+			return r;
+		if (name && !name[0])
+			name = NULL;
+	}
+	if (!name)
+		return kc_error_set(err, -EINVAL,
+		                    "%s: current-context is not set; choose a context", l->source);
+	*ret = name;
+	return 0;
+}
+
+/* What a context names; every string is borrowed from opts or the loader's trees. */
+struct context_refs {
+	const char *name;
+	const char *cluster;   /* never NULL or empty */
+	const char *user;      /* NULL or empty: anonymous */
+	const char *namespace; /* NULL when the context does not set one */
+};
+
+/* Finds context `name` and reads its references. They are all read before any cluster or
+ * user is looked at, so a malformed context is reported as such, not as a missing cluster.
+ * *ret is untouched on failure. */
+static int read_context(const struct loader *l, const char *name, struct context_refs *ret,
+                        struct kc_error *err)
+{
+	size_t f = 0, i = 0;
+	const struct kc_ynode *ctx = NULL;
+	int r = find_entry(l, "contexts", "context", name, &f, &i, &ctx, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return kc_error_set(err, -EINVAL, "context \"%s\" not found in %s", name,
+		                    l->source);
+
+	char prefix[160];
+	key_path(prefix, sizeof(prefix), "contexts[%zu].context", i);
+	struct at at = {l->files[f].path, prefix};
+	struct context_refs refs = {.name = name};
+	r = get_str(ctx, "cluster", &at, &refs.cluster, err);
+	if (r < 0)
+		return r;
+	if (!refs.cluster || !refs.cluster[0])
+		return type_error(&at, "cluster", "not set", err);
+	r = get_str(ctx, "user", &at, &refs.user, err);
+	if (r < 0)
+		return r;
+	r = get_str(ctx, "namespace", &at, &refs.namespace, err);
+	if (r < 0)
+		return r;
+	*ret = refs;
+	return 0;
+}
+
+/* A list entry a context refers to, and where it sits for messages. at.prefix points into
+ * prefix, so an entry is filled in place and never copied. body is borrowed from the loader
+ * and may be NULL (the entry has no body; the loaders report what is then missing). */
+struct entry {
+	const struct kc_ynode *body;
+	struct at at;
+	char prefix[160];
+};
+
+/* Finds the `field` ("cluster", "user") called `name` in `list` for the context refs->name.
+ * Cluster and user share this so that their not-found messages cannot drift apart. */
+static int find_referenced(const struct loader *l, const char *list, const char *field,
+                           const char *name, const struct context_refs *refs, struct entry *ret,
+                           struct kc_error *err)
+{
+	size_t f = 0, i = 0;
+	const struct kc_ynode *body = NULL;
+	int r = find_entry(l, list, field, name, &f, &i, &body, err);
+	if (r == 0)
+		r = kc_error_set(err, -EINVAL, "%s \"%s\" of context \"%s\" not found in %s", field,
+		                 name, refs->name, l->source);
+	if (r < 0)
+		return r;
+	ret->body = body;
+	key_path(ret->prefix, sizeof(ret->prefix), "%s[%zu].%s", list, i, field);
+	ret->at = (struct at){l->files[f].path, ret->prefix};
+	return 0;
+}
+
+/* The context's cluster into cfg. *ret_cluster is kept for the exec plugin's cluster
+ * info, which can only be read once the user is known (the user's exec block asks for it).
+ * cfg stays owned by the caller and may be half filled on failure. */
+static int load_context_cluster(const struct loader *l, const struct context_refs *refs,
+                                struct kc_config *cfg, struct entry *ret_cluster,
+                                struct kc_error *err)
+{
+	int r = find_referenced(l, "clusters", "cluster", refs->cluster, refs, ret_cluster, err);
+	if (r < 0)
+		return r;
+	return load_cluster(&ret_cluster->at, ret_cluster->body, cfg, err);
+}
+
+/* The context's user into cfg. A context without a user is anonymous access, which kubectl
+ * allows too. cfg stays owned by the caller and may be half filled on failure. */
+static int load_context_user(const struct loader *l, const struct context_refs *refs,
+                             struct kc_config *cfg, struct kc_error *err)
+{
+	if (!refs->user || !refs->user[0])
+		return 0;
+	struct entry user = {0};
+	int r = find_referenced(l, "users", "user", refs->user, refs, &user, err);
+	if (r < 0)
+		return r;
+	return load_user(&user.at, user.body, cfg, err);
+}
+
+/* The names a config carries for messages and defaults: the namespace (the caller's, the
+ * context's, else "default", as kubectl picks it), the context and the files. cfg owns the
+ * copies; on failure the caller frees cfg with whatever was copied. */
+static int name_config(struct kc_config *cfg, const struct loader *l,
+                       const struct context_refs *refs, const struct kc_load_options *opts,
+                       struct kc_error *err)
+{
+	const char *ns = refs->namespace;
+	if (opts && opts->namespace && opts->namespace[0])
+		ns = opts->namespace;
+	if (!ns || !ns[0])
+		ns = "default";
+	cfg->namespace = strdup(ns);
+	cfg->context = strdup(refs->name);
+	cfg->source = strdup(l->source);
+	if (!cfg->namespace || !cfg->context || !cfg->source)
+		return kc_error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The config of the chosen context from the loaded files. Caller owns *ret (kc_config_free)
+ * on success; *ret is untouched on failure. */
 static int resolve(struct loader *l, const struct kc_load_options *opts, struct kc_config **ret,
                    struct kc_error *err)
 {
 	int r = make_source(l, err);
 	if (r < 0)
 		return r;
-
-	const char *ctx_name = opts && opts->context && opts->context[0] ? opts->context : NULL;
-	for (size_t f = 0; f < l->n && !ctx_name; f++) {
-		struct at at = {l->files[f].path, ""};
-		r = get_str(l->files[f].root, "current-context", &at, &ctx_name, err);
-		if (r < 0)
-			return r;
-		if (ctx_name && !ctx_name[0])
-			ctx_name = NULL;
-	}
-	if (!ctx_name)
-		return kc_error_set(err, -EINVAL,
-		                    "%s: current-context is not set; choose a context", l->source);
-
-	size_t cf = 0, ci = 0;
-	const struct kc_ynode *ctx = NULL;
-	r = find_entry(l, "contexts", "context", ctx_name, &cf, &ci, &ctx, err);
+	const char *ctx_name = NULL;
+	r = context_name(l, opts, &ctx_name, err);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return kc_error_set(err, -EINVAL, "context \"%s\" not found in %s", ctx_name,
-		                    l->source);
-
-	char prefix[160];
-	key_path(prefix, sizeof(prefix), "contexts[%zu].context", ci);
-	struct at ctx_at = {l->files[cf].path, prefix};
-	const char *cluster_name = NULL, *user_name = NULL, *ns = NULL;
-	r = get_str(ctx, "cluster", &ctx_at, &cluster_name, err);
-	if (r < 0)
-		return r;
-	if (!cluster_name || !cluster_name[0])
-		return type_error(&ctx_at, "cluster", "not set", err);
-	r = get_str(ctx, "user", &ctx_at, &user_name, err);
-	if (r < 0)
-		return r;
-	r = get_str(ctx, "namespace", &ctx_at, &ns, err);
+	struct context_refs refs = {0};
+	r = read_context(l, ctx_name, &refs, err);
 	if (r < 0)
 		return r;
 
 	struct kc_config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return kc_error_set(err, -ENOMEM, "out of memory");
-
-	size_t f = 0, i = 0;
-	const struct kc_ynode *body = NULL;
-	r = find_entry(l, "clusters", "cluster", cluster_name, &f, &i, &body, err);
-	if (r == 0)
-		r = kc_error_set(err, -EINVAL, "cluster \"%s\" of context \"%s\" not found in %s",
-		                 cluster_name, ctx_name, l->source);
+	struct entry cluster = {0};
+	r = load_context_cluster(l, &refs, cfg, &cluster, err);
 	if (r < 0)
 		goto fail;
-	char cluster_prefix[160];
-	key_path(cluster_prefix, sizeof(cluster_prefix), "clusters[%zu].cluster", i);
-	struct at cluster_at = {l->files[f].path, cluster_prefix};
-	const struct kc_ynode *cluster = body;
-	r = load_cluster(&cluster_at, cluster, cfg, err);
+	r = load_context_user(l, &refs, cfg, err);
 	if (r < 0)
 		goto fail;
-
-	/* A context without a user is anonymous access, which kubectl allows too. */
-	if (user_name && user_name[0]) {
-		r = find_entry(l, "users", "user", user_name, &f, &i, &body, err);
-		if (r == 0)
-			r = kc_error_set(err, -EINVAL,
-			                 "user \"%s\" of context \"%s\" not found in %s", user_name,
-			                 ctx_name, l->source);
-		if (r < 0)
-			goto fail;
-		key_path(prefix, sizeof(prefix), "users[%zu].user", i);
-		struct at user_at = {l->files[f].path, prefix};
-		r = load_user(&user_at, body, cfg, err);
-		if (r < 0)
-			goto fail;
-	}
 	if (cfg->exec && cfg->exec->provide_cluster_info) {
-		r = exec_cluster_config(&cluster_at, cluster, &cfg->exec->cluster_config_json, err);
+		r = exec_cluster_config(&cluster.at, cluster.body, &cfg->exec->cluster_config_json,
+		                        err);
 		if (r < 0)
 			goto fail;
 	}
-
-	if (opts && opts->namespace && opts->namespace[0])
-		ns = opts->namespace;
-	if (!ns || !ns[0])
-		ns = "default";
-	cfg->namespace = strdup(ns);
-	cfg->context = strdup(ctx_name);
-	cfg->source = strdup(l->source);
-	if (!cfg->namespace || !cfg->context || !cfg->source) {
-		r = kc_error_set(err, -ENOMEM, "out of memory");
+	r = name_config(cfg, l, &refs, opts, err);
+	if (r < 0)
 		goto fail;
-	}
 	*ret = cfg;
 	return 0;
 fail:
