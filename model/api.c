@@ -35,6 +35,22 @@ const struct model_gvk model_ingress_gvk = {.group = "networking.k8s.io",
                                             .kind = "Ingress",
                                             .namespaced = true};
 
+const struct model_gvk model_analysisrun_gvk = {.group = MODEL_GROUP,
+                                                .version = MODEL_VERSION,
+                                                .resource = "analysisruns",
+                                                .kind = "AnalysisRun",
+                                                .namespaced = true};
+const struct model_gvk model_analysistemplate_gvk = {.group = MODEL_GROUP,
+                                                     .version = MODEL_VERSION,
+                                                     .resource = "analysistemplates",
+                                                     .kind = "AnalysisTemplate",
+                                                     .namespaced = true};
+const struct model_gvk model_clusteranalysistemplate_gvk = {.group = MODEL_GROUP,
+                                                            .version = MODEL_VERSION,
+                                                            .resource = "clusteranalysistemplates",
+                                                            .kind = "ClusterAnalysisTemplate",
+                                                            .namespaced = false};
+
 int model_child_name(const char *release, const char *revision, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s-%s", release, revision);

@@ -38,6 +38,12 @@
 /* On the leader-election Lease: the version of the controller holding it. */
 #define MODEL_ANNOTATION_CONTROLLER_VERSION MODEL_GROUP "/controller-version"
 
+/* On the AnalysisRuns a Release creates: the Release's name, and what the
+ * run is for (a step's index, "background", or a strategy's own word). The
+ * revision is MODEL_LABEL_REVISION. */
+#define MODEL_LABEL_RELEASE  MODEL_GROUP "/release"
+#define MODEL_LABEL_ANALYSIS MODEL_GROUP "/analysis"
+
 /* valueFrom.podTemplateHashValue of an analysis argument: which revision. */
 #define MODEL_POD_TEMPLATE_HASH_STABLE "Stable"
 #define MODEL_POD_TEMPLATE_HASH_LATEST "Latest"
@@ -66,6 +72,10 @@ extern const struct model_gvk model_eviction_gvk;
 extern const struct model_gvk model_service_gvk;
 extern const struct model_gvk model_httproute_gvk; /* gateway.networking.k8s.io/v1 */
 extern const struct model_gvk model_ingress_gvk;   /* networking.k8s.io/v1 */
+/* Metric analysis (issue 14). */
+extern const struct model_gvk model_analysisrun_gvk;
+extern const struct model_gvk model_analysistemplate_gvk;
+extern const struct model_gvk model_clusteranalysistemplate_gvk; /* cluster-scoped */
 
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into
