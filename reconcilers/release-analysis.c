@@ -406,7 +406,10 @@ int rec_analysis_tidy(const struct rec_ctx *c, const char *const *keep, size_t n
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < c->n_analysis_runs; i++) {
 		const json_t *run = c->analysis_runs[i];
-		if (!meta_str(run, "name") || kept(meta_str(run, "name"), keep, n_keep))
+		/* Without a name or uid (not an object the API server made) it
+		 * cannot be patched or deleted safely: left alone. */
+		if (!meta_str(run, "name") || !meta_str(run, "uid") ||
+		    kept(meta_str(run, "name"), keep, n_keep))
 			continue;
 		old[n++] = run;
 		r = terminate(c, run, actions);
