@@ -413,15 +413,20 @@ struct runs {
 	size_t n;
 };
 
-/* The observed run named `name` that the Release controls as the
- * reconciler counts them (in its namespace, not being deleted), or NULL. */
+/* The observed run named `name` (with uid run_uid, unless NULL) that the
+ * Release controls as the reconciler counts them (in its namespace, not
+ * being deleted), or NULL. The input may hold two runs of one name, which
+ * the API server never would; the uid tells them apart. */
 static const json_t *owned_run(const struct runs *runs, const json_t *release, const char *uid,
-                               const char *name)
+                               const char *name, const char *run_uid)
 {
 	for (size_t i = 0; i < runs->n; i++) {
 		const json_t *obj = runs->items[i], *md = json_object_get(obj, "metadata");
 		const char *n = json_string_value(json_object_get(md, "name"));
+		const char *u = json_string_value(json_object_get(md, "uid"));
 		json_t *deleting = json_object_get(md, "deletionTimestamp");
+		if (run_uid && !(u && strcmp(u, run_uid) == 0))
+			continue;
 		if (n && name && strcmp(n, name) == 0 && model_controlled_by(obj, uid) &&
 		    (!deleting || json_is_null(deleting)) &&
 		    same_namespace(namespace_of(obj), namespace_of(release)))
@@ -442,7 +447,7 @@ static void check_run_create(const struct rec_action *a, const json_t *release,
 	const char *ns = namespace_of(a->body), *rns = namespace_of(release);
 	if ((ns || rns) && !(ns && rns && strcmp(ns, rns) == 0))
 		abort(); /* outside the Release's namespace */
-	if (owned_run(runs, release, uid, name))
+	if (owned_run(runs, release, uid, name, NULL))
 		abort(); /* created again although observed */
 	size_t i;
 	json_t *arg;
@@ -470,11 +475,8 @@ static void check_runs(const struct rec_plan *plan, const json_t *release, const
 					abort(); /* two CREATEs of one name */
 			continue;
 		}
-		const json_t *run = owned_run(runs, release, uid, a->ref.name);
-		const char *run_uid =
-		    json_string_value(json_object_get(json_object_get(run, "metadata"), "uid"));
-		if (!run || (a->kind != REC_MERGE_PATCH && a->kind != REC_DELETE) || !a->ref.uid ||
-		    !run_uid || strcmp(a->ref.uid, run_uid) != 0)
+		if ((a->kind != REC_MERGE_PATCH && a->kind != REC_DELETE) || !a->ref.uid ||
+		    !owned_run(runs, release, uid, a->ref.name, a->ref.uid))
 			abort(); /* a run the Release does not control, or without its uid */
 		if (a->kind == REC_MERGE_PATCH &&
 		    (json_object_size(a->body) != 1 ||
