@@ -149,8 +149,9 @@ static void blocked(struct rec_analysis_result *res, const char *reason, const c
 	char *list = errs ? model_errors_join(errs, "; ") : NULL;
 	res->outcome = REC_ANALYSIS_BLOCKED;
 	res->reason = reason;
-	snprintf(res->message, sizeof(res->message), "%s%s%s", what, list ? ": " : "",
-	         list ? list : "");
+	bool any = list && list[0];
+	snprintf(res->message, sizeof(res->message), "%s%s%s", what, any ? ": " : "",
+	         any ? list : "");
 	model_text_sanitize(res->message);
 	free(list);
 }

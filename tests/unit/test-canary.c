@@ -1451,6 +1451,11 @@ static const struct row {
      "runs=2/background,2/1; runphase 1 Successful; crashrun 1; expect step=3 rs=1:4,2:6 "
      "runs=2/background,2/1; intent Promote; crashrun 1; expect stable=2 rs=2:10 "
      "runs=2/background!,2/1"},
+    {"background analysis: a startingStep past the steps is an invalid spec", 10,
+     "{" PACE(1, 0) "," BG("error-rate", 3) "\"steps\":[" SW(10) "," PAUSE "]}", 1, 0, 1,
+     "tmpl error-rate; run; expect ready=InvalidSpec "
+     "msg=spec.strategy.canary.analysis.startingStep:_must_be_at_most_the_number_of_steps_(2) "
+     "runs=-"},
     {"retries keep a bounded number of runs", 10,
      "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
      "tmpl error-rate; run; img 2; run; runphase 1 Failed; run; intent Retry; run; runphase 1 "
