@@ -1303,6 +1303,10 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 #define BG(t, start)                                                                               \
 	"\"analysis\":{\"templates\":[{\"templateName\":\"" t "\"}],\"args\":[{\"name\":\"rev\","  \
 	"\"valueFrom\":{\"podTemplateHashValue\":\"Latest\"}}],\"startingStep\":" #start "},"
+/* The same with the Stable revision as arg. */
+#define BG_STABLE(t)                                                                               \
+	"\"analysis\":{\"templates\":[{\"templateName\":\"" t "\"}],\"args\":[{\"name\":\"rev\","  \
+	"\"valueFrom\":{\"podTemplateHashValue\":\"Stable\"}}]},"
 #define FAILED_MSG "error-rate:_0.31_>=_0.2_(failure_condition)_in_2_of_5_measurements"
 
 static const struct row {
@@ -1451,6 +1455,10 @@ static const struct row {
      "runs=2/background,2/1; runphase 1 Successful; crashrun 1; expect step=3 rs=1:4,2:6 "
      "runs=2/background,2/1; intent Promote; crashrun 1; expect stable=2 rs=2:10 "
      "runs=2/background!,2/1"},
+    {"background analysis: podTemplateHashValue Stable is the stable revision", 10,
+     "{" PACE(1, 0) "," BG_STABLE("error-rate") "\"steps\":[" SW(10) "," PAUSE "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; expect step=1 runs=2/background "
+     "args=service:web,rev:@1,token:secret(prom-token/token)|error-rate"},
     {"background analysis: a startingStep past the steps is an invalid spec", 10,
      "{" PACE(1, 0) "," BG("error-rate", 3) "\"steps\":[" SW(10) "," PAUSE "]}", 1, 0, 1,
      "tmpl error-rate; run; expect ready=InvalidSpec "
