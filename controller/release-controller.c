@@ -81,6 +81,9 @@ enum {
 	INFORMER_HTTPROUTES,
 	INFORMER_INGRESSES,        /* owned: the canary Ingresses */
 	INFORMER_STABLE_INGRESSES, /* mapped: the same informer */
+	INFORMER_ANALYSISRUNS,     /* owned */
+	INFORMER_ANALYSISTEMPLATES,
+	INFORMER_CLUSTERANALYSISTEMPLATES,
 	N_INFORMERS
 };
 
@@ -89,6 +92,13 @@ enum {
 #define INDEX_SERVICES       "spec.strategy.canary.services"
 #define INDEX_HTTPROUTES     "spec.strategy.canary.trafficRouting.gatewayAPI.httpRoutes"
 #define INDEX_STABLE_INGRESS "spec.strategy.canary.trafficRouting.nginx.stableIngress"
+/* The analysis templates a Release names (steps, background, blue-green's
+ * pre- and post-promotion): "ns/name" of AnalysisTemplates, "name" of
+ * ClusterAnalysisTemplates. At most CTL_INDEX_VALUES_MAX of each: a
+ * Release naming more is not woken by the changes of the others (its
+ * reconcile still reads them). */
+#define INDEX_ANALYSIS_TEMPLATES         "spec.analysis.templates"
+#define INDEX_CLUSTER_ANALYSIS_TEMPLATES "spec.analysis.clusterTemplates"
 
 /* ---- What a canary Release names ---------------------------------------- */
 
@@ -183,10 +193,98 @@ static size_t stable_ingress_of(const json_t *release, char (*values)[CTL_STORE_
 	return 1;
 }
 
+/* Calls fn for every templates[] entry of every analysis the Release
+ * names; stops at fn's nonzero. */
+static int each_template_ref(const json_t *release, int (*fn)(const json_t *ref, void *ud),
+                             void *ud)
+{
+	const json_t *strategy = json_object_get(json_object_get(release, "spec"), "strategy");
+	const json_t *canary = json_object_get(strategy, "canary");
+	const json_t *bg = json_object_get(strategy, "blueGreen");
+	const json_t *lists[4] = {
+	    json_object_get(json_object_get(canary, "analysis"), "templates"),
+	    json_object_get(json_object_get(bg, "prePromotionAnalysis"), "templates"),
+	    json_object_get(json_object_get(bg, "postPromotionAnalysis"), "templates"),
+	};
+	size_t i, k;
+	const json_t *step, *ref;
+	for (k = 0; k < 3; k++)
+		json_array_foreach(lists[k], i, ref)
+		{
+			int r = fn(ref, ud);
+			if (r)
+				return r;
+		}
+	json_array_foreach(json_object_get(canary, "steps"), i, step)
+	{
+		json_array_foreach(json_object_get(json_object_get(step, "analysis"), "templates"),
+		                   k, ref)
+		{
+			int r = fn(ref, ud);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* The key of a template reference: "ns/name" (in the Release's namespace)
+ * or, clusterScope, "name"; false when the name is absent or invalid. */
+static bool template_key(const json_t *release, const json_t *ref, bool *cluster, char *buf,
+                         size_t len)
+{
+	const json_t *name = json_object_get(ref, "templateName");
+	*cluster = json_is_true(json_object_get(ref, "clusterScope"));
+	if (!*cluster)
+		return ref_key(release, name, false, buf, len);
+	const char *n = json_string_value(name);
+	if (!n || !model_dns_subdomain_valid(n, strlen(n)) || strlen(n) >= len)
+		return false;
+	memcpy(buf, n, strlen(n) + 1);
+	return true;
+}
+
+struct template_values {
+	const json_t *release;
+	bool cluster; /* which kind this index holds */
+	char (*values)[CTL_STORE_KEY_MAX];
+	size_t n, max;
+};
+
+static int add_template_value(const json_t *ref, void *ud)
+{
+	struct template_values *t = ud;
+	char key[CTL_STORE_KEY_MAX];
+	bool cluster = false;
+	if (template_key(t->release, ref, &cluster, key, sizeof(key)) && cluster == t->cluster)
+		t->n = add_value(t->values, t->n, t->max, key);
+	return 0;
+}
+
+/* Index INDEX_ANALYSIS_TEMPLATES. */
+static size_t templates_of(const json_t *release, char (*values)[CTL_STORE_KEY_MAX], size_t max,
+                           void *userdata)
+{
+	struct template_values t = {release, false, values, 0, max};
+	each_template_ref(release, add_template_value, &t);
+	return t.n;
+}
+
+/* Index INDEX_CLUSTER_ANALYSIS_TEMPLATES. */
+static size_t cluster_templates_of(const json_t *release, char (*values)[CTL_STORE_KEY_MAX],
+                                   size_t max, void *userdata)
+{
+	struct template_values t = {release, true, values, 0, max};
+	each_template_ref(release, add_template_value, &t);
+	return t.n;
+}
+
 static const struct ctl_index release_indexes[] = {
     {.name = INDEX_SERVICES, .fn = services_of},
     {.name = INDEX_HTTPROUTES, .fn = httproutes_of},
     {.name = INDEX_STABLE_INGRESS, .fn = stable_ingress_of},
+    {.name = INDEX_ANALYSIS_TEMPLATES, .fn = templates_of},
+    {.name = INDEX_CLUSTER_ANALYSIS_TEMPLATES, .fn = cluster_templates_of},
 };
 
 /* Objects collected from an index, each a reference we own. */
@@ -260,7 +358,7 @@ static int named_replicaset(struct ctl_runtime *rt, const json_t *release, const
  * borrows. */
 struct ctl_release_snapshot {
 	struct rec_observed observed;
-	struct owned replicasets, pods, owned_ingresses;
+	struct owned replicasets, pods, owned_ingresses, runs, templates;
 	json_t *named;
 	json_t *stable_service, *canary_service, *stable_ingress;
 	json_t **http_routes; /* n_http_routes of them, NULL where not found */
@@ -331,6 +429,67 @@ static int collect_routers(struct ctl_runtime *rt, const json_t *release, const 
 	return r;
 }
 
+/* Distinct templates one snapshot looks up; a Release naming more finds the
+ * others missing (the CRD allows 16 per analysis; 64 is far beyond use). */
+#define SNAPSHOT_TEMPLATES_MAX 64
+
+struct template_lookup {
+	struct ctl_runtime *rt;
+	const json_t *release;
+	struct owned *out;
+	char seen[SNAPSHOT_TEMPLATES_MAX][CTL_STORE_KEY_MAX + 1]; /* 'c' or 'n', then the key */
+	size_t n_seen;
+	int err;
+};
+
+/* One reference: the template cached under its key, once per key. */
+static int lookup_template(const json_t *ref, void *ud)
+{
+	struct template_lookup *l = ud;
+	char key[CTL_STORE_KEY_MAX], tagged[CTL_STORE_KEY_MAX + 1];
+	bool cluster = false;
+	if (!template_key(l->release, ref, &cluster, key, sizeof(key)))
+		return 0;
+	snprintf(tagged, sizeof(tagged), "%c%s", cluster ? 'c' : 'n', key);
+	for (size_t i = 0; i < l->n_seen; i++)
+		if (strcmp(l->seen[i], tagged) == 0)
+			return 0;
+	if (l->n_seen == sizeof(l->seen) / sizeof(l->seen[0]))
+		return 0; /* the reconciler reports what it does not find */
+	memcpy(l->seen[l->n_seen++], tagged, strlen(tagged) + 1);
+	json_t *obj = NULL;
+	size_t i = cluster ? INFORMER_CLUSTERANALYSISTEMPLATES : INFORMER_ANALYSISTEMPLATES;
+	int r = ctl_informer_get(ctl_runtime_informer(l->rt, i), key, &obj);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0)
+		r = collect(key, obj, l->out);
+	json_decref(obj);
+	l->err = r;
+	return r;
+}
+
+/* The AnalysisRuns the Release controls (owner index) and the templates
+ * its analysis names (by key): lookups, no scan. */
+static int collect_analysis(struct ctl_runtime *rt, const json_t *release, const char *ns,
+                            const char *uid, struct ctl_release_snapshot *s)
+{
+	int r = 0;
+	if (uid)
+		r = ctl_informer_by_owner(ctl_runtime_informer(rt, INFORMER_ANALYSISRUNS), ns, uid,
+		                          collect, &s->runs);
+	if (r < 0)
+		return r;
+	struct template_lookup *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*l = (struct template_lookup){.rt = rt, .release = release, .out = &s->templates};
+	each_template_ref(release, lookup_template, l);
+	r = l->err;
+	free(l);
+	return r;
+}
+
 /* Fills the observed struct from what s holds. */
 static void fill_observed(struct ctl_runtime *rt, const json_t *release, double now,
                           struct ctl_release_snapshot *s)
@@ -352,6 +511,10 @@ static void fill_observed(struct ctl_runtime *rt, const json_t *release, double 
 	    .stable_ingress = s->stable_ingress,
 	    .owned_ingresses = (const json_t *const *)s->owned_ingresses.items,
 	    .n_owned_ingresses = s->owned_ingresses.n,
+	    .analysis_runs = (const json_t *const *)s->runs.items,
+	    .n_analysis_runs = s->runs.n,
+	    .analysis_templates = (const json_t *const *)s->templates.items,
+	    .n_analysis_templates = s->templates.n,
 	    .now = (time_t)now,
 	};
 }
@@ -375,6 +538,8 @@ int ctl_release_snapshot_new(struct ctl_runtime *rt, const json_t *release, doub
 		r = named_replicaset(rt, release, ns, &s->named);
 	if (r == 0)
 		r = collect_routers(rt, release, ns, uid, s);
+	if (r == 0)
+		r = collect_analysis(rt, release, ns, uid, s);
 	if (r < 0) {
 		ctl_release_snapshot_free(s);
 		return r;
@@ -396,6 +561,8 @@ struct ctl_release_snapshot *ctl_release_snapshot_free(struct ctl_release_snapsh
 	owned_clear(&s->replicasets);
 	owned_clear(&s->pods);
 	owned_clear(&s->owned_ingresses);
+	owned_clear(&s->runs);
+	owned_clear(&s->templates);
 	json_decref(s->named);
 	json_decref(s->stable_service);
 	json_decref(s->canary_service);
@@ -489,6 +656,24 @@ static void router_kinds(struct ctl_watch *w)
 	    (struct ctl_watch){.role = CTL_WATCH_MAPPED, .kind = *k, .index = INDEX_STABLE_INGRESS};
 }
 
+/* AnalysisRuns (owned: a run's status wakes its Release) and the two
+ * template kinds (mapped through the Releases' indexes). Stored as they
+ * come: the AnalysisRun controller shares the run informer and reads all
+ * of a run, and the storage is fixed by whoever asks first. */
+static void analysis_kinds(struct ctl_watch *w)
+{
+	w[INFORMER_ANALYSISRUNS - 1] = (struct ctl_watch){
+	    .role = CTL_WATCH_OWNED, .kind = ctl_kind_of(&model_analysis_run_gvk)};
+	w[INFORMER_ANALYSISTEMPLATES - 1] =
+	    (struct ctl_watch){.role = CTL_WATCH_MAPPED,
+	                       .kind = ctl_kind_of(&model_analysis_template_gvk),
+	                       .index = INDEX_ANALYSIS_TEMPLATES};
+	w[INFORMER_CLUSTERANALYSISTEMPLATES - 1] =
+	    (struct ctl_watch){.role = CTL_WATCH_MAPPED,
+	                       .kind = ctl_kind_of(&model_cluster_analysis_template_gvk),
+	                       .index = INDEX_CLUSTER_ANALYSIS_TEMPLATES};
+}
+
 int ctl_release_controller_add(struct ctl_manager *m,
                                const struct ctl_release_controller_options *opts,
                                struct ctl_runtime **ret, struct kc_error *err)
@@ -513,6 +698,7 @@ int ctl_release_controller_add(struct ctl_manager *m,
 	/* An existence selector: the controller's pods only. */
 	pod->label_selector = MODEL_LABEL_REVISION;
 	router_kinds(watches);
+	analysis_kinds(watches);
 	struct ctl_runtime_options ro = {
 	    .name = "release",
 	    .primary = ctl_kind_of(&model_release_gvk),

@@ -38,6 +38,12 @@
 /* On the leader-election Lease: the version of the controller holding it. */
 #define MODEL_ANNOTATION_CONTROLLER_VERSION MODEL_GROUP "/controller-version"
 
+/* On the AnalysisRuns a Release creates: the Release's name, and what the
+ * run is for (a step's index, "background", or a strategy's own word). The
+ * revision is MODEL_LABEL_REVISION. */
+#define MODEL_LABEL_RELEASE  MODEL_GROUP "/release"
+#define MODEL_LABEL_ANALYSIS MODEL_GROUP "/analysis"
+
 /* valueFrom.podTemplateHashValue of an analysis argument: which revision. */
 #define MODEL_POD_TEMPLATE_HASH_STABLE "Stable"
 #define MODEL_POD_TEMPLATE_HASH_LATEST "Latest"
@@ -66,7 +72,6 @@ extern const struct model_gvk model_eviction_gvk;
 extern const struct model_gvk model_service_gvk;
 extern const struct model_gvk model_httproute_gvk; /* gateway.networking.k8s.io/v1 */
 extern const struct model_gvk model_ingress_gvk;   /* networking.k8s.io/v1 */
-
 /* Metric analysis (model/analysis.h): reusable checks and their runs. */
 #define MODEL_KIND_ANALYSIS_TEMPLATE         "AnalysisTemplate"
 #define MODEL_KIND_CLUSTER_ANALYSIS_TEMPLATE "ClusterAnalysisTemplate"

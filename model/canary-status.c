@@ -8,7 +8,7 @@
 #include "model/timefmt.h"
 
 const char *const rel_canary_status_keys[] = {
-    "canary", "pauseConditions", "abort", "abortedAt", "promoteFull", NULL,
+    "canary", "pauseConditions", "abort", "abortedAt", "promoteFull", "analysisAttempt", NULL,
 };
 
 static const char *const pause_names[] = {
@@ -128,6 +128,18 @@ static int read_pause_conditions(const json_t *status, struct rel_canary_status 
 	return 0;
 }
 
+static int read_attempt(const json_t *o, int32_t *out)
+{
+	json_t *v = json_object_get(o, "analysisAttempt");
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > REL_ANALYSIS_ATTEMPT_MAX)
+		return -EINVAL;
+	*out = (int32_t)json_integer_value(v);
+	return 0;
+}
+
 int rel_canary_status_read(const json_t *status, struct rel_canary_status *ret)
 {
 	struct rel_canary_status s = {0};
@@ -140,6 +152,8 @@ int rel_canary_status_read(const json_t *status, struct rel_canary_status *ret)
 		r = read_time(status, "abortedAt", false, &s.aborted_at);
 	if (r == 0)
 		r = read_bool(status, "promoteFull", &s.promote_full);
+	if (r == 0)
+		r = read_attempt(status, &s.analysis_attempt);
 	if (r < 0) {
 		rel_canary_status_clear(&s);
 		return r;
@@ -215,6 +229,10 @@ int rel_canary_status_put(json_t *status, const struct rel_canary_status *s)
 		r = set_time(status, "abortedAt", s->aborted_at);
 	if (r == 0 && s->promote_full &&
 	    json_object_set_new(status, "promoteFull", json_true()) < 0)
+		r = -ENOMEM;
+	if (r == 0 && s->analysis_attempt > 0 &&
+	    json_object_set_new(status, "analysisAttempt",
+	                        json_integer((json_int_t)s->analysis_attempt)) < 0)
 		r = -ENOMEM;
 	return r;
 }

@@ -6,6 +6,7 @@
  *            weights: {canary: {revision, weight}, stable: {revision, weight}}}
  *   pauseConditions: [{reason: CanaryPauseStep, startTime}]
  *   abort: true          abortedAt: <RFC 3339>          promoteFull: true
+ *   analysisAttempt: 2
  *
  * (currentStepIndex, currentRevision and stableRevision are the common
  * fields of struct rel_status.) All of it is the controller's record: abort
@@ -26,6 +27,8 @@
 
 /* More pause conditions than reasons is a bug elsewhere; extra ones are dropped. */
 #define REL_PAUSE_CONDITIONS_MAX 8
+/* analysisAttempt beyond this is refused (a status written by hand). */
+#define REL_ANALYSIS_ATTEMPT_MAX 1000000
 /* Two size_t in decimal, "/" and the NUL. */
 #define REL_STEP_LABEL_LEN 42
 
@@ -57,6 +60,11 @@ struct rel_canary_status {
 	bool abort;
 	time_t aborted_at; /* 0 = absent */
 	bool promote_full;
+	/* analysisAttempt: how many times the revision's analysis was started
+	 * afresh (a Retry, a Promote past an Inconclusive background run); part
+	 * of the AnalysisRuns' names, so a fresh start gets fresh runs. 0 =
+	 * absent. */
+	int32_t analysis_attempt;
 };
 
 /* The top-level status keys this module reads and writes. */

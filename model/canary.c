@@ -700,6 +700,26 @@ static void check_traffic_only(struct model_fields *c, const json_t *o, const ch
 	}
 }
 
+/* analysis: {templates, args, startingStep}: the background analysis. */
+static void parse_background_analysis(struct model_fields *c, const json_t *o, const char *base,
+                                      struct rel_canary *k)
+{
+	char path[MODEL_PATH_LEN];
+	json_t *a = model_field_object(c, o, "analysis", base, false);
+	if (!a)
+		return;
+	model_path_key(path, base, "analysis");
+	k->has_analysis = true;
+	rel_parse_analysis(c, a, path, &k->analysis);
+	model_field_int32(c, a, "startingStep", path, 0, 0, &k->analysis_starting_step);
+	if (k->analysis_starting_step > (int32_t)k->n_steps) {
+		char spath[MODEL_PATH_LEN];
+		model_path_key(spath, path, "startingStep");
+		model_errors_add(c->errs, spath, "must be at most the number of steps (%d)",
+		                 (int)k->n_steps);
+	}
+}
+
 void rel_parse_canary(struct model_fields *c, const json_t *o, const char *base,
                       const char *release_name, struct rel_canary *k)
 {
@@ -730,6 +750,7 @@ void rel_parse_canary(struct model_fields *c, const json_t *o, const char *base,
 	if (traffic_known)
 		check_traffic_only(c, o, base, k);
 	parse_steps(c, o, base, traffic_known, k);
+	parse_background_analysis(c, o, base, k);
 }
 
 void rel_canary_clear(struct rel_canary *k)
@@ -746,5 +767,6 @@ void rel_canary_clear(struct rel_canary *k)
 	free(k->http_routes);
 	free(k->nginx.stable_ingress);
 	free(k->nginx.annotation_prefix);
+	rel_analysis_clear(&k->analysis);
 	memset(k, 0, sizeof(*k));
 }

@@ -97,10 +97,10 @@ struct rel_analysis {
 };
 
 enum rel_step_kind {
-	REL_STEP_SET_WEIGHT = 1,   /* setWeight: N */
-	REL_STEP_PAUSE,            /* pause: {duration?} */
-	REL_STEP_ANALYSIS,         /* analysis: {...}; reported AnalysisNotImplemented for now */
-	REL_STEP_APPROVAL,         /* approval: {policy?}; the governance issue's */
+	REL_STEP_SET_WEIGHT = 1, /* setWeight: N */
+	REL_STEP_PAUSE,          /* pause: {duration?} */
+	REL_STEP_ANALYSIS, /* analysis: {...}: an AnalysisRun (reconcilers/release-analysis.h) */
+	REL_STEP_APPROVAL, /* approval: {policy?}; the governance issue's */
 	REL_STEP_SET_CANARY_SCALE, /* setCanaryScale: {replicas | weight | matchTrafficWeight} */
 	REL_STEP_SET_HEADER_ROUTE, /* setHeaderRoute: {name, match[]} */
 	REL_STEP_SET_MIRROR_ROUTE, /* setMirrorRoute: {name, percentage?, match?} */
@@ -237,6 +237,12 @@ struct rel_canary {
 	struct rel_nginx nginx; /* NGINX, else zeroed */
 	size_t n_steps;         /* 0 = go straight to the new revision */
 	struct rel_step *steps;
+	/* analysis: background analysis, one AnalysisRun alongside the steps
+	 * from steps[analysis_starting_step] on (startingStep, 0..n_steps,
+	 * default 0) until the rollout completes or aborts. */
+	bool has_analysis;
+	struct rel_analysis analysis;
+	int32_t analysis_starting_step;
 };
 
 struct rel_blue_green {

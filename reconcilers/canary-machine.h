@@ -4,6 +4,9 @@
  *
  *   canary.c        states, transitions, intents, pods, the status record
  *                   and its words;
+ *   canary-analysis.c  the AnalysisRuns of analysis steps and of the
+ *                   background analysis (reconcilers/release-analysis.h):
+ *                   what they say to the machine, which ones it keeps;
  *   canary-steer.c  the machine's traffic: what each state asks of the
  *                   routers (rec_canary_route_decide), whether they are in
  *                   effect for a step, the routers' actions at the front of
@@ -24,6 +27,7 @@
 #include "reconcilers/claim.h"
 #include "reconcilers/context.h"
 #include "reconcilers/plan.h"
+#include "reconcilers/release-analysis.h"
 #include "reconcilers/scaling.h"
 #include "reconcilers/traffic.h"
 
@@ -33,7 +37,8 @@ enum rec_canary_state {
 	ST_FIRST,     /* no stable ReplicaSet: the template goes out whole, no steps */
 	ST_STEP,      /* steps[step] places pods (setWeight and the traffic steps) */
 	ST_PAUSE,     /* steps[step] is a pause: a timer, or until Promote */
-	ST_BLOCKED,   /* steps[step] is analysis or approval: not implemented */
+	ST_BLOCKED,   /* steps[step] is approval: not implemented */
+	ST_ANALYSIS,  /* steps[step] is analysis: its AnalysisRun decides */
 	ST_HELD,      /* spec.paused: nothing moves */
 	ST_ABORTED,   /* the canary goes, the stable side comes back whole */
 	ST_PROMOTING, /* past the last step, or promoteFull: the canary takes every pod */
@@ -70,6 +75,20 @@ struct rec_canary_machine {
 	bool have_reached;
 	struct rec_traffic_report rep; /* the routers against route.want */
 	bool planned_traffic;          /* rep is of the routers' actions in the plan */
+	/* Analysis (canary-analysis.c). */
+	struct rec_plan runs;                /* the AnalysisRun actions, after the ReplicaSets' */
+	int32_t attempt;                     /* status.analysisAttempt */
+	struct rec_analysis_result step_run; /* the run of steps[step_run_of] */
+	int32_t step_run_of;                 /* -1: none looked at */
+	bool step_run_ensured;               /* created if missing, this reconcile */
+	struct rec_analysis_result bg;       /* the background run */
+	bool bg_seen;                        /* bg is observed (at load) */
+	bool bg_ensured;                     /* created if missing, this reconcile */
+	/* The run whose verdict holds the steps (Inconclusive, or a template
+	 * problem), or the one that aborted the canary; NULL: none. */
+	const struct rec_analysis_result *holding;
+	const struct rec_analysis_result *abort_cause;
+	time_t inconclusive_start; /* the InconclusiveAnalysisRun pause condition, 0: none */
 };
 
 /* canary.c, for canary-steer.c. */
@@ -103,5 +122,30 @@ int rec_canary_steer(struct rec_canary_machine *m, struct rec_plan *actions);
 const char *rec_canary_traffic_problem(const struct rec_canary_machine *m);
 /* ST_STABLE is complete (rolled out, and the routers in effect). */
 bool rec_canary_settled_complete(const struct rec_canary_machine *m);
+
+/* canary-analysis.c, for canary.c. */
+
+/* What the runs say to the machine in its state. */
+enum rec_canary_gate {
+	REC_GATE_GO = 0,    /* nothing to say: the state decides */
+	REC_GATE_HOLD,      /* the steps wait (a run measures, is Inconclusive, cannot be made) */
+	REC_GATE_STEP_DONE, /* the analysis step's run is Successful */
+	REC_GATE_ABORT,     /* a run Failed (m->abort_cause says which) */
+};
+
+/* Reads status.analysisAttempt, the InconclusiveAnalysisRun pause and the
+ * runs as observed (nothing planned), for the intents and the words. */
+void rec_canary_analysis_load(struct rec_canary_machine *m);
+/* Whether the background analysis runs in m's state. */
+bool rec_canary_background_active(const struct rec_canary_machine *m);
+/* Whether a Promote is about the background run's Inconclusive verdict
+ * (it then starts the analysis afresh rather than leave the step). */
+bool rec_canary_background_inconclusive(const struct rec_canary_machine *m);
+/* The runs m's state needs, created when missing (into m->runs), and their
+ * verdict into *gate. 0 or -ENOMEM. */
+int rec_canary_analysis_gate(struct rec_canary_machine *m, enum rec_canary_gate *gate);
+/* The runs m's final state no longer needs: stopped, old ones deleted
+ * (into m->runs). 0 or -ENOMEM. */
+int rec_canary_analysis_tidy(struct rec_canary_machine *m);
 
 #endif

@@ -153,6 +153,7 @@ static void load(struct rec_canary_machine *m)
 		if (cs->pause_conditions[i].reason == REL_PAUSE_CANARY_STEP)
 			m->pause_start = cs->pause_conditions[i].start_time;
 	}
+	rec_canary_analysis_load(m);
 }
 
 /* Whether there is a canary at all: a stable ReplicaSet to protect and a
@@ -177,6 +178,12 @@ static int start_canary(struct rec_canary_machine *m)
 	m->promote_full = false;
 	m->pause_start = 0;
 	m->moved = true;
+	/* The new revision's runs have names of their own. */
+	m->attempt = 0;
+	m->inconclusive_start = 0;
+	m->abort_cause = NULL;
+	m->bg_seen = false;
+	m->step_run_of = -1;
 	if (!has_canary(m)) {
 		if (was_aborted && streq(m->stable, m->c->rel->revision))
 			return take(m, TR_ABORT_ENDED,
@@ -189,6 +196,18 @@ static int start_canary(struct rec_canary_machine *m)
 	         m->c->rel->revision, m->stable, replaces ? ", replacing canary " : "",
 	         replaces ? o->current_revision : "");
 	return take(m, TR_NEW_CANARY, note);
+}
+
+/* The analysis starts afresh: new runs (new names) for the steps and the
+ * background, the old ones stopped by the tidy-up. */
+static void fresh_analysis(struct rec_canary_machine *m)
+{
+	if (m->attempt < REL_ANALYSIS_ATTEMPT_MAX)
+		m->attempt++;
+	m->inconclusive_start = 0;
+	m->abort_cause = NULL;
+	m->bg_seen = false;
+	m->step_run_of = -1;
 }
 
 /* An intent that applies: the transition it asks for, or none when the
@@ -216,10 +235,19 @@ static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *i
 		m->step = 0;
 		m->promote_full = false;
 		m->moved = true;
+		fresh_analysis(m);
 		snprintf(note, sizeof(note), "Revision %s retried by %s: steps start again", rev,
 		         user);
 		return take(m, TR_RETRY, note);
 	case REL_INTENT_PROMOTE:
+		if (!m->abort && rec_canary_background_inconclusive(m)) {
+			fresh_analysis(m);
+			snprintf(note, sizeof(note),
+			         "Revision %s promoted by %s at step %s past its inconclusive "
+			         "background analysis: it starts again",
+			         rev, user, at);
+			return take(m, TR_PROMOTE, note);
+		}
 		if (m->abort || m->step >= m->n_steps)
 			break;
 		m->step++;
@@ -301,6 +329,7 @@ static enum rec_canary_state derive(const struct rec_canary_machine *m)
 	case REL_STEP_PAUSE:
 		return ST_PAUSE;
 	case REL_STEP_ANALYSIS:
+		return ST_ANALYSIS;
 	case REL_STEP_APPROVAL:
 		return ST_BLOCKED;
 	default:
@@ -427,6 +456,22 @@ static int step_done(struct rec_canary_machine *m)
 	return take(m, TR_STEP_DONE, note);
 }
 
+/* A run Failed (or ended in Error): the canary aborts, as an Abort intent
+ * would, and the Warning Event says why. 0 or -ENOMEM. */
+static int analysis_abort(struct rec_canary_machine *m)
+{
+	char note[2048], at[96];
+	step_name(m, m->step, at, sizeof(at));
+	m->abort = true;
+	m->aborted_at = m->c->now;
+	m->pause_start = 0;
+	m->inconclusive_start = 0;
+	m->moved = true;
+	snprintf(note, sizeof(note), "Revision %s aborted at step %s: %s", m->c->rel->revision, at,
+	         m->abort_cause ? m->abort_cause->message : "an analysis run failed");
+	return take(m, TR_ABORT, note);
+}
+
 /* Takes every transition the observed state allows: steps whose goal is
  * met, pauses whose time is up, the completion. At most one pass per step. */
 static int settle(struct rec_canary_machine *m)
@@ -435,9 +480,22 @@ static int settle(struct rec_canary_machine *m)
 		m->st = derive(m);
 		int r = targets(m);
 		bool done = false;
+		enum rec_canary_gate gate = REC_GATE_GO;
+		if (r == 0)
+			r = rec_canary_analysis_gate(m, &gate);
 		if (r < 0)
 			return r;
-		if (m->st == ST_STEP) {
+		if (gate == REC_GATE_ABORT) {
+			r = analysis_abort(m);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (gate == REC_GATE_HOLD)
+			return 0;
+		if (gate == REC_GATE_STEP_DONE) {
+			done = true;
+		} else if (m->st == ST_STEP) {
 			r = rec_canary_reached(m, &done);
 		} else if (m->st == ST_PAUSE) {
 			r = pause_over(m, &done);
@@ -609,6 +667,12 @@ static int record_weights(struct rec_canary_machine *m, struct rel_canary_status
 	return r;
 }
 
+/* The steps wait for a person: a run is Inconclusive. */
+static bool inconclusive(const struct rec_canary_machine *m)
+{
+	return m->holding && m->holding->outcome == REC_ANALYSIS_INCONCLUSIVE;
+}
+
 /* The machine's record in the status: where it stands, for the next
  * reconcile (whoever runs it) and for people. 0 or -ENOMEM. */
 static int record(struct rec_canary_machine *m)
@@ -623,13 +687,19 @@ static int record(struct rec_canary_machine *m)
 	cs->promote_full = m->promote_full && !settled;
 	size_t k = 0;
 	for (size_t i = 0; i < cs->n_pause_conditions; i++) {
-		if (cs->pause_conditions[i].reason != REL_PAUSE_CANARY_STEP)
+		if (cs->pause_conditions[i].reason != REL_PAUSE_CANARY_STEP &&
+		    cs->pause_conditions[i].reason != REL_PAUSE_INCONCLUSIVE_ANALYSIS)
 			cs->pause_conditions[k++] = cs->pause_conditions[i];
 	}
 	cs->n_pause_conditions = k;
 	if (m->st == ST_PAUSE && m->pause_start != 0 && k < REL_PAUSE_CONDITIONS_MAX)
 		cs->pause_conditions[cs->n_pause_conditions++] =
 		    (struct rel_pause_condition){REL_PAUSE_CANARY_STEP, m->pause_start};
+	if (inconclusive(m) && cs->n_pause_conditions < REL_PAUSE_CONDITIONS_MAX)
+		cs->pause_conditions[cs->n_pause_conditions++] = (struct rel_pause_condition){
+		    REL_PAUSE_INCONCLUSIVE_ANALYSIS,
+		    m->inconclusive_start ? m->inconclusive_start : m->c->now};
+	cs->analysis_attempt = m->attempt;
 	int r = record_weights(m, cs, settled);
 	if (r == 0)
 		r = rel_canary_status_set_step(cs, (size_t)step, (size_t)m->n_steps);
@@ -638,17 +708,10 @@ static int record(struct rec_canary_machine *m)
 
 /* The words of a verdict; rec_verdict points into them. */
 struct wording {
-	char msg[768];
+	char msg[2600];
 	char pmsg[512];
 	struct rec_verdict v;
 };
-
-static const char *blocked_reason(const struct rec_canary_machine *m)
-{
-	return m->c->rel->canary.steps[m->step].kind == REL_STEP_ANALYSIS
-	           ? REC_REASON_ANALYSIS_NOT_IMPLEMENTED
-	           : REC_REASON_APPROVAL_NOT_IMPLEMENTED;
-}
 
 /* A canary that is waiting: for a timer or a person (pause), for a step this
  * controller cannot take (blocked), for spec.paused, or aborted. */
@@ -669,7 +732,7 @@ static void word_waiting(const struct rec_canary_machine *m, const char *at, str
 		                                                  : "waiting to be promoted");
 		break;
 	case ST_BLOCKED:
-		v->reason = blocked_reason(m);
+		v->reason = REC_REASON_APPROVAL_NOT_IMPLEMENTED;
 		v->stalled = true;
 		snprintf(w->msg, sizeof(w->msg),
 		         "revision %s stopped at step %s: %s steps are not implemented by this "
@@ -682,11 +745,11 @@ static void word_waiting(const struct rec_canary_machine *m, const char *at, str
 		v->stalled = true;
 		v->progressing = MODEL_CONDITION_FALSE;
 		v->progressing_reason = REC_REASON_ROLLOUT_ABORTED;
-		snprintf(
-		    w->msg, sizeof(w->msg),
-		    "revision %s aborted at step %s: stable revision %s serves; retry, or apply "
-		    "a new template",
-		    rel->revision, at, m->stable);
+		snprintf(w->msg, sizeof(w->msg),
+		         "revision %s aborted at step %s%s%s: stable revision %s serves; retry, or "
+		         "apply a new template",
+		         rel->revision, at, m->abort_cause ? " by " : "",
+		         m->abort_cause ? m->abort_cause->message : "", m->stable);
 		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s was aborted.", rel->revision);
 		break;
 	default: /* ST_HELD */
@@ -697,6 +760,30 @@ static void word_waiting(const struct rec_canary_machine *m, const char *at, str
 		         rel->name);
 		break;
 	}
+}
+
+/* The steps wait on a run: Inconclusive (Paused until a person promotes or
+ * aborts), or one that cannot be made (Degraded, Stalled, until the
+ * template is there and valid). */
+static void word_holding(const struct rec_canary_machine *m, const char *at, struct wording *w)
+{
+	const struct rec_analysis_result *h = m->holding;
+	struct rec_verdict *v = &w->v;
+	v->reason = h->reason;
+	v->progressing = MODEL_CONDITION_UNKNOWN;
+	v->progressing_reason = REC_REASON_ROLLOUT_PAUSED;
+	snprintf(w->pmsg, sizeof(w->pmsg), "Release %s is paused at step %s.", m->c->rel->name, at);
+	if (h->outcome == REC_ANALYSIS_INCONCLUSIVE) {
+		v->phase = REL_PHASE_PAUSED;
+		snprintf(w->msg, sizeof(w->msg),
+		         "revision %s paused at step %s: %s; promote to go on, or abort",
+		         m->c->rel->revision, at, h->message);
+		return;
+	}
+	v->phase = REL_PHASE_DEGRADED;
+	v->stalled = true;
+	snprintf(w->msg, sizeof(w->msg), "revision %s waits at step %s: %s", m->c->rel->revision,
+	         at, h->message);
 }
 
 /* A router problem outweighs the state's words: Degraded, Stalled, and
@@ -758,6 +845,20 @@ static void word(const struct rec_canary_machine *m, const struct rec_counts *n,
 		v->reconciling = true;
 		snprintf(w->msg, sizeof(w->msg), "revision %s: %d of %d pods available",
 		         rel->revision, avail, replicas);
+	} else if (m->holding && m->st != ST_ABORTED) {
+		word_holding(m, at, w);
+	} else if (m->st == ST_ANALYSIS) {
+		v->phase = REL_PHASE_PROGRESSING;
+		v->reason = REC_REASON_ANALYSIS_RUNNING;
+		v->reconciling = true;
+		v->progressing = MODEL_CONDITION_TRUE;
+		v->progressing_reason = REC_REASON_ANALYSIS_RUNNING;
+		snprintf(
+		    w->msg, sizeof(w->msg),
+		    "canary revision %s at step %s: waiting for analysis run %s; %d of %d pods "
+		    "available",
+		    rel->revision, at, m->step_run.name, avail, replicas);
+		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s is being analysed.", rel->revision);
 	} else if (deadline) {
 		v->phase = REL_PHASE_DEGRADED;
 		v->reason = REC_REASON_DEADLINE_EXCEEDED;
@@ -812,7 +913,8 @@ static bool judge(struct rec_canary_machine *m, const struct rec_counts *n, bool
 	struct rec_ctx *c = m->c;
 	const struct rel_status *obs = c->observed;
 	struct rel_status *next = c->next;
-	bool moving = m->st == ST_STEP || m->st == ST_PROMOTING || m->st == ST_FIRST;
+	bool moving =
+	    (m->st == ST_STEP || m->st == ST_PROMOTING || m->st == ST_FIRST) && !m->holding;
 	bool progress = n->updated > obs->updated_replicas ||
 	                n->total - n->updated < (int64_t)obs->replicas - obs->updated_replicas ||
 	                n->ready > obs->ready_replicas || n->available > obs->available_replicas;
@@ -856,9 +958,13 @@ static int report(struct rec_canary_machine *m)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
 	if (r == 0 && rec_claim_blocks(&m->obstacle))
 		r = rec_status_failed(c, m->obstacle.reason, m->obstacle.message, m->after);
-	bool warn = m->st == ST_BLOCKED || rec_canary_traffic_problem(m);
+	bool warn = m->st == ST_BLOCKED || rec_canary_traffic_problem(m) ||
+	            (m->holding && m->holding->outcome == REC_ANALYSIS_BLOCKED);
 	if (r == 0 && warn && !rec_claim_blocks(&m->obstacle) &&
 	    !rec_status_had_reason(c->observed, "Stalled", w.v.reason) &&
+	    !rec_plan_add_event(m->after, c->release, REC_EVENT_WARNING, w.v.reason, w.msg))
+		r = -ENOMEM;
+	if (r == 0 && inconclusive(m) && m->inconclusive_start == 0 &&
 	    !rec_plan_add_event(m->after, c->release, REC_EVENT_WARNING, w.v.reason, w.msg))
 		r = -ENOMEM;
 	if (r == 0)
@@ -868,7 +974,8 @@ static int report(struct rec_canary_machine *m)
 
 int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec_plan *after)
 {
-	struct rec_canary_machine m = {.c = c, .after = after};
+	struct rec_canary_machine m = {.c = c, .after = after, .step_run_of = -1};
+	rec_plan_init(&m.runs);
 	int32_t surge, unavailable;
 	rec_scaling_limits(&c->rel->canary.pace, c->rel->replicas, &surge, &unavailable);
 	rec_scaling_init(&m.s, c, surge, unavailable);
@@ -890,6 +997,11 @@ int rec_canary_reconcile(struct rec_ctx *c, struct rec_plan *actions, struct rec
 	if (r == 0 && m.st == ST_STABLE && !deleted && rec_scaling_complete(&m.s))
 		r = rec_scaling_clean_history(&m.s, actions);
 	if (r == 0)
+		r = rec_canary_analysis_tidy(&m);
+	if (r == 0)
+		r = rec_plan_take(actions, &m.runs);
+	if (r == 0)
 		r = report(&m);
+	rec_plan_clear(&m.runs);
 	return r;
 }

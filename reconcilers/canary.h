@@ -31,9 +31,17 @@
  * to it; ReplicaSets no Service routes to any more scale down after their
  * delay (slipway.dev/scale-down-deadline).
  *
- * Steps analysis and approval are not implemented: the machine stops there,
- * phase Paused, Stalled=True with REC_REASON_ANALYSIS_NOT_IMPLEMENTED or
- * REC_REASON_APPROVAL_NOT_IMPLEMENTED, until promoted past them.
+ * An analysis step, and the background analysis (spec.strategy.canary
+ * .analysis, from startingStep on), run AnalysisRuns (canary-analysis.c,
+ * reconcilers/release-analysis.h): a step completes when its run is
+ * Successful; a run Failed or in Error aborts the canary; Inconclusive
+ * pauses it (pause condition InconclusiveAnalysisRun) until promoted or
+ * aborted; a template missing or invalid stalls the steps until it is
+ * fixed. Runs no longer needed are stopped (spec.terminate).
+ *
+ * Approval steps are not implemented: the machine stops there, phase
+ * Paused, Stalled=True with REC_REASON_APPROVAL_NOT_IMPLEMENTED, until
+ * promoted past them.
  */
 #ifndef SLIPWAY_RECONCILERS_CANARY_H
 #define SLIPWAY_RECONCILERS_CANARY_H
@@ -47,7 +55,7 @@
 #define REC_REASON_CANARY_STEP              "CanaryStep"
 #define REC_REASON_CANARY_PAUSE             "CanaryPauseStep"
 #define REC_REASON_ROLLOUT_ABORTED          "RolloutAborted"
-#define REC_REASON_ANALYSIS_NOT_IMPLEMENTED "AnalysisNotImplemented"
+#define REC_REASON_ANALYSIS_RUNNING         "AnalysisRunning"
 #define REC_REASON_APPROVAL_NOT_IMPLEMENTED "ApprovalNotImplemented"
 /* Router problems (Stalled, Warning Event once) and corrections (Event). */
 #define REC_REASON_TRAFFIC_ROUTER_MISSING  "TrafficRouterMissing"

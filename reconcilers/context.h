@@ -39,6 +39,13 @@ struct rec_ctx {
 	/* The canary's router objects (rec_observed's stable_service ...
 	 * owned_ingresses); never NULL, its members NULL / 0 when not observed. */
 	const struct rec_traffic_observed *traffic;
+	/* AnalysisRuns the Release controls (in its namespace, not being
+	 * deleted), and the templates its analysis names (rec_observed's);
+	 * reconcilers/release-analysis.h reads them. */
+	const json_t *const *analysis_runs;
+	size_t n_analysis_runs;
+	const json_t *const *analysis_templates;
+	size_t n_analysis_templates;
 	/* The previous plan's failed write (rec_observed.failure), or NULL. */
 	const struct rec_failure *failure;
 	time_t now;

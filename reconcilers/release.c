@@ -203,6 +203,35 @@ static int owned_replicasets(const struct rec_observed *o, const struct rel_rele
 	return 0;
 }
 
+/* The AnalysisRuns of o that rel controls, in its namespace and not being
+ * deleted, into c (a new array of borrowed pointers). 0 or -ENOMEM. */
+static int owned_runs(const struct rec_observed *o, const struct rel_release *rel,
+                      struct rec_ctx *c, const json_t ***ret)
+{
+	size_t n = o->analysis_runs ? o->n_analysis_runs : 0, k = 0;
+	const json_t **runs = calloc(n ? n : 1, sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *md = json_object_get(o->analysis_runs[i], "metadata");
+		const char *ns = json_string_value(json_object_get(md, "namespace"));
+		json_t *deleting = json_object_get(md, "deletionTimestamp");
+		if (!model_controlled_by(o->analysis_runs[i], rel->uid) ||
+		    (deleting && !json_is_null(deleting)))
+			continue;
+		if ((ns || rel->namespace) &&
+		    !(ns && rel->namespace && strcmp(ns, rel->namespace) == 0))
+			continue;
+		runs[k++] = o->analysis_runs[i];
+	}
+	c->analysis_runs = runs;
+	c->n_analysis_runs = k;
+	c->analysis_templates = o->analysis_templates;
+	c->n_analysis_templates = o->analysis_templates ? o->n_analysis_templates : 0;
+	*ret = runs;
+	return 0;
+}
+
 /* The router objects of o, for the canary (all borrowed). */
 static struct rec_traffic_observed traffic_observed(const struct rec_observed *o)
 {
@@ -263,6 +292,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	struct model_errors errs = {0};
 	struct rec_plan actions, after;
 	struct rec_ctx c = {0};
+	const json_t **runs = NULL;
 	struct rec_traffic_observed traffic = traffic_observed(o);
 	rec_plan_init(&actions);
 	rec_plan_init(&after);
@@ -288,6 +318,8 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		c.traffic = &traffic;
 		r = owned_replicasets(o, rel, &c);
 		if (r == 0)
+			r = owned_runs(o, rel, &c, &runs);
+		if (r == 0)
 			r = rel->strategy == REL_STRATEGY_CANARY
 			        ? rec_canary_reconcile(&c, &actions, &after)
 			        : rec_rolling_reconcile(&c, &actions, &after);
@@ -302,6 +334,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		r = rec_plan_take(plan, &actions);
 out:
 	free(c.rss);
+	free(runs);
 	rec_plan_clear(&actions);
 	rec_plan_clear(&after);
 	rel_release_free(rel);

@@ -13,6 +13,10 @@
  *      revision's name, the MERGE_PATCH that adopts it), MERGE_PATCHes (uid and resourceVersion
  *      preconditions: a conflict means the snapshot was stale; requeue), and
  *      DELETEs (same preconditions), each followed by its Event;
+ *   1b. for a canary, AnalysisRun actions (reconcilers/release-analysis.h):
+ *      CREATE of the runs the steps and the background analysis need,
+ *      MERGE_PATCH spec.terminate of runs no longer needed, DELETE of old
+ *      ones;
  *   2. at most one WRITE_STATUS, only when the status differs from the
  *      observed one: a JSON merge patch of the whole status, with null for
  *      fields to remove, preconditioned on the Release's uid and
@@ -75,6 +79,16 @@ struct rec_observed {
 	const json_t *stable_ingress;
 	const json_t *const *owned_ingresses;
 	size_t n_owned_ingresses;
+	/* AnalysisRuns in the Release's namespace whose ownerReferences name
+	 * its uid with controller: true (the owner-uid index; others are
+	 * ignored, never touched), and the templates its analysis names: the
+	 * AnalysisTemplates of its namespace and the ClusterAnalysisTemplates
+	 * (no namespace) looked up by name, those not found left out
+	 * (reconcilers/release-analysis.h). */
+	const json_t *const *analysis_runs;
+	size_t n_analysis_runs;
+	const json_t *const *analysis_templates;
+	size_t n_analysis_templates;
 	time_t now; /* wall clock, seconds */
 };
 

@@ -40,6 +40,18 @@
  *                 the share of the stable weight the plan writes), unless it
  *                 was below already.
  *
+ * Analysis: "analysisRuns" and "analysisTemplates" (arrays, anything) are
+ * the runs the Release is to control and the templates it names. Every
+ * AnalysisRun action of any plan keeps the run promises:
+ *
+ *   create:       the run is controlled by the Release (ownerReference with
+ *                 its uid, controller: true), in its namespace, with a name
+ *                 no observed run of the Release has, created once in the
+ *                 plan; no arg carries both a value and a secretKeyRef (a
+ *                 Secret's value never goes into a run's spec);
+ *   patch/delete: only of runs the Release controls, by their uid; a patch
+ *                 only sets spec.terminate.
+ *
  * Inputs the guarantees do not speak of are only run, not judged: a
  * ReplicaSet being deleted, two with one name (for the routers: one
  * revision), or a change of replicas (a scaling event: the bounds move with
@@ -395,6 +407,84 @@ static void check_routers(const struct rec_plan *plan, const struct rel_release 
 		abort(); /* stable shrunk below what its traffic needs */
 }
 
+/* The runs the reconcile saw. */
+struct runs {
+	const json_t *items[MAX_RS];
+	size_t n;
+};
+
+/* The observed run named `name` (with uid run_uid, unless NULL) that the
+ * Release controls as the reconciler counts them (in its namespace, not
+ * being deleted), or NULL. The input may hold two runs of one name, which
+ * the API server never would; the uid tells them apart. */
+static const json_t *owned_run(const struct runs *runs, const json_t *release, const char *uid,
+                               const char *name, const char *run_uid)
+{
+	for (size_t i = 0; i < runs->n; i++) {
+		const json_t *obj = runs->items[i], *md = json_object_get(obj, "metadata");
+		const char *n = json_string_value(json_object_get(md, "name"));
+		const char *u = json_string_value(json_object_get(md, "uid"));
+		json_t *deleting = json_object_get(md, "deletionTimestamp");
+		if (run_uid && !(u && strcmp(u, run_uid) == 0))
+			continue;
+		if (n && name && strcmp(n, name) == 0 && model_controlled_by(obj, uid) &&
+		    (!deleting || json_is_null(deleting)) &&
+		    same_namespace(namespace_of(obj), namespace_of(release)))
+			return obj;
+	}
+	return NULL;
+}
+
+/* A run's CREATE: see the promises above. */
+static void check_run_create(const struct rec_action *a, const json_t *release,
+                             const struct runs *runs, const char *uid)
+{
+	const json_t *md = json_object_get(a->body, "metadata");
+	const char *name = json_string_value(json_object_get(md, "name"));
+	if (!name || !a->ref.name || strcmp(name, a->ref.name) != 0 ||
+	    !model_controlled_by(a->body, uid))
+		abort(); /* not the Release's, or not the run the action names */
+	const char *ns = namespace_of(a->body), *rns = namespace_of(release);
+	if ((ns || rns) && !(ns && rns && strcmp(ns, rns) == 0))
+		abort(); /* outside the Release's namespace */
+	if (owned_run(runs, release, uid, name, NULL))
+		abort(); /* created again although observed */
+	size_t i;
+	json_t *arg;
+	json_array_foreach(json_object_get(json_object_get(a->body, "spec"), "args"), i, arg)
+	{
+		if (json_object_get(arg, "value") && json_object_get(arg, "valueFrom"))
+			abort(); /* a value beside a reference */
+	}
+}
+
+static void check_runs(const struct rec_plan *plan, const json_t *release, const struct runs *runs)
+{
+	const char *uid =
+	    json_string_value(json_object_get(json_object_get(release, "metadata"), "uid"));
+	for (size_t i = 0; i < plan->n_actions; i++) {
+		const struct rec_action *a = &plan->actions[i];
+		if (!a->ref.resource || strcmp(a->ref.resource, "analysisruns") != 0)
+			continue;
+		if (a->kind == REC_CREATE) {
+			check_run_create(a, release, runs, uid);
+			for (size_t k = 0; k < i; k++)
+				if (plan->actions[k].kind == REC_CREATE &&
+				    plan->actions[k].ref.name &&
+				    strcmp(plan->actions[k].ref.name, a->ref.name) == 0)
+					abort(); /* two CREATEs of one name */
+			continue;
+		}
+		if ((a->kind != REC_MERGE_PATCH && a->kind != REC_DELETE) || !a->ref.uid ||
+		    !owned_run(runs, release, uid, a->ref.name, a->ref.uid))
+			abort(); /* a run the Release does not control, or without its uid */
+		if (a->kind == REC_MERGE_PATCH &&
+		    (json_object_size(a->body) != 1 ||
+		     !json_is_true(json_object_get(json_object_get(a->body, "spec"), "terminate"))))
+			abort(); /* a patch that does more than stop the run */
+	}
+}
+
 /* The strategies whose plans keep the guarantees: rolling, and canary by
  * replica ratio. */
 static bool judged(const struct rel_release *rel)
@@ -456,6 +546,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct routers ro = {0};
 	read_routers(v, &ro);
+	struct runs runs = {0};
+	const json_t *tmpl_items[MAX_RS];
+	size_t n_tmpl = 0;
+	json_array_foreach(json_object_get(v, "analysisRuns"), i, obj)
+	{
+		if (runs.n < MAX_RS)
+			runs.items[runs.n++] = obj;
+	}
+	json_array_foreach(json_object_get(v, "analysisTemplates"), i, obj)
+	{
+		if (n_tmpl < MAX_RS)
+			tmpl_items[n_tmpl++] = obj;
+	}
 	struct rec_observed observed = {
 	    .release = release,
 	    .replicasets = items,
@@ -467,11 +570,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .stable_ingress = ro.stable_ingress,
 	    .owned_ingresses = ro.owned,
 	    .n_owned_ingresses = ro.n_owned,
+	    .analysis_runs = runs.items,
+	    .n_analysis_runs = runs.n,
+	    .analysis_templates = tmpl_items,
+	    .n_analysis_templates = n_tmpl,
 	    .now = json_is_integer(now) ? (time_t)json_integer_value(now) : 1800000000,
 	};
 	struct rec_plan plan;
 	rec_plan_init(&plan);
 	if (rec_release_reconcile(&observed, &plan) == 0) {
+		check_runs(&plan, release, &runs);
 		struct model_errors errs = {0};
 		struct rel_release *rel = NULL;
 		const char *uid =

@@ -12,6 +12,11 @@
  * revision without available pods, no header or mirror route to one, and
  * stable able to take 100 % of the traffic (with dynamicStableScale, the
  * share its weight needs).
+ *
+ * Analysis: the AnalysisRuns a plan creates appear in the fake cluster (and
+ * in the next observed state, as the owner index would hand them over);
+ * the script plays the run controller, setting a run's phase and message,
+ * and the templates' owner, adding and removing AnalysisTemplates.
  */
 #include "tap.h"
 
@@ -61,7 +66,9 @@ static int image_of(const char *revision)
 	return 0;
 }
 
-#define MAX_ING 4
+#define MAX_ING  4
+#define MAX_RUNS 24
+#define MAX_TMPL 6
 
 /* The fake cluster: one Release, its ReplicaSets, and its routers. */
 struct sim {
@@ -74,9 +81,13 @@ struct sim {
 	json_t *ingress;        /* the nginx stable Ingress "web" */
 	json_t *owned[MAX_ING]; /* Ingresses the Release controls */
 	size_t n_owned;
-	json_t *hidden[4]; /* routers taken away by "gone", for "back" */
-	bool routed;       /* trafficRouting: check the router promises */
-	bool dynamic;      /* dynamicStableScale */
+	json_t *hidden[4];      /* routers taken away by "gone", for "back" */
+	json_t *runs[MAX_RUNS]; /* AnalysisRuns, in the order they were created */
+	size_t n_runs;
+	json_t *tmpl[MAX_TMPL]; /* AnalysisTemplates and ClusterAnalysisTemplates */
+	size_t n_tmpl;
+	bool routed;  /* trafficRouting: check the router promises */
+	bool dynamic; /* dynamicStableScale */
 	time_t now;
 	int surge, unavailable, min_pods; /* what the strategy resolves to */
 	int uid_seq;
@@ -181,6 +192,10 @@ static void sim_free(struct sim *sm)
 		json_decref(sm->owned[i]);
 	for (size_t i = 0; i < 4; i++)
 		json_decref(sm->hidden[i]);
+	for (size_t i = 0; i < sm->n_runs; i++)
+		json_decref(sm->runs[i]);
+	for (size_t i = 0; i < sm->n_tmpl; i++)
+		json_decref(sm->tmpl[i]);
 }
 
 /* Applies a JSON merge patch (RFC 7386) to target in place. */
@@ -375,6 +390,185 @@ static void apply_ingress(struct sim *sm, const struct rec_action *a)
 	}
 }
 
+/* ---- AnalysisRuns and their templates ---- */
+
+static bool is_run(const struct rec_action *a)
+{
+	return a->ref.resource && strcmp(a->ref.resource, "analysisruns") == 0;
+}
+
+static int find_run(struct sim *sm, const char *name)
+{
+	for (size_t i = 0; name && i < sm->n_runs; i++) {
+		if (strcmp(rs_name(sm->runs[i]), name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The API server's side of a run's CREATE, MERGE_PATCH and DELETE. */
+static void apply_run(struct sim *sm, const struct rec_action *a)
+{
+	int k = find_run(sm, a->ref.name);
+	if (a->kind == REC_CREATE && k < 0 && sm->n_runs < MAX_RUNS) {
+		json_t *o = json_deep_copy(a->body);
+		json_t *md = json_object_get(o, "metadata");
+		char uid[32], ts[MODEL_TIME_LEN];
+		snprintf(uid, sizeof(uid), "run-%d", ++sm->uid_seq);
+		model_time_format(sm->now, ts);
+		json_object_set_new(md, "uid", json_string(uid));
+		json_object_set_new(md, "creationTimestamp", json_string(ts));
+		sm->runs[sm->n_runs++] = o;
+	} else if (a->kind == REC_MERGE_PATCH && k >= 0) {
+		merge_patch(sm->runs[k], a->body);
+	} else if (a->kind == REC_DELETE && k >= 0) {
+		json_decref(sm->runs[k]);
+		memmove(&sm->runs[k], &sm->runs[k + 1],
+		        (sm->n_runs - (size_t)k - 1) * sizeof(json_t *));
+		sm->n_runs--;
+	}
+}
+
+/* An AnalysisTemplate (or, cluster, a ClusterAnalysisTemplate) named
+ * `name` with one metric of that name; `bad`: without metrics. */
+static void add_template(struct sim *sm, const char *name, bool cluster, bool bad)
+{
+	json_t *metrics =
+	    json_pack("[{s:s,s:s,s:{s:{s:s,s:s}}}]", "name", name, "successCondition",
+	              "result[0] < 0.05", "provider", "prometheus", "address", "http://prom:9090",
+	              "query", "sum(rate(errors{service=\"{{args.service}}\"}[1m]))");
+	json_t *args = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:{s:{s:s,s:s}}}]", "name", "service",
+	                         "value", "web", "name", "rev", "value", "none", "name", "token",
+	                         "valueFrom", "secretKeyRef", "name", "prom-token", "key", "token");
+	json_t *t = json_pack("{s:s,s:s,s:{s:s},s:{s:o}}", "apiVersion", "slipway.dev/v1alpha1",
+	                      "kind", cluster ? "ClusterAnalysisTemplate" : "AnalysisTemplate",
+	                      "metadata", "name", name, "spec", "args", args);
+	if (!cluster)
+		json_object_set_new(json_object_get(t, "metadata"), "namespace",
+		                    json_string("shop"));
+	if (!bad)
+		json_object_set_new(json_object_get(t, "spec"), "metrics", metrics);
+	else
+		json_decref(metrics);
+	for (size_t i = 0; i < sm->n_tmpl; i++) {
+		if (strcmp(rs_name(sm->tmpl[i]), name) == 0) {
+			json_decref(sm->tmpl[i]);
+			sm->tmpl[i] = t;
+			return;
+		}
+	}
+	if (sm->n_tmpl < MAX_TMPL)
+		sm->tmpl[sm->n_tmpl++] = t;
+	else
+		json_decref(t);
+}
+
+static void remove_template(struct sim *sm, const char *name)
+{
+	for (size_t i = 0; i < sm->n_tmpl; i++) {
+		if (strcmp(rs_name(sm->tmpl[i]), name) == 0) {
+			json_decref(sm->tmpl[i]);
+			sm->tmpl[i] = sm->tmpl[--sm->n_tmpl];
+			return;
+		}
+	}
+}
+
+static const char *run_label(const json_t *run, const char *key)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(run, "metadata"), "labels"), key));
+}
+
+/* The newest run for `purpose` of the image's revision, or NULL. */
+static json_t *newest_run(struct sim *sm, int image, const char *purpose)
+{
+	for (size_t i = sm->n_runs; i-- > 0;) {
+		const char *p = run_label(sm->runs[i], MODEL_LABEL_ANALYSIS);
+		const char *r = run_label(sm->runs[i], MODEL_LABEL_REVISION);
+		if (p && r && strcmp(p, purpose) == 0 && strcmp(r, rev[image]) == 0)
+			return sm->runs[i];
+	}
+	return NULL;
+}
+
+/* The run controller's verdict on the newest run of `purpose`. */
+static void set_run_phase(struct sim *sm, int image, const char *purpose, const char *phase)
+{
+	json_t *run = newest_run(sm, image, purpose);
+	if (!run) {
+		tap_diag("no run %s to set %s", purpose, phase);
+		sm->violations++;
+		return;
+	}
+	const char *msg = strcmp(phase, "Failed") == 0
+	                      ? "error-rate: 0.31 >= 0.2 (failure condition) in 2 of 5 measurements"
+	                  : strcmp(phase, "Error") == 0        ? "error-rate: connection refused"
+	                  : strcmp(phase, "Inconclusive") == 0 ? "error-rate: no data"
+	                                                       : NULL;
+	json_t *st = json_pack("{s:s}", "phase", phase);
+	if (msg)
+		json_object_set_new(st, "message", json_string(msg));
+	json_object_set_new(run, "status", st);
+}
+
+/* "2/1,2/background!": each run as <image>/<what its name adds to the
+ * revision's>, "!" when terminated, in creation order; "-" for none. */
+static void run_names(struct sim *sm, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < sm->n_runs; i++) {
+		const char *name = rs_name(sm->runs[i]);
+		int img = image_of(run_label(sm->runs[i], MODEL_LABEL_REVISION));
+		const char *part = name + strlen("web-") + MODEL_REVISION_LEN + 1;
+		bool term = json_is_true(
+		    json_object_get(json_object_get(sm->runs[i], "spec"), "terminate"));
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%d/%s%s", used ? "," : "", img, part,
+		         term ? "!" : "");
+	}
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
+/* The newest run's args, "name:value" (a revision as @image, a Secret as
+ * secret(name/key)), and its metrics' names after a "|". */
+static void run_args(struct sim *sm, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (sm->n_runs == 0) {
+		snprintf(out, len, "-");
+		return;
+	}
+	const json_t *spec = json_object_get(sm->runs[sm->n_runs - 1], "spec");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(spec, "args"), i, a)
+	{
+		const char *v = json_string_value(json_object_get(a, "value"));
+		const json_t *ref =
+		    json_object_get(json_object_get(a, "valueFrom"), "secretKeyRef");
+		char val[64];
+		if (ref)
+			snprintf(val, sizeof(val), "secret(%s/%s)",
+			         json_string_value(json_object_get(ref, "name")),
+			         json_string_value(json_object_get(ref, "key")));
+		else if (image_of(v))
+			snprintf(val, sizeof(val), "@%d", image_of(v));
+		else
+			snprintf(val, sizeof(val), "%s", v ? v : "?");
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%s:%s", used ? "," : "",
+		         json_string_value(json_object_get(a, "name")), val);
+	}
+	json_array_foreach(json_object_get(spec, "metrics"), i, a)
+	{
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%s", i ? "," : "|",
+		         json_string_value(json_object_get(a, "name")));
+	}
+}
+
 /* Applies the first `limit` actions of plan (a controller killed after
  * them), recording the reasons of the Events it sent; a refused router
  * write stops it, as it stops the executor. */
@@ -384,7 +578,9 @@ static void apply_plan(struct sim *sm, const struct rec_plan *plan, size_t limit
 		const struct rec_action *a = &plan->actions[i];
 		bool ingress = a->ref.resource && strcmp(a->ref.resource, "ingresses") == 0;
 		int k = a->ref.name && !ingress ? find_rs(sm, a->ref.name) : -1;
-		if (a->kind == REC_JSON_PATCH) {
+		if (is_run(a)) {
+			apply_run(sm, a);
+		} else if (a->kind == REC_JSON_PATCH) {
 			if (!json_patch(sm, a)) {
 				tap_diag("JSON patch on %s refused", a->ref.name);
 				return;
@@ -697,9 +893,13 @@ static void check_routers(struct sim *sm, const struct routers_seen *b, bool who
  * actions other than Events. */
 static size_t step_once(struct sim *sm, size_t limit)
 {
-	const json_t *rss[MAX_RS], *owned[MAX_ING];
+	const json_t *rss[MAX_RS], *owned[MAX_ING], *runs[MAX_RUNS], *tmpl[MAX_TMPL];
 	for (size_t i = 0; i < sm->n_rs; i++)
 		rss[i] = sm->rs[i];
+	for (size_t i = 0; i < sm->n_runs; i++)
+		runs[i] = sm->runs[i];
+	for (size_t i = 0; i < sm->n_tmpl; i++)
+		tmpl[i] = sm->tmpl[i];
 	for (size_t i = 0; i < sm->n_owned; i++)
 		owned[i] = sm->owned[i];
 	const json_t *routes[1] = {sm->route};
@@ -713,6 +913,10 @@ static size_t step_once(struct sim *sm, size_t limit)
 	                         .stable_ingress = sm->ingress,
 	                         .owned_ingresses = owned,
 	                         .n_owned_ingresses = sm->n_owned,
+	                         .analysis_runs = runs,
+	                         .n_analysis_runs = sm->n_runs,
+	                         .analysis_templates = tmpl,
+	                         .n_analysis_templates = sm->n_tmpl,
 	                         .now = sm->now};
 	struct rec_plan plan;
 	rec_plan_init(&plan);
@@ -855,6 +1059,22 @@ static void pods_available(struct sim *sm, char *out, size_t len)
 	}
 }
 
+/* The reasons of status.pauseConditions, "-" for none. */
+static void pause_reasons(struct sim *sm, char *out, size_t len)
+{
+	size_t i;
+	json_t *pc;
+	out[0] = '\0';
+	json_array_foreach(json_object_get(status(sm), "pauseConditions"), i, pc)
+	{
+		size_t used = strlen(out);
+		snprintf(out + used, len - used, "%s%s", i ? "," : "",
+		         json_string_value(json_object_get(pc, "reason")));
+	}
+	if (!out[0])
+		snprintf(out, len, "-");
+}
+
 /* Keys about the routers: cw (canary weight in the router), ssel / csel
  * (the image stableService / canaryService selects, -1: none), rules (our
  * route rules), ing (Ingresses we own), hdr (the canary Ingress's header),
@@ -882,6 +1102,14 @@ static bool expect_router(struct sim *sm, const char *key, char *got, size_t len
 		deadlines(sm, got, len);
 	} else if (strcmp(key, "avail") == 0) {
 		pods_available(sm, got, len);
+	} else if (strcmp(key, "nruns") == 0) {
+		snprintf(got, len, "%d", (int)sm->n_runs);
+	} else if (strcmp(key, "runs") == 0) {
+		run_names(sm, got, len);
+	} else if (strcmp(key, "args") == 0) {
+		run_args(sm, got, len);
+	} else if (strcmp(key, "pausereason") == 0) {
+		pause_reasons(sm, got, len);
 	} else {
 		return false;
 	}
@@ -973,7 +1201,16 @@ static void expect(struct sim *sm, const char *row, const char *kv)
 		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? val : sm->events);
 	else if (strcmp(key, "noev") == 0)
 		snprintf(got, sizeof(got), "%s", strstr(sm->events, val) ? sm->events : val);
-	else if (!expect_router(sm, key, got, sizeof(got)))
+	else if (strcmp(key, "msg") == 0 || strcmp(key, "evs") == 0) {
+		/* Text with '_' for each space. */
+		char want[256];
+		snprintf(want, sizeof(want), "%s", val);
+		for (char *p = want; *p; p++)
+			*p = *p == '_' ? ' ' : *p;
+		const char *in =
+		    key[0] == 'm' ? json_string_value(json_object_get(st, "message")) : sm->events;
+		snprintf(got, sizeof(got), "%s", in && strstr(in, want) ? val : in ? in : "-");
+	} else if (!expect_router(sm, key, got, sizeof(got)))
 		snprintf(got, sizeof(got), "unknown key %s", key);
 	is_str(got, val, "%s: %s", row, kv);
 }
@@ -1022,6 +1259,15 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 			route_accepted(sm, word[0] == 'a');
 		} else if (strcmp(word, "gone") == 0 || strcmp(word, "back") == 0) {
 			router_gone(sm, arg, word[0] == 'b');
+		} else if (strcmp(word, "tmpl") == 0 || strcmp(word, "ctmpl") == 0 ||
+		           strcmp(word, "badtmpl") == 0) {
+			add_template(sm, arg, word[0] == 'c', word[0] == 'b');
+		} else if (strcmp(word, "untmpl") == 0) {
+			remove_template(sm, arg);
+		} else if (strcmp(word, "runphase") == 0) {
+			char phase[32] = "";
+			sscanf(cmd, "%*s %*s %31s", phase);
+			set_run_phase(sm, image, arg, phase);
 		} else if (strcmp(word, "expect") == 0) {
 			char *kv_save = NULL;
 			for (char *kv = strtok_r(cmd + 6, " ", &kv_save); kv;
@@ -1048,6 +1294,20 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 #define HDR_OFF "{\"setHeaderRoute\":{\"name\":\"beta\"}}"
 #define MIR     "{\"setMirrorRoute\":{\"name\":\"shadow\",\"percentage\":20}}"
 #define MIR_OFF "{\"setMirrorRoute\":{\"name\":\"shadow\"}}"
+/* An analysis step of template t; cluster: a ClusterAnalysisTemplate. */
+#define AN_REF(t, cluster)                                                                         \
+	"{\"analysis\":{\"templates\":[{\"templateName\":\"" t "\",\"clusterScope\":" cluster      \
+	"}],\"args\":[{\"name\":\"service\",\"value\":\"web-canary\"}]}}"
+#define AN(t) AN_REF(t, "false")
+/* Background analysis of template t from step `start`; the Latest revision as arg. */
+#define BG(t, start)                                                                               \
+	"\"analysis\":{\"templates\":[{\"templateName\":\"" t "\"}],\"args\":[{\"name\":\"rev\","  \
+	"\"valueFrom\":{\"podTemplateHashValue\":\"Latest\"}}],\"startingStep\":" #start "},"
+/* The same with the Stable revision as arg. */
+#define BG_STABLE(t)                                                                               \
+	"\"analysis\":{\"templates\":[{\"templateName\":\"" t "\"}],\"args\":[{\"name\":\"rev\","  \
+	"\"valueFrom\":{\"podTemplateHashValue\":\"Stable\"}}]},"
+#define FAILED_MSG "error-rate:_0.31_>=_0.2_(failure_condition)_in_2_of_5_measurements"
 
 static const struct row {
 	const char *name;
@@ -1108,13 +1368,109 @@ static const struct row {
      "{" PACE(1, 0) ",\"steps\":[" SW(20) "," PAUSE "]}", 1, 0, 1,
      "run; pause 1; img 2; run; expect rs=1:10 phase=Paused ready=Paused step=0; pause 0; "
      "run; expect step=1 rs=1:8,2:2"},
-    {"an analysis step stops the machine until promoted past it", 10,
-     "{" PACE(1, 0) ",\"steps\":[" SW(
-         10) ",{\"analysis\":{\"templates\":[{\"templateName\":\"x\"}]}}," SW(50) "]}",
+    {"analysis step: its run is created once, labelled, args resolved; Successful goes on", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "tmpl error-rate; run; expect runs=-; img 2; run; expect step=1 rs=1:9,2:1 "
+     "phase=Progressing ready=AnalysisRunning runs=2/1 "
+     "args=service:web-canary,rev:none,token:secret(prom-token/token)|error-rate; run; expect "
+     "runs=2/1 step=1; runphase 1 Running; run; expect step=1 runs=2/1; runphase 1 Successful; "
+     "run; expect step=3 rs=1:5,2:5 runs=2/1 phase=Paused ev=CanaryStepCompleted; intent "
+     "Promote; run; expect stable=2 phase=Healthy rs=2:10 runs=2/1"},
+    {"analysis step: Failed aborts with the run's verdict; Retry makes a fresh run", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; runphase 1 Failed; run; expect abort=1 phase=Degraded "
+     "rs=1:10 w=0 stable=1 ready=RolloutAborted msg=" FAILED_MSG
+     " msg=by_analysis_run_web- evs=" FAILED_MSG
+     " evs=(template_error-rate)_Failed ev=RolloutAborted; run; expect abort=1 msg=" FAILED_MSG
+     " noev=RolloutAborted; intent Retry; run; expect abort=0 step=1 rs=1:9,2:1 runs=2/1,2/1.1; "
+     "runphase 1 Successful; run; expect stable=2 phase=Healthy runs=2/1,2/1.1"},
+    {"analysis step: Error aborts too", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; runphase 1 Error; run; expect abort=1 rs=1:10 "
+     "msg=connection_refused evs=Error:_error-rate:_connection_refused"},
+    {"analysis step: Inconclusive pauses until promoted; promote goes on", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "," PAUSE "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; runphase 1 Inconclusive; run; expect phase=Paused "
+     "step=1 rs=1:9,2:1 pausereason=InconclusiveAnalysisRun ready=InconclusiveAnalysisRun "
+     "msg=no_data ev=InconclusiveAnalysisRun; wait 600; run; expect phase=Paused step=1 "
+     "noev=InconclusiveAnalysisRun; intent Promote; run; expect step=3 rs=1:5,2:5 "
+     "pausereason=CanaryPauseStep runs=2/1 ev=Promoted"},
+    {"analysis step: abort from Inconclusive aborts", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; runphase 1 Inconclusive; run; intent Abort; run; "
+     "expect abort=1 rs=1:10 pausereason=- phase=Degraded"},
+    {"analysis step: a missing template stalls and says so once; created once it is there", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "run; img 2; run; expect step=1 rs=1:9,2:1 runs=- stalled=AnalysisTemplateNotFound "
+     "phase=Degraded ev=AnalysisTemplateNotFound "
+     "msg=AnalysisTemplate_error-rate_not_found_in_namespace_shop; run; expect "
+     "noev=AnalysisTemplateNotFound; ctmpl error-rate; run; expect runs=- "
+     "stalled=AnalysisTemplateNotFound; tmpl error-rate; run; expect runs=2/1 stalled=- "
+     "phase=Progressing"},
+    {"analysis step: an invalid template stalls, naming it, until it is fixed", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "badtmpl error-rate; run; img 2; run; expect step=1 runs=- stalled=AnalysisTemplateInvalid "
+     "msg=AnalysisTemplate_error-rate_is_invalid ev=AnalysisTemplateInvalid; tmpl error-rate; "
+     "run; expect runs=2/1 stalled=-"},
+    {"analysis step: clusterScope names a ClusterAnalysisTemplate", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN_REF("error-rate", "true") "," SW(50) "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; expect runs=- stalled=AnalysisTemplateNotFound "
+     "msg=ClusterAnalysisTemplate_error-rate_not_found; ctmpl error-rate; run; expect runs=2/1 "
+     "stalled=-; runphase 1 Successful; run; expect stable=2"},
+    {"analysis step: a new template mid-analysis stops the old run and starts its own", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; expect runs=2/1; img 3; run; expect step=1 "
+     "rs=1:9,3:1 runs=2/1!,3/1; runphase 1 Successful; run; expect stable=3 runs=2/1!,3/1"},
+    {"analysis step: promote full skips the analysis and stops its run", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; expect runs=2/1; intent PromoteFull; run; expect "
+     "stable=2 phase=Healthy runs=2/1!"},
+    {"background analysis starts at startingStep, stops when the rollout completes", 10,
+     "{" PACE(1, 0) "," BG("error-rate", 2) "\"steps\":[" SW(10) "," PAUSE "," SW(50) "," PAUSE
+                                                                                      "]}",
      1, 0, 1,
-     "run; img 2; run; expect step=1 rs=1:9,2:1 phase=Paused ready=AnalysisNotImplemented "
-     "ev=AnalysisNotImplemented; run; expect step=1; intent Promote; run; expect stable=2 "
-     "rs=2:10 phase=Healthy"},
+     "tmpl error-rate; run; img 2; run; expect step=1 runs=-; intent Promote; run; expect "
+     "step=3 runs=2/background args=service:web,rev:@2,token:secret(prom-token/token)|error-rate; "
+     "runphase background Running; intent Promote; run; expect stable=2 phase=Healthy "
+     "runs=2/background!"},
+    {"background analysis: Failed at a later step aborts there", 10,
+     "{" PACE(1, 0) "," BG("error-rate", 0) "\"steps\":[" SW(10) "," PAUSE "," SW(50) "," PAUSE
+                                                                                      "]}",
+     1, 0, 1,
+     "tmpl error-rate; run; img 2; run; expect step=1 runs=2/background; intent Promote; run; "
+     "expect step=3 rs=1:5,2:5; runphase background Failed; run; expect abort=1 rs=1:10 w=0 "
+     "msg=" FAILED_MSG " evs=aborted_at_step_4/4 ev=RolloutAborted runs=2/background"},
+    {"background analysis: Inconclusive pauses; promote starts a fresh run; abort stops it", 10,
+     "{" PACE(1, 0) "," BG("error-rate", 0) "\"steps\":[" SW(10) "," SW(30) "," PAUSE "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; expect step=2 runs=2/background; runphase background "
+     "Inconclusive; run; expect phase=Paused pausereason=CanaryPauseStep,InconclusiveAnalysisRun "
+     "ev=InconclusiveAnalysisRun; intent Promote; run; expect step=2 "
+     "runs=2/background,2/background.1 pausereason=CanaryPauseStep phase=Paused; intent Abort; "
+     "run; expect abort=1 runs=2/background,2/background.1!"},
+    {"background and step analysis: killed after the first action of every plan", 10,
+     "{" PACE(2, 1) "," BG("error-rate",
+                           0) "\"steps\":[" SW(20) "," AN("error-rate") "," SW(60) "," PAUSE "]}",
+     2, 1, 1,
+     "tmpl error-rate; run; img 2; crashrun 1; expect step=1 rs=1:8,2:2 "
+     "runs=2/background,2/1; runphase 1 Successful; crashrun 1; expect step=3 rs=1:4,2:6 "
+     "runs=2/background,2/1; intent Promote; crashrun 1; expect stable=2 rs=2:10 "
+     "runs=2/background!,2/1"},
+    {"background analysis: podTemplateHashValue Stable is the stable revision", 10,
+     "{" PACE(1, 0) "," BG_STABLE("error-rate") "\"steps\":[" SW(10) "," PAUSE "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; expect step=1 runs=2/background "
+     "args=service:web,rev:@1,token:secret(prom-token/token)|error-rate"},
+    {"background analysis: a startingStep past the steps is an invalid spec", 10,
+     "{" PACE(1, 0) "," BG("error-rate", 3) "\"steps\":[" SW(10) "," PAUSE "]}", 1, 0, 1,
+     "tmpl error-rate; run; expect ready=InvalidSpec "
+     "msg=spec.strategy.canary.analysis.startingStep:_must_be_at_most_the_number_of_steps_(2) "
+     "runs=-"},
+    {"retries keep a bounded number of runs", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "tmpl error-rate; run; img 2; run; runphase 1 Failed; run; intent Retry; run; runphase 1 "
+     "Failed; run; intent Retry; run; runphase 1 Failed; run; intent Retry; run; runphase 1 "
+     "Failed; run; intent Retry; run; runphase 1 Failed; run; intent Retry; run; runphase 1 "
+     "Failed; run; intent Retry; run; expect nruns=6 step=1 abort=0; runphase 1 Failed; run; "
+     "intent Retry; run; expect nruns=6 runs=2/1.2,2/1.3,2/1.4,2/1.5,2/1.6,2/1.7"},
     {"an approval step stops the machine until promoted past it", 10,
      "{" PACE(1, 0) ",\"steps\":[{\"approval\":{}}," SW(50) "]}", 1, 0, 1,
      "run; img 2; run; expect step=0 rs=1:10 ready=ApprovalNotImplemented "

@@ -4,7 +4,9 @@
  * and stable Ingress) wakes exactly the Releases naming it, the Ingresses it
  * owns wake it, the snapshot handed to the reconciler holds those objects
  * (NULL where absent or invalid), and a cluster without the Gateway API
- * (httproutes answered 404) still syncs and reconciles.
+ * (httproutes answered 404) still syncs and reconciles. The AnalysisRuns a
+ * Release owns and the (Cluster)AnalysisTemplates it names are in its
+ * snapshot, and their changes wake it.
  *
  * Which Release was reconciled is read from the runtime's debug line
  * "reconcile release=ns/name", captured from the process logger.
@@ -49,9 +51,23 @@ static void print_log(void)
 #define SERVICES    "/api/v1/namespaces/a/services"
 #define HTTPROUTES  "/apis/gateway.networking.k8s.io/v1/namespaces/a/httproutes"
 #define INGRESSES   "/apis/networking.k8s.io/v1/namespaces/a/ingresses"
+#define RUNS        "/apis/slipway.dev/v1alpha1/namespaces/a/analysisruns"
+#define TEMPLATES   "/apis/slipway.dev/v1alpha1/namespaces/a/analysistemplates"
+#define CTEMPLATES  "/apis/slipway.dev/v1alpha1/clusteranalysistemplates"
 
 /* The runtime's informers (release-controller.c's order). */
-enum { I_RELEASES, I_REPLICASETS, I_PODS, I_SERVICES, I_HTTPROUTES, I_INGRESSES };
+enum {
+	I_RELEASES,
+	I_REPLICASETS,
+	I_PODS,
+	I_SERVICES,
+	I_HTTPROUTES,
+	I_INGRESSES,
+	I_STABLE_INGRESSES,
+	I_RUNS,
+	I_TEMPLATES,
+	I_CTEMPLATES
+};
 
 static size_t log_mark; /* reconciles_of counts from here: this setup's lines */
 
@@ -167,6 +183,8 @@ static void route_writes(const char *const *releases, size_t n)
 	snprintf(path, sizeof(path), INGRESSES "/%s", name);
 	fa_route(ch_srv, "PATCH", path, 0, 200, "{}");
 	fa_route(ch_srv, "DELETE", INGRESSES "/n1-old-canary", 0, 200, "{}");
+	/* g2's run is not one its state needs: stopped. */
+	fa_route(ch_srv, "PATCH", RUNS "/g2-run", 0, 200, "{}");
 }
 
 #define OWNED_BY(rel)                                                                              \
@@ -185,8 +203,13 @@ static char *releases_items(void)
 	                  "\"web-canary\",\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":"
 	                  "[{\"name\":\"web\"},{\"name\":\"gone\"},{\"name\":\"Bad_Name\"}]}},"
 	                  "\"steps\":[{\"setWeight\":10},{\"pause\":{}}]}}");
-	char *g2 = release("g2", "{\"canary\":{\"stableService\":\"db\",\"canaryService\":"
-	                         "\"db-canary\",\"steps\":[{\"setWeight\":50},{\"pause\":{}}]}}");
+	char *g2 = release(
+	    "g2",
+	    "{\"canary\":{\"stableService\":\"db\",\"canaryService\":\"db-canary\","
+	    "\"analysis\":{\"templates\":[{\"templateName\":\"smoke\",\"clusterScope\":true}]},"
+	    "\"steps\":[{\"setWeight\":50},{\"analysis\":{\"templates\":[{\"templateName\":"
+	    "\"error-rate\"},{\"templateName\":\"smoke\",\"clusterScope\":true}]}},"
+	    "{\"pause\":{}}]}}");
 	char *n1 = release("n1", "{\"canary\":{\"stableService\":\"web\",\"canaryService\":"
 	                         "\"web-canary\",\"trafficRouting\":{\"nginx\":{\"stableIngress\":"
 	                         "\"web\"}},\"steps\":[{\"setWeight\":10},{\"pause\":{}}]}}");
@@ -199,6 +222,33 @@ static char *releases_items(void)
 	free(n1);
 	free(r1);
 	return items;
+}
+
+/* g2 owns one run, another Release one; templates error-rate (and an
+ * unnamed one) in the namespace, smoke and error-rate cluster-wide. */
+static void route_analysis(void)
+{
+	char *mine = object("g2-run", "30", OWNED_BY("g2") "},\"spec\":{}");
+	char *theirs = object("other-run", "31", OWNED_BY("g1x") "},\"spec\":{}");
+	char *list = NULL;
+	if (asprintf(&list, "%s,%s", mine, theirs) < 0)
+		ch_bail("out of memory");
+	ch_route_list(RUNS, list);
+	free(list);
+	free(mine);
+	free(theirs);
+	char *t1 = object("error-rate", "32", "},\"spec\":{}");
+	char *t2 = object("unused", "33", "},\"spec\":{}");
+	if (asprintf(&list, "%s,%s", t1, t2) < 0)
+		ch_bail("out of memory");
+	ch_route_list(TEMPLATES, list);
+	free(list);
+	free(t1);
+	free(t2);
+	ch_route_list(CTEMPLATES, "{\"metadata\":{\"name\":\"smoke\",\"uid\":\"c1\","
+	                          "\"resourceVersion\":\"34\"},\"spec\":{}},{\"metadata\":{"
+	                          "\"name\":\"error-rate\",\"uid\":\"c2\",\"resourceVersion\":"
+	                          "\"35\"},\"spec\":{}}");
 }
 
 static void route_cluster(bool gateway_api)
@@ -245,6 +295,7 @@ static void route_cluster(bool gateway_api)
 	free(mine);
 	free(theirs);
 	route_writes(names, 4);
+	route_analysis();
 }
 
 static const char *name_of(const json_t *obj)
@@ -304,6 +355,25 @@ static void test_snapshot(struct setup *s)
 	is_str(o->n_owned_ingresses ? name_of(o->owned_ingresses[0]) : "", "n1-old-canary",
 	       "n1: its own");
 	is_int(o->n_http_routes, 0, "n1: no routes");
+	ctl_release_snapshot_free(snap);
+	json_decref(rel);
+
+	snap = snapshot(s, "a/g2", &rel);
+	o = ctl_release_snapshot_observed(snap);
+	is_int(o->n_analysis_runs, 1, "g2: one AnalysisRun (not the one another owns)");
+	is_str(o->n_analysis_runs ? name_of(o->analysis_runs[0]) : "", "g2-run", "g2: its own");
+	is_int(o->n_analysis_templates, 2, "g2: the two templates it names, once each");
+	bool ns_tmpl = false, cluster_tmpl = false;
+	for (size_t i = 0; i < o->n_analysis_templates; i++) {
+		const json_t *md = json_object_get(o->analysis_templates[i], "metadata");
+		const char *ns = json_string_value(json_object_get(md, "namespace"));
+		ns_tmpl =
+		    ns_tmpl || (ns && strcmp(name_of(o->analysis_templates[i]), "error-rate") == 0);
+		cluster_tmpl = cluster_tmpl ||
+		               (!ns && strcmp(name_of(o->analysis_templates[i]), "smoke") == 0);
+	}
+	ok(ns_tmpl && cluster_tmpl,
+	   "g2: AnalysisTemplate error-rate and ClusterAnalysisTemplate smoke");
 	ctl_release_snapshot_free(snap);
 	json_decref(rel);
 
@@ -393,6 +463,23 @@ static void test_wakeups(struct setup *s)
 	o = object("n1-old-canary", "23", OWNED_BY("n1") "},\"spec\":{\"rules\":[]}");
 	wakes(s, I_INGRESSES, o, "n1", "a change of an Ingress n1 owns");
 	free(o);
+	o = object("g2-run", "40", OWNED_BY("g2") "},\"status\":{\"phase\":\"Failed\"}");
+	wakes(s, I_RUNS, o, "g2", "a change of an AnalysisRun g2 owns");
+	free(o);
+	o = object("error-rate", "41", "},\"spec\":{\"metrics\":[]}");
+	wakes(s, I_TEMPLATES, o, "g2", "a change of AnalysisTemplate error-rate");
+	free(o);
+	o = object("unused", "42", "},\"spec\":{\"metrics\":[]}");
+	wakes(s, I_TEMPLATES, o, "", "a change of a template no Release names");
+	free(o);
+	wakes(s, I_CTEMPLATES,
+	      "{\"metadata\":{\"name\":\"smoke\",\"uid\":\"c1\",\"resourceVersion\":\"43\"},"
+	      "\"spec\":{\"metrics\":[]}}",
+	      "g2", "a change of ClusterAnalysisTemplate smoke");
+	wakes(s, I_CTEMPLATES,
+	      "{\"metadata\":{\"name\":\"error-rate\",\"uid\":\"c2\",\"resourceVersion\":"
+	      "\"44\"},\"spec\":{\"metrics\":[]}}",
+	      "", "a change of ClusterAnalysisTemplate error-rate (g2 names the namespaced one)");
 }
 
 static void test_canary_wiring(void)
