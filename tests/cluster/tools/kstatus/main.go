@@ -9,15 +9,17 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
+// objects: the object in data, or the items of a List. apimachinery's json
+// keeps integers int64, as unstructured accessors (metadata.generation) want.
 func objects(data []byte) ([]map[string]interface{}, error) {
 	var obj map[string]interface{}
 	if err := json.Unmarshal(data, &obj); err != nil {
