@@ -34,6 +34,10 @@ server_accepts() { # helm template ARGS... | kubectl apply --dry-run=server
 ok "helm template (defaults) passes kubectl apply --dry-run=server" server_accepts --set fullnameOverride="$cname"
 ok "and with watched namespaces, one replica, no leader election" \
 	server_accepts "${values[@]}" --set replicaCount=1 --set leaderElection.enabled=false
+# deploy/install.yaml creates slipway-system; a dry run does not, so make it first.
+kubectl create namespace slipway-system >/dev/null 2>&1
+ok "deploy/install.yaml passes kubectl apply --dry-run=server" \
+	kubectl apply --server-side --dry-run=server --force-conflicts -f "$SLIPWAY_SOURCE_ROOT/deploy/install.yaml"
 ok "a ServiceMonitor is rendered only when asked for" \
 	bash -c "helm template x '$chart' --set metrics.serviceMonitor.enabled=true | grep -q '^kind: ServiceMonitor' &&
 		! helm template x '$chart' | grep -q '^kind: ServiceMonitor'"
