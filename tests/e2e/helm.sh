@@ -54,6 +54,8 @@ ok "the schema refuses workers=many: at '/workers': got string, want integer" \
 ok "and logFormat=xml (not logfmt or json)" schema_refuses "/logFormat" --set logFormat=xml
 ok "and an unknown value (a typo)" schema_refuses "additional properties 'wrokers' not allowed" --set wrokers=2
 
+ok "two replicas without leader election are refused" \
+	schema_refuses "replicaCount > 1 needs leaderElection.enabled" --set leaderElection.enabled=false
 ok "helm install --wait" helm install "$rel" "$chart" -n "$TEST_NS" "${values[@]}" --wait --timeout 90s
 exists() { kubectl get "$@" >/dev/null; }
 refused() { ! "$@" >/dev/null 2>&1; }
