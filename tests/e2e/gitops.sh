@@ -19,7 +19,18 @@ write_manifest() {
 }
 sync() { k apply --server-side --field-manager=argocd-controller -f "$manifest" >/dev/null; }
 # in_sync: kubectl diff exits 0 (no difference), 1 (differences) or >1 (error).
-in_sync() { k diff --server-side --field-manager=argocd-controller -f "$manifest"; }
+# kubectl reads the live object, then asks for the dry-run apply: a status
+# the controller writes in between shows as a difference (status and
+# resourceVersion only) that the next diff no longer has, so up to three
+# tries; a difference in what the manifest sets stays and fails all three.
+in_sync() {
+	local i
+	for i in 1 2 3; do
+		k diff --server-side --field-manager=argocd-controller -f "$manifest" && return 0
+		sleep 0.5
+	done
+	return 1
+}
 # only_status_is_others: every managedFields entry not argocd-controller's
 # is of the status subresource and sets nothing outside .status.
 only_status_is_others() {
