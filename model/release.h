@@ -15,8 +15,8 @@
  * maxUnavailable 25% (canary too); canary scaleDownDelaySeconds 30,
  * abortScaleDownDelaySeconds 30, dynamicStableScale false,
  * minPodsPerReplicaSet 1, nginx annotationPrefix nginx.ingress.kubernetes.io,
- * setMirrorRoute percentage 100; blueGreen autoPromotionEnabled true and
- * scaleDownDelaySeconds 30.
+ * setMirrorRoute percentage 100; blueGreen autoPromotionEnabled true,
+ * scaleDownDelaySeconds 30 and abortScaleDownDelaySeconds 30.
  */
 #ifndef SLIPWAY_MODEL_RELEASE_H
 #define SLIPWAY_MODEL_RELEASE_H
@@ -229,13 +229,32 @@ struct rel_canary {
 	struct rel_step *steps;
 };
 
+/*
+ * spec.strategy.blueGreen (docs/internals/bluegreen.md). previewReplicaCount
+ * defaults to spec.replicas (has_preview_replica_count false) and is used
+ * as min(it, replicas); autoPromotionSeconds counts from the moment the
+ * preview is ready; scaleDownDelayRevisionLimit absent means no limit.
+ * activeMetadata / previewMetadata labels go on the pods of the revision
+ * the Service selects; they may not use a key of spec.selector or
+ * slipway.dev/revision (the ReplicaSets select on those).
+ */
 struct rel_blue_green {
 	char *active_service;  /* required */
 	char *preview_service; /* NULL when not given; differs from active */
-	bool auto_promotion_enabled;
-	int32_t scale_down_delay_seconds;
+	bool has_preview_replica_count;
+	int32_t preview_replica_count;    /* >= 0 */
+	bool auto_promotion_enabled;      /* default true */
+	int32_t auto_promotion_seconds;   /* 0 = at once; only with auto_promotion_enabled */
+	int32_t scale_down_delay_seconds; /* default 30 */
+	bool has_scale_down_delay_revision_limit;
+	int32_t scale_down_delay_revision_limit; /* >= 0 */
+	int32_t abort_scale_down_delay_seconds;  /* default 30; 0 = never scale down */
 	bool has_pre_promotion_analysis;
 	struct rel_analysis pre_promotion_analysis;
+	bool has_post_promotion_analysis;
+	struct rel_analysis post_promotion_analysis;
+	struct model_labels active_labels;  /* activeMetadata.labels, may be empty */
+	struct model_labels preview_labels; /* previewMetadata.labels, may be empty */
 };
 
 struct rel_release {
