@@ -43,6 +43,8 @@ bool rec_bg_active_may_select(struct rec_bg_machine *m, const char *revision)
 	const json_t *svc = m->c->traffic->stable_service;
 	if (m->st == BG_FIRST || !revision)
 		return revision != NULL;
+	if (!svc)
+		return false; /* not there to judge what it selects */
 	if (svc && streq(rec_traffic_selected_revision(svc), revision))
 		return true;
 	int32_t avail = rec_bg_available(m, revision);
@@ -108,11 +110,14 @@ int rec_bg_steer(struct rec_bg_machine *m, struct rec_plan *actions)
 	           m->want_preview);
 	/* activeService first: at a switch back (abort, rollback) it must
 	 * leave the new revision before anything else moves. */
-	int r = rec_traffic_service(ns, b->active_service, obs->stable_service, m->want_active,
-	                            actions, &m->rep);
+	/* A Service not found is reported whatever the state wants of it. */
+	const char *active = obs->stable_service ? m->want_active : c->rel->revision;
+	const char *preview = obs->canary_service ? m->want_preview : c->rel->revision;
+	int r = rec_traffic_service(ns, b->active_service, obs->stable_service, active, actions,
+	                            &m->rep);
 	if (r == 0)
-		r = rec_traffic_service(ns, b->preview_service, obs->canary_service,
-		                        m->want_preview, actions, &m->rep);
+		r = rec_traffic_service(ns, b->preview_service, obs->canary_service, preview,
+		                        actions, &m->rep);
 	if (r == 0 && !m->rep.missing)
 		r = record_service(&c->next->active_revision, m->want_active);
 	if (r == 0 && !m->rep.missing)

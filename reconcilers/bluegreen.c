@@ -358,22 +358,29 @@ static int settle(struct rec_bg_machine *m)
 {
 	int32_t replicas = m->c->rel->replicas;
 	for (int guard = 0; guard <= REC_BG_STAGE_DONE + 1; guard++) {
+		int r = 0;
+		if (m->stage == REC_BG_STAGE_DONE && in_rollout(m) && !m->abort)
+			r = become_stable(m);
 		m->st = derive(m);
 		targets(m);
 		int32_t before = m->stage;
-		int r = 0;
-		if (m->st == BG_PREVIEW && holds(m, m->new_pods))
+		if (r == 0 && m->st == BG_FIRST && holds(m, replicas)) {
+			/* The first revision whole: stable (rec_status_succeeded
+			 * records it once complete). */
+			m->stable = m->c->rel->revision;
+			continue;
+		}
+		if (r == 0 && m->st == BG_PREVIEW && holds(m, m->new_pods))
 			r = preview_ready(m);
-		else if (m->st == BG_PAUSE)
+		else if (r == 0 && m->st == BG_PAUSE)
 			r = pause(m);
-		else if (m->st == BG_SCALE_UP && holds(m, replicas) &&
+		else if (r == 0 && m->st == BG_SCALE_UP && holds(m, replicas) &&
+		         m->c->traffic->stable_service &&
 		         rec_bg_active_may_select(m, m->c->rel->revision))
 			r = switch_active(m);
-		if (r == 0 && m->stage == REC_BG_STAGE_DONE && m->st != BG_STABLE)
-			r = become_stable(m);
 		if (r < 0)
 			return r;
-		if (m->stage == before && m->st == derive(m))
+		if (m->stage == before && m->st == derive(m) && m->stage != REC_BG_STAGE_DONE)
 			return 0;
 	}
 	return 0;
