@@ -109,3 +109,12 @@ void rel_blue_green_clear(struct rel_blue_green *b)
 	model_labels_clear(&b->preview_labels);
 	memset(b, 0, sizeof(*b));
 }
+
+const char *rel_bg_stage_name(int32_t stage)
+{
+	static const char *const names[] = {"Preview", "PrePromotionAnalysis",  "Pause",
+	                                    "ScaleUp", "PostPromotionAnalysis", "Done"};
+	if (stage < 0 || stage > REL_BG_STAGE_DONE)
+		return "unknown";
+	return names[stage];
+}

@@ -257,6 +257,22 @@ struct rel_blue_green {
 	struct model_labels preview_labels; /* previewMetadata.labels, may be empty */
 };
 
+/* blueGreen: the stages of a rollout, as status.currentStepIndex records
+ * them for status.currentRevision (reconcilers/bluegreen.h says what each
+ * one does). A Promote intent names the stage it was sent at. */
+enum rel_bg_stage {
+	REL_BG_STAGE_PREVIEW = 0,
+	REL_BG_STAGE_PRE_PROMOTION,
+	REL_BG_STAGE_PAUSE,
+	REL_BG_STAGE_SCALE_UP,
+	REL_BG_STAGE_POST_PROMOTION,
+	REL_BG_STAGE_DONE,
+};
+
+/* "Preview", "PrePromotionAnalysis", "Pause", "ScaleUp",
+ * "PostPromotionAnalysis", "Done"; "unknown" for anything else. */
+const char *rel_bg_stage_name(int32_t stage);
+
 struct rel_release {
 	char *name;      /* metadata.name, required */
 	char *namespace; /* metadata.namespace, NULL when absent */

@@ -42,7 +42,7 @@ struct rec_bg_machine {
 	enum rec_bg_state st;
 	const char *stable;       /* status.stableRevision (or adopted), NULL: none */
 	struct rec_rs *stable_rs; /* its ReplicaSet, NULL: none (or it is the template's) */
-	int32_t stage;            /* REC_BG_STAGE_* of the template's rollout */
+	int32_t stage;            /* REL_BG_STAGE_* of the template's rollout */
 	bool abort;
 	time_t aborted_at;
 	time_t pause_start; /* the BlueGreenPause condition, 0: none */

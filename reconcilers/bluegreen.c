@@ -41,16 +41,6 @@ static const struct {
     [TR_ABORT_ENDED] = {"AbortEnded", REC_EVENT_NORMAL},
 };
 
-static const char *const stage_names[] = {"Preview", "PrePromotionAnalysis",  "Pause",
-                                          "ScaleUp", "PostPromotionAnalysis", "Done"};
-
-const char *rec_bluegreen_stage_name(int32_t stage)
-{
-	if (stage < 0 || stage > REC_BG_STAGE_DONE)
-		return "unknown";
-	return stage_names[stage];
-}
-
 static bool streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -81,12 +71,15 @@ static void load(struct rec_bg_machine *m)
 	const struct rel_status *o = m->c->observed;
 	const struct rel_canary_status *cs = &o->canary;
 	m->stable = o->stable_revision;
-	if (!m->stable)
+	/* None recorded, or its ReplicaSet gone (a status lost or written by
+	 * hand): the revision that has pods serves, so that the template does
+	 * not take activeService as a first revision would. */
+	if (!m->stable || !rec_strategy_find_rs(m->c, m->stable))
 		m->stable = rec_strategy_adopt_stable(m->c);
 	m->stable_rs =
 	    streq(m->stable, rel->revision) ? NULL : rec_strategy_find_rs(m->c, m->stable);
 	m->stage = o->has_current_step_index ? o->current_step_index : 0;
-	if (m->stage < 0 || m->stage > REC_BG_STAGE_DONE)
+	if (m->stage < 0 || m->stage > REL_BG_STAGE_DONE)
 		m->stage = 0;
 	m->abort = cs->abort;
 	m->aborted_at = cs->aborted_at;
@@ -124,7 +117,7 @@ static int start(struct rec_bg_machine *m)
 	if (streq(o->current_revision, rel->revision))
 		return 0;
 	bool was_aborted = m->abort;
-	m->stage = REC_BG_STAGE_PREVIEW;
+	m->stage = REL_BG_STAGE_PREVIEW;
 	m->abort = false;
 	m->aborted_at = 0;
 	m->pause_start = 0;
@@ -138,7 +131,7 @@ static int start(struct rec_bg_machine *m)
 	char note[512];
 	m->rollback = is_rollback(m);
 	if (m->rollback) {
-		m->stage = REC_BG_STAGE_SCALE_UP;
+		m->stage = REL_BG_STAGE_SCALE_UP;
 		snprintf(note, sizeof(note),
 		         "Rollback to revision %s, still up: activeService switches back from %s",
 		         rel->revision, m->stable);
@@ -157,14 +150,14 @@ static int promote(struct rec_bg_machine *m, const char *user, bool *ignored)
 {
 	char note[REL_INTENT_USER_MAX + 256];
 	const char *rev = m->c->rel->revision;
-	if (m->stage == REC_BG_STAGE_SCALE_UP) {
+	if (m->stage == REL_BG_STAGE_SCALE_UP) {
 		*ignored = true;
 		return 0;
 	}
 	snprintf(note, sizeof(note), "Revision %s promoted by %s at stage %s", rev, user,
-	         rec_bluegreen_stage_name(m->stage));
+	         rel_bg_stage_name(m->stage));
 	m->stage =
-	    m->stage == REC_BG_STAGE_POST_PROMOTION ? REC_BG_STAGE_DONE : REC_BG_STAGE_SCALE_UP;
+	    m->stage == REL_BG_STAGE_POST_PROMOTION ? REL_BG_STAGE_DONE : REL_BG_STAGE_SCALE_UP;
 	m->pause_start = 0;
 	m->moved = true;
 	return take(m, TR_PROMOTED, note);
@@ -183,14 +176,14 @@ static int apply_intent(struct rec_bg_machine *m, const struct rel_intent *in, b
 		m->aborted_at = m->c->now;
 		m->pause_start = 0;
 		snprintf(note, sizeof(note), "Revision %s aborted by %s at stage %s", rev, user,
-		         rec_bluegreen_stage_name(m->stage));
+		         rel_bg_stage_name(m->stage));
 		return take(m, TR_ABORT, note);
 	case REL_INTENT_RETRY:
 		if (!m->abort)
 			break;
 		m->abort = false;
 		m->aborted_at = 0;
-		m->stage = REC_BG_STAGE_PREVIEW;
+		m->stage = REL_BG_STAGE_PREVIEW;
 		m->moved = true;
 		snprintf(note, sizeof(note), "Revision %s retried by %s: preview starts again", rev,
 		         user);
@@ -235,13 +228,13 @@ static enum rec_bg_state derive(const struct rec_bg_machine *m)
 	if (m->c->rel->paused)
 		return BG_HELD;
 	switch (m->stage) {
-	case REC_BG_STAGE_PRE_PROMOTION:
+	case REL_BG_STAGE_PRE_PROMOTION:
 		return BG_PRE;
-	case REC_BG_STAGE_PAUSE:
+	case REL_BG_STAGE_PAUSE:
 		return BG_PAUSE;
-	case REC_BG_STAGE_SCALE_UP:
+	case REL_BG_STAGE_SCALE_UP:
 		return BG_SCALE_UP;
-	case REC_BG_STAGE_POST_PROMOTION:
+	case REL_BG_STAGE_POST_PROMOTION:
 		return BG_POST;
 	default:
 		return BG_PREVIEW;
@@ -283,7 +276,7 @@ static int preview_ready(struct rec_bg_machine *m)
 	char note[256];
 	snprintf(note, sizeof(note), "Preview of revision %s ready: %d pods available",
 	         m->c->rel->revision, (int)preview_pods(m));
-	m->stage = b->has_pre_promotion_analysis ? REC_BG_STAGE_PRE_PROMOTION : REC_BG_STAGE_PAUSE;
+	m->stage = b->has_pre_promotion_analysis ? REL_BG_STAGE_PRE_PROMOTION : REL_BG_STAGE_PAUSE;
 	m->moved = true;
 	return take(m, TR_PREVIEW_READY, note);
 }
@@ -297,7 +290,7 @@ static int pause(struct rec_bg_machine *m)
 	char note[256];
 	bool timed = b->auto_promotion_enabled && b->auto_promotion_seconds > 0;
 	if (b->auto_promotion_enabled && !timed) {
-		m->stage = REC_BG_STAGE_SCALE_UP;
+		m->stage = REL_BG_STAGE_SCALE_UP;
 		m->moved = true;
 		return 0; /* autoPromotionEnabled without a delay: no pause */
 	}
@@ -322,7 +315,7 @@ static int pause(struct rec_bg_machine *m)
 	}
 	snprintf(note, sizeof(note), "Revision %s promoted after %ds", m->c->rel->revision,
 	         (int)b->auto_promotion_seconds);
-	m->stage = REC_BG_STAGE_SCALE_UP;
+	m->stage = REL_BG_STAGE_SCALE_UP;
 	m->pause_start = 0;
 	m->moved = true;
 	return take(m, TR_AUTO_PROMOTED, note);
@@ -337,11 +330,11 @@ static int switch_active(struct rec_bg_machine *m)
 	char note[256];
 	snprintf(note, sizeof(note), "activeService %s switched from revision %s to %s",
 	         rel->blue_green.active_service, m->stable, rel->revision);
-	m->stage = REC_BG_STAGE_POST_PROMOTION;
+	m->stage = REL_BG_STAGE_POST_PROMOTION;
 	m->moved = true;
 	int r = take(m, TR_SWITCHED, note);
 	if (r == 0 && (!rel->blue_green.has_post_promotion_analysis || m->rollback))
-		m->stage = REC_BG_STAGE_DONE;
+		m->stage = REL_BG_STAGE_DONE;
 	return r;
 }
 
@@ -357,9 +350,9 @@ static int become_stable(struct rec_bg_machine *m)
 static int settle(struct rec_bg_machine *m)
 {
 	int32_t replicas = m->c->rel->replicas;
-	for (int guard = 0; guard <= REC_BG_STAGE_DONE + 1; guard++) {
+	for (int guard = 0; guard <= REL_BG_STAGE_DONE + 1; guard++) {
 		int r = 0;
-		if (m->stage == REC_BG_STAGE_DONE && in_rollout(m) && !m->abort)
+		if (m->stage == REL_BG_STAGE_DONE && in_rollout(m) && !m->abort)
 			r = become_stable(m);
 		m->st = derive(m);
 		targets(m);
@@ -380,10 +373,21 @@ static int settle(struct rec_bg_machine *m)
 			r = switch_active(m);
 		if (r < 0)
 			return r;
-		if (m->stage == before && m->st == derive(m) && m->stage != REC_BG_STAGE_DONE)
+		if (m->stage == before && m->st == derive(m) && m->stage != REL_BG_STAGE_DONE)
 			return 0;
 	}
 	return 0;
+}
+
+/* Whether activeService selects v's revision and goes on doing so after
+ * this plan: then v keeps spec.replicas pods whatever the state says (a
+ * status lost or written by hand can make the serving revision look like a
+ * preview). Others are kept by their delay (rec_bg_keep: routed). */
+static bool serving(const struct rec_bg_machine *m, const struct rec_rs *v)
+{
+	const char *sel = rec_traffic_selected_revision(m->c->traffic->stable_service);
+	const char *after = m->want_active ? m->want_active : sel;
+	return v->revision && streq(sel, v->revision) && streq(after, v->revision);
 }
 
 /* The target of every owned ReplicaSet into target[]; others (and the
@@ -401,6 +405,8 @@ static void plan_targets(struct rec_bg_machine *m, int32_t *target)
 		v->want_deadline = 0;
 		v->kept = false;
 		target[i] = v == m->s.new_rs ? m->new_pods : v == m->stable_rs ? m->stable_pods : 0;
+		if (v == m->s.new_rs && serving(m, v) && target[i] < c->rel->replicas)
+			target[i] = c->rel->replicas;
 		bool held = target[i] == 0 && v != m->stable_rs &&
 		            (v != m->s.new_rs || m->st == BG_ABORTED);
 		if (!held || !rec_bg_keep(m, v))
@@ -442,7 +448,7 @@ static int record(struct rec_bg_machine *m)
 	struct rel_canary_status *cs = &next->canary;
 	bool settled = m->st == BG_STABLE || m->st == BG_FIRST;
 	next->has_current_step_index = true;
-	next->current_step_index = settled ? REC_BG_STAGE_DONE : m->stage;
+	next->current_step_index = settled ? REL_BG_STAGE_DONE : m->stage;
 	cs->abort = m->abort;
 	cs->aborted_at = m->abort ? m->aborted_at : 0;
 	cs->promote_full = false;
@@ -455,7 +461,9 @@ static int record(struct rec_bg_machine *m)
 	if (m->st == BG_PAUSE && m->pause_start != 0 && k < REL_PAUSE_CONDITIONS_MAX)
 		cs->pause_conditions[cs->n_pause_conditions++] =
 		    (struct rel_pause_condition){REL_PAUSE_BLUE_GREEN, m->pause_start};
-	return rel_canary_status_set_step(cs, 0, 0);
+	/* "3/6" for kubectl get's Step column (stages counted from 1). */
+	return rel_canary_status_set_step(cs, (size_t)next->current_step_index,
+	                                  REL_BG_STAGE_DONE + 1);
 }
 
 struct wording {
@@ -505,7 +513,7 @@ static void word_waiting(const struct rec_bg_machine *m, struct wording *w)
 	} else { /* BG_HELD */
 		v->reason = REC_REASON_PAUSED;
 		snprintf(w->msg, sizeof(w->msg), "paused (spec.paused): revision %s at stage %s",
-		         rel->revision, rec_bluegreen_stage_name(m->stage));
+		         rel->revision, rel_bg_stage_name(m->stage));
 		snprintf(w->pmsg, sizeof(w->pmsg), "Release %s is paused (spec.paused).", name);
 	}
 }
@@ -589,7 +597,7 @@ static void word(const struct rec_bg_machine *m, bool complete, bool deadline, s
 		         "revision %s made no progress for %ds (spec.progressDeadlineSeconds) at "
 		         "stage %s: %d of %d pods available",
 		         rel->revision, (int)rel->progress_deadline_seconds,
-		         rec_bluegreen_stage_name(m->stage), avail, (int)m->new_pods);
+		         rel_bg_stage_name(m->stage), avail, (int)m->new_pods);
 		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s has timed out progressing.",
 		         rel->revision);
 	} else if (m->st == BG_FIRST || m->st == BG_PREVIEW || m->st == BG_SCALE_UP) {

@@ -6,7 +6,7 @@
  * switch can be undone as fast.
  *
  * A machine of stages, each recorded in status.currentStepIndex for
- * status.currentRevision (REC_BG_STAGE_*), so that a controller killed at
+ * status.currentRevision (REL_BG_STAGE_*, model/release.h), so that a controller killed at
  * any instant resumes where the status says, and so that a Promote intent
  * names the stage it was sent at (model/intent.h staleness):
  *
@@ -44,20 +44,9 @@
 #include "reconcilers/context.h"
 #include "reconcilers/plan.h"
 
-/* The stages, as recorded in status.currentStepIndex. */
-#define REC_BG_STAGE_PREVIEW        0
-#define REC_BG_STAGE_PRE_PROMOTION  1
-#define REC_BG_STAGE_PAUSE          2
-#define REC_BG_STAGE_SCALE_UP       3
-#define REC_BG_STAGE_POST_PROMOTION 4
-#define REC_BG_STAGE_DONE           5
-
 #define REC_REASON_BLUE_GREEN_PREVIEW   "BlueGreenPreview"
 #define REC_REASON_BLUE_GREEN_PROMOTION "BlueGreenPromotion"
 #define REC_REASON_BLUE_GREEN_PAUSE     "BlueGreenPause"
-
-/* The name of a stage ("Preview", ..., "Done"), or "unknown". */
-const char *rec_bluegreen_stage_name(int32_t stage);
 
 /* Decides one reconcile of c->rel (strategy blueGreen): the Service patches
  * and a TrafficDriftCorrected Event first, then ReplicaSet actions and their

@@ -40,6 +40,18 @@
  *                 the share of the stable weight the plan writes), unless it
  *                 was below already.
  *
+ * A blue-green Release gets its Services from "activeService" and
+ * "previewService" (else "stableService" and "canaryService") and its pods
+ * from "pods", and its plan must keep the blue-green promises:
+ *
+ *   switch:       activeService is only patched to a revision whose
+ *                 ReplicaSet has spec.replicas available pods, or at least
+ *                 as many as what it selected (one revision's, or every
+ *                 one's when its selector lacks the key), or when no other
+ *                 revision has an available pod (the first revision);
+ *   active:       the ReplicaSet activeService selects after the plan is not
+ *                 scaled below spec.replicas, unless it was below already.
+ *
  * Inputs the guarantees do not speak of are only run, not judged: a
  * ReplicaSet being deleted, two with one name (for the routers: one
  * revision), or a change of replicas (a scaling event: the bounds move with
@@ -395,6 +407,55 @@ static void check_routers(const struct rec_plan *plan, const struct rel_release 
 		abort(); /* stable shrunk below what its traffic needs */
 }
 
+/* ---- the blue-green promises ---- */
+
+/* Available pods of what a Service selecting `revision` sees (NULL: every
+ * revision's). */
+static int64_t available_for(const struct sizes *s, const char *revision)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rec_rs *v = &s->rs[i];
+		if (!revision || (v->revision && strcmp(v->revision, revision) == 0))
+			n += v->available;
+	}
+	return n;
+}
+
+static bool others_available(const struct sizes *s, const char *revision)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rec_rs *v = &s->rs[i];
+		if (v->available > 0 && !(v->revision && strcmp(v->revision, revision) == 0))
+			return true;
+	}
+	return false;
+}
+
+static void check_blue_green(const struct rec_plan *plan, const struct rel_release *rel,
+                             const struct routers *o, const struct sizes *s)
+{
+	const char *name = rel->blue_green.active_service;
+	const char *before = o->svc[0] ? selector_revision(o->svc[0]) : NULL;
+	const char *after = before;
+	for (size_t i = 0; i < plan->n_actions; i++) {
+		const struct rec_action *a = &plan->actions[i];
+		if (a->kind == REC_JSON_PATCH && a->ref.resource && a->ref.name &&
+		    strcmp(a->ref.resource, "services") == 0 && strcmp(a->ref.name, name) == 0 &&
+		    selector_write(a->body))
+			after = selector_write(a->body);
+	}
+	bool moved = after && (!before || strcmp(after, before) != 0);
+	int64_t to = available_for(s, after);
+	if (moved && to < rel->replicas && to < available_for(s, before) &&
+	    others_available(s, after))
+		abort(); /* activeService to a revision without its pods */
+	size_t at = 0;
+	const struct rec_rs *active = after ? rs_of(s, after, &at) : NULL;
+	if (active && s->planned[at] < rel->replicas && s->planned[at] < active->spec_replicas)
+		abort(); /* the active ReplicaSet shrunk below spec.replicas */
+}
+
 /* The strategies whose plans keep the guarantees: rolling, and canary by
  * replica ratio. */
 static bool judged(const struct rel_release *rel)
@@ -410,6 +471,10 @@ static void read_routers(const json_t *v, struct routers *o)
 	json_t *obj;
 	o->svc[0] = json_object_get(v, "stableService");
 	o->svc[1] = json_object_get(v, "canaryService");
+	if (json_object_get(v, "activeService"))
+		o->svc[0] = json_object_get(v, "activeService");
+	if (json_object_get(v, "previewService"))
+		o->svc[1] = json_object_get(v, "previewService");
 	o->stable_ingress = json_object_get(v, "stableIngress");
 	json_array_foreach(json_object_get(v, "httpRoutes"), i, obj)
 	{
@@ -456,10 +521,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct routers ro = {0};
 	read_routers(v, &ro);
+	const json_t *pods[MAX_RS * 2];
+	size_t n_pods = 0;
+	json_array_foreach(json_object_get(v, "pods"), i, obj)
+	{
+		if (n_pods < sizeof(pods) / sizeof(pods[0]))
+			pods[n_pods++] = obj;
+	}
 	struct rec_observed observed = {
 	    .release = release,
 	    .replicasets = items,
 	    .n_replicasets = n,
+	    .pods = pods,
+	    .n_pods = n_pods,
 	    .stable_service = ro.svc[0],
 	    .canary_service = ro.svc[1],
 	    .http_routes = ro.routes,
@@ -484,6 +558,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check_guarantees(rel, s);
 			else if (routed(rel, s))
 				check_routers(&plan, rel, release, &ro, s);
+			else if (rel->strategy == REL_STRATEGY_BLUE_GREEN && !s->same_revision)
+				check_blue_green(&plan, rel, &ro, s);
 		}
 		free(s);
 		rel_release_free(rel);

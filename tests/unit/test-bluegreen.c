@@ -628,6 +628,8 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 			write_intent(sm, arg, image + 1, m);
 		} else if (strcmp(word, "retarget") == 0) {
 			retarget(sm, n, m < 0 ? 0 : m);
+		} else if (strcmp(word, "lose") == 0) {
+			json_object_del(sm->release, "status"); /* a status lost */
 		} else if (strcmp(word, "gone") == 0 || strcmp(word, "back") == 0) {
 			gone(sm, n, word[0] == 'b');
 		} else if (strcmp(word, "expect") == 0) {
@@ -754,6 +756,10 @@ static const struct row {
     {"activeService not found: Stalled TrafficRouterMissing, no switch", 2, "{" SVCS "}",
      "run; gone 0; img 2; run; expect stalled=TrafficRouterMissing phase=Degraded stable=1 "
      "stage=3; back 0; run; expect stable=2 asel=2 stalled=-"},
+    {"status lost, scaled up, the old revision still up: the serving one keeps its pods", 3,
+     "{" MANUAL ",\"previewReplicaCount\":1}",
+     "run; img 2; run; intent Promote; run; rep 5; run; expect asel=2 rs=1:3,2:5; lose; once; "
+     "expect asel=2 rs=1:5,2:5; tick; run; expect asel=1 rs=1:5,2:1 stage=2"},
     {"a stale Promote (another stage) is ignored", 2, "{" MANUAL "}",
      "run; img 2; run; intent Promote 0; run; expect stage=2 ev=IntentIgnored"},
     {"killed after the first action of every plan: the same rollout", 3,
@@ -884,6 +890,6 @@ int main(void)
 	check_model();
 	run_rows();
 	sweep();
-	is_str(rec_bluegreen_stage_name(REC_BG_STAGE_PAUSE), "Pause", "stage names");
+	is_str(rel_bg_stage_name(REL_BG_STAGE_PAUSE), "Pause", "stage names");
 	return tap_done();
 }
