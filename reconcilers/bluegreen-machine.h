@@ -64,7 +64,8 @@ struct rec_bg_machine {
 int32_t rec_bg_available(struct rec_bg_machine *m, const char *revision);
 /* Whether activeService may be pointed at `revision` now: it has
  * spec.replicas available pods, or already has it, or has at least as
- * many as what it selects now; always in BG_FIRST. */
+ * many as what it selects now; in BG_FIRST also when the Service selects
+ * none of the Release's available pods. */
 bool rec_bg_active_may_select(struct rec_bg_machine *m, const char *revision);
 /* The Services' wants of m's state into want_active / want_preview. */
 void rec_bg_decide_services(struct rec_bg_machine *m);

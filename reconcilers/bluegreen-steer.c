@@ -41,10 +41,15 @@ static int64_t active_now(struct rec_bg_machine *m)
 bool rec_bg_active_may_select(struct rec_bg_machine *m, const char *revision)
 {
 	const json_t *svc = m->c->traffic->stable_service;
-	if (m->st == BG_FIRST || !revision)
-		return revision != NULL;
+	if (!revision)
+		return false;
 	if (!svc)
-		return false; /* not there to judge what it selects */
+		return m->st == BG_FIRST; /* not there to judge what it selects */
+	/* The first revision takes a Service that serves none of our pods
+	 * yet; one that does (pods of ReplicaSets without a revision label,
+	 * selected by a Service without the key) is judged like any other. */
+	if (m->st == BG_FIRST && active_now(m) == 0)
+		return true;
 	if (svc && streq(rec_traffic_selected_revision(svc), revision))
 		return true;
 	int32_t avail = rec_bg_available(m, revision);
