@@ -103,25 +103,25 @@ static void print_weights(FILE *f, const struct canary_view *v)
 	            cs->stable.revision ? cs->stable.revision : "-", cs->stable.weight);
 }
 
-/* Pause conditions, the abort and a pending intent: each a line when set. */
-static void print_state(FILE *f, const struct canary_view *v)
+void cli_view_rollout_state(FILE *f, const json_t *release, const struct rel_canary_status *cs,
+                            bool blue_green, time_t now)
 {
 	char age[32];
-	for (size_t i = 0; i < v->cs->n_pause_conditions; i++) {
-		const struct rel_pause_condition *p = &v->cs->pause_conditions[i];
-		cli_format_age(p->start_time, v->now, age, sizeof(age));
+	for (size_t i = 0; i < cs->n_pause_conditions; i++) {
+		const struct rel_pause_condition *p = &cs->pause_conditions[i];
+		cli_format_age(p->start_time, now, age, sizeof(age));
 		cli_fprintf(f, "%s %s for %s\n", i == 0 ? "Paused:    " : "           ",
 		            rel_pause_reason_name(p->reason), age);
 	}
-	if (v->cs->abort) {
+	if (cs->abort) {
 		char at[MODEL_TIME_LEN] = "-";
-		if (v->cs->aborted_at > 0)
-			model_time_format(v->cs->aborted_at, at);
-		cli_format_age(v->cs->aborted_at, v->now, age, sizeof(age));
+		if (cs->aborted_at > 0)
+			model_time_format(cs->aborted_at, at);
+		cli_format_age(cs->aborted_at, now, age, sizeof(age));
 		cli_fprintf(f, "Aborted:    at %s (%s ago)\n", at, age);
 	}
 	const json_t *raw =
-	    json_object_get(json_object_get(v->release, "status"), REL_INTENT_STATUS_KEY);
+	    json_object_get(json_object_get(release, "status"), REL_INTENT_STATUS_KEY);
 	if (!raw)
 		return;
 	struct rel_intent in = {0};
@@ -132,8 +132,11 @@ static void print_state(FILE *f, const struct canary_view *v)
 		free(why);
 	} else {
 		char step[48] = "";
-		cli_format_age(in.requested_at, v->now, age, sizeof(age));
-		if (in.has_step_index)
+		cli_format_age(in.requested_at, now, age, sizeof(age));
+		if (in.has_step_index && blue_green)
+			snprintf(step, sizeof(step), " at stage %s",
+			         rel_bg_stage_name(in.step_index));
+		else if (in.has_step_index)
 			snprintf(step, sizeof(step), " at step %" PRId32, in.step_index + 1);
 		cli_fprintf(f, "Intent:     %s by %s %s ago%s, not taken up yet\n",
 		            rel_intent_action_name(in.action), in.user, age, step);
@@ -240,9 +243,8 @@ static void next_text(const struct canary_view *v, char *buf, size_t cap)
 	}
 }
 
-/* The controlled ReplicaSet of the current revision, or NULL. */
-static const json_t *find_canary_rs(const json_t *release, const json_t *replicasets,
-                                    const char *rev)
+const json_t *cli_view_revision_rs(const json_t *release, const json_t *replicasets,
+                                   const char *rev)
 {
 	const char *uid =
 	    json_string_value(json_object_get(json_object_get(release, "metadata"), "uid"));
@@ -281,13 +283,13 @@ void cli_view_canary(FILE *f, const json_t *release, const struct rel_canary *ca
 	                : 0,
 	    .now = now,
 	};
-	v.canary_rs = find_canary_rs(release, replicasets, v.current);
+	v.canary_rs = cli_view_revision_rs(release, replicasets, v.current);
 	if (!v.name)
 		v.name = "NAME";
 	char next[1024];
 	print_steps(f, &v);
 	print_weights(f, &v);
-	print_state(f, &v);
+	cli_view_rollout_state(f, release, &cs, false, now);
 	next_text(&v, next, sizeof(next));
 	cli_fprintf(f, "Next:       %s\n\n", next);
 	rel_canary_status_clear(&cs);

@@ -77,6 +77,8 @@ static const char *refusal(const json_t *st, enum rel_intent_action action,
 		return "is neither paused nor progressing";
 	if (!t->has_step || (size_t)t->step_index >= t->n_steps)
 		return "is past its last step";
+	if (t->blue_green && t->step_index == REL_BG_STAGE_SCALE_UP)
+		return "is promoted already (activeService switches once every pod is available)";
 	return NULL;
 }
 
@@ -88,7 +90,10 @@ int cli_intent_check(const json_t *rel, enum rel_intent_action action, struct cl
 	const json_t *st = json_object_get(rel, "status");
 	struct cli_intent_target out = {0};
 	const char *strategy = strategy_of(rel, &out.n_steps);
-	if (strcmp(strategy, rel_strategy_name(REL_STRATEGY_CANARY)) != 0) {
+	out.blue_green = strcmp(strategy, rel_strategy_name(REL_STRATEGY_BLUE_GREEN)) == 0;
+	if (out.blue_green)
+		out.n_steps = REL_BG_STAGE_DONE; /* the stages a Promote can end */
+	if (!out.blue_green && strcmp(strategy, rel_strategy_name(REL_STRATEGY_CANARY)) != 0) {
 		cli_snprintf(why, cap,
 		             "release \"%s\" is not a canary (strategy %s): nothing to %s",
 		             name ? name : "?", strategy, command_word(action));
@@ -145,7 +150,9 @@ void cli_intent_describe(const char *name, const struct rel_intent *in,
 {
 	char step[64] = "";
 	/* Steps count from 1 for people, as `kubectl get` shows them. */
-	if (t->has_step && t->n_steps > 0 && (size_t)t->step_index < t->n_steps)
+	if (t->blue_green && t->has_step)
+		snprintf(step, sizeof(step), " at stage %s", rel_bg_stage_name(t->step_index));
+	else if (t->has_step && t->n_steps > 0 && (size_t)t->step_index < t->n_steps)
 		snprintf(step, sizeof(step), " at step %d/%zu", t->step_index + 1, t->n_steps);
 	cli_snprintf(buf, cap, "release \"%s\": %s requested by %s%s (revision %s)", name,
 	             cli_intent_verb(in->action), in->user, step, in->revision);

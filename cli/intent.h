@@ -20,13 +20,15 @@ struct cli_intent_target {
 	const char *revision; /* status.currentRevision: the canary's */
 	bool has_step;
 	int32_t step_index; /* status.currentStepIndex */
-	size_t n_steps;     /* spec.strategy.canary.steps */
+	size_t n_steps;     /* spec.strategy.canary.steps; blueGreen: REL_BG_STAGE_DONE */
+	bool blue_green;    /* step_index is a blue-green stage (model/release.h) */
 };
 
-/* Whether `action` makes sense for rel now: a canary Release with a canary
- * in progress (currentRevision set and not the stable one); Promote and
- * PromoteFull: not aborted and at a step (Promote: before the last one is
- * done); Abort: not aborted yet; Retry: aborted. Returns 0 and fills *t, or
+/* Whether `action` makes sense for rel now: a canary (or blue-green)
+ * Release with a rollout in progress (currentRevision set and not the stable
+ * one); Promote and PromoteFull: not aborted and at a step (Promote: before
+ * the last one is done; blue-green: at a stage a promote ends, not ScaleUp);
+ * Abort: not aborted yet; Retry: aborted. Returns 0 and fills *t, or
  * -EPERM with the reason in why ("release \"web\" is not a canary (strategy
  * rolling): nothing to promote"; cap bytes, escaped for display). */
 int cli_intent_check(const json_t *rel, enum rel_intent_action action, struct cli_intent_target *t,

@@ -221,12 +221,20 @@ static void print_strategy(FILE *f, const json_t *release)
 		}
 		break;
 	}
-	case REL_STRATEGY_BLUE_GREEN:
+	case REL_STRATEGY_BLUE_GREEN: {
 		cli_fprintf(f, "Strategy:   blueGreen (active %s, preview %s)\n",
 		            or_dash(rel->blue_green.active_service),
 		            or_dash(rel->blue_green.preview_service));
-		cli_fprintf(f, "Step:       -\n");
+		json_t *idx = json_object_get(st, "currentStepIndex");
+		if (json_is_integer(idx) && json_integer_value(idx) >= 0 &&
+		    json_integer_value(idx) <= REL_BG_STAGE_DONE)
+			cli_fprintf(f, "Step:       %d/%d (%s)\n", (int)json_integer_value(idx) + 1,
+			            REL_BG_STAGE_DONE + 1,
+			            rel_bg_stage_name((int32_t)json_integer_value(idx)));
+		else
+			cli_fprintf(f, "Step:       -\n");
 		break;
+	}
 	}
 	rel_release_free(rel);
 }
@@ -322,13 +330,39 @@ static void print_summary(FILE *f, const json_t *release, const struct rs_entry 
 
 /* One revision of the tree: its ReplicaSet and the pods it controls. mine
  * has room for every pod (scratch). */
-static void print_revision_node(FILE *f, const struct rs_entry *e, bool last_rev, bool same,
-                                const json_t *pods, const json_t **mine, time_t now)
+/* " (current, stable, active)": the roles of e's revision; blue-green's
+ * Services (status.activeRevision, previewRevision) when the status has them. */
+static void revision_mark(const struct rs_entry *e, bool same, const json_t *st, char *buf,
+                          size_t cap)
 {
-	const char *mark = e->rank == 0 && same ? " (current, stable)"
-	                   : e->rank == 0       ? " (current)"
-	                   : e->rank == 1       ? " (stable)"
-	                                        : "";
+	const char *roles[4];
+	size_t n = 0, used = 0;
+	const char *active = json_string_value(json_object_get(st, "activeRevision"));
+	const char *preview = json_string_value(json_object_get(st, "previewRevision"));
+	if (e->rank == 0)
+		roles[n++] = "current";
+	if (e->rank == 1 || (e->rank == 0 && same))
+		roles[n++] = "stable";
+	if (e->revision && active && strcmp(e->revision, active) == 0)
+		roles[n++] = "active";
+	if (e->revision && preview && strcmp(e->revision, preview) == 0)
+		roles[n++] = "preview";
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < cap; i++) {
+		int w = snprintf(buf + used, cap - used, "%s%s%s", i ? ", " : " (", roles[i],
+		                 i + 1 == n ? ")" : "");
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static void print_revision_node(FILE *f, const struct rs_entry *e, bool last_rev, bool same,
+                                const json_t *st, const json_t *pods, const json_t **mine,
+                                time_t now)
+{
+	char mark[64];
+	revision_mark(e, same, st, mark, sizeof(mark));
 	char images[512], age[32];
 	const json_t *spec = json_object_get(e->rs, "spec");
 	const json_t *rst = json_object_get(e->rs, "status");
@@ -369,6 +403,8 @@ static void print_canary(FILE *f, const json_t *release, const json_t *replicase
 		return;
 	if (rel->strategy == REL_STRATEGY_CANARY)
 		cli_view_canary(f, release, &rel->canary, replicasets, now);
+	else if (rel->strategy == REL_STRATEGY_BLUE_GREEN)
+		cli_view_blue_green(f, release, &rel->blue_green, replicasets, now);
 	rel_release_free(rel);
 }
 
@@ -397,7 +433,7 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 	if (n == 0)
 		cli_fprintf(f, "No ReplicaSets yet.\n");
 	for (size_t r = 0; r < n; r++)
-		print_revision_node(f, &ents[r], r + 1 == n, same, pods, mine, now);
+		print_revision_node(f, &ents[r], r + 1 == n, same, st, pods, mine, now);
 	free(mine);
 	free(ents);
 	if (fclose(f) != 0) {

@@ -42,6 +42,31 @@ struct rel_canary;
 void cli_view_canary(FILE *f, const json_t *release, const struct rel_canary *canary,
                      const json_t *replicasets, time_t now);
 
+struct rel_blue_green;
+struct rel_canary_status;
+
+/* The blue-green part of `get` (cli/bluegreen-view.c), for a Release whose
+ * spec parsed to `bg`: which revision activeService and previewService
+ * select (status.activeRevision / previewRevision, and each one's pods from
+ * its ReplicaSet in replicasets), the pause, abort and pending intent, and
+ * one line on what waits ("waiting for promote", "promoted in 40s",
+ * "activeService switches once 3 pods of X are available (2 now)",
+ * "revision X scales down in 20s"). */
+void cli_view_blue_green(FILE *f, const json_t *release, const struct rel_blue_green *bg,
+                         const json_t *replicasets, time_t now);
+
+/* Lines for the pause conditions, the abort and a pending status.intent of
+ * a Release's status (cs read from it), each when set; blue_green names an
+ * intent's stage rather than its step. Shared by the canary and blue-green
+ * parts of `get`. */
+void cli_view_rollout_state(FILE *f, const json_t *release, const struct rel_canary_status *cs,
+                            bool blue_green, time_t now);
+
+/* The ReplicaSet of replicasets that release controls with revision rev,
+ * or NULL. Borrowed. */
+const json_t *cli_view_revision_rs(const json_t *release, const json_t *replicasets,
+                                   const char *rev);
+
 /* `list`: one row per Release of items (a JSON array), with a NAMESPACE
  * column when all_namespaces. */
 void cli_view_list(FILE *out, const json_t *items, bool all_namespaces, time_t now);

@@ -110,6 +110,26 @@ static const json_t *canary_of(const json_t *release)
 	return json_is_object(canary) ? canary : NULL;
 }
 
+/* spec.strategy.blueGreen of release, or NULL. */
+static const json_t *blue_green_of(const json_t *release)
+{
+	const json_t *strategy = json_object_get(json_object_get(release, "spec"), "strategy");
+	const json_t *bg = json_object_get(strategy, "blueGreen");
+	return json_is_object(bg) ? bg : NULL;
+}
+
+/* The object naming a Release's two Services and their keys: canary
+ * stableService / canaryService, blueGreen activeService / previewService
+ * (which the reconciler reads as the same two slots, rec_observed). */
+static const json_t *services_owner(const json_t *release, const char *const **fields)
+{
+	static const char *const canary_fields[] = {"stableService", "canaryService"};
+	static const char *const bg_fields[] = {"activeService", "previewService"};
+	const json_t *canary = canary_of(release);
+	*fields = canary ? canary_fields : bg_fields;
+	return canary ? canary : blue_green_of(release);
+}
+
 static const json_t *traffic_of(const json_t *canary, const char *router)
 {
 	return json_object_get(json_object_get(canary, "trafficRouting"), router);
@@ -148,16 +168,17 @@ static size_t add_value(char (*values)[CTL_STORE_KEY_MAX], size_t n, size_t max,
 	return n + 1;
 }
 
-/* Index INDEX_SERVICES: stableService and canaryService. */
+/* Index INDEX_SERVICES: stableService and canaryService, or blueGreen's
+ * activeService and previewService. */
 static size_t services_of(const json_t *release, char (*values)[CTL_STORE_KEY_MAX], size_t max,
                           void *userdata)
 {
-	const json_t *canary = canary_of(release);
-	static const char *const fields[] = {"stableService", "canaryService"};
+	const char *const *fields;
+	const json_t *owner = services_owner(release, &fields);
 	char key[CTL_STORE_KEY_MAX];
 	size_t n = 0;
-	for (size_t i = 0; canary && i < 2; i++)
-		if (ref_key(release, json_object_get(canary, fields[i]), true, key, sizeof(key)))
+	for (size_t i = 0; owner && i < 2; i++)
+		if (ref_key(release, json_object_get(owner, fields[i]), true, key, sizeof(key)))
 			n = add_value(values, n, max, key);
 	return n;
 }
@@ -404,19 +425,22 @@ static int collect_routes(struct ctl_runtime *rt, const json_t *release, const j
 
 /* The routers of a canary Release, by key (its names read straight from
  * the JSON), and the Ingresses it controls (owner index): lookups, no
- * scan. Nothing for any other strategy. */
+ * scan. For a blue-green Release its two Services; nothing for rolling. */
 static int collect_routers(struct ctl_runtime *rt, const json_t *release, const char *ns,
                            const char *uid, struct ctl_release_snapshot *s)
 {
+	const char *const *fields;
+	const json_t *owner = services_owner(release, &fields);
 	const json_t *canary = canary_of(release);
-	if (!canary)
+	if (!owner)
 		return 0;
-	int r = named_object(rt, INFORMER_SERVICES, release,
-	                     json_object_get(canary, "stableService"), true, &s->stable_service);
+	int r = named_object(rt, INFORMER_SERVICES, release, json_object_get(owner, fields[0]),
+	                     true, &s->stable_service);
 	if (r == 0)
-		r = named_object(rt, INFORMER_SERVICES, release,
-		                 json_object_get(canary, "canaryService"), true,
-		                 &s->canary_service);
+		r = named_object(rt, INFORMER_SERVICES, release, json_object_get(owner, fields[1]),
+		                 true, &s->canary_service);
+	if (!canary)
+		return r;
 	if (r == 0)
 		r = collect_routes(rt, release, canary, s);
 	if (r == 0)

@@ -33,4 +33,12 @@ void rel_parse_canary(struct model_fields *c, const json_t *o, const char *base,
 /* Frees what rel_parse_canary allocated and zeroes k. */
 void rel_canary_clear(struct rel_canary *k);
 
+/* spec.strategy.blueGreen `o` into b; `selector` is spec.selector's
+ * matchLabels (parsed before), whose keys pod metadata may not set. */
+void rel_parse_blue_green(struct model_fields *c, const json_t *o, const char *base,
+                          const struct model_labels *selector, struct rel_blue_green *b);
+
+/* Frees what rel_parse_blue_green allocated and zeroes b. */
+void rel_blue_green_clear(struct rel_blue_green *b);
+
 #endif

@@ -159,31 +159,6 @@ void rel_parse_analysis(struct model_fields *c, const json_t *o, const char *bas
 	parse_analysis_args(c, o, base, a);
 }
 
-static void parse_blue_green(struct model_fields *c, const json_t *o, const char *base,
-                             struct rel_blue_green *b)
-{
-	model_field_name(c, o, "activeService", base, MODEL_NAME_DNS_LABEL, true,
-	                 &b->active_service);
-	model_field_name(c, o, "previewService", base, MODEL_NAME_DNS_LABEL, false,
-	                 &b->preview_service);
-	if (b->active_service && b->preview_service &&
-	    strcmp(b->active_service, b->preview_service) == 0) {
-		char path[MODEL_PATH_LEN];
-		model_path_key(path, base, "previewService");
-		model_errors_add(c->errs, path, "must differ from activeService");
-	}
-	model_field_bool(c, o, "autoPromotionEnabled", base, true, &b->auto_promotion_enabled);
-	model_field_int32(c, o, "scaleDownDelaySeconds", base, 0,
-	                  REL_DEFAULT_SCALE_DOWN_DELAY_SECONDS, &b->scale_down_delay_seconds);
-	json_t *a = model_field_object(c, o, "prePromotionAnalysis", base, false);
-	if (a) {
-		char path[MODEL_PATH_LEN];
-		model_path_key(path, base, "prePromotionAnalysis");
-		b->has_pre_promotion_analysis = true;
-		rel_parse_analysis(c, a, path, &b->pre_promotion_analysis);
-	}
-}
-
 static void parse_strategy(struct model_fields *c, const json_t *spec, struct rel_release *r)
 {
 	static const char *const kinds[] = {"rolling", "canary", "blueGreen", NULL};
@@ -218,7 +193,7 @@ static void parse_strategy(struct model_fields *c, const json_t *spec, struct re
 		rel_parse_canary(c, o, "spec.strategy.canary", r->name, &r->canary);
 	} else {
 		r->strategy = REL_STRATEGY_BLUE_GREEN;
-		parse_blue_green(c, o, "spec.strategy.blueGreen", &r->blue_green);
+		rel_parse_blue_green(c, o, "spec.strategy.blueGreen", &r->selector, &r->blue_green);
 	}
 }
 
@@ -422,9 +397,7 @@ struct rel_release *rel_release_free(struct rel_release *r)
 	model_labels_clear(&r->selector);
 	json_decref(r->template);
 	rel_canary_clear(&r->canary);
-	free(r->blue_green.active_service);
-	free(r->blue_green.preview_service);
-	rel_analysis_clear(&r->blue_green.pre_promotion_analysis);
+	rel_blue_green_clear(&r->blue_green);
 	free(r);
 	return NULL;
 }

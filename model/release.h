@@ -15,8 +15,8 @@
  * maxUnavailable 25% (canary too); canary scaleDownDelaySeconds 30,
  * abortScaleDownDelaySeconds 30, dynamicStableScale false,
  * minPodsPerReplicaSet 1, nginx annotationPrefix nginx.ingress.kubernetes.io,
- * setMirrorRoute percentage 100; blueGreen autoPromotionEnabled true and
- * scaleDownDelaySeconds 30.
+ * setMirrorRoute percentage 100; blueGreen autoPromotionEnabled true,
+ * scaleDownDelaySeconds 30 and abortScaleDownDelaySeconds 30.
  */
 #ifndef SLIPWAY_MODEL_RELEASE_H
 #define SLIPWAY_MODEL_RELEASE_H
@@ -245,14 +245,49 @@ struct rel_canary {
 	int32_t analysis_starting_step;
 };
 
+/*
+ * spec.strategy.blueGreen (docs/internals/bluegreen.md). previewReplicaCount
+ * defaults to spec.replicas (has_preview_replica_count false) and is used
+ * as min(it, replicas); autoPromotionSeconds counts from the moment the
+ * preview is ready; scaleDownDelayRevisionLimit absent means no limit.
+ * activeMetadata / previewMetadata labels go on the pods of the revision
+ * the Service selects; they may not use a key of spec.selector or
+ * slipway.dev/revision (the ReplicaSets select on those).
+ */
 struct rel_blue_green {
 	char *active_service;  /* required */
 	char *preview_service; /* NULL when not given; differs from active */
-	bool auto_promotion_enabled;
-	int32_t scale_down_delay_seconds;
+	bool has_preview_replica_count;
+	int32_t preview_replica_count;    /* >= 0 */
+	bool auto_promotion_enabled;      /* default true */
+	int32_t auto_promotion_seconds;   /* 0 = at once; only with auto_promotion_enabled */
+	int32_t scale_down_delay_seconds; /* default 30 */
+	bool has_scale_down_delay_revision_limit;
+	int32_t scale_down_delay_revision_limit; /* >= 0 */
+	int32_t abort_scale_down_delay_seconds;  /* default 30; 0 = never scale down */
 	bool has_pre_promotion_analysis;
 	struct rel_analysis pre_promotion_analysis;
+	bool has_post_promotion_analysis;
+	struct rel_analysis post_promotion_analysis;
+	struct model_labels active_labels;  /* activeMetadata.labels, may be empty */
+	struct model_labels preview_labels; /* previewMetadata.labels, may be empty */
 };
+
+/* blueGreen: the stages of a rollout, as status.currentStepIndex records
+ * them for status.currentRevision (reconcilers/bluegreen.h says what each
+ * one does). A Promote intent names the stage it was sent at. */
+enum rel_bg_stage {
+	REL_BG_STAGE_PREVIEW = 0,
+	REL_BG_STAGE_PRE_PROMOTION,
+	REL_BG_STAGE_PAUSE,
+	REL_BG_STAGE_SCALE_UP,
+	REL_BG_STAGE_POST_PROMOTION,
+	REL_BG_STAGE_DONE,
+};
+
+/* "Preview", "PrePromotionAnalysis", "Pause", "ScaleUp",
+ * "PostPromotionAnalysis", "Done"; "unknown" for anything else. */
+const char *rel_bg_stage_name(int32_t stage);
 
 struct rel_release {
 	char *name;      /* metadata.name, required */

@@ -43,6 +43,8 @@ static const char *const known_keys[] = {
     "strategy",
     "currentRevision",
     "stableRevision",
+    "activeRevision",
+    "previewRevision",
     "currentStepIndex",
     "replicas",
     "updatedReplicas",
@@ -97,6 +99,8 @@ void rel_status_clear(struct rel_status *s)
 	free(s->strategy);
 	free(s->current_revision);
 	free(s->stable_revision);
+	free(s->active_revision);
+	free(s->preview_revision);
 	free(s->selector);
 	json_decref(s->conditions);
 	json_decref(s->extra);
@@ -229,6 +233,10 @@ static int read_scalars(const json_t *status, struct rel_status *s)
 	if (r == 0)
 		r = read_string(status, "stableRevision", &s->stable_revision);
 	if (r == 0)
+		r = read_string(status, "activeRevision", &s->active_revision);
+	if (r == 0)
+		r = read_string(status, "previewRevision", &s->preview_revision);
+	if (r == 0)
 		r = read_int32(status, "currentStepIndex", &s->current_step_index,
 		               &s->has_current_step_index);
 	if (r == 0)
@@ -347,7 +355,9 @@ static int put_summary(json_t *o, const struct rel_status *s)
 	if (set_string(o, "message", s->message) < 0 ||
 	    set_string(o, "strategy", s->strategy) < 0 ||
 	    set_string(o, "currentRevision", s->current_revision) < 0 ||
-	    set_string(o, "stableRevision", s->stable_revision) < 0)
+	    set_string(o, "stableRevision", s->stable_revision) < 0 ||
+	    set_string(o, "activeRevision", s->active_revision) < 0 ||
+	    set_string(o, "previewRevision", s->preview_revision) < 0)
 		return -1;
 	if (s->has_current_step_index &&
 	    json_object_set_new(o, "currentStepIndex", json_integer(s->current_step_index)) < 0)

@@ -58,6 +58,10 @@ struct rel_status {
 	char *strategy;
 	char *current_revision; /* owned, NULL = absent */
 	char *stable_revision;  /* owned, NULL = absent */
+	/* blueGreen: the revision the controller last set activeService's
+	 * (previewService's) selector to. Owned, NULL = absent. */
+	char *active_revision;
+	char *preview_revision;
 	bool has_current_step_index;
 	int32_t current_step_index;
 	int32_t replicas;

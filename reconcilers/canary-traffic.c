@@ -206,28 +206,12 @@ int rec_canary_route_decide(const struct rel_release *rel, const struct rec_cana
 	return 0;
 }
 
-/* The value of the revision key in Service svc's selector, or NULL. */
-static const char *selected_revision(const json_t *svc)
-{
-	const json_t *sel = json_object_get(json_object_get(svc, "spec"), "selector");
-	return json_string_value(json_object_get(sel, MODEL_LABEL_REVISION));
-}
-
 bool rec_canary_unrouted(const struct rel_canary *k, const struct rec_traffic_observed *obs,
                          const char *revision)
 {
 	const char *names[] = {k->stable_service, k->canary_service};
 	const json_t *svcs[] = {obs->stable_service, obs->canary_service};
-	if (!names[0] && !names[1])
-		return false;
-	for (int i = 0; i < 2; i++) {
-		if (!names[i])
-			continue;
-		const char *sel = svcs[i] ? selected_revision(svcs[i]) : NULL;
-		if (!sel || (revision && strcmp(sel, revision) == 0))
-			return false;
-	}
-	return true;
+	return rec_traffic_unrouted(2, names, svcs, revision);
 }
 
 bool rec_canary_hold(struct rec_rs *v, bool unrouted, int32_t delay, time_t now, double *wake)

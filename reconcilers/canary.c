@@ -13,6 +13,7 @@
 #include "reconcilers/claim.h"
 #include "reconcilers/scaling.h"
 #include "reconcilers/status.h"
+#include "reconcilers/strategy.h"
 
 /* The named transitions; each one's Event is in `transitions`. */
 enum transition {
@@ -24,8 +25,6 @@ enum transition {
 	TR_ABORT,
 	TR_RETRY,
 	TR_ABORT_ENDED,
-	TR_INTENT_IGNORED,
-	TR_INTENT_INVALID,
 };
 
 static const struct {
@@ -40,8 +39,6 @@ static const struct {
     [TR_ABORT] = {REC_REASON_ROLLOUT_ABORTED, REC_EVENT_WARNING},
     [TR_RETRY] = {"RolloutRetried", REC_EVENT_NORMAL},
     [TR_ABORT_ENDED] = {"AbortEnded", REC_EVENT_NORMAL},
-    [TR_INTENT_IGNORED] = {"IntentIgnored", REC_EVENT_NORMAL},
-    [TR_INTENT_INVALID] = {"InvalidIntent", REC_EVENT_WARNING},
 };
 
 static bool streq(const char *a, const char *b)
@@ -99,30 +96,7 @@ int32_t rec_canary_ratio_stable_pods(int32_t replicas, int32_t weight, int32_t m
 /* The ReplicaSet of `revision` (the one with the deterministic name wins). */
 struct rec_rs *rec_canary_find_rs(struct rec_ctx *c, const char *revision)
 {
-	struct rec_rs *found = NULL;
-	char name[MODEL_NAME_MAX + 1];
-	if (!revision || model_child_name(c->rel->name, revision, name, sizeof(name)) < 0)
-		return NULL;
-	for (size_t i = 0; i < c->n_rss; i++) {
-		struct rec_rs *v = &c->rss[i];
-		if (streq(v->revision, revision) && (!found || strcmp(v->name, name) == 0))
-			found = v;
-	}
-	return found;
-}
-
-/* No stableRevision recorded (a Release that was rolling and never
- * completed, or a status lost): the newest other revision that has pods is
- * the one serving, so the canary steps protect it. NULL when there is none
- * (the first template of a Release). */
-static const char *adopt_stable(struct rec_ctx *c)
-{
-	for (size_t i = c->n_rss; i-- > 0;) {
-		const struct rec_rs *v = &c->rss[i];
-		if (v->spec_replicas > 0 && v->revision && !streq(v->revision, c->rel->revision))
-			return v->revision;
-	}
-	return NULL;
+	return rec_strategy_find_rs(c, revision);
 }
 
 /* The machine as the observed status left it. */
@@ -134,7 +108,7 @@ static void load(struct rec_canary_machine *m)
 	m->n_steps = (int32_t)rel->canary.n_steps;
 	m->stable = o->stable_revision;
 	if (!m->stable)
-		m->stable = adopt_stable(m->c);
+		m->stable = rec_strategy_adopt_stable(m->c);
 	m->stable_rs = streq(m->stable, rel->revision) ? NULL : rec_canary_find_rs(m->c, m->stable);
 	m->step = o->has_current_step_index ? o->current_step_index : 0;
 	if (m->step < 0)
@@ -275,35 +249,17 @@ static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *i
  * ignored with an Event; cleared either way in this reconcile's status write. */
 static int consume_intent(struct rec_canary_machine *m)
 {
-	struct rel_status *next = m->c->next;
-	const json_t *j = m->c->observed->intent;
-	if (!j)
-		return 0;
-	json_decref(next->intent);
-	next->intent = NULL;
 	struct rel_intent in = {0};
-	struct model_errors errs = {0};
-	int r = rel_intent_parse(j, &in, &errs);
-	if (r == -EINVAL) {
-		char *list = model_errors_join(&errs, "; ");
-		r = list ? take(m, TR_INTENT_INVALID, list) : -ENOMEM;
-		free(list);
-		model_errors_clear(&errs);
-		return r;
-	}
-	if (r < 0)
+	int r = rec_strategy_take_intent(m->c, m->after, &in);
+	if (r <= 0)
 		return r;
 	bool ignored = true;
 	const char *canary = has_canary(m) ? m->c->rel->revision : NULL;
+	r = 0;
 	if (rel_intent_applies(&in, canary, m->step))
 		r = apply_intent(m, &in, &ignored);
-	if (r == 0 && ignored) {
-		char note[REL_INTENT_USER_MAX + 256];
-		snprintf(note, sizeof(note), "%s by %s ignored: it is about revision %s step %d",
-		         rel_intent_action_name(in.action), in.user, in.revision,
-		         in.has_step_index ? (int)in.step_index + 1 : 0);
-		r = take(m, TR_INTENT_IGNORED, note);
-	}
+	if (r == 0 && ignored)
+		r = rec_strategy_intent_ignored(m->c, m->after, &in);
 	rel_intent_clear(&in);
 	return r;
 }
@@ -541,15 +497,10 @@ static int create_canary(struct rec_canary_machine *m, int64_t max_total, struct
 {
 	if (m->s.new_rs || m->st == ST_ABORTED)
 		return 0;
-	char name[MODEL_NAME_MAX + 1];
-	if (model_child_name(m->c->rel->name, m->c->rel->revision, name, sizeof(name)) < 0)
-		return -ENAMETOOLONG; /* validation rules it out */
-	rec_claim_check(m->c, name, &m->obstacle);
-	if (m->obstacle.kind != REC_OBSTACLE_NONE)
-		return rec_claim_plan(m->c, &m->obstacle, actions, m->after);
 	int64_t room = max_total - wanted(m);
 	int64_t n = room < m->canary_pods ? room : m->canary_pods;
-	return rec_scaling_create_new(&m->s, (int32_t)(n < 0 ? 0 : n), actions);
+	return rec_strategy_create(&m->s, (int32_t)(n < 0 ? 0 : n), &m->obstacle, actions,
+	                           m->after);
 }
 
 /* ReplicaSets of canaries that never became stable (replaced by a newer
@@ -558,22 +509,8 @@ static int create_canary(struct rec_canary_machine *m, int64_t max_total, struct
  * revisionHistoryLimit. Sets *deleted. */
 static int delete_replaced(struct rec_canary_machine *m, struct rec_plan *actions, bool *deleted)
 {
-	struct rec_ctx *c = m->c;
-	for (size_t i = 0; i < c->n_rss; i++) {
-		const struct rec_rs *v = &c->rss[i];
-		if (v == m->s.new_rs || v == m->stable_rs || streq(v->revision, m->stable))
-			continue;
-		if (v->want != 0 || v->spec_replicas != 0 || v->status_replicas != 0)
-			continue;
-		const struct rel_history_entry *e = rel_status_history_find(c->next, v->revision);
-		if (!e || e->outcome == REL_OUTCOME_SUCCEEDED)
-			continue;
-		struct rec_ref ref = rec_rs_ref(v, c->rel->namespace);
-		if (!rec_plan_add(actions, REC_DELETE, &ref, NULL))
-			return -ENOMEM;
-		*deleted = true;
-	}
-	return 0;
+	return rec_strategy_delete_replaced(m->c, m->s.new_rs, m->stable_rs, m->stable, actions,
+	                                    deleted);
 }
 
 /* The target of every owned ReplicaSet into target[] (same order); under
@@ -889,44 +826,13 @@ static void word(const struct rec_canary_machine *m, const struct rec_counts *n,
 	word_traffic(m, w);
 }
 
-/* The history entry of the current revision follows abort and retry. */
-static void track_outcome(struct rec_canary_machine *m)
-{
-	struct rel_status *next = m->c->next;
-	if (next->n_history == 0 || !streq(next->history[0].revision, m->c->rel->revision))
-		return;
-	struct rel_history_entry *e = &next->history[0];
-	if (m->abort && e->outcome == REL_OUTCOME_NONE) {
-		e->outcome = REL_OUTCOME_ABORTED;
-		e->finished = m->c->now;
-	} else if (!m->abort && e->outcome == REL_OUTCOME_ABORTED) {
-		e->outcome = REL_OUTCOME_NONE;
-		e->finished = 0;
-	}
-}
-
-/* Moves status.lastProgressTime like rolling does: on every transition and
- * whenever pods progress; waiting states stop the clock. True when the
- * progress deadline passed. */
+/* The progress deadline (rec_strategy_deadline): the moving states are
+ * the ones that place pods. */
 static bool judge(struct rec_canary_machine *m, const struct rec_counts *n, bool started)
 {
-	struct rec_ctx *c = m->c;
-	const struct rel_status *obs = c->observed;
-	struct rel_status *next = c->next;
 	bool moving =
 	    (m->st == ST_STEP || m->st == ST_PROMOTING || m->st == ST_FIRST) && !m->holding;
-	bool progress = n->updated > obs->updated_replicas ||
-	                n->total - n->updated < (int64_t)obs->replicas - obs->updated_replicas ||
-	                n->ready > obs->ready_replicas || n->available > obs->available_replicas;
-	if (!moving || started || m->moved || progress || next->last_progress_time == 0)
-		next->last_progress_time = c->now;
-	if (!moving)
-		return false;
-	time_t end = next->last_progress_time + c->rel->progress_deadline_seconds;
-	if (c->now >= end)
-		return true;
-	rec_plan_requeue(m->after, (double)(end - c->now));
-	return false;
+	return rec_strategy_deadline(m->c, n, moving, started || m->moved, m->after);
 }
 
 static int report(struct rec_canary_machine *m)
@@ -944,7 +850,7 @@ static int report(struct rec_canary_machine *m)
 	c->next->observed_generation = rel->generation;
 	struct rec_counts n = rec_status_count(c, m->s.new_rs);
 	rec_status_set_counts(c->next, &n);
-	track_outcome(m);
+	rec_strategy_track_abort(c, m->abort);
 	bool deadline = judge(m, &n, started);
 	bool complete = m->st == ST_STABLE && rec_canary_settled_complete(m);
 	struct wording w;

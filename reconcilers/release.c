@@ -12,6 +12,7 @@
 #include "model/release.h"
 #include "model/revision.h"
 #include "model/status.h"
+#include "reconcilers/bluegreen.h"
 #include "reconcilers/canary.h"
 #include "reconcilers/context.h"
 #include "reconcilers/replicaset.h"
@@ -56,7 +57,7 @@ static int add_status_write(struct rec_plan *plan, const struct rec_ref *release
 	return a ? 0 : -ENOMEM;
 }
 
-/* Invalid spec and unimplemented strategy: Stalled with `reason`, phase
+/* Invalid spec: Stalled with `reason`, phase
  * Degraded, and a Warning Event unless the observed status already said
  * exactly this. No other action. */
 static int report_stalled(const struct rel_status *observed, struct rel_status *next,
@@ -106,30 +107,6 @@ static int invalid_spec(const struct model_errors *errs, const struct rel_status
 	}
 	free(msg);
 	free(list);
-	return r;
-}
-
-/* The strategy this controller cannot carry out yet, or NULL: blue-green. */
-static const char *unimplemented(const struct rel_release *rel)
-{
-	if (rel->strategy == REL_STRATEGY_ROLLING || rel->strategy == REL_STRATEGY_CANARY)
-		return NULL;
-	return rel_strategy_name(rel->strategy);
-}
-
-static int not_implemented(const struct rel_release *rel, const struct rel_status *observed,
-                           struct rel_status *next, time_t now, const struct rec_ref *release,
-                           struct rec_plan *after)
-{
-	char msg[256];
-	snprintf(msg, sizeof(msg),
-	         "spec.strategy.%s is not implemented by this controller yet; nothing was changed "
-	         "(use spec.strategy.rolling or canary)",
-	         unimplemented(rel));
-	int r = rec_status_spec_summary(next, rel);
-	if (r == 0)
-		r = report_stalled(observed, next, rel->generation, now, REC_REASON_NOT_IMPLEMENTED,
-		                   msg, release, after);
 	return r;
 }
 
@@ -246,6 +223,20 @@ static struct rec_traffic_observed traffic_observed(const struct rec_observed *o
 	};
 }
 
+/* The strategy's reconciler. */
+static int strategy_reconcile(struct rec_ctx *c, const struct rec_observed *o,
+                              struct rec_plan *actions, struct rec_plan *after)
+{
+	switch (c->rel->strategy) {
+	case REL_STRATEGY_CANARY:
+		return rec_canary_reconcile(c, actions, after);
+	case REL_STRATEGY_BLUE_GREEN:
+		return rec_bluegreen_reconcile(c, o->pods, o->n_pods, actions, after);
+	default:
+		return rec_rolling_reconcile(c, actions, after);
+	}
+}
+
 int rec_release_child_name(const json_t *release, char *buf, size_t len)
 {
 	const char *name =
@@ -306,8 +297,6 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 	r = rel_release_parse(o->release, &rel, &errs);
 	if (r == -EINVAL) {
 		r = invalid_spec(&errs, &observed, &next, generation, o->now, &release, &after);
-	} else if (r == 0 && unimplemented(rel)) {
-		r = not_implemented(rel, &observed, &next, o->now, &release, &after);
 	} else if (r == 0) {
 		c.rel = rel;
 		c.release = &release;
@@ -320,9 +309,7 @@ int rec_release_reconcile(const struct rec_observed *o, struct rec_plan *plan)
 		if (r == 0)
 			r = owned_runs(o, rel, &c, &runs);
 		if (r == 0)
-			r = rel->strategy == REL_STRATEGY_CANARY
-			        ? rec_canary_reconcile(&c, &actions, &after)
-			        : rec_rolling_reconcile(&c, &actions, &after);
+			r = strategy_reconcile(&c, o, &actions, &after);
 		if (r == 0)
 			r = rec_restart_reconcile(&c, o->pods, o->n_pods, &after);
 	}

@@ -2,13 +2,14 @@
  * The reconciler of a Release: the entry point the controller calls.
  *
  * Pure: no I/O, no clock, no globals. Given a snapshot of what the controller
- * observed, it parses and validates the Release, reports an invalid spec or a
- * strategy this controller does not implement yet (a Stalled condition and a
- * Warning Event, nothing else: blue-green today), and otherwise dispatches
- * to the strategy (rolling.h, canary.h). The plan it returns is, in order:
+ * observed, it parses and validates the Release, reports an invalid spec (a
+ * Stalled condition and a Warning Event, nothing else), and otherwise
+ * dispatches to the strategy (rolling.h, canary.h, bluegreen.h). The plan
+ * it returns is, in order:
  *   0. for a canary, the routers' actions (reconcilers/traffic.h): JSON
  *      patches of Services and HTTPRoutes, apply and DELETE of the canary
- *      Ingress, and a TrafficDriftCorrected Event;
+ *      Ingress, and a TrafficDriftCorrected Event; for blue-green, the
+ *      patches of activeService and previewService and that Event;
  *   1. ReplicaSet actions: CREATE (or, for an orphan with the current
  *      revision's name, the MERGE_PATCH that adopts it), MERGE_PATCHes (uid and resourceVersion
  *      preconditions: a conflict means the snapshot was stale; requeue), and
@@ -23,7 +24,7 @@
  *      resourceVersion (a conflict: requeue, the next snapshot is newer);
  *   3. Events that report a transition the status write records
  *      (RolloutCompleted, ProgressDeadlineExceeded, InvalidSpec,
- *      StrategyNotImplemented, Restarted). "Once per transition" is derived
+ *      Restarted). "Once per transition" is derived
  *      from the observed status, so these must not be sent when step 2
  *      failed; and the pod evictions of spec.restartAt
  *      (reconcilers/restart.h), which the status of step 2 reports.
@@ -40,7 +41,6 @@
 #include "reconcilers/plan.h"
 
 #define REC_REASON_INVALID_SPEC    "InvalidSpec"
-#define REC_REASON_NOT_IMPLEMENTED "StrategyNotImplemented"
 
 /* A snapshot built by the controller from its stores; all borrowed. */
 struct rec_observed {
@@ -66,7 +66,9 @@ struct rec_observed {
 	const struct rec_failure *failure;
 	/* The canary's routers (reconcilers/traffic.h), for a canary Release;
 	 * NULL / 0 otherwise. Services named by spec.strategy.canary
-	 * stableService and canaryService (NULL: not found); http_routes[i] is
+	 * stableService and canaryService (NULL: not found); for a blue-green
+	 * Release, stable_service is its activeService and canary_service its
+	 * previewService; http_routes[i] is
 	 * the HTTPRoute of spec.strategy.canary.trafficRouting.gatewayAPI
 	 * .httpRoutes[i] in the Release's namespace (NULL: not found; the
 	 * array as long as that list, n_http_routes says); the nginx stable

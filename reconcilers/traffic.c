@@ -190,14 +190,36 @@ static int add_patch(struct ctx *x, const struct rec_ref *ref, json_t *ops)
 
 /* ---- Services -------------------------------------------------------------- */
 
-static int plan_service(struct ctx *x, const char *name, const json_t *svc, const char *revision)
+const char *rec_traffic_selected_revision(const json_t *svc)
+{
+	const json_t *sel = json_object_get(json_object_get(svc, "spec"), "selector");
+	return json_string_value(json_object_get(sel, MODEL_LABEL_REVISION));
+}
+
+bool rec_traffic_unrouted(size_t n, const char *const names[], const json_t *const svcs[],
+                          const char *revision)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!names[i])
+			continue;
+		any = true;
+		const char *sel = svcs[i] ? rec_traffic_selected_revision(svcs[i]) : NULL;
+		if (!sel || (revision && strcmp(sel, revision) == 0))
+			return false;
+	}
+	return any;
+}
+
+int rec_traffic_service(const char *ns, const char *name, const json_t *svc, const char *revision,
+                        struct rec_plan *plan, struct rec_traffic_report *rep)
 {
 	if (!name || !revision)
 		return 0;
 	if (!svc) {
-		x->rep->missing = true;
-		x->rep->in_effect = false;
-		note(x->rep, "Service %s not found", name);
+		rep->missing = true;
+		rep->in_effect = false;
+		note(rep, "Service %s not found", name);
 		return 0;
 	}
 	json_t *ops = NULL;
@@ -205,13 +227,32 @@ static int plan_service(struct ctx *x, const char *name, const json_t *svc, cons
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		x->rep->missing = true;
-		x->rep->in_effect = false;
-		note(x->rep, "Service %s has no usable spec.selector", name);
+		rep->missing = true;
+		rep->in_effect = false;
+		note(rep, "Service %s has no usable spec.selector", name);
 		return 0;
 	}
-	struct rec_ref ref = ref_to(x, &model_service_gvk, name, svc);
-	return add_patch(x, &ref, ops);
+	if (json_array_size(ops) == 0) {
+		json_decref(ops);
+		return 0;
+	}
+	const char *uid = str_at(json_object_get(svc, "metadata"), "uid");
+	struct rec_ref ref = {.group = (char *)model_service_gvk.group,
+	                      .version = (char *)model_service_gvk.version,
+	                      .resource = (char *)model_service_gvk.resource,
+	                      .kind = (char *)model_service_gvk.kind,
+	                      .ns = (char *)ns,
+	                      .name = (char *)name,
+	                      .uid = (char *)uid};
+	rep->in_effect = false;
+	r = rec_plan_add_json_patch(plan, &ref, ops) ? 0 : -ENOMEM;
+	json_decref(ops);
+	return r;
+}
+
+static int plan_service(struct ctx *x, const char *name, const json_t *svc, const char *revision)
+{
+	return rec_traffic_service(x->rel->namespace, name, svc, revision, x->plan, x->rep);
 }
 
 /* ---- Gateway API ----------------------------------------------------------- */

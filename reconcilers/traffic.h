@@ -100,6 +100,29 @@ struct rec_traffic_report {
 	char message[512];
 };
 
+/* The value of the revision key (MODEL_LABEL_REVISION) in Service svc's
+ * spec.selector, or NULL (no such key, or svc NULL). Borrowed from svc. */
+const char *rec_traffic_selected_revision(const json_t *svc);
+
+/* Whether none of the n Services may send traffic to `revision`: each one
+ * configured (names[i] non-NULL; NULL ones are skipped) is observed
+ * (svcs[i]) and selects the revision key with another value (a NULL
+ * revision: any value). A Service not found, or whose selector lacks the
+ * key (it selects every revision), may route to it; none configured: false. */
+bool rec_traffic_unrouted(size_t n, const char *const names[], const json_t *const svcs[],
+                          const char *revision);
+
+/* The Service part of rec_traffic_plan, for every strategy (canary's
+ * stableService and canaryService, blue-green's activeService and
+ * previewService): appends to plan the JSON patch that makes Service `name`
+ * in namespace ns (svc as observed, NULL: not found) select `revision` by
+ * MODEL_LABEL_REVISION, guarded by `test` ops and its uid
+ * (rec_patch_service_selector), and clears rep->in_effect when it plans one.
+ * Not found, or without a usable selector: nothing planned, rep->missing and
+ * a note in rep->message. name or revision NULL: nothing. 0 or -ENOMEM. */
+int rec_traffic_service(const char *ns, const char *name, const json_t *svc, const char *revision,
+                        struct rec_plan *plan, struct rec_traffic_report *rep);
+
 /* The name of the canary Ingress of Release `release` for stable Ingress
  * `stable_ingress`: "<release>-<stable_ingress>-canary", shortened with a
  * hash to stay a valid name. Writes at most cap bytes (NUL included).

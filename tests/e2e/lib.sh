@@ -128,12 +128,19 @@ audited_writes() { audited_list "$@" | wc -l; }
 # merged order is the order the API server committed the states in. (Receive
 # time was not: a ReplicaSet's availability could arrive a few milliseconds
 # after the route change the controller had made because of it.)
-# start_traffic_watch RELEASE DIR: starts the three watchers writing to DIR.
+# start_traffic_watch RELEASE DIR [KIND]: starts the three watchers writing
+# to DIR; KIND is the routers' (route: HTTPRoutes, the default; svc: the
+# namespace's Services, for blue-green).
 start_traffic_watch() {
 	TRAFFIC_DIR=$2
 	mkdir -p "$TRAFFIC_DIR"
 	local stamp="$SLIPWAY_SOURCE_ROOT/tests/e2e/watch-stamp.py"
-	kubectl -n "$TEST_NS" get httproutes -w -o json 2>/dev/null > >(python3 "$stamp" route >"$TRAFFIC_DIR/route") &
+	: >"$TRAFFIC_DIR/route"
+	if [ "${3:-route}" = svc ]; then
+		kubectl -n "$TEST_NS" get services -w -o json 2>/dev/null > >(python3 "$stamp" svc >"$TRAFFIC_DIR/route") &
+	else
+		kubectl -n "$TEST_NS" get httproutes -w -o json 2>/dev/null > >(python3 "$stamp" route >"$TRAFFIC_DIR/route") &
+	fi
 	TRAFFIC_PIDS="$!"
 	kubectl -n "$TEST_NS" get rs -l "app=$1" -w -o json 2>/dev/null > >(python3 "$stamp" rs >"$TRAFFIC_DIR/rs") &
 	TRAFFIC_PIDS="$TRAFFIC_PIDS $!"
@@ -241,4 +248,43 @@ $parents
   rules:
   - backendRefs: [{name: web-stable, port: 80, weight: 100}, {name: web-canary, port: 80, weight: 0}]
 YAML
+}
+
+# check_active_invariants ACTIVE_SVC: over the merged history of
+# start_traffic_watch ... svc, blue-green's promise on activeService:
+#   - each time its selector moves to another revision (after its first
+#     one: the first revision of a Release comes up behind it), that
+#     revision's ReplicaSet has spec.replicas available pods (the Release's
+#     spec.replicas last seen);
+#   - while it selects a revision, that revision's available pods never drop
+#     below the smaller of spec.replicas and the most it had while selected
+#     (a scale-up may leave it short for a while; a pod taken away may not).
+# Availability is read as the ReplicaSet lines before the Service line: what
+# the controller must have seen when it moved the selector.
+check_active_invariants() {
+	awk -v svc="$1" '
+	$2 == "release" { replicas = $7 + 0; next }
+	$2 == "rs" { avail[$4] = $5 + 0; judge(); next }
+	$2 == "svc" && $3 == svc {
+		states++
+		if ($4 != active) {
+			if (active != "" && active != "-" && $4 != "-" && avail[$4] + 0 < replicas) {
+				printf "state %d: activeService moved to %s with %d of %d pods available\n", states, $4, avail[$4], replicas; bad = 1
+			}
+			active = $4; peak = 0; switches++
+		}
+		judge()
+	}
+	function judge() {
+		if (active == "" || active == "-") return
+		a = avail[active] + 0
+		if (a > peak) peak = a
+		need = peak < replicas ? peak : replicas
+		if (a < need) { printf "activeService on %s with %d available (had %d, replicas %d)\n", active, a, peak, replicas; bad = 1 }
+	}
+	END {
+		if (states < 2) { printf "only %d activeService states observed\n", states; bad = 1 }
+		if (switches < 2) { printf "activeService never switched\n"; bad = 1 }
+		exit bad
+	}' "$TRAFFIC_DIR/history"
 }

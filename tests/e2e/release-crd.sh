@@ -46,7 +46,7 @@ ok "a valid Release is accepted" accepted web
 ok "an absent strategy defaults to rolling" jsonpath_is rel/web '{.spec.strategy}' '{"rolling":{}}'
 ok "the short name rel and the printer columns work" \
 	header_matches 'NAME +DESIRED +CURRENT +UP-TO-DATE +AVAILABLE +PHASE +STEP +WEIGHT +AGE$' web
-ok "-o wide adds strategy and message" header_matches 'AGE +STRATEGY +MESSAGE$' web -o wide
+ok "-o wide adds strategy, the blue-green revisions and message" header_matches 'AGE +STRATEGY +ACTIVE +PREVIEW +MESSAGE$' web -o wide
 
 ok "two strategies are rejected" rejected two '{"strategy":{"rolling":{},"canary":{}}}' \
 	"spec.strategy: Invalid value: exactly one of rolling, canary and blueGreen must be set"
@@ -129,6 +129,15 @@ ok "a Promote without stepIndex is rejected" intent_rejected \
 ok "the blueGreen shape of DESIGN.md is admitted" accepted bluegreen '{"strategy":{"blueGreen":{
 	"activeService":"web","previewService":"web-preview","autoPromotionEnabled":false,
 	"scaleDownDelaySeconds":30,"prePromotionAnalysis":{"templates":[{"templateName":"smoke"}]}}}}'
+ok "every blueGreen field of the issue is admitted" accepted bluegreen-all '{"strategy":{"blueGreen":{
+	"activeService":"web","previewService":"web-preview","previewReplicaCount":2,"autoPromotionEnabled":true,
+	"autoPromotionSeconds":300,"scaleDownDelaySeconds":30,"scaleDownDelayRevisionLimit":1,
+	"abortScaleDownDelaySeconds":30,"prePromotionAnalysis":{"templates":[{"templateName":"smoke"}]},
+	"postPromotionAnalysis":{"templates":[{"templateName":"error-rate"}]},
+	"activeMetadata":{"labels":{"role":"active"}},"previewMetadata":{"labels":{"role":"preview"}}}}}'
+ok "autoPromotionSeconds with autoPromotionEnabled false is rejected" rejected bg-auto \
+	'{"strategy":{"blueGreen":{"activeService":"web","autoPromotionEnabled":false,"autoPromotionSeconds":5}}}' \
+	"autoPromotionSeconds has no effect with autoPromotionEnabled false"
 
 # selector_change_refused: patching the selector (and labels to match) fails as immutable.
 selector_change_refused() {

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-apply.h"
 #include "model/errors.h"
 #include "model/release.h"
 #include "model/revision.h"
@@ -198,28 +199,6 @@ static void sim_free(struct sim *sm)
 		json_decref(sm->tmpl[i]);
 }
 
-/* Applies a JSON merge patch (RFC 7386) to target in place. */
-static void merge_patch(json_t *target, const json_t *patch)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)patch, k, v)
-	{
-		if (json_is_null(v)) {
-			json_object_del(target, k);
-		} else if (json_is_object(v)) {
-			json_t *t = json_object_get(target, k);
-			if (!json_is_object(t)) {
-				t = json_object();
-				json_object_set_new(target, k, t);
-			}
-			merge_patch(t, v);
-		} else {
-			json_object_set(target, k, v);
-		}
-	}
-}
-
 static int int_at(const json_t *obj, const char *a, const char *b)
 {
 	return (int)json_integer_value(json_object_get(json_object_get(obj, a), b));
@@ -257,68 +236,6 @@ static void create_rs(struct sim *sm, const json_t *body)
 	sm->rs[sm->n_rs++] = o;
 }
 
-/* ---- RFC 6902, as the API server applies it to a Service or an HTTPRoute ---- */
-
-/* The next reference token of *p (a JSON pointer) into tok, unescaped. */
-static bool next_token(const char **p, char *tok, size_t cap)
-{
-	if (**p != '/')
-		return false;
-	const char *s = *p + 1, *end = strchr(s, '/');
-	size_t n = end ? (size_t)(end - s) : strlen(s), k = 0;
-	for (size_t i = 0; i < n && k + 1 < cap; i++) {
-		if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
-			tok[k++] = s[i + 1] == '0' ? '~' : '/';
-			i++;
-		} else {
-			tok[k++] = s[i];
-		}
-	}
-	tok[k] = '\0';
-	*p = s + n;
-	return true;
-}
-
-static json_t *child_of(json_t *v, const char *tok)
-{
-	return json_is_array(v) ? json_array_get(v, strtoul(tok, NULL, 10))
-	                        : json_object_get(v, tok);
-}
-
-/* One operation on doc; false when it fails (the whole patch is refused). */
-static bool apply_op(json_t *doc, const json_t *op)
-{
-	const char *name = json_string_value(json_object_get(op, "op"));
-	const char *p = json_string_value(json_object_get(op, "path"));
-	json_t *value = json_object_get(op, "value");
-	char tok[256];
-	json_t *parent = doc;
-	if (!name || !p || !next_token(&p, tok, sizeof(tok)))
-		return false;
-	while (*p) {
-		parent = child_of(parent, tok);
-		if (!parent || !next_token(&p, tok, sizeof(tok)))
-			return false;
-	}
-	json_t *cur = child_of(parent, tok);
-	size_t idx = strtoul(tok, NULL, 10);
-	if (strcmp(name, "test") == 0)
-		return cur && value && json_equal(cur, value);
-	if (strcmp(name, "remove") == 0)
-		return cur && (json_is_array(parent) ? json_array_remove(parent, idx)
-		                                     : json_object_del(parent, tok)) == 0;
-	if (!value || (strcmp(name, "replace") == 0 && !cur))
-		return false;
-	if (json_is_object(parent))
-		return json_object_set(parent, tok, value) == 0;
-	if (!json_is_array(parent))
-		return false;
-	if (strcmp(name, "replace") == 0)
-		return json_array_set(parent, idx, value) == 0;
-	return strcmp(tok, "-") == 0 ? json_array_append(parent, value) == 0
-	                             : json_array_insert(parent, idx, value) == 0;
-}
-
 /* The router an action names, or NULL. */
 static json_t **router_of(struct sim *sm, const struct rec_action *a)
 {
@@ -334,7 +251,8 @@ static json_t **router_of(struct sim *sm, const struct rec_action *a)
 	return NULL;
 }
 
-/* A JSON patch: all or nothing, uid checked. False when refused. */
+/* A JSON patch: all or nothing (json-apply.h), uid checked. False when
+ * refused. */
 static bool json_patch(struct sim *sm, const struct rec_action *a)
 {
 	json_t **obj = router_of(sm, a);
@@ -344,19 +262,7 @@ static bool json_patch(struct sim *sm, const struct rec_action *a)
 	    json_string_value(json_object_get(json_object_get(*obj, "metadata"), "uid"));
 	if (a->ref.uid && (!uid || strcmp(uid, a->ref.uid) != 0))
 		return false;
-	json_t *copy = json_deep_copy(*obj);
-	size_t i;
-	json_t *op;
-	json_array_foreach(a->body, i, op)
-	{
-		if (!apply_op(copy, op)) {
-			json_decref(copy);
-			return false; /* 422: a test failed */
-		}
-	}
-	json_decref(*obj);
-	*obj = copy;
-	return true;
+	return json_apply_patch(obj, a->body); /* false: 422, a test failed */
 }
 
 static int find_owned(struct sim *sm, const char *name)
@@ -596,7 +502,7 @@ static void apply_plan(struct sim *sm, const struct rec_plan *plan, size_t limit
 		} else if (a->kind == REC_CREATE) {
 			create_rs(sm, a->body);
 		} else if (a->kind == REC_MERGE_PATCH && k >= 0) {
-			merge_patch(sm->rs[k], a->body);
+			json_apply_merge(sm->rs[k], a->body);
 		} else if (a->kind == REC_DELETE && k >= 0) {
 			json_decref(sm->rs[k]);
 			sm->rs[k] = sm->rs[--sm->n_rs];
@@ -606,7 +512,7 @@ static void apply_plan(struct sim *sm, const struct rec_plan *plan, size_t limit
 				cur = json_object();
 				json_object_set_new(sm->release, "status", cur);
 			}
-			merge_patch(cur, a->body);
+			json_apply_merge(cur, a->body);
 		} else if (a->kind == REC_EVENT) {
 			size_t used = strlen(sm->events);
 			snprintf(sm->events + used, sizeof(sm->events) - used, "%s (%s) ",

@@ -440,8 +440,14 @@ static void test_refusals(struct ss_server *srv, const char *kc)
 	} rows[] = {
 	    {"promote a rolling Release", cmd_promote, NULL, "rolling", "{\"phase\":\"Healthy\"}",
 	     "release \"web\" is not a canary (strategy rolling): nothing to promote"},
-	    {"abort a blue-green Release", cmd_abort, NULL, "blueGreen", "{}",
-	     "release \"web\" is not a canary (strategy blueGreen): nothing to abort"},
+	    {"abort a blue-green Release not reconciled yet", cmd_abort, NULL, "blueGreen", "{}",
+	     "release \"web\" has no canary revision yet (the controller has not reconciled it): "
+	     "nothing to abort"},
+	    {"promote a blue-green Release promoted already", cmd_promote, NULL, "blueGreen",
+	     "{\"phase\":\"Progressing\",\"currentRevision\":\"r2\",\"stableRevision\":\"r1\","
+	     "\"currentStepIndex\":3}",
+	     "release \"web\" is promoted already (activeService switches once every pod is "
+	     "available): nothing to promote"},
 	    {"promote before the controller", cmd_promote, NULL, "canary", "{}",
 	     "release \"web\" has no canary revision yet (the controller has not reconciled it): "
 	     "nothing to promote"},

@@ -16,6 +16,7 @@ static const char full[] =
     "\"strategy\":\"rolling\",\"lastProgressTime\":\"2026-11-26T12:21:00Z\","
     "\"restartedAt\":\"2026-11-26T12:00:00Z\","
     "\"currentRevision\":\"r8kt9mf4mk\",\"stableRevision\":\"b2c4d5f6g7\","
+    "\"activeRevision\":\"b2c4d5f6g7\",\"previewRevision\":\"r8kt9mf4mk\","
     "\"currentStepIndex\":2,\"replicas\":11,\"updatedReplicas\":3,\"readyReplicas\":10,"
     "\"availableReplicas\":9,\"selector\":\"app=web\","
     "\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\",\"observedGeneration\":7,"
@@ -93,6 +94,8 @@ static void check_round_trip(void)
 	is_int(s.restarted_at, 1795694400, "restartedAt");
 	is_str(s.current_revision, "r8kt9mf4mk", "currentRevision");
 	is_str(s.stable_revision, "b2c4d5f6g7", "stableRevision");
+	is_str(s.active_revision, "b2c4d5f6g7", "activeRevision (typed, not in extra)");
+	is_str(s.preview_revision, "r8kt9mf4mk", "previewRevision");
 	ok(s.has_current_step_index && s.current_step_index == 2, "currentStepIndex");
 	ok(s.replicas == 11 && s.updated_replicas == 3 && s.ready_replicas == 10 &&
 	       s.available_replicas == 9,

@@ -355,6 +355,71 @@ static void test_canary_moments(time_t now)
 	json_decref(base);
 }
 
+/* The blue-green part of `get` at several moments (status written as the
+ * controller would; now is 13:16:00): the preview paused for a promote, the
+ * switch waiting for pods, the post-promotion stop, the old revision in its
+ * scale-down delay. */
+static void test_blue_green_moments(time_t now)
+{
+	static const char rs_fmt[] =
+	    "[{\"metadata\":{\"name\":\"shop-bl4e\",\"uid\":\"r1\",\"labels\":{"
+	    "\"" MODEL_LABEL_REVISION "\":\"bl4e\"},%s\"ownerReferences\":[{\"controller\":true,"
+	    "\"uid\":\"0b1e6e2c-5d3c-4a8e-9a55-7f1f8a3c0002\",\"kind\":\"Release\",\"name\":"
+	    "\"shop\"}]},\"spec\":{\"replicas\":3},\"status\":{\"readyReplicas\":3,"
+	    "\"availableReplicas\":3}},{\"metadata\":{\"name\":\"shop-gr33n\",\"uid\":\"r2\","
+	    "\"labels\":{\"" MODEL_LABEL_REVISION "\":\"gr33n\"},\"ownerReferences\":[{"
+	    "\"controller\":true,\"uid\":\"0b1e6e2c-5d3c-4a8e-9a55-7f1f8a3c0002\",\"kind\":"
+	    "\"Release\",\"name\":\"shop\"}]},\"spec\":{\"replicas\":%d},\"status\":{"
+	    "\"readyReplicas\":%d,\"availableReplicas\":%d}}]";
+	static const char deadline[] = "\"annotations\":{\"" MODEL_ANNOTATION_SCALE_DOWN_DEADLINE
+	                               "\":\"2026-11-26T13:16:20Z\"},";
+	static const struct {
+		const char *golden;
+		const char *status;
+		bool deadline;    /* the old revision counts its scale-down delay down */
+		int green, ready; /* the new revision's pods: desired, available */
+	} rows[] = {
+	    {"bluegreen-paused.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Paused\",\"currentRevision\":\"gr33n\","
+	     "\"stableRevision\":\"bl4e\",\"activeRevision\":\"bl4e\",\"previewRevision\":"
+	     "\"gr33n\",\"currentStepIndex\":2,\"pauseConditions\":[{\"reason\":"
+	     "\"BlueGreenPause\",\"startTime\":\"2026-11-26T13:10:00Z\"}]}",
+	     false, 1, 1},
+	    {"bluegreen-switching.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Progressing\",\"currentRevision\":"
+	     "\"gr33n\",\"stableRevision\":\"bl4e\",\"activeRevision\":\"bl4e\","
+	     "\"previewRevision\":\"gr33n\",\"currentStepIndex\":3}",
+	     false, 3, 2},
+	    {"bluegreen-post.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Paused\",\"currentRevision\":\"gr33n\","
+	     "\"stableRevision\":\"bl4e\",\"activeRevision\":\"gr33n\",\"previewRevision\":"
+	     "\"gr33n\",\"currentStepIndex\":4}",
+	     false, 3, 3},
+	    {"bluegreen-done.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Healthy\",\"currentRevision\":\"gr33n\","
+	     "\"stableRevision\":\"gr33n\",\"activeRevision\":\"gr33n\",\"previewRevision\":"
+	     "\"gr33n\",\"currentStepIndex\":5}",
+	     true, 3, 3},
+	};
+	json_t *base = load("bluegreen-release.json");
+	json_t *none = json_array();
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *rel = json_deep_copy(base);
+		json_object_set_new(rel, "status", json_loads(rows[i].status, 0, NULL));
+		char rs_text[2048];
+		snprintf(rs_text, sizeof(rs_text), rs_fmt, rows[i].deadline ? deadline : "",
+		         rows[i].green, rows[i].ready, rows[i].ready);
+		json_t *rs = json_loads(rs_text, 0, NULL);
+		char *text = cli_view_release(rel, rs, none, now);
+		golden(rows[i].golden, text ? text : "");
+		free(text);
+		json_decref(rs);
+		json_decref(rel);
+	}
+	json_decref(none);
+	json_decref(base);
+}
+
 int main(void)
 {
 	time_t now;
@@ -373,6 +438,7 @@ int main(void)
 	   "why a pod is not ready is shown");
 	free(text);
 
+	test_blue_green_moments(now);
 	json_t *canary = load("canary-release.json");
 	json_t *none = json_array();
 	text = cli_view_release(canary, none, none, now);
