@@ -47,6 +47,9 @@
 #define REC_REASON_BLUE_GREEN_PREVIEW   "BlueGreenPreview"
 #define REC_REASON_BLUE_GREEN_PROMOTION "BlueGreenPromotion"
 #define REC_REASON_BLUE_GREEN_PAUSE     "BlueGreenPause"
+/* Pre- and post-promotion analysis stop here until they create runs
+ * (canary's analysis steps do: reconcilers/release-analysis.h). */
+#define REC_REASON_ANALYSIS_NOT_IMPLEMENTED "AnalysisNotImplemented"
 
 /* Decides one reconcile of c->rel (strategy blueGreen): the Service patches
  * and a TrafficDriftCorrected Event first, then ReplicaSet actions and their

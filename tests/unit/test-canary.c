@@ -326,7 +326,7 @@ static void apply_run(struct sim *sm, const struct rec_action *a)
 		json_object_set_new(md, "creationTimestamp", json_string(ts));
 		sm->runs[sm->n_runs++] = o;
 	} else if (a->kind == REC_MERGE_PATCH && k >= 0) {
-		merge_patch(sm->runs[k], a->body);
+		json_apply_merge(sm->runs[k], a->body);
 	} else if (a->kind == REC_DELETE && k >= 0) {
 		json_decref(sm->runs[k]);
 		memmove(&sm->runs[k], &sm->runs[k + 1],
