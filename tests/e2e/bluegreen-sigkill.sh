@@ -20,9 +20,12 @@ spec: {selector: {app: web}, ports: [{port: 80}]}
 YAML
 done
 history_limit=1
+# scaleDownDelaySeconds outlasts the kills between a promotion and the
+# rollback that follows it (at least three, up to ~1.5 s each with the
+# restart, longer on a loaded machine): the rollback is to a revision still up.
 strategy="  revisionHistoryLimit: $history_limit
   strategy: {blueGreen: {activeService: web, previewService: web-preview, autoPromotionEnabled: false,
-    previewReplicaCount: 1, scaleDownDelaySeconds: 3, abortScaleDownDelaySeconds: 2}}"
+    previewReplicaCount: 1, scaleDownDelaySeconds: 20, abortScaleDownDelaySeconds: 2}}"
 apply_release web registry.example/web:1 3 "$strategy"
 ok "the first template becomes Ready" k wait --for=condition=Ready release/web --timeout=120s
 
