@@ -35,6 +35,16 @@ const struct model_gvk model_ingress_gvk = {.group = "networking.k8s.io",
                                             .kind = "Ingress",
                                             .namespaced = true};
 
+const struct model_gvk model_analysisrun_gvk = {.group = MODEL_GROUP,
+                                                .version = MODEL_VERSION,
+                                                .resource = "analysisruns",
+                                                .kind = "AnalysisRun",
+                                                .namespaced = true};
+const struct model_gvk model_job_gvk = {
+    .group = "batch", .version = "v1", .resource = "jobs", .kind = "Job", .namespaced = true};
+const struct model_gvk model_secret_gvk = {
+    .group = "", .version = "v1", .resource = "secrets", .kind = "Secret", .namespaced = true};
+
 int model_child_name(const char *release, const char *revision, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s-%s", release, revision);

@@ -33,6 +33,10 @@
 /* Prefix of the HTTPRoute rules the controller adds (header and mirror
  * routes): "slipway.<release>.<route>" (reconcilers/traffic.c). */
 #define MODEL_ROUTE_RULE_PREFIX "slipway."
+/* On a Job an AnalysisRun creates for a job metric: the run and the metric
+ * (the informer's selector is the managed-by label). */
+#define MODEL_LABEL_ANALYSIS_RUN    MODEL_GROUP "/analysis-run"
+#define MODEL_LABEL_ANALYSIS_METRIC MODEL_GROUP "/metric"
 /* Every Event's reportingController. */
 #define MODEL_REPORTING_CONTROLLER MODEL_GROUP "/controller"
 /* On the leader-election Lease: the version of the controller holding it. */
@@ -66,6 +70,11 @@ extern const struct model_gvk model_eviction_gvk;
 extern const struct model_gvk model_service_gvk;
 extern const struct model_gvk model_httproute_gvk; /* gateway.networking.k8s.io/v1 */
 extern const struct model_gvk model_ingress_gvk;   /* networking.k8s.io/v1 */
+/* Metric analysis: the runs, the Jobs of job metrics, the Secrets of
+ * secretKeyRef arguments. */
+extern const struct model_gvk model_analysisrun_gvk;
+extern const struct model_gvk model_job_gvk; /* batch/v1 */
+extern const struct model_gvk model_secret_gvk;
 
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into
