@@ -152,8 +152,18 @@ static void finish(struct an_pending *p, enum model_analysis_phase phase, const 
 	if (message)
 		model_public_redact(message, &p->vals, &p->message);
 	if (value) {
+		/* A one-series vector shows as its sample, so the run's message
+		 * reads "error-rate: 0.31 >= 0.2" for result[0] rather than
+		 * "[0.31] >= 0.2" (rec_metric_summary puts the value in place
+		 * of the condition's result[N]). */
 		char buf[MESSAGE_MAX];
-		model_value_format(value, buf, sizeof(buf));
+		if (value->kind == MODEL_VALUE_VECTOR && value->vector.n == 1) {
+			char num[MODEL_NUMBER_FMT_LEN];
+			model_number_format(value->vector.samples[0].value, num);
+			snprintf(buf, sizeof(buf), "%s", num);
+		} else {
+			model_value_format(value, buf, sizeof(buf));
+		}
 		model_public_redact(buf, &p->vals, &p->value);
 	}
 	ctl_runtime_enqueue(p->run->ac->rt, p->run->key);
