@@ -104,3 +104,21 @@ prom_run() {
 		${3:-}
 	YAML
 }
+
+# start_web_server: the web check target (web-check-server.py) on $WEB
+# (host:port); Authorization headers it got go to $WEB_HEADERS.
+start_web_server() {
+	WEB_HEADERS=$ANALYSIS_DIR/web-headers.log
+	python3 "$SLIPWAY_SOURCE_ROOT/tests/e2e/web-check-server.py" "$ANALYSIS_DIR/web.port" \
+		"$WEB_HEADERS" 2>"$ANALYSIS_DIR/web.log" &
+	ANALYSIS_PIDS="$ANALYSIS_PIDS $!"
+	until_true 10 test -s "$ANALYSIS_DIR/web.port" || return 1
+	WEB=127.0.0.1:$(cat "$ANALYSIS_DIR/web.port")
+}
+
+# output_has TEXT COMMAND...: the command's output holds TEXT.
+output_has() {
+	local out
+	out=$("${@:2}" 2>&1) || { echo "$out"; return 1; }
+	grep -qF -- "$1" <<<"$out" || { echo "$out"; return 1; }
+}
