@@ -6,6 +6,7 @@
 Listens on 127.0.0.1 (a free port, written to PORTFILE) and answers
   GET  /healthz  {"status": "ok", "data": {"n": 3}}
   GET  /down     {"status": "down"}
+  GET  /slow     {"status": "ok"}, after 3 seconds
   POST /echo     the request body back (JSON)
 Every request's Authorization header is appended to HEADERLOG, so a test
 can prove a secret reached the server it was meant for (and only there).
@@ -13,7 +14,8 @@ can prove a secret reached the server it was meant for (and only there).
 import json
 import os
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -33,6 +35,9 @@ class Handler(BaseHTTPRequestHandler):
         self._log_auth()
         if self.path == "/healthz":
             self._answer({"status": "ok", "data": {"n": 3}})
+        elif self.path == "/slow":
+            time.sleep(3)
+            self._answer({"status": "ok"})
         elif self.path == "/down":
             self._answer({"status": "down"})
         else:
@@ -47,7 +52,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-server = HTTPServer(("127.0.0.1", 0), Handler)
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(server.server_port))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
