@@ -26,6 +26,18 @@ analysis_cleanup() {
 	rm -rf "$ANALYSIS_DIR"
 }
 
+# analysis_trap: on exit, the controller, the servers above and the
+# namespace go. start_controller sets its own trap: call this after each.
+analysis_trap() {
+	trap 'stop_controller; analysis_cleanup; kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
+}
+
+# analysis_controller [ARGS...]: start_controller, keeping analysis_trap.
+analysis_controller() {
+	start_controller "$@"
+	analysis_trap
+}
+
 # start_prometheus: a Pushgateway on $PUSH and a Prometheus on $PROM
 # (host:port) scraping it every second, honouring the pushed labels. Not
 # inside `ok` (a subshell): it sets variables; prometheus_ready checks.
@@ -110,7 +122,7 @@ prom_run() {
 start_web_server() {
 	WEB_HEADERS=$ANALYSIS_DIR/web-headers.log
 	python3 "$SLIPWAY_SOURCE_ROOT/tests/e2e/web-check-server.py" "$ANALYSIS_DIR/web.port" \
-		"$WEB_HEADERS" 2>"$ANALYSIS_DIR/web.log" &
+		"$WEB_HEADERS" >"$ANALYSIS_DIR/web.log" 2>&1 &
 	ANALYSIS_PIDS="$ANALYSIS_PIDS $!"
 	until_true 10 test -s "$ANALYSIS_DIR/web.port" || return 1
 	WEB=127.0.0.1:$(cat "$ANALYSIS_DIR/web.port")

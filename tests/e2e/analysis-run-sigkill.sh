@@ -12,7 +12,7 @@
 need_prometheus
 
 use_test_namespace ankill
-trap 'stop_controller; analysis_cleanup; kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
+analysis_trap
 ok "the CRDs are installed" install_crds
 start_prometheus
 ok "Prometheus and the Pushgateway are up" prometheus_ready
@@ -22,8 +22,7 @@ ok "a low error rate is pushed" push slipway_e2e_error_rate 0.01 'service="low"'
 ok "Prometheus scraped it" until_true 30 prom_has 'slipway_e2e_error_rate{service="low"}'
 
 CONTROLLER_LOG=$ANALYSIS_DIR/controller.log
-start_controller
-trap 'stop_controller; analysis_cleanup; kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
+analysis_controller
 
 ok "a run of 6 measurements 3 s apart is created" k apply -f - <<<"$(prom_run long low "    interval: 3s
     count: 6")"
@@ -37,9 +36,9 @@ stop_controller KILL
 ok "the controller is killed" true
 before=$(k get analysisrun long -o jsonpath='{.status.metricResults[0].count}')
 sleep 7
-ok "nothing was measured while it was down" count_at_least long "$before"
+ok "nothing was measured while it was down" jsonpath_is analysisrun/long '{.status.metricResults[0].count}' "$before"
 restart=$(date -u +%s)
-start_controller
+analysis_controller
 ok "the restarted controller finishes the run" until_true 60 phase_is long Successful
 
 # starts: the measurements' startedAt, as epoch seconds, oldest first.
@@ -93,7 +92,7 @@ ok "its first request is in flight" until_true 20 asked 1
 stop_controller KILL
 ok "the controller is killed with the request in flight" true
 ok "nothing was recorded" jsonpath_is analysisrun/slow '{.status.metricResults[0].count}' 0
-start_controller
+analysis_controller
 ok "the restarted controller asks again" until_true 20 asked 2
 ok "and the run ends Successful with its 2 measurements" until_true 60 phase_is slow Successful
 ok "2 measurements, no Error" jsonpath_is analysisrun/slow \

@@ -13,7 +13,7 @@
 need_prometheus
 
 use_test_namespace anrun
-trap 'stop_controller; analysis_cleanup; kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
+analysis_trap
 ok "the CRDs are installed" install_crds
 start_prometheus
 ok "Prometheus and the Pushgateway are up" prometheus_ready
@@ -28,8 +28,7 @@ ok "a Secret holds the token" k create secret generic web-token --from-literal=t
 
 metrics_port=$(free_port)
 CONTROLLER_LOG=$ANALYSIS_DIR/controller.log
-start_controller --metrics-address "127.0.0.1:$metrics_port" --log-level debug
-trap 'stop_controller; analysis_cleanup; kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
+analysis_controller --metrics-address "127.0.0.1:$metrics_port" --log-level debug
 
 ok "runs are created" k apply -f - <<<"$(prom_run low low)
 ---
