@@ -49,6 +49,20 @@ ok "with the message \"no data\"" jsonpath_is analysisrun/nodata \
 columns() { k get analysisruns high --no-headers | awk '$2 == "Failed" && $3 == 0 && $4 == 1' | grep -q .; }
 ok "kubectl get analysisruns shows phase and counts" until_true 10 columns
 
+# Provider errors: a Prometheus that refuses the query, one that is not
+# there. consecutiveErrorLimit 0: the first Error ends the run.
+bad_query=$(prom_run bad-query low "    consecutiveErrorLimit: 0")
+bad_query=${bad_query/slipway_e2e_error_rate\{/sum(slipway_e2e_error_rate\{}
+no_server=$(prom_run no-server low "    consecutiveErrorLimit: 0")
+no_server=${no_server/http:\/\/$PROM/http:\/\/127.0.0.1:$(free_port)}
+ok "runs against a bad query and a missing server are created" k apply -f - <<<"$bad_query
+---
+$no_server"
+ok "a query Prometheus refuses is an Error" until_true 30 phase_is bad-query Error
+ok "with Prometheus' own message" sh -c "kubectl -n $TEST_NS get analysisrun bad-query -o jsonpath='{.status.metricResults[0].measurements[0].message}' | grep -q '^prometheus: bad_data: '"
+ok "a Prometheus that is not there is an Error" until_true 30 phase_is no-server Error
+ok "saying it cannot connect" sh -c "kubectl -n $TEST_NS get analysisrun no-server -o jsonpath='{.status.metricResults[0].measurements[0].message}' | grep -qi 'connect'"
+
 # A broken condition: reported with its column, before any measurement.
 broken=$(prom_run broken low)
 broken=${broken/result\[0\] < 0.05/result[0] < (0.05}
