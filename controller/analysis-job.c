@@ -94,9 +94,9 @@ static json_t *job_metadata(const struct an_job_ctx *c, const struct model_metri
 	}
 	json_object_set_new(labels, MODEL_LABEL_MANAGED_BY,
 	                    json_string(MODEL_LABEL_MANAGED_BY_VALUE));
-	json_object_set(labels, MODEL_LABEL_ANALYSIS_RUN, json_object_get(md, "uid"));
-	json_object_set(annotations, MODEL_LABEL_ANALYSIS_RUN, json_object_get(md, "name"));
-	json_object_set_new(annotations, MODEL_LABEL_ANALYSIS_METRIC, json_string(m->name));
+	json_object_set(labels, MODEL_LABEL_ANALYSIS_RUN_UID, json_object_get(md, "uid"));
+	json_object_set(annotations, MODEL_ANNOTATION_ANALYSIS_RUN, json_object_get(md, "name"));
+	json_object_set_new(annotations, MODEL_ANNOTATION_ANALYSIS_METRIC, json_string(m->name));
 	json_t *owner =
 	    json_pack("{s:s, s:s, s:O, s:O, s:b}", "apiVersion", MODEL_API_VERSION, "kind",
 	              model_analysisrun_gvk.kind, "name", json_object_get(md, "name"), "uid",

@@ -33,10 +33,13 @@
 /* Prefix of the HTTPRoute rules the controller adds (header and mirror
  * routes): "slipway.<release>.<route>" (reconcilers/traffic.c). */
 #define MODEL_ROUTE_RULE_PREFIX "slipway."
-/* On a Job an AnalysisRun creates for a job metric: the run and the metric
- * (the informer's selector is the managed-by label). */
-#define MODEL_LABEL_ANALYSIS_RUN    MODEL_GROUP "/analysis-run"
-#define MODEL_LABEL_ANALYSIS_METRIC MODEL_GROUP "/metric"
+/* On a Job an AnalysisRun creates for a job metric: the run's uid (a
+ * label: a run's name may be longer than a label value), and the run's and
+ * the metric's names (annotations). The Job informer selects on
+ * MODEL_LABEL_MANAGED_BY. */
+#define MODEL_LABEL_ANALYSIS_RUN_UID     MODEL_GROUP "/analysis-run-uid"
+#define MODEL_ANNOTATION_ANALYSIS_RUN    MODEL_GROUP "/analysis-run"
+#define MODEL_ANNOTATION_ANALYSIS_METRIC MODEL_GROUP "/metric"
 /* Every Event's reportingController. */
 #define MODEL_REPORTING_CONTROLLER MODEL_GROUP "/controller"
 /* On the leader-election Lease: the version of the controller holding it. */

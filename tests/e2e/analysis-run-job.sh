@@ -42,9 +42,12 @@ phase_is() {
 
 ok "a run with a Job metric is created" k apply -f - <<<"$(job_run pass "" "")"
 ok "its Job is created, named from run, metric and index" until_true 30 k get job pass-e2e-0
+uid=$(k get analysisrun pass -o jsonpath='{.metadata.uid}')
 ok "labelled as the controller's, with the template's labels" jsonpath_is job/pass-e2e-0 \
 	'{.metadata.labels.app\.kubernetes\.io/managed-by}/{.metadata.labels.purpose}' "slipway/e2e-check"
-uid=$(k get analysisrun pass -o jsonpath='{.metadata.uid}')
+ok "labelled with the run's uid, annotated with its and the metric's names" jsonpath_is job/pass-e2e-0 \
+	'{.metadata.labels.slipway\.dev/analysis-run-uid}/{.metadata.annotations.slipway\.dev/analysis-run}/{.metadata.annotations.slipway\.dev/metric}' \
+	"$uid/pass/e2e"
 ok "owned by the run" jsonpath_is job/pass-e2e-0 \
 	'{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].uid}/{.metadata.ownerReferences[0].controller}' \
 	"AnalysisRun/$uid/true"
