@@ -348,6 +348,14 @@ static int run_step(const struct an_job_ctx *c, struct an_run *run, bool *change
 		run->secrets_state = AN_SECRETS_UNREAD;
 	if (rc == 0)
 		rc = rec_analysis_assess(&ar->spec, &ar->status);
+	/* A run that stops (terminate, or a metric's verdict just recorded)
+	 * stops its Jobs too. */
+	terminating = rec_run_terminating(&ar->spec, &ar->status);
+	for (size_t i = 0; rc == 0 && terminating && i < ar->spec.n_metrics; i++)
+		if (ar->spec.metrics[i].provider == MODEL_PROVIDER_JOB)
+			rc = an_job_stop(
+			    c, &ar->spec.metrics[i],
+			    model_analysis_result(&ar->status, ar->spec.metrics[i].name));
 	return rc;
 }
 
@@ -406,14 +414,21 @@ static int reconcile_run(struct ctl_analysis_controller *ac, struct ctl_runtime 
 		rc = rec_analysis_start(&ar->spec, &ar->status, now);
 	bool changed = false;
 	struct an_run *run = NULL;
+	struct rec_plan after;
+	rec_plan_init(&after);
 	if (rc == 0 && !model_analysis_phase_completed(ar->status.phase)) {
 		run = an_run_get(ac, key, ar->uid);
-		struct an_job_ctx c = {.rt = rt, .obj = obj, .run = ar, .plan = plan, .now = now};
+		struct an_job_ctx c = {
+		    .rt = rt, .obj = obj, .run = ar, .plan = plan, .after = &after, .now = now};
 		rc = run ? run_step(&c, run, &changed) : -ENOMEM;
 	}
+	if (rc == 0)
+		rc = write_status(plan, obj, &ar->status, before);
+	if (rc == 0)
+		rc = rec_plan_take(plan, &after);
+	rec_plan_clear(&after);
 	if (rc < 0)
 		return rc;
-	rc = write_status(plan, obj, &ar->status, before);
 	requeue(ar, now, plan);
 	export_phase(ac, run, ns, ar->name, ar->status.phase);
 	export_values(ac, ns, ar->name, &ar->status);

@@ -119,7 +119,8 @@ struct an_job_ctx {
 	struct ctl_runtime *rt;
 	const json_t *obj; /* the AnalysisRun */
 	const struct model_analysis_run *run;
-	struct rec_plan *plan;
+	struct rec_plan *plan;  /* creates: before the status write */
+	struct rec_plan *after; /* deletes: once status is written */
 	time_t now;
 };
 
@@ -129,5 +130,10 @@ struct an_job_ctx {
 int an_job_step(const struct an_job_ctx *c, const struct model_metric *m,
                 struct model_metric_result *r, const struct rec_schedule *s,
                 const struct model_arg_values *vals, bool *changed);
+
+/* The run terminates: deletes the Job of m's measurement in flight, if
+ * any (its measurement stays as it was last recorded). 0 or -ENOMEM. */
+int an_job_stop(const struct an_job_ctx *c, const struct model_metric *m,
+                const struct model_metric_result *r);
 
 #endif

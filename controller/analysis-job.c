@@ -192,3 +192,20 @@ int an_job_step(const struct an_job_ctx *c, const struct model_metric *m,
 	json_decref(job);
 	return rc;
 }
+
+int an_job_stop(const struct an_job_ctx *c, const struct model_metric *m,
+                const struct model_metric_result *r)
+{
+	if (!r || r->n_measurements == 0 ||
+	    r->measurements[r->n_measurements - 1].phase != MODEL_ANALYSIS_RUNNING)
+		return 0;
+	char name[JOB_NAME_MAX + 1];
+	job_name(c->run->name, m->name, (long)r->count + r->error, name, sizeof(name));
+	struct rec_ref ref = {.group = (char *)model_job_gvk.group,
+	                      .version = (char *)model_job_gvk.version,
+	                      .resource = (char *)model_job_gvk.resource,
+	                      .kind = (char *)model_job_gvk.kind,
+	                      .ns = c->run->namespace,
+	                      .name = name};
+	return rec_plan_add(c->after, REC_DELETE, &ref, NULL) ? 0 : -ENOMEM;
+}

@@ -192,6 +192,16 @@ static enum rec_cond condition(const char *src, const struct model_value *v, boo
 	return out ? REC_COND_TRUE : REC_COND_FALSE;
 }
 
+/* Nothing to judge (an empty vector, a jsonPath that finds nothing): the
+ * decisions say what that is (Inconclusive "no data"). */
+static void no_data(struct an_pending *p, const struct model_value *v)
+{
+	struct rec_measure_input in = {.data = REC_DATA_NONE};
+	const char *fixed = NULL;
+	enum model_analysis_phase phase = rec_measurement_phase(&in, &fixed);
+	finish(p, phase, fixed ? fixed : REC_ANALYSIS_NO_DATA, v);
+}
+
 /* The conditions decide a result that is a value. */
 static void judge(struct an_pending *p, const struct model_value *v)
 {
@@ -200,8 +210,10 @@ static void judge(struct an_pending *p, const struct model_value *v)
 	struct rec_measure_input in = {.data = REC_DATA_VALUE};
 	in.failure = condition(p->failure, v, &nodata, err, sizeof(err));
 	in.success = condition(p->success, v, &nodata, err, sizeof(err));
-	if (nodata)
-		in = (struct rec_measure_input){.data = REC_DATA_NONE};
+	if (nodata) {
+		no_data(p, v);
+		return;
+	}
 	const char *fixed = NULL;
 	enum model_analysis_phase phase = rec_measurement_phase(&in, &fixed);
 	const char *message = fixed;
@@ -220,10 +232,7 @@ static void prometheus_done(struct an_pending *p, const struct kc_http_response 
 		return;
 	}
 	if (v.kind == MODEL_VALUE_VECTOR && v.vector.n == 0) {
-		struct rec_measure_input in = {.data = REC_DATA_NONE};
-		const char *fixed = NULL;
-		enum model_analysis_phase phase = rec_measurement_phase(&in, &fixed);
-		finish(p, phase, fixed ? fixed : REC_ANALYSIS_NO_DATA, &v);
+		no_data(p, &v);
 	} else {
 		judge(p, &v);
 	}
@@ -243,7 +252,7 @@ static void web_done(struct an_pending *p, const struct kc_http_response *resp)
 	int r = model_jsonpath_eval(p->json_path, resp->body ? resp->body : "", resp->body_len, &v,
 	                            err);
 	if (r == -ENODATA) {
-		finish(p, MODEL_ANALYSIS_INCONCLUSIVE, REC_ANALYSIS_NO_DATA, NULL);
+		no_data(p, NULL);
 		return;
 	}
 	if (r < 0) {

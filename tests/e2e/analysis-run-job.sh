@@ -4,7 +4,8 @@
 # run. KWOK completes Job pods, so a plain Job is Successful; a Job whose
 # pod can never be scheduled (a nodeSelector no fake node has) fails on its
 # activeDeadlineSeconds, and the measurement and the run are Failed.
-# Arguments are substituted into the Job's spec.
+# Arguments are substituted into the Job's spec; a run told to terminate
+# deletes the Job it waits for.
 . "$(dirname "$0")/lib.sh"
 
 use_test_namespace anjob
@@ -64,6 +65,17 @@ ok "the Job fails and the run is Failed" until_true 90 phase_is fail Failed
 ok "the measurement is Failed with the Job's reason" jsonpath_is analysisrun/fail \
 	'{.status.metricResults[0].measurements[0].phase}' Failed
 ok "the message says the metric failed" sh -c "kubectl -n $TEST_NS get analysisrun fail -o jsonpath='{.status.message}' | grep -q '^e2e: '"
+
+# A run stopped while its Job runs (it can never be scheduled): the Job is
+# deleted, the run ends.
+ok "a run whose Job never finishes is created" k apply -f - <<<"$(job_run stop "" "nodeSelector: {e2e-no-such-node: x}")"
+ok "its Job is created" until_true 30 k get job stop-e2e-0
+ok "the measurement is Running" until_true 30 jsonpath_is analysisrun/stop \
+	'{.status.metricResults[0].measurements[0].phase}' Running
+ok "the run is told to terminate" k patch analysisrun stop --type=merge -p '{"spec":{"terminate":true}}'
+ok "it ends Successful (terminated, nothing failed)" until_true 30 phase_is stop Successful
+job_gone() { ! k get job stop-e2e-0 >/dev/null 2>&1; }
+ok "and its Job is deleted" until_true 30 job_gone
 
 stop_controller
 done_testing
