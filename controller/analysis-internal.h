@@ -131,6 +131,16 @@ int an_job_step(const struct an_job_ctx *c, const struct model_metric *m,
                 struct model_metric_result *r, const struct rec_schedule *s,
                 const struct model_arg_values *vals, bool *changed);
 
+/* A Job's name is also its pods' job-name label: 63 at most. */
+#define AN_JOB_NAME_MAX 63
+
+/* The Job of measurement `index` of metric of run: "<run>-<metric>-<index>"
+ * when that is a DNS label of at most 63; otherwise the run's name cut and
+ * cleaned, a hash of run and metric (so "a_b" and "a-b" differ) and the
+ * index. Deterministic: creating it twice is harmless. Into out (cap >=
+ * AN_JOB_NAME_MAX + 1). */
+void an_job_name(const char *run, const char *metric, long index, char *out, size_t cap);
+
 /* The run terminates: deletes the Job of m's measurement in flight, if
  * any (its measurement stays as it was last recorded). 0 or -ENOMEM. */
 int an_job_stop(const struct an_job_ctx *c, const struct model_metric *m,

@@ -17,18 +17,14 @@
 
 /* Informer 1 of the runtime: the Jobs. */
 #define INFORMER_JOBS 1
-/* A Job's name is also its pods' job-name label: 63 at most. */
-#define JOB_NAME_MAX 63
+#define JOB_NAME_MAX  AN_JOB_NAME_MAX
 
 static bool dns_byte(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
 
-/* "<run>-<metric>-<index>" when that is a DNS label of at most 63;
- * otherwise the run's and metric's names cut and cleaned, and a hash of
- * both, so two metrics never share a name. Deterministic. */
-static void job_name(const char *run, const char *metric, long index, char *out, size_t cap)
+void an_job_name(const char *run, const char *metric, long index, char *out, size_t cap)
 {
 	char plain[3 * MODEL_NAME_MAX];
 	int n = snprintf(plain, sizeof(plain), "%s-%s-%ld", run, metric, index);
@@ -44,9 +40,12 @@ static void job_name(const char *run, const char *metric, long index, char *out,
 	unsigned long long h = (unsigned long long)ctl_hash_string(both);
 	char prefix[40];
 	size_t k = 0;
-	for (const char *s = run; *s && k < 24; s++)
-		prefix[k++] =
+	for (const char *s = run; *s && k < 24; s++) {
+		char c =
 		    dns_byte(*s) ? *s : (*s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : '-');
+		if (k > 0 || c != '-') /* a label starts with a letter or digit */
+			prefix[k++] = c;
+	}
 	prefix[k] = '\0';
 	while (k > 0 && prefix[k - 1] == '-')
 		prefix[--k] = '\0';
@@ -167,7 +166,7 @@ int an_job_step(const struct an_job_ctx *c, const struct model_metric *m,
 {
 	char name[JOB_NAME_MAX + 1], key[CTL_STORE_KEY_MAX];
 	long index = r ? (long)r->count + r->error : 0;
-	job_name(c->run->name, m->name, index, name, sizeof(name));
+	an_job_name(c->run->name, m->name, index, name, sizeof(name));
 	snprintf(key, sizeof(key), "%s/%s", c->run->namespace ? c->run->namespace : "", name);
 	json_t *job = NULL;
 	int rc = ctl_informer_get(ctl_runtime_informer(c->rt, INFORMER_JOBS), key, &job);
@@ -200,7 +199,7 @@ int an_job_stop(const struct an_job_ctx *c, const struct model_metric *m,
 	    r->measurements[r->n_measurements - 1].phase != MODEL_ANALYSIS_RUNNING)
 		return 0;
 	char name[JOB_NAME_MAX + 1];
-	job_name(c->run->name, m->name, (long)r->count + r->error, name, sizeof(name));
+	an_job_name(c->run->name, m->name, (long)r->count + r->error, name, sizeof(name));
 	struct rec_ref ref = {.group = (char *)model_job_gvk.group,
 	                      .version = (char *)model_job_gvk.version,
 	                      .resource = (char *)model_job_gvk.resource,
