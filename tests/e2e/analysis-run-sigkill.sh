@@ -99,4 +99,6 @@ ok "2 measurements, no Error" jsonpath_is analysisrun/slow \
 	'{.status.metricResults[0].count}/{.status.metricResults[0].error}' 2/0
 
 stop_controller
+# Under the sanitizer build a leak or undefined behaviour is reported at exit.
+ok "the controller exited without a sanitizer report" sh -c "! grep -E 'Sanitizer|runtime error' '$CONTROLLER_LOG'"
 done_testing

@@ -134,4 +134,6 @@ ok "its series are gone from /metrics" until_true 10 gone
 ok "the other runs' are still there" series "run=\"low\",phase=\"Successful\"} 1"
 
 stop_controller
+# Under the sanitizer build a leak or undefined behaviour is reported at exit.
+ok "the controller exited without a sanitizer report" sh -c "! grep -E 'Sanitizer|runtime error' '$CONTROLLER_LOG'"
 done_testing
