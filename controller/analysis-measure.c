@@ -364,7 +364,9 @@ int an_measure_start(struct an_run *run, const struct model_metric *m, const cha
 		request_options(m, &t, p, &o);
 		request_names(m, &t, name, sizeof(name));
 		o.name = name;
-		o.peer = name;
+		/* The default peer is scheme://host:port of the URL, which a
+		 * secret may be part of. */
+		o.peer = t.secret ? "the metric's server" : NULL;
 		r = kc_http_start(run->ac->http, &o, &p->req, &err);
 		if (r < 0)
 			finish(p, MODEL_ANALYSIS_ERROR, err.message, NULL);
