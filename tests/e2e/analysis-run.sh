@@ -108,6 +108,14 @@ ok "its value is shown" jsonpath_is analysisrun/web-down \
 ok "a nested jsonPath reads a number" until_true 30 phase_is web-nested Successful
 ok "a POST with a body is measured" until_true 30 phase_is web-post Successful
 
+# A Secret that is not there: each due measurement is an Error naming it.
+nosecret=$(web_run web-nosecret /healthz "result == 'ok'" '{$.status}' "    consecutiveErrorLimit: 0")
+nosecret=${nosecret/name: web-token/name: no-such-secret}
+ok "a run whose Secret does not exist is created" k apply -f - <<<"$nosecret"
+ok "it ends in Error" until_true 30 phase_is web-nosecret Error
+ok "the measurement names the Secret" jsonpath_is analysisrun/web-nosecret \
+	'{.status.metricResults[0].measurements[0].message}' "cannot read Secret no-such-secret: HTTP 404"
+
 # The secret went to the web server, and nowhere else.
 ok "the web server got the token in the Authorization header" grep -q "Bearer $secret" "$WEB_HEADERS"
 absent() {
