@@ -52,6 +52,15 @@ static void run_free(struct an_run *run)
 	free(run);
 }
 
+void an_run_settle(struct an_run *run)
+{
+	for (size_t i = run->n_pending; i > 0; i--)
+		if (!run->pending[i - 1]->done)
+			an_pending_remove(run->pending[i - 1]);
+	an_secrets_clear(run);
+	run->secrets_state = AN_SECRETS_UNREAD;
+}
+
 void an_run_drop(struct ctl_analysis_controller *ac, const char *key)
 {
 	void *v = NULL;
@@ -432,8 +441,11 @@ static int reconcile_run(struct ctl_analysis_controller *ac, struct ctl_runtime 
 	requeue(ar, now, plan);
 	export_phase(ac, run, ns, ar->name, ar->status.phase);
 	export_values(ac, ns, ar->name, &ar->status);
-	if (model_analysis_phase_completed(ar->status.phase))
-		an_run_drop(ac, key);
+	/* Ended: nothing more is measured, but the results stay until the
+	 * cached run shows the end (a refused status write, a 409, is
+	 * written again from them, not measured again). */
+	if (run && model_analysis_phase_completed(ar->status.phase))
+		an_run_settle(run);
 	return rc;
 }
 

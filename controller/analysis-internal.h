@@ -82,6 +82,10 @@ struct ctl_analysis_controller {
  * same name). NULL on ENOMEM. */
 struct an_run *an_run_get(struct ctl_analysis_controller *ac, const char *key, const char *uid);
 
+/* A run that ended: cancels its requests in flight and forgets its
+ * Secrets, keeping the finished results until its end is seen. */
+void an_run_settle(struct an_run *run);
+
 /* Forgets a run: cancels what is in flight (no callback runs) and frees. */
 void an_run_drop(struct ctl_analysis_controller *ac, const char *key);
 
