@@ -471,6 +471,18 @@ static int reconcile(struct ctl_runtime *rt, const json_t *obj, double now, stru
 
 /* ---- setup ---- */
 
+/* An UPDATE is worth a reconcile when it changed more than status, or when
+ * the run's phase changed: the echo of the write that ended the run is
+ * what lets its memory go (reconcile_run), one reconcile per phase. */
+static bool run_update_matters(const json_t *old, const json_t *obj)
+{
+	if (ctl_object_changed_beyond_status(old, obj))
+		return true;
+	const json_t *was = json_object_get(json_object_get(old, "status"), "phase");
+	const json_t *is = json_object_get(json_object_get(obj, "status"), "phase");
+	return !json_equal(was, is) && !(was == NULL && is == NULL);
+}
+
 static int setup_metrics(struct ctl_analysis_controller *ac, struct ctl_metrics *metrics)
 {
 	if (!metrics)
@@ -509,6 +521,7 @@ static int add_runtime(struct ctl_manager *m, const struct ctl_analysis_controll
 	    .workers = opts->workers,
 	    .queue = opts->queue,
 	    .log_key = LOG_KEY,
+	    .primary_update_matters = run_update_matters,
 	    .reconcile = reconcile,
 	    .userdata = ac,
 	};
