@@ -22,6 +22,7 @@
 #include <malloc.h>
 #endif
 
+#include "controller/analysis-controller.h"
 #include "controller/clock.h"
 #include "controller/event-sender.h"
 #include "controller/events.h"
@@ -52,6 +53,7 @@ struct app {
 	struct ctl_events *events;
 	unsigned long event_failures;
 	struct ctl_manager *manager;
+	struct ctl_analysis_controller *analysis;
 	struct ctl_leader *leader;
 	struct ctl_metrics *metrics;
 	struct ctl_observability *observability;
@@ -264,7 +266,17 @@ static int setup_manager(struct app *app, struct kc_error *err)
 	if (r < 0)
 		return r;
 	struct ctl_release_controller_options release = {.workers = app->opts.workers};
-	return ctl_release_controller_add(app->manager, &release, NULL, err);
+	r = ctl_release_controller_add(app->manager, &release, NULL, err);
+	if (r < 0)
+		return r;
+	/* The registry is made here, before the controllers that register
+	 * their own metrics in it; setup_http adds the rest. */
+	app->metrics = ctl_metrics_new();
+	if (!app->metrics)
+		return kc_error_set(err, -ENOMEM, "cannot set up metrics");
+	struct ctl_analysis_controller_options analysis = {
+	    .workers = app->opts.workers, .client = app->client, .metrics = app->metrics};
+	return ctl_analysis_controller_add(app->manager, &analysis, &app->analysis, err);
 }
 
 static int setup_leader(struct app *app, struct kc_error *err)
@@ -291,9 +303,6 @@ static int setup_leader(struct app *app, struct kc_error *err)
 static int setup_http(struct app *app, struct kc_error *err)
 {
 	const char *addr = app->opts.metrics_address;
-	app->metrics = ctl_metrics_new();
-	if (!app->metrics)
-		return kc_error_set(err, -ENOMEM, "cannot set up metrics");
 	int r = ctl_observability_new(app->metrics, app->manager, app->leader, &app->observability);
 	if (r == 0)
 		r = ctl_observability_build_info(app->metrics, SLIPWAY_VERSION);
@@ -373,6 +382,7 @@ static void teardown(struct app *app)
 	app->http = ctl_httpserver_free(app->http);
 	app->leader = ctl_leader_free(app->leader);
 	app->manager = ctl_manager_free(app->manager);
+	app->analysis = ctl_analysis_controller_free(app->analysis);
 	app->observability = ctl_observability_free(app->observability);
 	app->metrics = ctl_metrics_free(app->metrics);
 	app->events = ctl_events_free(app->events);

@@ -51,6 +51,10 @@ const struct model_gvk model_analysis_run_gvk = {.group = MODEL_GROUP,
                                                  .resource = "analysisruns",
                                                  .kind = MODEL_KIND_ANALYSIS_RUN,
                                                  .namespaced = true};
+const struct model_gvk model_job_gvk = {
+    .group = "batch", .version = "v1", .resource = "jobs", .kind = "Job", .namespaced = true};
+const struct model_gvk model_secret_gvk = {
+    .group = "", .version = "v1", .resource = "secrets", .kind = "Secret", .namespaced = true};
 
 int model_child_name(const char *release, const char *revision, char *buf, size_t len)
 {

@@ -33,6 +33,13 @@
 /* Prefix of the HTTPRoute rules the controller adds (header and mirror
  * routes): "slipway.<release>.<route>" (reconcilers/traffic.c). */
 #define MODEL_ROUTE_RULE_PREFIX "slipway."
+/* On a Job an AnalysisRun creates for a job metric: the run's uid (a
+ * label: a run's name may be longer than a label value), and the run's and
+ * the metric's names (annotations). The Job informer selects on
+ * MODEL_LABEL_MANAGED_BY. */
+#define MODEL_LABEL_ANALYSIS_RUN_UID     MODEL_GROUP "/analysis-run-uid"
+#define MODEL_ANNOTATION_ANALYSIS_RUN    MODEL_GROUP "/analysis-run"
+#define MODEL_ANNOTATION_ANALYSIS_METRIC MODEL_GROUP "/metric"
 /* Every Event's reportingController. */
 #define MODEL_REPORTING_CONTROLLER MODEL_GROUP "/controller"
 /* On the leader-election Lease: the version of the controller holding it. */
@@ -79,6 +86,9 @@ extern const struct model_gvk model_ingress_gvk;   /* networking.k8s.io/v1 */
 extern const struct model_gvk model_analysis_template_gvk;
 extern const struct model_gvk model_cluster_analysis_template_gvk; /* cluster-scoped */
 extern const struct model_gvk model_analysis_run_gvk;
+/* The Jobs of job metrics, the Secrets of secretKeyRef arguments. */
+extern const struct model_gvk model_job_gvk; /* batch/v1 */
+extern const struct model_gvk model_secret_gvk;
 
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into

@@ -80,7 +80,7 @@ promql() {
 promql_is() { [ "$(promql "$1")" = "$2" ]; }
 ok "Prometheus scrapes the leader's /metrics (up == 1)" until_true 60 promql_is 'up{job="slipway"}' 1
 ok "and reads slipway_leader == 1" until_true 10 promql_is slipway_leader 1
-ok "and counted reconciles" until_true 10 promql_is 'slipway_reconcile_total > bool 0' 1
+ok "and counted reconciles" until_true 10 promql_is 'sum(slipway_reconcile_total{controller="release"}) > bool 0' 1
 ok "and API requests by verb and code" until_true 10 promql_is \
 	'sum(rest_client_requests_total{verb="POST",code="201"}) > bool 0' 1
 kill "$prom_pid" 2>/dev/null
