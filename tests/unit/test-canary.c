@@ -1116,7 +1116,9 @@ static const struct row {
      "ev=AnalysisNotImplemented; run; expect step=1; intent Promote; run; expect stable=2 "
      "rs=2:10 phase=Healthy"},
     {"an approval step stops the machine until promoted past it", 10,
-     "{" PACE(1, 0) ",\"steps\":[{\"approval\":{}}," SW(50) "]}", 1, 0, 1,
+     "{" PACE(1, 0) ",\"steps\":[{\"approval\":{\"name\":\"g\",\"rules\":[{\"group\":\"sre\","
+                    "\"count\":1}]}}," SW(50) "]}",
+     1, 0, 1,
      "run; img 2; run; expect step=0 rs=1:10 ready=ApprovalNotImplemented "
      "ev=ApprovalNotImplemented; intent Promote; run; expect stable=2 rs=2:10"},
     {"a timed pause counts from its start time after a restart", 10,
