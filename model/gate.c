@@ -258,8 +258,11 @@ static int people_alloc(struct people *p, size_t n)
 
 static void match(struct people *p)
 {
-	for (size_t u = 0; u < p->n; u++) {
+	/* Everyone starts without a place: a later person must not look like a
+	 * holder of rule 0 to an earlier one's search. */
+	for (size_t u = 0; u < p->n; u++)
 		p->rule[u] = -1;
+	for (size_t u = 0; u < p->n; u++) {
 		memset(p->seen, 0, MODEL_GATE_RULES_MAX);
 		augment(p, u);
 	}
