@@ -364,12 +364,21 @@ static void put_rule(struct text *t, const struct model_gate *g, size_t r,
 	put(t, g->rules[r].group);
 	put(t, num);
 	const char *sep = " (";
-	for (size_t i = 0; i < n && i < MODEL_GATE_APPROVALS_MAX; i++) {
-		if (res->rule_of[i] != (int)r)
-			continue;
+	/* Holders in matching order, whatever the order of the Approvals. */
+	const struct model_approval *last = NULL;
+	for (int32_t k = 0; k < res->filled[r]; k++) {
+		const struct model_approval *next = NULL;
+		for (size_t i = 0; i < n && i < MODEL_GATE_APPROVALS_MAX; i++) {
+			if (res->rule_of[i] == (int)r && (!last || before(last, &a[i])) &&
+			    (!next || before(&a[i], next)))
+				next = &a[i];
+		}
+		if (!next)
+			break;
 		put(t, sep);
-		put(t, a[i].user);
+		put(t, next->user);
 		sep = ", ";
+		last = next;
 	}
 	int32_t missing = g->rules[r].count - res->filled[r];
 	if (missing > 0) {
