@@ -507,7 +507,10 @@ bool model_freeze_scheduled(const struct model_cron *c, const struct model_tz *t
 	return false;
 }
 
-bool model_freeze_fixed(int64_t start, int64_t end, int64_t t)
+bool model_freeze_fixed(int64_t start, int64_t end, int64_t t, int64_t *end_out)
 {
-	return start <= t && t < end;
+	if (start > t || t >= end)
+		return false;
+	*end_out = end;
+	return true;
 }

@@ -105,7 +105,7 @@ int32_t model_tz_offset(const struct model_tz *tz, int64_t t);
 bool model_freeze_scheduled(const struct model_cron *c, const struct model_tz *tz,
                             int64_t duration_s, int64_t t, int64_t *end);
 
-/* A fixed window: start <= t < end. */
-bool model_freeze_fixed(int64_t start, int64_t end, int64_t t);
+/* A fixed window: start <= t < end; when inside, *end_out is end. */
+bool model_freeze_fixed(int64_t start, int64_t end, int64_t t, int64_t *end_out);
 
 #endif

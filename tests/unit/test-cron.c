@@ -254,10 +254,14 @@ static void test_windows(void)
 	ok(!model_freeze_scheduled(&c, &tz, 0, midnight, &end), "a zero duration holds nothing");
 	model_tz_clear(&tz);
 
-	ok(model_freeze_fixed(100, 200, 100) && model_freeze_fixed(100, 200, 199),
-	   "fixed: [start, end)");
-	ok(!model_freeze_fixed(100, 200, 200) && !model_freeze_fixed(100, 200, 99),
-	   "fixed: outside");
+	end = 0;
+	ok(model_freeze_fixed(100, 200, 100, &end) && end == 200,
+	   "fixed: start is inside, end reported");
+	ok(model_freeze_fixed(100, 200, 199, &end), "fixed: the last second is inside");
+	end = 7;
+	ok(!model_freeze_fixed(100, 200, 200, &end) && !model_freeze_fixed(100, 200, 99, &end) &&
+	       end == 7,
+	   "fixed: end and before start are outside, end untouched");
 }
 
 int main(void)
