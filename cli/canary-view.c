@@ -68,8 +68,7 @@ static void step_text(const struct rel_step *s, char *buf, size_t cap)
 			             s->mirror_route.percentage);
 		return;
 	case REL_STEP_APPROVAL:
-		cli_snprintf(buf, cap, "%s%s%s", key, s->approval_policy ? " " : "",
-		             s->approval_policy ? s->approval_policy : "");
+		cli_snprintf(buf, cap, "%s %s", key, s->approval.name);
 		return;
 	case REL_STEP_ANALYSIS:
 		break;

@@ -353,8 +353,7 @@ static void parse_step_value(struct model_fields *c, const json_t *v, const char
 		rel_parse_analysis(c, v, path, &s->analysis);
 		break;
 	case REL_STEP_APPROVAL:
-		model_field_name(c, v, "policy", path, MODEL_NAME_DNS_SUBDOMAIN, false,
-		                 &s->approval_policy);
+		model_gate_parse(c, v, path, &s->approval);
 		break;
 	case REL_STEP_SET_CANARY_SCALE:
 		parse_canary_scale(c, v, path, &s->canary_scale);
@@ -402,7 +401,7 @@ static void parse_step(struct model_fields *c, const json_t *o, const char *base
 static void step_clear(struct rel_step *s)
 {
 	rel_analysis_clear(&s->analysis);
-	free(s->approval_policy);
+	model_gate_clear(&s->approval);
 	free(s->header_route.name);
 	for (size_t i = 0; i < s->header_route.n_match; i++)
 		header_match_clear(&s->header_route.match[i]);

@@ -29,6 +29,7 @@
 
 #include "model/api.h"
 #include "model/errors.h"
+#include "model/gate.h"
 #include "model/intorstr.h"
 #include "model/labels.h"
 #include "model/revision.h"
@@ -100,7 +101,7 @@ enum rel_step_kind {
 	REL_STEP_SET_WEIGHT = 1, /* setWeight: N */
 	REL_STEP_PAUSE,          /* pause: {duration?} */
 	REL_STEP_ANALYSIS, /* analysis: {...}: an AnalysisRun (reconcilers/release-analysis.h) */
-	REL_STEP_APPROVAL, /* approval: {policy?}; the governance issue's */
+	REL_STEP_APPROVAL, /* approval: {name, rules, timeout?, onTimeout?}, model/gate.h */
 	REL_STEP_SET_CANARY_SCALE, /* setCanaryScale: {replicas | weight | matchTrafficWeight} */
 	REL_STEP_SET_HEADER_ROUTE, /* setHeaderRoute: {name, match[]} */
 	REL_STEP_SET_MIRROR_ROUTE, /* setMirrorRoute: {name, percentage?, match?} */
@@ -178,7 +179,7 @@ struct rel_step {
 	bool pause_has_duration;      /* PAUSE: false = wait until promoted */
 	int64_t pause_duration_ns;    /* PAUSE: >= 0; an integer or a digit string is seconds */
 	struct rel_analysis analysis; /* ANALYSIS */
-	char *approval_policy;        /* APPROVAL: a ReleasePolicy name, NULL = none named */
+	struct model_gate approval;   /* APPROVAL: the gate */
 	struct rel_canary_scale canary_scale; /* SET_CANARY_SCALE */
 	struct rel_header_route header_route; /* SET_HEADER_ROUTE */
 	struct rel_mirror_route mirror_route; /* SET_MIRROR_ROUTE */

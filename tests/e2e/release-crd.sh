@@ -69,7 +69,7 @@ ok "the canary shape of DESIGN.md is admitted" accepted canary '{"strategy":{"ca
 	"trafficRouting":{"gatewayAPI":{"httpRoutes":[{"name":"web"}]}},
 	"steps":[{"setWeight":10},{"pause":{"duration":"5m"}},
 		{"analysis":{"templates":[{"templateName":"error-rate"}]}},
-		{"approval":{"policy":"prod"}},{"setWeight":50},{"pause":{}}]}}}'
+		{"approval":{"name":"prod-signoff","rules":[{"group":"sre","count":1}]}},{"setWeight":50},{"pause":{}}]}}}'
 
 # The canary API of issue 13: the schema says what the model says, at the field.
 routed='"stableService":"web","canaryService":"web-canary","trafficRouting":{"gatewayAPI":{"httpRoutes":[{"name":"web"}]}}'

@@ -1378,7 +1378,9 @@ static const struct row {
      "Failed; run; intent Retry; run; expect nruns=6 step=1 abort=0; runphase 1 Failed; run; "
      "intent Retry; run; expect nruns=6 runs=2/1.2,2/1.3,2/1.4,2/1.5,2/1.6,2/1.7"},
     {"an approval step stops the machine until promoted past it", 10,
-     "{" PACE(1, 0) ",\"steps\":[{\"approval\":{}}," SW(50) "]}", 1, 0, 1,
+     "{" PACE(1, 0) ",\"steps\":[{\"approval\":{\"name\":\"g\",\"rules\":[{\"group\":\"sre\","
+                    "\"count\":1}]}}," SW(50) "]}",
+     1, 0, 1,
      "run; img 2; run; expect step=0 rs=1:10 ready=ApprovalNotImplemented "
      "ev=ApprovalNotImplemented; intent Promote; run; expect stable=2 rs=2:10"},
     {"a timed pause counts from its start time after a restart", 10,

@@ -52,7 +52,8 @@ static const struct {
        "{\"analysis\":{\"templates\":[{\"templateName\":\"error-rate\"},"
        "{\"templateName\":\"latency\",\"clusterScope\":true}],"
        "\"args\":[{\"name\":\"service\",\"value\":\"web\"}]}},"
-       "{\"approval\":{\"policy\":\"prod\"}},{\"setWeight\":100}]}}"}},
+       "{\"approval\":{\"name\":\"prod\",\"rules\":[{\"group\":\"sre\",\"count\":1}]}},{"
+       "\"setWeight\":100}]}}"}},
      NULL},
     {"canary with nginx and no steps is valid",
      {{"spec.strategy", "{\"canary\":{\"stableService\":\"web\",\"canaryService\":\"web-c\","
@@ -230,10 +231,14 @@ static const struct {
      {{"spec.strategy", "{\"canary\":{\"steps\":[{\"analysis\":{\"templates\":[{"
                         "\"templateName\":\"t\"}],\"args\":[{\"value\":\"x\"}]}}]}}"}},
      "spec.strategy.canary.steps[0].analysis.args[0].name: required"},
-    {"approval policy must be a name",
-     {{"spec.strategy", "{\"canary\":{\"steps\":[{\"approval\":{\"policy\":\"Prod!\"}}]}}"}},
-     "spec.strategy.canary.steps[0].approval.policy: \"Prod!\" is not a valid DNS-1123 "
-     "subdomain (lowercase letters, digits, '-' and '.', at most 253)"},
+    {"approval name must be a label",
+     {{"spec.strategy", "{\"canary\":{\"steps\":[{\"approval\":{\"name\":\"Prod!\","
+                        "\"rules\":[{\"group\":\"sre\",\"count\":1}]}}]}}"}},
+     "spec.strategy.canary.steps[0].approval.name: \"Prod!\" is not a valid DNS-1035 label "
+     "(lowercase letters, digits and '-', starting with a letter, at most 63)"},
+    {"approval needs rules",
+     {{"spec.strategy", "{\"canary\":{\"steps\":[{\"approval\":{\"name\":\"prod\"}}]}}"}},
+     "spec.strategy.canary.steps[0].approval.rules: required"},
     {"traffic routing needs services",
      {{"spec.strategy", "{\"canary\":{\"trafficRouting\":{\"gatewayAPI\":{\"httpRoutes\":"
                         "[{\"name\":\"web\"}]}}}}"}},
@@ -607,8 +612,9 @@ static void check_canary(void)
 	   "analysis templates");
 	ok(s[3].analysis.n_args == 1 && strcmp(s[3].analysis.args[0].value, "web") == 0,
 	   "analysis args");
-	ok(s[4].kind == REL_STEP_APPROVAL && strcmp(s[4].approval_policy, "prod") == 0,
-	   "approval policy");
+	ok(s[4].kind == REL_STEP_APPROVAL && strcmp(s[4].approval.name, "prod") == 0 &&
+	       s[4].approval.n_rules == 1 && strcmp(s[4].approval.rules[0].group, "sre") == 0,
+	   "approval gate");
 	is_str(rel_step_name(s[4].kind), "approval", "step name");
 	ok(s[5].kind == REL_STEP_SET_WEIGHT && s[5].set_weight == 100, "setWeight 100");
 	rel_release_free(r);
