@@ -235,8 +235,9 @@ static void next_text(const struct canary_view *v, char *buf, size_t cap)
 		else if (s->kind == REL_STEP_APPROVAL)
 			cli_snprintf(buf, cap, "waiting for approval");
 		else if (s->kind == REL_STEP_ANALYSIS)
-			cli_snprintf(buf, cap,
-			             "analysis (not implemented yet: see the conditions)");
+			cli_snprintf(
+			    buf, cap,
+			    "the step's AnalysisRun to succeed (kubectl get analysisruns)");
 		else
 			cli_snprintf(buf, cap, "setting the route, then step %zu", v->step + 2);
 	}
