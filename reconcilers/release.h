@@ -40,7 +40,7 @@
 
 #include "reconcilers/plan.h"
 
-#define REC_REASON_INVALID_SPEC    "InvalidSpec"
+#define REC_REASON_INVALID_SPEC "InvalidSpec"
 
 /* A snapshot built by the controller from its stores; all borrowed. */
 struct rec_observed {

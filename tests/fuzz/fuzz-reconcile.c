@@ -495,188 +495,185 @@ static void check_runs(const struct rec_plan *plan, const json_t *release, const
 		     !json_is_true(json_object_get(json_object_get(a->body, "spec"), "terminate"))))
 			abort(); /* a patch that does more than stop the run */
 	}
+}
 
-	/* ---- the blue-green promises ---- */
+/* ---- the blue-green promises ---- */
 
-	/* Available pods of what a Service selecting `revision` sees (NULL: every
-	 * revision's). */
-	static int64_t available_for(const struct sizes *s, const char *revision)
-	{
-		int64_t n = 0;
-		for (size_t i = 0; i < s->n; i++) {
-			const struct rec_rs *v = &s->rs[i];
-			if (!revision || (v->revision && strcmp(v->revision, revision) == 0))
-				n += v->available;
-		}
-		return n;
+/* Available pods of what a Service selecting `revision` sees (NULL: every
+ * revision's). */
+static int64_t available_for(const struct sizes *s, const char *revision)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rec_rs *v = &s->rs[i];
+		if (!revision || (v->revision && strcmp(v->revision, revision) == 0))
+			n += v->available;
 	}
+	return n;
+}
 
-	static bool others_available(const struct sizes *s, const char *revision)
+static bool others_available(const struct sizes *s, const char *revision)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rec_rs *v = &s->rs[i];
+		if (v->available > 0 && !(v->revision && strcmp(v->revision, revision) == 0))
+			return true;
+	}
+	return false;
+}
+
+static void check_blue_green(const struct rec_plan *plan, const struct rel_release *rel,
+                             const struct routers *o, const struct sizes *s)
+{
+	const char *name = rel->blue_green.active_service;
+	const char *before = o->svc[0] ? selector_revision(o->svc[0]) : NULL;
+	const char *after = before;
+	for (size_t i = 0; i < plan->n_actions; i++) {
+		const struct rec_action *a = &plan->actions[i];
+		if (a->kind == REC_JSON_PATCH && a->ref.resource && a->ref.name &&
+		    strcmp(a->ref.resource, "services") == 0 && strcmp(a->ref.name, name) == 0 &&
+		    selector_write(a->body))
+			after = selector_write(a->body);
+	}
+	bool moved = after && (!before || strcmp(after, before) != 0);
+	int64_t to = available_for(s, after);
+	if (moved && to < rel->replicas && to < available_for(s, before) &&
+	    others_available(s, after))
+		abort(); /* activeService to a revision without its pods */
+	size_t at = 0;
+	const struct rec_rs *active = after ? rs_of(s, after, &at) : NULL;
+	if (active && s->planned[at] < rel->replicas && s->planned[at] < active->spec_replicas)
+		abort(); /* the active ReplicaSet shrunk below spec.replicas */
+}
+
+/* The strategies whose plans keep the guarantees: rolling, and canary by
+ * replica ratio. */
+static bool judged(const struct rel_release *rel)
+{
+	return rel->strategy == REL_STRATEGY_ROLLING ||
+	       (rel->strategy == REL_STRATEGY_CANARY && rel->canary.traffic == REL_TRAFFIC_NONE);
+}
+
+/* The routers of the input, at most as many as the arrays hold. */
+static void read_routers(const json_t *v, struct routers *o)
+{
+	size_t i;
+	json_t *obj;
+	o->svc[0] = json_object_get(v, "stableService");
+	o->svc[1] = json_object_get(v, "canaryService");
+	if (json_object_get(v, "activeService"))
+		o->svc[0] = json_object_get(v, "activeService");
+	if (json_object_get(v, "previewService"))
+		o->svc[1] = json_object_get(v, "previewService");
+	o->stable_ingress = json_object_get(v, "stableIngress");
+	json_array_foreach(json_object_get(v, "httpRoutes"), i, obj)
 	{
-		for (size_t i = 0; i < s->n; i++) {
-			const struct rec_rs *v = &s->rs[i];
-			if (v->available > 0 &&
-			    !(v->revision && strcmp(v->revision, revision) == 0))
-				return true;
-		}
+		if (o->n_routes < REL_HTTP_ROUTES_MAX)
+			o->routes[o->n_routes++] = json_is_null(obj) ? NULL : obj;
+	}
+	json_array_foreach(json_object_get(v, "ownedIngresses"), i, obj)
+	{
+		if (o->n_owned < sizeof(o->owned) / sizeof(o->owned[0]))
+			o->owned[o->n_owned++] = obj;
+	}
+}
+
+/* A traffic-routed canary, without a scaling event. */
+static bool routed(const struct rel_release *rel, const struct sizes *s)
+{
+	if (rel->strategy != REL_STRATEGY_CANARY || rel->canary.traffic == REL_TRAFFIC_NONE ||
+	    s->same_revision)
 		return false;
-	}
-
-	static void check_blue_green(const struct rec_plan *plan, const struct rel_release *rel,
-	                             const struct routers *o, const struct sizes *s)
-	{
-		const char *name = rel->blue_green.active_service;
-		const char *before = o->svc[0] ? selector_revision(o->svc[0]) : NULL;
-		const char *after = before;
-		for (size_t i = 0; i < plan->n_actions; i++) {
-			const struct rec_action *a = &plan->actions[i];
-			if (a->kind == REC_JSON_PATCH && a->ref.resource && a->ref.name &&
-			    strcmp(a->ref.resource, "services") == 0 &&
-			    strcmp(a->ref.name, name) == 0 && selector_write(a->body))
-				after = selector_write(a->body);
-		}
-		bool moved = after && (!before || strcmp(after, before) != 0);
-		int64_t to = available_for(s, after);
-		if (moved && to < rel->replicas && to < available_for(s, before) &&
-		    others_available(s, after))
-			abort(); /* activeService to a revision without its pods */
-		size_t at = 0;
-		const struct rec_rs *active = after ? rs_of(s, after, &at) : NULL;
-		if (active && s->planned[at] < rel->replicas &&
-		    s->planned[at] < active->spec_replicas)
-			abort(); /* the active ReplicaSet shrunk below spec.replicas */
-	}
-
-	/* The strategies whose plans keep the guarantees: rolling, and canary by
-	 * replica ratio. */
-	static bool judged(const struct rel_release *rel)
-	{
-		return rel->strategy == REL_STRATEGY_ROLLING ||
-		       (rel->strategy == REL_STRATEGY_CANARY &&
-		        rel->canary.traffic == REL_TRAFFIC_NONE);
-	}
-
-	/* The routers of the input, at most as many as the arrays hold. */
-	static void read_routers(const json_t *v, struct routers *o)
-	{
-		size_t i;
-		json_t *obj;
-		o->svc[0] = json_object_get(v, "stableService");
-		o->svc[1] = json_object_get(v, "canaryService");
-		if (json_object_get(v, "activeService"))
-			o->svc[0] = json_object_get(v, "activeService");
-		if (json_object_get(v, "previewService"))
-			o->svc[1] = json_object_get(v, "previewService");
-		o->stable_ingress = json_object_get(v, "stableIngress");
-		json_array_foreach(json_object_get(v, "httpRoutes"), i, obj)
-		{
-			if (o->n_routes < REL_HTTP_ROUTES_MAX)
-				o->routes[o->n_routes++] = json_is_null(obj) ? NULL : obj;
-		}
-		json_array_foreach(json_object_get(v, "ownedIngresses"), i, obj)
-		{
-			if (o->n_owned < sizeof(o->owned) / sizeof(o->owned[0]))
-				o->owned[o->n_owned++] = obj;
-		}
-	}
-
-	/* A traffic-routed canary, without a scaling event. */
-	static bool routed(const struct rel_release *rel, const struct sizes *s)
-	{
-		if (rel->strategy != REL_STRATEGY_CANARY ||
-		    rel->canary.traffic == REL_TRAFFIC_NONE || s->same_revision)
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rec_rs *v = &s->rs[i];
+		if (v->spec_replicas > 0 && v->has_desired && v->desired != rel->replicas)
 			return false;
-		for (size_t i = 0; i < s->n; i++) {
-			const struct rec_rs *v = &s->rs[i];
-			if (v->spec_replicas > 0 && v->has_desired && v->desired != rel->replicas)
-				return false;
-		}
-		return true;
 	}
+	return true;
+}
 
-	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-	{
-		json_t *v = json_loadb((const char *)data, size, 0, NULL);
-		if (!v)
-			return 0;
-		const json_t *release = json_object_get(v, "release");
-		const json_t *rss = json_object_get(v, "replicasets");
-		json_t *now = json_object_get(v, "now");
-		const json_t *items[MAX_RS * 2];
-		size_t n = 0;
-		size_t i;
-		json_t *obj;
-		json_array_foreach(rss, i, obj)
-		{
-			if (n < sizeof(items) / sizeof(items[0]))
-				items[n++] = obj;
-		}
-		struct routers ro = {0};
-		read_routers(v, &ro);
-		struct runs runs = {0};
-		const json_t *tmpl_items[MAX_RS];
-		size_t n_tmpl = 0;
-		json_array_foreach(json_object_get(v, "analysisRuns"), i, obj)
-		{
-			if (runs.n < MAX_RS)
-				runs.items[runs.n++] = obj;
-		}
-		json_array_foreach(json_object_get(v, "analysisTemplates"), i, obj)
-		{
-			if (n_tmpl < MAX_RS)
-				tmpl_items[n_tmpl++] = obj;
-		}
-		const json_t *pods[MAX_RS * 2];
-		size_t n_pods = 0;
-		json_array_foreach(json_object_get(v, "pods"), i, obj)
-		{
-			if (n_pods < sizeof(pods) / sizeof(pods[0]))
-				pods[n_pods++] = obj;
-		}
-		struct rec_observed observed = {
-		    .release = release,
-		    .replicasets = items,
-		    .n_replicasets = n,
-		    .pods = pods,
-		    .n_pods = n_pods,
-		    .stable_service = ro.svc[0],
-		    .canary_service = ro.svc[1],
-		    .http_routes = ro.routes,
-		    .n_http_routes = ro.n_routes,
-		    .stable_ingress = ro.stable_ingress,
-		    .owned_ingresses = ro.owned,
-		    .n_owned_ingresses = ro.n_owned,
-		    .analysis_runs = runs.items,
-		    .n_analysis_runs = runs.n,
-		    .analysis_templates = tmpl_items,
-		    .n_analysis_templates = n_tmpl,
-		    .now = json_is_integer(now) ? (time_t)json_integer_value(now) : 1800000000,
-		};
-		struct rec_plan plan;
-		rec_plan_init(&plan);
-		if (rec_release_reconcile(&observed, &plan) == 0) {
-			check_runs(&plan, release, &runs);
-			struct model_errors errs = {0};
-			struct rel_release *rel = NULL;
-			const char *uid = json_string_value(
-			    json_object_get(json_object_get(release, "metadata"), "uid"));
-			struct sizes *s = calloc(1, sizeof(*s));
-			if (s && uid && rel_release_parse(release, &rel, &errs) == 0 &&
-			    read_owned(rss, release, uid, s)) {
-				apply_plan(&plan, s);
-				if (judged(rel))
-					check_guarantees(rel, s);
-				else if (routed(rel, s))
-					check_routers(&plan, rel, release, &ro, s);
-				else if (rel->strategy == REL_STRATEGY_BLUE_GREEN &&
-				         !s->same_revision)
-					check_blue_green(&plan, rel, &ro, s);
-			}
-			free(s);
-			rel_release_free(rel);
-			model_errors_clear(&errs);
-		}
-		rec_plan_clear(&plan);
-		json_decref(v);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t *v = json_loadb((const char *)data, size, 0, NULL);
+	if (!v)
 		return 0;
+	const json_t *release = json_object_get(v, "release");
+	const json_t *rss = json_object_get(v, "replicasets");
+	json_t *now = json_object_get(v, "now");
+	const json_t *items[MAX_RS * 2];
+	size_t n = 0;
+	size_t i;
+	json_t *obj;
+	json_array_foreach(rss, i, obj)
+	{
+		if (n < sizeof(items) / sizeof(items[0]))
+			items[n++] = obj;
 	}
+	struct routers ro = {0};
+	read_routers(v, &ro);
+	struct runs runs = {0};
+	const json_t *tmpl_items[MAX_RS];
+	size_t n_tmpl = 0;
+	json_array_foreach(json_object_get(v, "analysisRuns"), i, obj)
+	{
+		if (runs.n < MAX_RS)
+			runs.items[runs.n++] = obj;
+	}
+	json_array_foreach(json_object_get(v, "analysisTemplates"), i, obj)
+	{
+		if (n_tmpl < MAX_RS)
+			tmpl_items[n_tmpl++] = obj;
+	}
+	const json_t *pods[MAX_RS * 2];
+	size_t n_pods = 0;
+	json_array_foreach(json_object_get(v, "pods"), i, obj)
+	{
+		if (n_pods < sizeof(pods) / sizeof(pods[0]))
+			pods[n_pods++] = obj;
+	}
+	struct rec_observed observed = {
+	    .release = release,
+	    .replicasets = items,
+	    .n_replicasets = n,
+	    .pods = pods,
+	    .n_pods = n_pods,
+	    .stable_service = ro.svc[0],
+	    .canary_service = ro.svc[1],
+	    .http_routes = ro.routes,
+	    .n_http_routes = ro.n_routes,
+	    .stable_ingress = ro.stable_ingress,
+	    .owned_ingresses = ro.owned,
+	    .n_owned_ingresses = ro.n_owned,
+	    .analysis_runs = runs.items,
+	    .n_analysis_runs = runs.n,
+	    .analysis_templates = tmpl_items,
+	    .n_analysis_templates = n_tmpl,
+	    .now = json_is_integer(now) ? (time_t)json_integer_value(now) : 1800000000,
+	};
+	struct rec_plan plan;
+	rec_plan_init(&plan);
+	if (rec_release_reconcile(&observed, &plan) == 0) {
+		check_runs(&plan, release, &runs);
+		struct model_errors errs = {0};
+		struct rel_release *rel = NULL;
+		const char *uid =
+		    json_string_value(json_object_get(json_object_get(release, "metadata"), "uid"));
+		struct sizes *s = calloc(1, sizeof(*s));
+		if (s && uid && rel_release_parse(release, &rel, &errs) == 0 &&
+		    read_owned(rss, release, uid, s)) {
+			apply_plan(&plan, s);
+			if (judged(rel))
+				check_guarantees(rel, s);
+			else if (routed(rel, s))
+				check_routers(&plan, rel, release, &ro, s);
+			else if (rel->strategy == REL_STRATEGY_BLUE_GREEN && !s->same_revision)
+				check_blue_green(&plan, rel, &ro, s);
+		}
+		free(s);
+		rel_release_free(rel);
+		model_errors_clear(&errs);
+	}
+	rec_plan_clear(&plan);
+	json_decref(v);
+	return 0;
+}
