@@ -1,8 +1,8 @@
 /*
  * Patches applied as the API server applies them, for tests that feed a
- * plan's writes back into a fake cluster (test-bluegreen, fuzz-reconcile):
- * RFC 7386 merge patches and RFC 6902 JSON patches (add, remove, replace,
- * test), the latter all or nothing as a failed `test` gives 422.
+ * plan's writes back into a fake cluster (test-rolling, test-canary,
+ * test-bluegreen, fuzz-reconcile): RFC 7386 merge patches and RFC 6902 JSON patches (add, remove,
+ * replace, test), the latter all or nothing as a failed `test` gives 422.
  */
 #ifndef SLIPWAY_TESTS_JSON_APPLY_H
 #define SLIPWAY_TESTS_JSON_APPLY_H

@@ -3,6 +3,7 @@
  * then a simulation that applies every plan to a fake cluster and checks the
  * rolling update's promises at every step.
  */
+#include "json-apply.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -256,28 +257,6 @@ static char *conditions_of(const json_t *status, const char *want)
 	return out;
 }
 
-/* Applies a JSON merge patch (RFC 7386) to target in place. */
-static void merge_patch(json_t *target, const json_t *patch)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)patch, k, v)
-	{
-		if (json_is_null(v)) {
-			json_object_del(target, k);
-		} else if (json_is_object(v)) {
-			json_t *t = json_object_get(target, k);
-			if (!json_is_object(t)) {
-				t = json_object();
-				json_object_set_new(target, k, t);
-			}
-			merge_patch(t, v);
-		} else {
-			json_object_set(target, k, v);
-		}
-	}
-}
-
 static void apply_status(json_t *release, const struct rec_plan *plan)
 {
 	const json_t *st = status_written(plan);
@@ -288,7 +267,7 @@ static void apply_status(json_t *release, const struct rec_plan *plan)
 		cur = json_object();
 		json_object_set_new(release, "status", cur);
 	}
-	merge_patch(cur, st);
+	json_apply_merge(cur, st);
 }
 
 #define FIXPOINT "@fixpoint" /* observed status = what a first reconcile wrote */
@@ -1308,7 +1287,7 @@ static void apply_plan(struct sim *sm, const struct rec_plan *plan, time_t now, 
 				sm->failures++;
 				return; /* the executor stops at the first failure */
 			}
-			merge_patch(f->obj, a->body);
+			json_apply_merge(f->obj, a->body);
 			bump(f->obj, json_object_get(a->body, "spec") != NULL);
 			set_pods(sm, f);
 			break;
