@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli-capture.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "model/timefmt.h"
@@ -19,70 +20,6 @@ static const char rel_path[] = "/apis/slipway.dev/v1alpha1/namespaces/dev/releas
 static const char ssr_line[] = "POST /apis/authentication.k8s.io/v1/selfsubjectreviews ";
 
 /* ---- running a command ------------------------------------------------ */
-
-struct capture {
-	int saved_out, saved_err;
-	FILE *out, *err;
-};
-
-static void capture_start(struct capture *c)
-{
-	fflush(stdout);
-	fflush(stderr);
-	c->out = tmpfile();
-	c->err = tmpfile();
-	c->saved_out = dup(STDOUT_FILENO);
-	c->saved_err = dup(STDERR_FILENO);
-	if (c->out)
-		dup2(fileno(c->out), STDOUT_FILENO);
-	if (c->err)
-		dup2(fileno(c->err), STDERR_FILENO);
-}
-
-/* Caller frees the result. */
-static char *slurp(FILE *f)
-{
-	char *buf = calloc(1, 65536);
-	if (f && buf) {
-		rewind(f);
-		size_t n = fread(buf, 1, 65535, f);
-		buf[n] = '\0';
-	}
-	if (f)
-		fclose(f);
-	return buf;
-}
-
-static void capture_end(struct capture *c, char **out, char **err)
-{
-	fflush(stdout);
-	fflush(stderr);
-	dup2(c->saved_out, STDOUT_FILENO);
-	dup2(c->saved_err, STDERR_FILENO);
-	close(c->saved_out);
-	close(c->saved_err);
-	*out = slurp(c->out);
-	*err = slurp(c->err);
-}
-
-/* A kubeconfig for the server at port, namespace dev; path has room for
- * 64 bytes. 0 or -1. */
-static int write_kubeconfig(int port, char *path)
-{
-	snprintf(path, 64, "/tmp/test-cli-intent-XXXXXX");
-	int fd = mkstemp(path);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f)
-		return -1;
-	fprintf(f,
-	        "apiVersion: v1\nkind: Config\n"
-	        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:%d'}}]\n"
-	        "users: [{name: u, user: {token: t}}]\n"
-	        "contexts: [{name: x, context: {cluster: c, user: u, namespace: dev}}]\n"
-	        "current-context: x\n",
-	        port);
-	return fclose(f) == 0 ? 0 : -1;
-}
 
 struct result {
 	int code;
@@ -499,7 +436,7 @@ int main(void)
 {
 	struct ss_server *srv = NULL;
 	char kc[64] = "";
-	if (ss_new(&srv) < 0 || write_kubeconfig(ss_port(srv), kc) < 0) {
+	if (ss_new(&srv) < 0 || write_test_kubeconfig(ss_port(srv), "test-cli-intent", kc) < 0) {
 		ok(false, "a scripted server and its kubeconfig");
 		ss_free(srv);
 		return tap_done();

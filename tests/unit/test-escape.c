@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli-capture.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/escape.h"
@@ -18,35 +19,6 @@
 #include "model/timefmt.h"
 #include "scripted-server.h"
 #include "tap.h"
-
-/* Whether text could go to a terminal as is: valid UTF-8 (RFC 3629)
- * without a C0 control other than '\n', DEL or a C1 control. Written here,
- * not taken from cli/escape.c, so the check does not share the code it
- * checks. */
-static bool terminal_safe(const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	while (*s) {
-		unsigned char b = *s;
-		size_t n = b < 0x80                 ? 1
-		           : b >= 0xc2 && b <= 0xdf ? 2
-		           : b >= 0xe0 && b <= 0xef ? 3
-		           : b >= 0xf0 && b <= 0xf4 ? 4
-		                                    : 0;
-		if (n == 0 || (b < 0x20 && b != '\n') || b == 0x7f)
-			return false;
-		for (size_t i = 1; i < n; i++)
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-		if ((b == 0xe0 && s[1] < 0xa0) || (b == 0xed && s[1] > 0x9f) ||
-		    (b == 0xf0 && s[1] < 0x90) || (b == 0xf4 && s[1] > 0x8f))
-			return false;
-		if (b == 0xc2 && s[1] <= 0x9f) /* U+0080..U+009F */
-			return false;
-		s += n;
-	}
-	return true;
-}
 
 static void test_table(void)
 {
@@ -153,71 +125,6 @@ static void test_json_text(void)
 }
 
 /* ---- whole commands -------------------------------------------------- */
-
-struct capture {
-	int saved_out, saved_err;
-	FILE *out, *err;
-};
-
-static void capture_start(struct capture *c)
-{
-	fflush(stdout);
-	fflush(stderr);
-	c->out = tmpfile();
-	c->err = tmpfile();
-	c->saved_out = dup(STDOUT_FILENO);
-	c->saved_err = dup(STDERR_FILENO);
-	if (c->out)
-		dup2(fileno(c->out), STDOUT_FILENO);
-	if (c->err)
-		dup2(fileno(c->err), STDERR_FILENO);
-}
-
-/* Caller frees the result. */
-static char *slurp(FILE *f)
-{
-	char *buf = calloc(1, 65536);
-	if (f && buf) {
-		rewind(f);
-		size_t n = fread(buf, 1, 65535, f);
-		buf[n] = '\0';
-	}
-	if (f)
-		fclose(f);
-	return buf;
-}
-
-/* What the command printed; caller frees *out and *err. */
-static void capture_end(struct capture *c, char **out, char **err)
-{
-	fflush(stdout);
-	fflush(stderr);
-	dup2(c->saved_out, STDOUT_FILENO);
-	dup2(c->saved_err, STDERR_FILENO);
-	close(c->saved_out);
-	close(c->saved_err);
-	*out = slurp(c->out);
-	*err = slurp(c->err);
-}
-
-/* A kubeconfig file for the server at port, namespace dev; path has room
- * for 64 bytes. 0 or -1. */
-static int write_kubeconfig(int port, char *path)
-{
-	snprintf(path, 64, "/tmp/test-escape-XXXXXX");
-	int fd = mkstemp(path);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f)
-		return -1;
-	fprintf(f,
-	        "apiVersion: v1\nkind: Config\n"
-	        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:%d'}}]\n"
-	        "users: [{name: u, user: {token: t}}]\n"
-	        "contexts: [{name: x, context: {cluster: c, user: u, namespace: dev}}]\n"
-	        "current-context: x\n",
-	        port);
-	return fclose(f) == 0 ? 0 : -1;
-}
 
 /* Runs cmd with args against the server's script; returns its exit code
  * and what it printed (caller frees). */
@@ -382,7 +289,8 @@ int main(void)
 	test_json_text();
 	struct ss_server *srv = NULL;
 	char kubeconfig[64] = "";
-	if (ss_new(&srv) < 0 || write_kubeconfig(ss_port(srv), kubeconfig) < 0) {
+	if (ss_new(&srv) < 0 ||
+	    write_test_kubeconfig(ss_port(srv), "test-escape", kubeconfig) < 0) {
 		ok(false, "a scripted server and its kubeconfig");
 		ss_free(srv);
 		return tap_done();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-capture.h"
 #include "cli/view.h"
 #include "model/api.h"
 #include "model/timefmt.h"
@@ -120,35 +121,6 @@ static void test_health(void)
 }
 
 /* ---- hostile strings ------------------------------------------------- */
-
-/* Whether text could go to a terminal as is: valid UTF-8 (RFC 3629, no
- * overlongs or surrogates) without a C0 control other than '\n', DEL or a
- * C1 control. Written here, not taken from cli/escape.c, so the check does
- * not share the code it checks. */
-static bool terminal_safe(const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	while (*s) {
-		unsigned char b = *s;
-		size_t n = b < 0x80                 ? 1
-		           : b >= 0xc2 && b <= 0xdf ? 2
-		           : b >= 0xe0 && b <= 0xef ? 3
-		           : b >= 0xf0 && b <= 0xf4 ? 4
-		                                    : 0;
-		if (n == 0 || (b < 0x20 && b != '\n') || b == 0x7f)
-			return false;
-		for (size_t i = 1; i < n; i++)
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-		if ((b == 0xe0 && s[1] < 0xa0) || (b == 0xed && s[1] > 0x9f) ||
-		    (b == 0xf0 && s[1] < 0x90) || (b == 0xf4 && s[1] > 0x8f))
-			return false;
-		if (b == 0xc2 && s[1] <= 0x9f) /* U+0080..U+009F */
-			return false;
-		s += n;
-	}
-	return true;
-}
 
 /* A Release, its ReplicaSet and a pod whose every string that the views
  * print carries something a terminal would act on: CSI (clear screen,
