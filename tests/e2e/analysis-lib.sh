@@ -127,10 +127,3 @@ start_web_server() {
 	until_true 10 test -s "$ANALYSIS_DIR/web.port" || return 1
 	WEB=127.0.0.1:$(cat "$ANALYSIS_DIR/web.port")
 }
-
-# output_has TEXT COMMAND...: the command's output holds TEXT.
-output_has() {
-	local out
-	out=$("${@:2}" 2>&1) || { echo "$out"; return 1; }
-	grep -qF -- "$1" <<<"$out" || { echo "$out"; return 1; }
-}
