@@ -149,32 +149,34 @@ static void on_change(struct kc_watch *w, enum kc_watch_change change, json_t *o
 	}
 }
 
-/* An optional kind answered 404: the collection is empty (a CRD removed
- * while watched takes its objects with it), and that is a synced state.
- * The watch goes on retrying with backoff, so the resource is found when it
- * is installed. */
-static void resource_absent(struct shard *sh)
+/* An optional kind answered 404 (or 403): the collection is empty (a CRD
+ * removed while watched takes its objects with it), and that is a synced
+ * state. The watch goes on retrying with backoff, so the resource is found
+ * when it is installed (or the RBAC grants it). */
+static void resource_absent(struct shard *sh, long status)
 {
 	ctl_store_replace_begin(sh->store);
 	ctl_store_replace_end(sh->store, &replace_ops, sh);
 	if (sh->absent)
 		return;
 	sh->absent = true;
-	ctl_log(NULL, CTL_LOG_INFO, "resource not served; treated as empty until it is", "resource",
-	        sh->inf->resource, "namespace", sh->ns ? sh->ns : "(all)", NULL);
+	ctl_log(NULL, CTL_LOG_INFO,
+	        status == 403 ? "resource forbidden; treated as empty until it is not"
+	                      : "resource not served; treated as empty until it is",
+	        "resource", sh->inf->resource, "namespace", sh->ns ? sh->ns : "(all)", NULL);
 }
 
 /* Every failure the watch recovers from is worth a line: a watch that keeps
  * failing (RBAC, a CRD not installed) would otherwise leave the cache empty
- * in silence. An optional kind's 404 is no failure but a state, logged once
+ * in silence. An optional kind's 404 or 403 is no failure but a state, logged once
  * (resource_absent). */
 static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const struct kc_error *err,
                            void *userdata)
 {
 	struct shard *sh = userdata;
-	if (sh->inf->optional && err && err->http_status == 404 &&
+	if (sh->inf->optional && err && (err->http_status == 404 || err->http_status == 403) &&
 	    (what == KC_WATCH_IN_LIST_FAILED || what == KC_WATCH_IN_WATCH_FAILED)) {
-		resource_absent(sh);
+		resource_absent(sh, err->http_status);
 		return;
 	}
 	ctl_log(NULL, CTL_LOG_WARN, "watch failed; retrying", "resource", sh->inf->resource,

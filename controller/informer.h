@@ -21,7 +21,7 @@
  * (a relist of an unchanged object) is not reported.
  *
  * Synced: true once every watch has delivered its first list (or, for an
- * optional kind, found the resource not served). The controller does not
+ * optional kind, found the resource not served or forbidden). The controller does not
  * reconcile before all its informers have synced.
  */
 #ifndef SLIPWAY_CONTROLLER_INFORMER_H
@@ -60,8 +60,9 @@ struct ctl_informer_options {
 	 * memory, a parse on every read. For kinds with many objects. */
 	bool compact;
 	/* The API may not be served (a CRD not installed, HTTPRoute in a
-	 * cluster without the Gateway API): a 404 on the list or the watch
-	 * counts as an empty collection, so the informer is synced, its
+	 * cluster without the Gateway API), or not be granted to the
+	 * controller (RBAC): a 404 or 403 on the list or the watch counts as an
+	 * empty collection, so the informer is synced, its
 	 * objects (if any) are deleted, and it keeps listing with the watch's
 	 * backoff (up to 30 s), so a CRD installed later needs no restart.
 	 * Logged once at info when the resource goes away, once when it is
@@ -100,7 +101,7 @@ struct ctl_informer *ctl_informer_free(struct ctl_informer *inf);
 bool ctl_informer_synced(const struct ctl_informer *inf);
 
 /* An optional informer (ctl_informer_options.optional): false while the
- * last list or watch of some namespace was answered 404, so the cache is
+ * last list or watch of some namespace was answered 404 or 403, so the cache is
  * empty because the API is not there. Always true for a required one. */
 bool ctl_informer_served(const struct ctl_informer *inf);
 

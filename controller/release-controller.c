@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controller/log.h"
+#include "controller/release-gates.h"
 #include "model/api.h"
 #include "model/intent.h"
 #include "model/names.h"
@@ -84,6 +85,9 @@ enum {
 	INFORMER_ANALYSISRUNS,     /* owned */
 	INFORMER_ANALYSISTEMPLATES,
 	INFORMER_CLUSTERANALYSISTEMPLATES,
+	INFORMER_APPROVALS,         /* mapped by spec.release (release-gates.h) */
+	INFORMER_APPROVAL_POLICIES, /* ValidatingAdmissionPolicies */
+	INFORMER_APPROVAL_BINDINGS, /* their bindings */
 	N_INFORMERS
 };
 
@@ -306,6 +310,8 @@ static const struct ctl_index release_indexes[] = {
     {.name = INDEX_STABLE_INGRESS, .fn = stable_ingress_of},
     {.name = INDEX_ANALYSIS_TEMPLATES, .fn = templates_of},
     {.name = INDEX_CLUSTER_ANALYSIS_TEMPLATES, .fn = cluster_templates_of},
+    {.name = CTL_INDEX_GATED_RELEASE, .fn = ctl_release_gated_self},
+    {.name = CTL_INDEX_GATE_POLICY, .fn = ctl_release_gate_policy},
 };
 
 /* Objects collected from an index, each a reference we own. */
@@ -380,6 +386,8 @@ static int named_replicaset(struct ctl_runtime *rt, const json_t *release, const
 struct ctl_release_snapshot {
 	struct rec_observed observed;
 	struct owned replicasets, pods, owned_ingresses, runs, templates;
+	struct owned approvals, bindings;
+	json_t *approval_policy;
 	json_t *named;
 	json_t *stable_service, *canary_service, *stable_ingress;
 	json_t **http_routes; /* n_http_routes of them, NULL where not found */
@@ -514,6 +522,28 @@ static int collect_analysis(struct ctl_runtime *rt, const json_t *release, const
 	return r;
 }
 
+/* For a Release with a gate: its Approvals (by the index on spec.release),
+ * the identity policy (by key) and the policy's bindings (by the index on
+ * policyName). Lookups, no scan; nothing for a Release without a gate. */
+static int collect_gates(struct ctl_runtime *rt, const json_t *release,
+                         struct ctl_release_snapshot *s)
+{
+	char key[CTL_STORE_KEY_MAX];
+	if (!ctl_release_has_gates(release) || ctl_object_key(release, key, sizeof(key)) < 0)
+		return 0;
+	int r = ctl_informer_by_index(ctl_runtime_informer(rt, INFORMER_APPROVALS),
+	                              CTL_INDEX_APPROVAL_RELEASE, key, collect, &s->approvals);
+	if (r == 0)
+		r = ctl_informer_by_index(ctl_runtime_informer(rt, INFORMER_APPROVAL_BINDINGS),
+		                          CTL_INDEX_BINDING_POLICY, MODEL_APPROVAL_IDENTITY_POLICY,
+		                          collect, &s->bindings);
+	if (r < 0)
+		return r;
+	r = ctl_informer_get(ctl_runtime_informer(rt, INFORMER_APPROVAL_POLICIES),
+	                     MODEL_APPROVAL_IDENTITY_POLICY, &s->approval_policy);
+	return r == -ENOENT ? 0 : r;
+}
+
 /* Fills the observed struct from what s holds. */
 static void fill_observed(struct ctl_runtime *rt, const json_t *release, double now,
                           struct ctl_release_snapshot *s)
@@ -539,6 +569,11 @@ static void fill_observed(struct ctl_runtime *rt, const json_t *release, double 
 	    .n_analysis_runs = s->runs.n,
 	    .analysis_templates = (const json_t *const *)s->templates.items,
 	    .n_analysis_templates = s->templates.n,
+	    .approvals = (const json_t *const *)s->approvals.items,
+	    .n_approvals = s->approvals.n,
+	    .approval_policy = s->approval_policy,
+	    .approval_bindings = (const json_t *const *)s->bindings.items,
+	    .n_approval_bindings = s->bindings.n,
 	    .now = (time_t)now,
 	};
 }
@@ -564,6 +599,8 @@ int ctl_release_snapshot_new(struct ctl_runtime *rt, const json_t *release, doub
 		r = collect_routers(rt, release, ns, uid, s);
 	if (r == 0)
 		r = collect_analysis(rt, release, ns, uid, s);
+	if (r == 0)
+		r = collect_gates(rt, release, s);
 	if (r < 0) {
 		ctl_release_snapshot_free(s);
 		return r;
@@ -587,6 +624,9 @@ struct ctl_release_snapshot *ctl_release_snapshot_free(struct ctl_release_snapsh
 	owned_clear(&s->owned_ingresses);
 	owned_clear(&s->runs);
 	owned_clear(&s->templates);
+	owned_clear(&s->approvals);
+	owned_clear(&s->bindings);
+	json_decref(s->approval_policy);
 	json_decref(s->named);
 	json_decref(s->stable_service);
 	json_decref(s->canary_service);
@@ -723,6 +763,9 @@ int ctl_release_controller_add(struct ctl_manager *m,
 	pod->label_selector = MODEL_LABEL_REVISION;
 	router_kinds(watches);
 	analysis_kinds(watches);
+	ctl_release_gate_watches(&watches[INFORMER_APPROVALS - 1],
+	                         &watches[INFORMER_APPROVAL_POLICIES - 1],
+	                         &watches[INFORMER_APPROVAL_BINDINGS - 1]);
 	struct ctl_runtime_options ro = {
 	    .name = "release",
 	    .primary = ctl_kind_of(&model_release_gvk),

@@ -42,6 +42,7 @@ struct watched {
 	struct ctl_runtime *rt;
 	enum ctl_watch_role role;
 	char *index; /* CTL_WATCH_MAPPED */
+	bool (*map_value)(const json_t *obj, char *buf, size_t len);
 };
 
 struct ctl_runtime {
@@ -118,13 +119,25 @@ static int enqueue_key(const char *key, json_t *obj, void *userdata)
 	return 0;
 }
 
-/* The primary objects whose index holds obj's key. */
-static void mapped_changed(struct ctl_runtime *rt, const char *index, const json_t *obj)
+/* The primary objects whose index holds obj's key (or w->map_value's),
+ * and, when old maps elsewhere, those of old's. */
+static void mapped_changed(const struct watched *w, const json_t *old, const json_t *obj)
 {
-	char key[CTL_STORE_KEY_MAX];
-	if (!rt->queue || !rt->seeded || ctl_object_key(obj, key, sizeof(key)) < 0)
+	struct ctl_runtime *rt = w->rt;
+	char key[CTL_STORE_KEY_MAX], old_key[CTL_STORE_KEY_MAX];
+	if (!rt->queue || !rt->seeded)
 		return;
-	ctl_informer_by_index(rt->informers[0], index, key, enqueue_key, rt);
+	if (!w->map_value) {
+		if (ctl_object_key(obj, key, sizeof(key)) == 0)
+			ctl_informer_by_index(rt->informers[0], w->index, key, enqueue_key, rt);
+		return;
+	}
+	bool mapped = w->map_value(obj, key, sizeof(key));
+	if (mapped)
+		ctl_informer_by_index(rt->informers[0], w->index, key, enqueue_key, rt);
+	if (old && w->map_value(old, old_key, sizeof(old_key)) &&
+	    (!mapped || strcmp(old_key, key) != 0))
+		ctl_informer_by_index(rt->informers[0], w->index, old_key, enqueue_key, rt);
 }
 
 static void watched_changed(struct ctl_informer *inf, enum ctl_informer_event ev, const json_t *old,
@@ -134,7 +147,7 @@ static void watched_changed(struct ctl_informer *inf, enum ctl_informer_event ev
 	if (w->role == CTL_WATCH_OWNED)
 		owned_changed(w->rt, old, obj);
 	else
-		mapped_changed(w->rt, w->index, obj);
+		mapped_changed(w, old, obj);
 }
 
 /* Gets the informer of each watch and adds this controller's handlers. */
@@ -150,6 +163,7 @@ static int attach(struct ctl_runtime *rt, const struct ctl_runtime_options *opts
 		struct watched *w = &rt->watched[i];
 		w->rt = rt;
 		w->role = wa->role;
+		w->map_value = wa->map_value;
 		if (wa->role == CTL_WATCH_MAPPED) {
 			if (!wa->index || !ctl_informer_has_index(rt->informers[0], wa->index))
 				return kc_error_set(

@@ -91,6 +91,12 @@ struct ctl_watch {
 	/* CTL_WATCH_MAPPED: the name of a field index of the primary kind whose
 	 * values are keys of this kind's objects. */
 	const char *index;
+	/* CTL_WATCH_MAPPED, optional: the value looked up in that index for an
+	 * object, instead of its key (an Approval maps by "ns/spec.release", a
+	 * policy binding by spec.policyName). Writes it into buf with its NUL and
+	 * returns true, or false: the object maps to nothing. Both the old and
+	 * the new object of an UPDATE are mapped. NULL: the object's key. */
+	bool (*map_value)(const json_t *obj, char *buf, size_t len);
 };
 
 /* Fills plan for the primary object `obj` (borrowed, read-only) at wall-clock

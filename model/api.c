@@ -63,3 +63,21 @@ int model_child_name(const char *release, const char *revision, char *buf, size_
 		return -ENAMETOOLONG;
 	return n;
 }
+
+const struct model_gvk model_approval_gvk = {.group = MODEL_GROUP,
+                                             .version = MODEL_VERSION,
+                                             .resource = "approvals",
+                                             .kind = MODEL_KIND_APPROVAL,
+                                             .namespaced = true};
+
+const struct model_gvk model_vap_gvk = {.group = "admissionregistration.k8s.io",
+                                        .version = "v1",
+                                        .resource = "validatingadmissionpolicies",
+                                        .kind = "ValidatingAdmissionPolicy",
+                                        .namespaced = false};
+
+const struct model_gvk model_vap_binding_gvk = {.group = "admissionregistration.k8s.io",
+                                                .version = "v1",
+                                                .resource = "validatingadmissionpolicybindings",
+                                                .kind = "ValidatingAdmissionPolicyBinding",
+                                                .namespaced = false};

@@ -89,6 +89,14 @@ extern const struct model_gvk model_analysis_run_gvk;
 /* The Jobs of job metrics, the Secrets of secretKeyRef arguments. */
 extern const struct model_gvk model_job_gvk; /* batch/v1 */
 extern const struct model_gvk model_secret_gvk;
+/* Governance: people's sign-offs on gates (model/gate.h), and the admission
+ * policy (admissionregistration.k8s.io/v1, cluster-scoped) that vouches for
+ * their identity, with its bindings. */
+#define MODEL_KIND_APPROVAL            "Approval"
+#define MODEL_APPROVAL_IDENTITY_POLICY "slipway-approval-identity"
+extern const struct model_gvk model_approval_gvk;
+extern const struct model_gvk model_vap_gvk;         /* ValidatingAdmissionPolicy */
+extern const struct model_gvk model_vap_binding_gvk; /* ValidatingAdmissionPolicyBinding */
 
 /* The name of a Release's child for one revision: "<release>-<revision>"
  * (ReplicaSets today; canary Ingresses, AnalysisRuns later), written into

@@ -16,6 +16,7 @@ static const char *const pause_names[] = {
     [REL_PAUSE_CANARY_STEP] = "CanaryPauseStep",
     [REL_PAUSE_INCONCLUSIVE_ANALYSIS] = "InconclusiveAnalysisRun",
     [REL_PAUSE_BLUE_GREEN] = "BlueGreenPause",
+    [REL_PAUSE_APPROVAL] = "ApprovalPending",
 };
 #define N_PAUSE_NAMES (sizeof(pause_names) / sizeof(pause_names[0]))
 

@@ -37,6 +37,8 @@ enum rel_pause_reason {
 	REL_PAUSE_CANARY_STEP,           /* "CanaryPauseStep": a pause step */
 	REL_PAUSE_INCONCLUSIVE_ANALYSIS, /* "InconclusiveAnalysisRun" */
 	REL_PAUSE_BLUE_GREEN,            /* "BlueGreenPause": waiting for promotion */
+	REL_PAUSE_APPROVAL, /* "ApprovalPending": an approval gate; its timeout counts from
+	                       startTime */
 };
 
 struct rel_pause_condition {

@@ -7,6 +7,9 @@
  *   canary-analysis.c  the AnalysisRuns of analysis steps and of the
  *                   background analysis (reconcilers/release-analysis.h):
  *                   what they say to the machine, which ones it keeps;
+ *   canary-gate.c   approval steps: the gate over the Release's Approvals
+ *                   (model/gate.h), counted only while the identity policy
+ *                   is installed and bound;
  *   canary-steer.c  the machine's traffic: what each state asks of the
  *                   routers (rec_canary_route_decide), whether they are in
  *                   effect for a step, the routers' actions at the front of
@@ -29,6 +32,7 @@
 #include "reconcilers/plan.h"
 #include "reconcilers/release-analysis.h"
 #include "reconcilers/scaling.h"
+#include "reconcilers/status.h"
 #include "reconcilers/traffic.h"
 
 /* Where the machine stands (docs/internals/canary.md); derived each reconcile
@@ -37,12 +41,22 @@ enum rec_canary_state {
 	ST_FIRST,     /* no stable ReplicaSet: the template goes out whole, no steps */
 	ST_STEP,      /* steps[step] places pods (setWeight and the traffic steps) */
 	ST_PAUSE,     /* steps[step] is a pause: a timer, or until Promote */
-	ST_BLOCKED,   /* steps[step] is approval: not implemented */
+	ST_APPROVAL,  /* steps[step] is approval: its gate (canary-gate.c) decides */
 	ST_ANALYSIS,  /* steps[step] is analysis: its AnalysisRun decides */
 	ST_HELD,      /* spec.paused: nothing moves */
 	ST_ABORTED,   /* the canary goes, the stable side comes back whole */
 	ST_PROMOTING, /* past the last step, or promoteFull: the canary takes every pod */
 	ST_STABLE,    /* the template is the stable revision */
+};
+
+/* What an approval step's gate says (canary-gate.c). */
+struct rec_canary_gate_view {
+	int32_t step;  /* the step evaluated, -1: none */
+	bool verified; /* the identity policy is installed and bound */
+	int state;     /* enum model_gate_state */
+	bool has_deadline;
+	time_t deadline; /* the timeout's end */
+	char text[1024]; /* model_gate_describe, or why nothing counts */
 };
 
 struct rec_canary_machine {
@@ -89,6 +103,12 @@ struct rec_canary_machine {
 	const struct rec_analysis_result *holding;
 	const struct rec_analysis_result *abort_cause;
 	time_t inconclusive_start; /* the InconclusiveAnalysisRun pause condition, 0: none */
+	/* Approval gates (canary-gate.c). */
+	time_t approval_start;            /* the ApprovalPending pause condition, 0: none */
+	struct rec_canary_gate_view gate; /* of steps[gate.step], gate.step -1: none */
+	/* Why the canary was aborted when no run says it (a Reject, a timeout);
+	 * "" when nothing does. */
+	char abort_text[1400];
 };
 
 /* canary.c, for canary-steer.c. */
@@ -147,5 +167,27 @@ int rec_canary_analysis_gate(struct rec_canary_machine *m, enum rec_canary_gate 
 /* The runs m's final state no longer needs: stopped, old ones deleted
  * (into m->runs). 0 or -ENOMEM. */
 int rec_canary_analysis_tidy(struct rec_canary_machine *m);
+
+/* canary-gate.c, for canary.c. */
+
+#define REC_REASON_APPROVAL_PENDING    "ApprovalPending"
+#define REC_REASON_APPROVAL_UNVERIFIED "ApprovalsUnverifiable"
+#define REC_REASON_APPROVAL_TIMED_OUT  "ApprovalTimedOut"
+
+/* Reads the ApprovalPending pause condition; for an aborted canary at an
+ * approval step, the Reject that aborted it (into m->abort_text). */
+void rec_canary_gate_load(struct rec_canary_machine *m);
+/* At an approval step (ST_APPROVAL): evaluates its gate into m->gate, and
+ * says STEP_DONE (met), ABORT (a Reject, or a timeout with onTimeout
+ * Abort: m->abort_text says which) or HOLD (waiting; a requeue at the
+ * timeout). 0 or -ENOMEM. */
+int rec_canary_approval_gate(struct rec_canary_machine *m, enum rec_canary_gate *gate);
+/* Whether steps from..n_steps-1 hold an approval step (a Promote, a full
+ * promotion, does not pass one: approvers open it). */
+bool rec_canary_gate_ahead(const struct rec_canary_machine *m, int32_t from);
+/* The status message of a canary waiting at a gate, into w (phase Paused;
+ * Stalled while nothing can count or the timeout passed). */
+void rec_canary_gate_words(const struct rec_canary_machine *m, const char *at,
+                           struct rec_verdict *v, char *msg, size_t len);
 
 #endif

@@ -128,6 +128,7 @@ static void load(struct rec_canary_machine *m)
 			m->pause_start = cs->pause_conditions[i].start_time;
 	}
 	rec_canary_analysis_load(m);
+	rec_canary_gate_load(m);
 }
 
 /* Whether there is a canary at all: a stable ReplicaSet to protect and a
@@ -151,6 +152,8 @@ static int start_canary(struct rec_canary_machine *m)
 	m->aborted_at = 0;
 	m->promote_full = false;
 	m->pause_start = 0;
+	m->approval_start = 0;
+	m->abort_text[0] = '\0';
 	m->moved = true;
 	/* The new revision's runs have names of their own. */
 	m->attempt = 0;
@@ -184,6 +187,28 @@ static void fresh_analysis(struct rec_canary_machine *m)
 	m->step_run_of = -1;
 }
 
+/* A Promote (or a full promotion) does not pass an approval gate: that is
+ * for the people the gate names (separation of duties). The intent is
+ * ignored, and the Event says so. */
+static int gate_not_promoted(struct rec_canary_machine *m, const struct rel_intent *in,
+                             bool *ignored)
+{
+	char note[REL_INTENT_USER_MAX + 256];
+	int32_t i = m->step;
+	while (i < m->n_steps && m->c->rel->canary.steps[i].kind != REL_STEP_APPROVAL)
+		i++;
+	snprintf(note, sizeof(note),
+	         "%s by %s ignored: step %d is approval gate %s, which only its approvers open "
+	         "(kubectl slipway approve)",
+	         rel_intent_action_name(in->action), in->user, (int)i + 1,
+	         i < m->n_steps ? m->c->rel->canary.steps[i].approval.name : "");
+	*ignored = false;
+	if (!rec_plan_add_event(m->after, m->c->release, REC_EVENT_NORMAL,
+	                        REC_REASON_INTENT_IGNORED, note))
+		return -ENOMEM;
+	return 0;
+}
+
 /* An intent that applies: the transition it asks for, or none when the
  * machine is not where the intent could act (then it is ignored). */
 static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *in, bool *ignored)
@@ -208,6 +233,8 @@ static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *i
 		m->aborted_at = 0;
 		m->step = 0;
 		m->promote_full = false;
+		m->approval_start = 0;
+		m->abort_text[0] = '\0';
 		m->moved = true;
 		fresh_analysis(m);
 		snprintf(note, sizeof(note), "Revision %s retried by %s: steps start again", rev,
@@ -224,6 +251,8 @@ static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *i
 		}
 		if (m->abort || m->step >= m->n_steps)
 			break;
+		if (m->c->rel->canary.steps[m->step].kind == REL_STEP_APPROVAL)
+			return gate_not_promoted(m, in, ignored);
 		m->step++;
 		m->pause_start = 0;
 		m->moved = true;
@@ -233,6 +262,8 @@ static int apply_intent(struct rec_canary_machine *m, const struct rel_intent *i
 	case REL_INTENT_PROMOTE_FULL:
 		if (m->abort)
 			break;
+		if (rec_canary_gate_ahead(m, m->step))
+			return gate_not_promoted(m, in, ignored);
 		m->promote_full = true;
 		m->pause_start = 0;
 		m->moved = true;
@@ -287,7 +318,7 @@ static enum rec_canary_state derive(const struct rec_canary_machine *m)
 	case REL_STEP_ANALYSIS:
 		return ST_ANALYSIS;
 	case REL_STEP_APPROVAL:
-		return ST_BLOCKED;
+		return ST_APPROVAL;
 	default:
 		return ST_STEP;
 	}
@@ -412,9 +443,10 @@ static int step_done(struct rec_canary_machine *m)
 	return take(m, TR_STEP_DONE, note);
 }
 
-/* A run Failed (or ended in Error): the canary aborts, as an Abort intent
- * would, and the Warning Event says why. 0 or -ENOMEM. */
-static int analysis_abort(struct rec_canary_machine *m)
+/* A run Failed (or ended in Error), a gate was rejected or timed out: the
+ * canary aborts, as an Abort intent would, and the Warning Event says why.
+ * 0 or -ENOMEM. */
+static int gate_abort(struct rec_canary_machine *m)
 {
 	char note[2048], at[96];
 	step_name(m, m->step, at, sizeof(at));
@@ -424,7 +456,9 @@ static int analysis_abort(struct rec_canary_machine *m)
 	m->inconclusive_start = 0;
 	m->moved = true;
 	snprintf(note, sizeof(note), "Revision %s aborted at step %s: %s", m->c->rel->revision, at,
-	         m->abort_cause ? m->abort_cause->message : "an analysis run failed");
+	         m->abort_cause     ? m->abort_cause->message
+	         : m->abort_text[0] ? m->abort_text
+	                            : "an analysis run failed");
 	return take(m, TR_ABORT, note);
 }
 
@@ -439,10 +473,12 @@ static int settle(struct rec_canary_machine *m)
 		enum rec_canary_gate gate = REC_GATE_GO;
 		if (r == 0)
 			r = rec_canary_analysis_gate(m, &gate);
+		if (r == 0 && gate == REC_GATE_GO && m->st == ST_APPROVAL)
+			r = rec_canary_approval_gate(m, &gate);
 		if (r < 0)
 			return r;
 		if (gate == REC_GATE_ABORT) {
-			r = analysis_abort(m);
+			r = gate_abort(m);
 			if (r < 0)
 				return r;
 			continue;
@@ -625,13 +661,18 @@ static int record(struct rec_canary_machine *m)
 	size_t k = 0;
 	for (size_t i = 0; i < cs->n_pause_conditions; i++) {
 		if (cs->pause_conditions[i].reason != REL_PAUSE_CANARY_STEP &&
-		    cs->pause_conditions[i].reason != REL_PAUSE_INCONCLUSIVE_ANALYSIS)
+		    cs->pause_conditions[i].reason != REL_PAUSE_INCONCLUSIVE_ANALYSIS &&
+		    cs->pause_conditions[i].reason != REL_PAUSE_APPROVAL)
 			cs->pause_conditions[k++] = cs->pause_conditions[i];
 	}
 	cs->n_pause_conditions = k;
 	if (m->st == ST_PAUSE && m->pause_start != 0 && k < REL_PAUSE_CONDITIONS_MAX)
 		cs->pause_conditions[cs->n_pause_conditions++] =
 		    (struct rel_pause_condition){REL_PAUSE_CANARY_STEP, m->pause_start};
+	if (m->st == ST_APPROVAL && m->approval_start != 0 &&
+	    cs->n_pause_conditions < REL_PAUSE_CONDITIONS_MAX)
+		cs->pause_conditions[cs->n_pause_conditions++] =
+		    (struct rel_pause_condition){REL_PAUSE_APPROVAL, m->approval_start};
 	if (inconclusive(m) && cs->n_pause_conditions < REL_PAUSE_CONDITIONS_MAX)
 		cs->pause_conditions[cs->n_pause_conditions++] = (struct rel_pause_condition){
 		    REL_PAUSE_INCONCLUSIVE_ANALYSIS,
@@ -668,13 +709,8 @@ static void word_waiting(const struct rec_canary_machine *m, const char *at, str
 		    rel->canary.steps[m->step].pause_has_duration ? "resumes when the time is up"
 		                                                  : "waiting to be promoted");
 		break;
-	case ST_BLOCKED:
-		v->reason = REC_REASON_APPROVAL_NOT_IMPLEMENTED;
-		v->stalled = true;
-		snprintf(w->msg, sizeof(w->msg),
-		         "revision %s stopped at step %s: %s steps are not implemented by this "
-		         "controller yet; promote past it or abort",
-		         rel->revision, at, rel_step_name(rel->canary.steps[m->step].kind));
+	case ST_APPROVAL:
+		rec_canary_gate_words(m, at, v, w->msg, sizeof(w->msg));
 		break;
 	case ST_ABORTED:
 		v->phase = REL_PHASE_DEGRADED;
@@ -685,8 +721,8 @@ static void word_waiting(const struct rec_canary_machine *m, const char *at, str
 		snprintf(w->msg, sizeof(w->msg),
 		         "revision %s aborted at step %s%s%s: stable revision %s serves; retry, or "
 		         "apply a new template",
-		         rel->revision, at, m->abort_cause ? " by " : "",
-		         m->abort_cause ? m->abort_cause->message : "", m->stable);
+		         rel->revision, at, m->abort_cause || m->abort_text[0] ? " by " : "",
+		         m->abort_cause ? m->abort_cause->message : m->abort_text, m->stable);
 		snprintf(w->pmsg, sizeof(w->pmsg), "Revision %s was aborted.", rel->revision);
 		break;
 	default: /* ST_HELD */
@@ -864,7 +900,7 @@ static int report(struct rec_canary_machine *m)
 		r = rec_status_failed(c, REC_REASON_DEADLINE_EXCEEDED, w.msg, m->after);
 	if (r == 0 && rec_claim_blocks(&m->obstacle))
 		r = rec_status_failed(c, m->obstacle.reason, m->obstacle.message, m->after);
-	bool warn = m->st == ST_BLOCKED || rec_canary_traffic_problem(m) ||
+	bool warn = (m->st == ST_APPROVAL && w.v.stalled) || rec_canary_traffic_problem(m) ||
 	            (m->holding && m->holding->outcome == REC_ANALYSIS_BLOCKED);
 	if (r == 0 && warn && !rec_claim_blocks(&m->obstacle) &&
 	    !rec_status_had_reason(c->observed, "Stalled", w.v.reason) &&

@@ -39,9 +39,14 @@
  * aborted; a template missing or invalid stalls the steps until it is
  * fixed. Runs no longer needed are stopped (spec.terminate).
  *
- * Approval steps are not implemented: the machine stops there, phase
- * Paused, Stalled=True with REC_REASON_APPROVAL_NOT_IMPLEMENTED, until
- * promoted past them.
+ * An approval step waits for its gate (canary-gate.c, model/gate.h):
+ * Paused with pause condition ApprovalPending (its startTime starts the
+ * timeout) while the Approvals of this Release, revision and gate do not
+ * meet its rules; met, the step completes; a Reject, or the timeout with
+ * onTimeout Abort, aborts the canary (Warning Event). Approvals count only
+ * while the identity policy is installed and bound (fail closed). A Promote
+ * does not pass a gate, nor does a full promotion with a gate ahead: only
+ * the approvers open it.
  */
 #ifndef SLIPWAY_RECONCILERS_CANARY_H
 #define SLIPWAY_RECONCILERS_CANARY_H
@@ -52,11 +57,10 @@
 #include "reconcilers/status.h"
 #include "reconcilers/traffic.h"
 
-#define REC_REASON_CANARY_STEP              "CanaryStep"
-#define REC_REASON_CANARY_PAUSE             "CanaryPauseStep"
-#define REC_REASON_ROLLOUT_ABORTED          "RolloutAborted"
-#define REC_REASON_ANALYSIS_RUNNING         "AnalysisRunning"
-#define REC_REASON_APPROVAL_NOT_IMPLEMENTED "ApprovalNotImplemented"
+#define REC_REASON_CANARY_STEP      "CanaryStep"
+#define REC_REASON_CANARY_PAUSE     "CanaryPauseStep"
+#define REC_REASON_ROLLOUT_ABORTED  "RolloutAborted"
+#define REC_REASON_ANALYSIS_RUNNING "AnalysisRunning"
 /* Router problems (Stalled, Warning Event once) and corrections (Event). */
 #define REC_REASON_TRAFFIC_ROUTER_MISSING  "TrafficRouterMissing"
 #define REC_REASON_ROUTE_NOT_ACCEPTED      "RouteNotAccepted"

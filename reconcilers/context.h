@@ -46,6 +46,13 @@ struct rec_ctx {
 	size_t n_analysis_runs;
 	const json_t *const *analysis_templates;
 	size_t n_analysis_templates;
+	/* The Approvals naming the Release, the identity policy and its
+	 * bindings (rec_observed's; reconcilers/canary-gate.c reads them). */
+	const json_t *const *approvals;
+	size_t n_approvals;
+	const json_t *approval_policy;
+	const json_t *const *approval_bindings;
+	size_t n_approval_bindings;
 	/* The previous plan's failed write (rec_observed.failure), or NULL. */
 	const struct rec_failure *failure;
 	time_t now;

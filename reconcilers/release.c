@@ -205,6 +205,11 @@ static int owned_runs(const struct rec_observed *o, const struct rel_release *re
 	c->n_analysis_runs = k;
 	c->analysis_templates = o->analysis_templates;
 	c->n_analysis_templates = o->analysis_templates ? o->n_analysis_templates : 0;
+	c->approvals = o->approvals;
+	c->n_approvals = o->approvals ? o->n_approvals : 0;
+	c->approval_policy = o->approval_policy;
+	c->approval_bindings = o->approval_bindings;
+	c->n_approval_bindings = o->approval_bindings ? o->n_approval_bindings : 0;
 	*ret = runs;
 	return 0;
 }

@@ -91,6 +91,18 @@ struct rec_observed {
 	size_t n_analysis_runs;
 	const json_t *const *analysis_templates;
 	size_t n_analysis_templates;
+	/* For a Release with an approval gate (NULL / 0 otherwise): the
+	 * Approvals in its namespace whose spec.release names it, the
+	 * ValidatingAdmissionPolicy slipway-approval-identity (NULL: not
+	 * installed, or not readable) and the ValidatingAdmissionPolicyBindings
+	 * whose spec.policyName is that policy. The gate counts Approvals only
+	 * while the policy and a Deny binding of it exist
+	 * (reconcilers/canary-gate.c). */
+	const json_t *const *approvals;
+	size_t n_approvals;
+	const json_t *approval_policy;
+	const json_t *const *approval_bindings;
+	size_t n_approval_bindings;
 	time_t now; /* wall clock, seconds */
 };
 

@@ -70,6 +70,7 @@ static int image_of(const char *revision)
 #define MAX_ING  4
 #define MAX_RUNS 24
 #define MAX_TMPL 6
+#define MAX_APPR 8
 
 /* The fake cluster: one Release, its ReplicaSets, and its routers. */
 struct sim {
@@ -87,6 +88,11 @@ struct sim {
 	size_t n_runs;
 	json_t *tmpl[MAX_TMPL]; /* AnalysisTemplates and ClusterAnalysisTemplates */
 	size_t n_tmpl;
+	/* Approvals of the Release, and the identity policy and its binding
+	 * (NULL: not installed). */
+	json_t *appr[MAX_APPR];
+	size_t n_appr;
+	json_t *policy, *binding;
 	bool routed;  /* trafficRouting: check the router promises */
 	bool dynamic; /* dynamicStableScale */
 	time_t now;
@@ -178,6 +184,36 @@ static void sim_init(struct sim *sm, int replicas, const char *canary, int surge
 	              "kind", "Release", "metadata", "name", "web", "namespace", "shop", "uid",
 	              "rel-uid", "resourceVersion", "1", "generation", 1, "spec", spec);
 	routers_init(sm);
+	sm->policy = json_pack("{s:{s:s}}", "metadata", "name", "slipway-approval-identity");
+	sm->binding =
+	    json_pack("{s:{s:s},s:{s:s,s:[s]}}", "metadata", "name", "b", "spec", "policyName",
+	              "slipway-approval-identity", "validationActions", "Deny");
+}
+
+/* An Approval of gate "g" by user (in group, "-": none) of revision
+ * rev[image] with decision, created now. */
+static void add_approval(struct sim *sm, const char *user, const char *group, int image,
+                         const char *decision, const char *comment)
+{
+	if (sm->n_appr == MAX_APPR)
+		return;
+	char name[32], ts[MODEL_TIME_LEN];
+	snprintf(name, sizeof(name), "web-g-%zu", sm->n_appr);
+	model_time_format(sm->now, ts);
+	json_t *groups = json_array();
+	if (strcmp(group, "-") != 0)
+		json_array_append_new(groups, json_string(group));
+	sm->appr[sm->n_appr++] =
+	    json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:s,s:s,s:s,s:s,s:s,s:o}}", "metadata", "name", name,
+	              "namespace", "shop", "creationTimestamp", ts, "spec", "release", "web",
+	              "revision", rev[image], "gate", "g", "decision", decision, "comment", comment,
+	              "user", user, "groups", groups);
+}
+
+static json_t *json_decref_null(json_t *j)
+{
+	json_decref(j);
+	return NULL;
 }
 
 static void sim_free(struct sim *sm)
@@ -197,6 +233,10 @@ static void sim_free(struct sim *sm)
 		json_decref(sm->runs[i]);
 	for (size_t i = 0; i < sm->n_tmpl; i++)
 		json_decref(sm->tmpl[i]);
+	for (size_t i = 0; i < sm->n_appr; i++)
+		json_decref(sm->appr[i]);
+	json_decref(sm->policy);
+	json_decref(sm->binding);
 }
 
 static int int_at(const json_t *obj, const char *a, const char *b)
@@ -800,6 +840,9 @@ static void check_routers(struct sim *sm, const struct routers_seen *b, bool who
 static size_t step_once(struct sim *sm, size_t limit)
 {
 	const json_t *rss[MAX_RS], *owned[MAX_ING], *runs[MAX_RUNS], *tmpl[MAX_TMPL];
+	const json_t *appr[MAX_APPR], *bindings[1] = {sm->binding};
+	for (size_t i = 0; i < sm->n_appr; i++)
+		appr[i] = sm->appr[i];
 	for (size_t i = 0; i < sm->n_rs; i++)
 		rss[i] = sm->rs[i];
 	for (size_t i = 0; i < sm->n_runs; i++)
@@ -823,6 +866,11 @@ static size_t step_once(struct sim *sm, size_t limit)
 	                         .n_analysis_runs = sm->n_runs,
 	                         .analysis_templates = tmpl,
 	                         .n_analysis_templates = sm->n_tmpl,
+	                         .approvals = appr,
+	                         .n_approvals = sm->n_appr,
+	                         .approval_policy = sm->policy,
+	                         .approval_bindings = bindings,
+	                         .n_approval_bindings = sm->binding ? 1 : 0,
 	                         .now = sm->now};
 	struct rec_plan plan;
 	rec_plan_init(&plan);
@@ -1174,6 +1222,17 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 			char phase[32] = "";
 			sscanf(cmd, "%*s %*s %31s", phase);
 			set_run_phase(sm, image, arg, phase);
+		} else if (strcmp(word, "approve") == 0 || strcmp(word, "reject") == 0 ||
+		           strcmp(word, "oldapprove") == 0) {
+			char group[32] = "-";
+			sscanf(cmd, "%*s %*s %31s", group);
+			add_approval(sm, arg, group, word[0] == 'o' ? image - 1 : image,
+			             word[0] == 'r' ? "Reject" : "Approve",
+			             word[0] == 'r' ? "error budget burnt" : "ok");
+		} else if (strcmp(word, "nopolicy") == 0) {
+			sm->policy = json_decref_null(sm->policy);
+		} else if (strcmp(word, "nobinding") == 0) {
+			sm->binding = json_decref_null(sm->binding);
 		} else if (strcmp(word, "expect") == 0) {
 			char *kv_save = NULL;
 			for (char *kv = strtok_r(cmd + 6, " ", &kv_save); kv;
@@ -1213,6 +1272,10 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 #define BG_STABLE(t)                                                                               \
 	"\"analysis\":{\"templates\":[{\"templateName\":\"" t "\"}],\"args\":[{\"name\":\"rev\","  \
 	"\"valueFrom\":{\"podTemplateHashValue\":\"Stable\"}}]},"
+/* A gate of one sre and one security approver. */
+#define GATE2                                                                                      \
+	"{\"approval\":{\"name\":\"g\",\"rules\":[{\"group\":\"sre\",\"count\":1},{\"group\":"     \
+	"\"security\",\"count\":1}]}}"
 #define FAILED_MSG "error-rate:_0.31_>=_0.2_(failure_condition)_in_2_of_5_measurements"
 
 static const struct row {
@@ -1377,12 +1440,60 @@ static const struct row {
      "Failed; run; intent Retry; run; runphase 1 Failed; run; intent Retry; run; runphase 1 "
      "Failed; run; intent Retry; run; expect nruns=6 step=1 abort=0; runphase 1 Failed; run; "
      "intent Retry; run; expect nruns=6 runs=2/1.2,2/1.3,2/1.4,2/1.5,2/1.6,2/1.7"},
-    {"an approval step stops the machine until promoted past it", 10,
+    {"approval gate: waits, says who is missing, a Promote does not pass it; met goes on", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," GATE2 "," SW(50) "]}", 1, 0, 1,
+     "run; img 2; run; expect step=1 rs=1:8,2:2 phase=Paused ready=ApprovalPending "
+     "pausereason=ApprovalPending msg=waiting:_sre_0/1_(1_missing); "
+     "intent Promote; run; expect step=1 intent=0 ev=IntentIgnored "
+     "evs=which_only_its_approvers_open; intent PromoteFull; run; expect step=1 "
+     "ev=IntentIgnored abort=0; approve alice sre; run; expect step=1 phase=Paused "
+     "msg=waiting:_sre_1/1_(alice); approve bob security; run; "
+     "expect stable=2 rs=2:10 phase=Healthy paused=0 ev=CanaryStepCompleted"},
+    {"approval gate: one person in both groups fills one rule only", 10,
+     "{" PACE(1, 0) ",\"steps\":[" GATE2 "]}", 1, 0, 1,
+     "run; img 2; run; approve carol sre; approve carol security; run; expect step=0 "
+     "phase=Paused msg=(1_missing); approve bob security; run; expect stable=2 phase=Healthy"},
+    {"approval gate: an Approval of another revision does not count", 10,
      "{" PACE(1, 0) ",\"steps\":[{\"approval\":{\"name\":\"g\",\"rules\":[{\"group\":\"sre\","
-                    "\"count\":1}]}}," SW(50) "]}",
+                    "\"count\":1}]}}]}",
      1, 0, 1,
-     "run; img 2; run; expect step=0 rs=1:10 ready=ApprovalNotImplemented "
-     "ev=ApprovalNotImplemented; intent Promote; run; expect stable=2 rs=2:10"},
+     "run; img 2; run; img 3; run; oldapprove alice sre; run; expect step=0 phase=Paused "
+     "msg=sre_0/1; approve alice sre; run; expect stable=3 phase=Healthy"},
+    {"approval gate: a Reject aborts, naming who and why", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(20) "," GATE2 "]}", 1, 0, 1,
+     "run; img 2; run; approve alice sre; reject bob security; run; expect abort=1 "
+     "phase=Degraded rs=1:10 ev=RolloutAborted "
+     "msg=by_bob,_rejecting_gate_g:_error_budget_burnt evs=bob,_rejecting; run; expect "
+     "phase=Degraded msg=bob,_rejecting_gate_g"},
+    {"approval gate: a Reject by someone the gate does not ask is ignored", 10,
+     "{" PACE(1, 0) ",\"steps\":[" GATE2 "]}", 1, 0, 1,
+     "run; img 2; run; reject mallory -; run; expect abort=0 phase=Paused"},
+    {"approval gate: timeout with onTimeout Abort aborts after it", 10,
+     "{" PACE(1, 0) ",\"steps\":[{\"approval\":{\"name\":\"g\",\"rules\":[{\"group\":\"sre\","
+                    "\"count\":1}],\"timeout\":\"1h\",\"onTimeout\":\"Abort\"}}]}",
+     1, 0, 1,
+     "run; img 2; run; expect step=0 phase=Paused requeue=3600 msg=times_out_at; wait 1800; "
+     "run; expect abort=0 requeue=1800; wait 1800; run; expect abort=1 phase=Degraded "
+     "ev=RolloutAborted evs=the_timeout_(1h0m0s)_of_gate_g msg=aborted_at_step_1/1_(approval)"},
+    {"approval gate: timeout with onTimeout Pause stays paused, stalled; approvals still open it",
+     10,
+     "{" PACE(1, 0) ",\"steps\":[{\"approval\":{\"name\":\"g\",\"rules\":[{\"group\":\"sre\","
+                    "\"count\":1}],\"timeout\":\"1h\"}}]}",
+     1, 0, 1,
+     "run; img 2; run; wait 3600; run; expect abort=0 phase=Paused ready=ApprovalTimedOut "
+     "ev=ApprovalTimedOut msg=past_its_timeout; run; expect noev=ApprovalTimedOut; approve "
+     "alice sre; run; expect stable=2 phase=Healthy"},
+    {"approval gate: without the policy no Approval counts (fail closed)", 10,
+     "{" PACE(1, 0) ",\"steps\":[" GATE2 "]}", 1, 0, 1,
+     "nopolicy; run; img 2; run; approve alice sre; approve bob security; run; expect step=0 "
+     "phase=Paused ready=ApprovalsUnverifiable ev=ApprovalsUnverifiable "
+     "msg=approvals_cannot_be_verified:_policy_slipway-approval-identity_is_not_installed; "
+     "reject bob security; run; expect abort=0"},
+    {"approval gate: without a binding of the policy no Approval counts", 10,
+     "{" PACE(1, 0) ",\"steps\":[" GATE2 "]}", 1, 0, 1,
+     "nobinding; run; img 2; run; approve alice sre; approve bob security; run; expect step=0 "
+     "phase=Paused msg=approvals_cannot_be_verified:_policy_slipway-approval-identity_is_not_"
+     "installed"},
     {"a timed pause counts from its start time after a restart", 10,
      "{" PACE(1, 0) ",\"steps\":[" SW(30) ",{\"pause\":{\"duration\":60}}]}", 1, 0, 1,
      "run; img 2; run; expect step=1 requeue=60 paused=1; wait 20; run; expect step=1 "

@@ -6,7 +6,9 @@
  * (NULL where absent or invalid), and a cluster without the Gateway API
  * (httproutes answered 404) still syncs and reconciles. The AnalysisRuns a
  * Release owns and the (Cluster)AnalysisTemplates it names are in its
- * snapshot, and their changes wake it.
+ * snapshot, and their changes wake it; so do the Approvals naming a Release
+ * with a gate, and the identity policy and its bindings. Forbidden (403)
+ * approvals and policies sync as empty.
  *
  * Which Release was reconciled is read from the runtime's debug line
  * "reconcile release=ns/name", captured from the process logger.
@@ -54,6 +56,9 @@ static void print_log(void)
 #define RUNS        "/apis/slipway.dev/v1alpha1/namespaces/a/analysisruns"
 #define TEMPLATES   "/apis/slipway.dev/v1alpha1/namespaces/a/analysistemplates"
 #define CTEMPLATES  "/apis/slipway.dev/v1alpha1/clusteranalysistemplates"
+#define APPROVALS   "/apis/slipway.dev/v1alpha1/namespaces/a/approvals"
+#define VAPS        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies"
+#define VAPBS       "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings"
 
 /* The runtime's informers (release-controller.c's order). */
 enum {
@@ -66,7 +71,10 @@ enum {
 	I_STABLE_INGRESSES,
 	I_RUNS,
 	I_TEMPLATES,
-	I_CTEMPLATES
+	I_CTEMPLATES,
+	I_APPROVALS,
+	I_VAPS,
+	I_VAPBS
 };
 
 static size_t log_mark; /* reconciles_of counts from here: this setup's lines */
@@ -209,7 +217,8 @@ static char *releases_items(void)
 	    "\"analysis\":{\"templates\":[{\"templateName\":\"smoke\",\"clusterScope\":true}]},"
 	    "\"steps\":[{\"setWeight\":50},{\"analysis\":{\"templates\":[{\"templateName\":"
 	    "\"error-rate\"},{\"templateName\":\"smoke\",\"clusterScope\":true}]}},"
-	    "{\"pause\":{}}]}}");
+	    "{\"pause\":{}},{\"approval\":{\"name\":\"prod\",\"rules\":[{\"group\":\"sre\","
+	    "\"count\":1}]}}]}}");
 	char *n1 = release("n1", "{\"canary\":{\"stableService\":\"web\",\"canaryService\":"
 	                         "\"web-canary\",\"trafficRouting\":{\"nginx\":{\"stableIngress\":"
 	                         "\"web\"}},\"steps\":[{\"setWeight\":10},{\"pause\":{}}]}}");
@@ -249,6 +258,71 @@ static void route_analysis(void)
 	                          "\"resourceVersion\":\"34\"},\"spec\":{}},{\"metadata\":{"
 	                          "\"name\":\"error-rate\",\"uid\":\"c2\",\"resourceVersion\":"
 	                          "\"35\"},\"spec\":{}}");
+}
+
+/* An Approval of `release` named name (JSON text). Caller frees. */
+static char *approval_of(const char *name, const char *rv, const char *release)
+{
+	char extra[256];
+	snprintf(extra, sizeof(extra),
+	         "},\"spec\":{\"release\":\"%s\",\"revision\":\"r\",\"gate\":\"prod\","
+	         "\"decision\":\"Approve\",\"user\":\"alice\",\"groups\":[\"sre\"]}",
+	         release);
+	return object(name, rv, extra);
+}
+
+/* A cluster-scoped object: {"metadata":{name, uid, rv}, "spec": spec}. */
+static char *cluster_object(const char *name, const char *rv, const char *spec)
+{
+	char *s = NULL;
+	if (asprintf(&s,
+	             "{\"metadata\":{\"name\":\"%s\",\"uid\":\"u-%s\",\"resourceVersion\":"
+	             "\"%s\"},\"spec\":%s}",
+	             name, name, rv, spec) < 0)
+		ch_bail("out of memory");
+	return s;
+}
+
+/* Approvals of g2 and of g1 (which has no gate); the identity policy and
+ * another one, each with a binding. governance false: the controller is
+ * forbidden all three kinds (403). */
+static void route_gates(bool governance)
+{
+	if (!governance) {
+		static const char *const paths[] = {APPROVALS, VAPS, VAPBS};
+		for (size_t i = 0; i < 3; i++)
+			fa_route(ch_srv, "GET", paths[i], 0, 403,
+			         "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":"
+			         "\"Forbidden\",\"code\":403}");
+		return;
+	}
+	char *a1 = approval_of("g2-prod-x", "50", "g2");
+	char *a2 = approval_of("g1-prod-y", "51", "g1");
+	char *list = NULL;
+	if (asprintf(&list, "%s,%s", a1, a2) < 0)
+		ch_bail("out of memory");
+	ch_route_list(APPROVALS, list);
+	free(list);
+	free(a1);
+	free(a2);
+	char *p1 = cluster_object("slipway-approval-identity", "52", "{}");
+	char *p2 = cluster_object("other-policy", "53", "{}");
+	if (asprintf(&list, "%s,%s", p1, p2) < 0)
+		ch_bail("out of memory");
+	ch_route_list(VAPS, list);
+	free(list);
+	free(p1);
+	free(p2);
+	char *b1 = cluster_object("b1", "54",
+	                          "{\"policyName\":\"slipway-approval-identity\","
+	                          "\"validationActions\":[\"Deny\"]}");
+	char *b2 = cluster_object("b2", "55", "{\"policyName\":\"other-policy\"}");
+	if (asprintf(&list, "%s,%s", b1, b2) < 0)
+		ch_bail("out of memory");
+	ch_route_list(VAPBS, list);
+	free(list);
+	free(b1);
+	free(b2);
 }
 
 static void route_cluster(bool gateway_api)
@@ -296,6 +370,7 @@ static void route_cluster(bool gateway_api)
 	free(theirs);
 	route_writes(names, 4);
 	route_analysis();
+	route_gates(gateway_api);
 }
 
 static const char *name_of(const json_t *obj)
@@ -374,6 +449,13 @@ static void test_snapshot(struct setup *s)
 	}
 	ok(ns_tmpl && cluster_tmpl,
 	   "g2: AnalysisTemplate error-rate and ClusterAnalysisTemplate smoke");
+	is_int(o->n_approvals, 1, "g2: one Approval (not g1's)");
+	is_str(o->n_approvals ? name_of(o->approvals[0]) : "", "g2-prod-x", "g2: its own");
+	is_str(o->approval_policy ? name_of(o->approval_policy) : "", "slipway-approval-identity",
+	       "g2: the identity policy");
+	is_int(o->n_approval_bindings, 1, "g2: one binding of it (not the other policy's)");
+	is_str(o->n_approval_bindings ? name_of(o->approval_bindings[0]) : "", "b1",
+	       "g2: binding b1");
 	ctl_release_snapshot_free(snap);
 	json_decref(rel);
 
@@ -382,6 +464,8 @@ static void test_snapshot(struct setup *s)
 	ok(!o->stable_service && !o->canary_service && !o->stable_ingress &&
 	       o->n_http_routes == 0 && !o->http_routes && o->n_owned_ingresses == 0,
 	   "r1 (rolling): no router looked up");
+	ok(o->n_approvals == 0 && !o->approval_policy && o->n_approval_bindings == 0,
+	   "r1 (no gate): no Approval nor policy looked up");
 	ctl_release_snapshot_free(snap);
 	json_decref(rel);
 }
@@ -446,6 +530,28 @@ static void wakes(struct setup *s, size_t i, const char *obj, const char *woken,
 	is_str(others, "", "%s: and no other Release", what);
 }
 
+static void test_gate_wakeups(struct setup *s)
+{
+	char *o = approval_of("g2-prod-z", "60", "g2");
+	wakes(s, I_APPROVALS, o, "g2", "a new Approval of g2");
+	free(o);
+	o = approval_of("g1-prod-z", "61", "g1");
+	wakes(s, I_APPROVALS, o, "", "an Approval of g1 (no gate)");
+	free(o);
+	o = cluster_object("slipway-approval-identity", "62", "{\"x\":1}");
+	wakes(s, I_VAPS, o, "g2", "a change of the identity policy");
+	free(o);
+	o = cluster_object("other-policy", "63", "{\"x\":1}");
+	wakes(s, I_VAPS, o, "", "a change of another policy");
+	free(o);
+	o = cluster_object("b3", "64", "{\"policyName\":\"slipway-approval-identity\"}");
+	wakes(s, I_VAPBS, o, "g2", "a new binding of the identity policy");
+	free(o);
+	o = cluster_object("b4", "65", "{\"policyName\":\"other-policy\"}");
+	wakes(s, I_VAPBS, o, "", "a binding of another policy");
+	free(o);
+}
+
 static void test_wakeups(struct setup *s)
 {
 	char *o = object("db", "20", "},\"spec\":{\"selector\":{\"app\":\"db\"}}");
@@ -480,6 +586,7 @@ static void test_wakeups(struct setup *s)
 	      "{\"metadata\":{\"name\":\"error-rate\",\"uid\":\"c2\",\"resourceVersion\":"
 	      "\"44\"},\"spec\":{\"metrics\":[]}}",
 	      "", "a change of ClusterAnalysisTemplate error-rate (g2 names the namespaced one)");
+	test_gate_wakeups(s);
 }
 
 static void test_canary_wiring(void)
@@ -511,6 +618,15 @@ static void test_without_gateway_api(void)
 	const struct rec_observed *o = ctl_release_snapshot_observed(snap);
 	ok(o->n_http_routes == 3 && !o->http_routes[0],
 	   "no Gateway API: g1's route is not found (the reconciler reports it)");
+	ctl_release_snapshot_free(snap);
+	json_decref(rel);
+	ok(!ctl_informer_served(ctl_runtime_informer(s.rt, I_VAPS)) &&
+	       !ctl_informer_served(ctl_runtime_informer(s.rt, I_APPROVALS)),
+	   "approvals and policies forbidden (403): not served, and the caches synced");
+	snap = snapshot(&s, "a/g2", &rel);
+	o = ctl_release_snapshot_observed(snap);
+	ok(o->n_approvals == 0 && !o->approval_policy && o->n_approval_bindings == 0,
+	   "forbidden: g2 sees no Approval and no policy (not installed)");
 	ctl_release_snapshot_free(snap);
 	json_decref(rel);
 	setup_stop(&s);
