@@ -233,27 +233,28 @@ static char *releases_items(void)
 	return items;
 }
 
+/* Serves the list of the two objects a and b (JSON texts, freed here) at path. */
+static void route_two(const char *path, char *a, char *b)
+{
+	char *list = NULL;
+	if (asprintf(&list, "%s,%s", a, b) < 0)
+		ch_bail("out of memory");
+	ch_route_list(path, list);
+	free(list);
+	free(a);
+	free(b);
+}
+
 /* g2 owns one run, another Release one; templates error-rate (and an
  * unnamed one) in the namespace, smoke and error-rate cluster-wide. */
 static void route_analysis(void)
 {
 	char *mine = object("g2-run", "30", OWNED_BY("g2") "},\"spec\":{}");
 	char *theirs = object("other-run", "31", OWNED_BY("g1x") "},\"spec\":{}");
-	char *list = NULL;
-	if (asprintf(&list, "%s,%s", mine, theirs) < 0)
-		ch_bail("out of memory");
-	ch_route_list(RUNS, list);
-	free(list);
-	free(mine);
-	free(theirs);
+	route_two(RUNS, mine, theirs);
 	char *t1 = object("error-rate", "32", "},\"spec\":{}");
 	char *t2 = object("unused", "33", "},\"spec\":{}");
-	if (asprintf(&list, "%s,%s", t1, t2) < 0)
-		ch_bail("out of memory");
-	ch_route_list(TEMPLATES, list);
-	free(list);
-	free(t1);
-	free(t2);
+	route_two(TEMPLATES, t1, t2);
 	ch_route_list(CTEMPLATES, "{\"metadata\":{\"name\":\"smoke\",\"uid\":\"c1\","
 	                          "\"resourceVersion\":\"34\"},\"spec\":{}},{\"metadata\":{"
 	                          "\"name\":\"error-rate\",\"uid\":\"c2\",\"resourceVersion\":"
@@ -298,31 +299,15 @@ static void route_gates(bool governance)
 	}
 	char *a1 = approval_of("g2-prod-x", "50", "g2");
 	char *a2 = approval_of("g1-prod-y", "51", "g1");
-	char *list = NULL;
-	if (asprintf(&list, "%s,%s", a1, a2) < 0)
-		ch_bail("out of memory");
-	ch_route_list(APPROVALS, list);
-	free(list);
-	free(a1);
-	free(a2);
+	route_two(APPROVALS, a1, a2);
 	char *p1 = cluster_object("slipway-approval-identity", "52", "{}");
 	char *p2 = cluster_object("other-policy", "53", "{}");
-	if (asprintf(&list, "%s,%s", p1, p2) < 0)
-		ch_bail("out of memory");
-	ch_route_list(VAPS, list);
-	free(list);
-	free(p1);
-	free(p2);
+	route_two(VAPS, p1, p2);
 	char *b1 = cluster_object("b1", "54",
 	                          "{\"policyName\":\"slipway-approval-identity\","
 	                          "\"validationActions\":[\"Deny\"]}");
 	char *b2 = cluster_object("b2", "55", "{\"policyName\":\"other-policy\"}");
-	if (asprintf(&list, "%s,%s", b1, b2) < 0)
-		ch_bail("out of memory");
-	ch_route_list(VAPBS, list);
-	free(list);
-	free(b1);
-	free(b2);
+	route_two(VAPBS, b1, b2);
 }
 
 static void route_cluster(bool gateway_api)
