@@ -94,17 +94,11 @@ phase_is() {
 # run_json NAME: the whole run.
 run_json() { k get analysisrun "$1" -o json; }
 
-# prom_run NAME SERVICE [EXTRA-METRIC-LINES]: an AnalysisRun of one
-# Prometheus metric on slipway_e2e_error_rate{service=SERVICE}: Successful
-# below 0.05, Failed from 0.2.
-prom_run() {
+# error_rate_metric: the metric error-rate on
+# slipway_e2e_error_rate{service=ARGS.SERVICE} (Successful below 0.05, Failed
+# from 0.2), as an item of a spec's metrics list.
+error_rate_metric() {
 	cat <<-YAML
-		apiVersion: slipway.dev/v1alpha1
-		kind: AnalysisRun
-		metadata: {name: $1}
-		spec:
-		  args: [{name: service, value: "$2"}]
-		  metrics:
 		  - name: error-rate
 		    successCondition: "result[0] < 0.05"
 		    failureCondition: "result[0] >= 0.2"
@@ -113,6 +107,20 @@ prom_run() {
 		        address: "http://$PROM"
 		        query: 'slipway_e2e_error_rate{service="{{args.service}}"}'
 		        timeout: 5s
+	YAML
+}
+
+# prom_run NAME SERVICE [EXTRA-METRIC-LINES]: an AnalysisRun of the one
+# metric error_rate_metric for SERVICE.
+prom_run() {
+	cat <<-YAML
+		apiVersion: slipway.dev/v1alpha1
+		kind: AnalysisRun
+		metadata: {name: $1}
+		spec:
+		  args: [{name: service, value: "$2"}]
+		  metrics:
+		$(error_rate_metric)
 		${3:-}
 	YAML
 }

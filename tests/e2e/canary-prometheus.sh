@@ -32,9 +32,8 @@ controller() {
 	trap 'stop_controller; analysis_cleanup; kubectl delete clusteranalysistemplate "$CTEMPLATE" --wait=false >/dev/null 2>&1; kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1' EXIT
 }
 
-# template KIND NAME [METRIC-LINES]: an analysis template of the metric
-# error-rate on slipway_e2e_error_rate{service=ARG}: Successful below 0.05,
-# Failed from 0.2, every 5 s, 3 times unless METRIC-LINES say otherwise.
+# template KIND NAME [METRIC-LINES]: an analysis template of error_rate_metric
+# (analysis-lib.sh), every 5 s, 3 times unless METRIC-LINES say otherwise.
 template() {
 	cat <<-YAML
 		apiVersion: slipway.dev/v1alpha1
@@ -43,14 +42,7 @@ template() {
 		spec:
 		  args: [{name: service}]
 		  metrics:
-		  - name: error-rate
-		    successCondition: "result[0] < 0.05"
-		    failureCondition: "result[0] >= 0.2"
-		    provider:
-		      prometheus:
-		        address: "http://$PROM"
-		        query: 'slipway_e2e_error_rate{service="{{args.service}}"}'
-		        timeout: 5s
+		$(error_rate_metric)
 		${3:-    interval: 5s
 		    count: 3}
 	YAML
