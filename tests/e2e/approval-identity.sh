@@ -14,6 +14,7 @@ pki=$SLIPWAY_CLUSTER_DIR/pki
 work=$(mktemp -d /tmp/slipway-approvalid.XXXXXX)
 cleanup() {
 	kubectl delete -f "$SLIPWAY_SOURCE_ROOT/deploy/approval-policy.yaml" --ignore-not-found --wait=false >/dev/null 2>&1
+	kubectl delete -f "$SLIPWAY_SOURCE_ROOT/deploy/roles.yaml" --ignore-not-found --wait=false >/dev/null 2>&1
 	kubectl delete namespace "$TEST_NS" --wait=false >/dev/null 2>&1
 	rm -rf "$work"
 }
