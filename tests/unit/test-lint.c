@@ -218,6 +218,7 @@ int main(void)
 	test_hostile_key();
 	check_example("rolling.yaml");
 	check_example("canary.yaml");
+	check_example("bluegreen.yaml");
 	check_file("valid", 2);
 	check_file("broken", 2);
 	check_file("syntax", 0);
