@@ -328,9 +328,9 @@ static void test_canary_moments(time_t now)
 }
 
 /* The blue-green part of `get` at several moments (status written as the
- * controller would; now is 13:16:00): the preview paused for a promote, the
- * switch waiting for pods, the post-promotion stop, the old revision in its
- * scale-down delay. */
+ * controller would; now is 13:16:00): the preview scaling up, paused for a
+ * promote, the switch waiting for pods, the post-promotion stop, the old
+ * revision in its scale-down delay, an abort. */
 static void test_blue_green_moments(time_t now)
 {
 	static const char rs_fmt[] =
@@ -351,6 +351,11 @@ static void test_blue_green_moments(time_t now)
 		bool deadline;    /* the old revision counts its scale-down delay down */
 		int green, ready; /* the new revision's pods: desired, available */
 	} rows[] = {
+	    {"bluegreen-preview.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Progressing\",\"currentRevision\":"
+	     "\"gr33n\",\"stableRevision\":\"bl4e\",\"activeRevision\":\"bl4e\","
+	     "\"previewRevision\":\"gr33n\",\"currentStepIndex\":0}",
+	     false, 1, 0},
 	    {"bluegreen-paused.txt",
 	     "{\"observedGeneration\":2,\"phase\":\"Paused\",\"currentRevision\":\"gr33n\","
 	     "\"stableRevision\":\"bl4e\",\"activeRevision\":\"bl4e\",\"previewRevision\":"
@@ -372,6 +377,12 @@ static void test_blue_green_moments(time_t now)
 	     "\"stableRevision\":\"gr33n\",\"activeRevision\":\"gr33n\",\"previewRevision\":"
 	     "\"gr33n\",\"currentStepIndex\":5}",
 	     true, 3, 3},
+	    {"bluegreen-aborted.txt",
+	     "{\"observedGeneration\":2,\"phase\":\"Degraded\",\"currentRevision\":\"gr33n\","
+	     "\"stableRevision\":\"bl4e\",\"activeRevision\":\"bl4e\",\"previewRevision\":"
+	     "\"bl4e\",\"currentStepIndex\":2,\"abort\":true,\"abortedAt\":"
+	     "\"2026-11-26T13:15:00Z\"}",
+	     false, 0, 0},
 	};
 	json_t *base = load("bluegreen-release.json");
 	json_t *none = json_array();
