@@ -9,7 +9,8 @@
 # minReplicas above spec.replicas scales the active revision up while the
 # preview keeps previewReplicaCount, and the promoted revision gets the new
 # size; in the next rollout maxReplicas below spec.replicas scales the active
-# revision down and the preview to at most spec.replicas. A watcher records
+# revision down and the preview to at most spec.replicas; without
+# previewReplicaCount, the preview follows minReplicas too. A watcher records
 # every Service, ReplicaSet and Release state and check_active_invariants
 # (lib.sh) asserts that activeService never selected a revision with fewer
 # available pods than spec.replicas.
@@ -125,6 +126,23 @@ ok "kubectl slipway promote" "$S" -n "$TEST_NS" promote web
 ok "activeService switches to the newest revision" until_true 90 selects web "$r3"
 ok "the rollout completes on it with 2 pods" until_true 60 done_on "$r3" 2
 ok "the previous revision scales down after its delay" until_true 60 jsonpath_is "rs/web-$r2" '{.spec.replicas}' 0
+
+# Without previewReplicaCount the preview runs at spec.replicas and follows
+# the HPA too (the case of Argo Rollouts #2931).
+k patch release web --type=merge -p '{"spec":{"strategy":{"blueGreen":{"previewReplicaCount":null}}}}' >/dev/null
+set_image web registry.example/web:4
+ok "the next image previews and waits" until_true 60 paused
+r4=$(rev currentRevision)
+ok "on 2 pods, spec.replicas (no previewReplicaCount)" until_true 60 pods "$r4" 2
+hpa 4 6
+ok "the HPA raises spec.replicas to minReplicas 4" \
+	until_true 60 rescaled 4 "Current number of replicas below Spec.MinReplicas"
+ok "the active revision scales to 4 pods" until_true 60 pods "$r3" 4
+ok "and the preview with it" until_true 60 pods "$r4" 4
+ok "still waiting for promote, activeService on the active revision" waiting_on "$r3"
+ok "kubectl slipway promote" "$S" -n "$TEST_NS" promote web
+ok "activeService switches to it" until_true 90 selects web "$r4"
+ok "the rollout completes on it with 4 pods" until_true 60 done_on "$r4" 4
 
 stop_traffic_watch
 ok "activeService never moved to a revision without all its pods" check_active_invariants web
