@@ -172,7 +172,7 @@ static void test_hostile_get(time_t now)
 	json_object_set_new(json_object_get(json_array_get(pods, 0), "status"), "phase",
 	                    json_stringn_nocheck("P\xff\xc3(\xed\xa0\x80", 7));
 	json_object_del(json_object_get(json_array_get(pods, 0), "status"), "containerStatuses");
-	char *text = cli_view_release(rel, rs, pods, now);
+	char *text = cli_view_release(rel, rs, pods, NULL, now);
 	static const char *const want[] = {
 	    "Name:       web\\x1b[2J\n",
 	    "Namespace:  ns\\r\n",
@@ -316,7 +316,7 @@ static void test_canary_moments(time_t now)
 		char rs_text[1024];
 		snprintf(rs_text, sizeof(rs_text), rs_fmt, rows[i].available, rows[i].available);
 		json_t *rs = rows[i].available >= 0 ? json_loads(rs_text, 0, NULL) : json_array();
-		char *text = cli_view_release(rel, rs, none, now);
+		char *text = cli_view_release(rel, rs, none, NULL, now);
 		golden(rows[i].golden, text ? text : "");
 		ok(text && !strchr(text, '\x1b'), "%s: no raw ESC", rows[i].golden);
 		free(text);
@@ -382,7 +382,7 @@ static void test_blue_green_moments(time_t now)
 		snprintf(rs_text, sizeof(rs_text), rs_fmt, rows[i].deadline ? deadline : "",
 		         rows[i].green, rows[i].ready, rows[i].ready);
 		json_t *rs = json_loads(rs_text, 0, NULL);
-		char *text = cli_view_release(rel, rs, none, now);
+		char *text = cli_view_release(rel, rs, none, NULL, now);
 		golden(rows[i].golden, text ? text : "");
 		free(text);
 		json_decref(rs);
@@ -401,7 +401,7 @@ int main(void)
 	json_t *pods = load("rolling-pods.json");
 	ok(rel && rs && pods, "recorded objects load");
 	char *text = cli_view_release(rel, json_object_get(rs, "items"),
-	                              json_object_get(pods, "items"), now);
+	                              json_object_get(pods, "items"), NULL, now);
 	ok(text != NULL, "rendered");
 	golden("rolling.txt", text ? text : "");
 	ok(text && !strstr(text, "web-handmade"),
@@ -413,7 +413,7 @@ int main(void)
 	test_blue_green_moments(now);
 	json_t *canary = load("canary-release.json");
 	json_t *none = json_array();
-	text = cli_view_release(canary, none, none, now);
+	text = cli_view_release(canary, none, none, NULL, now);
 	golden("canary.txt", text ? text : "");
 	free(text);
 
