@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli-capture.h"
+#include "cli/analysis-view.h"
 #include "cli/view.h"
 #include "model/api.h"
 #include "model/timefmt.h"
@@ -392,6 +393,63 @@ static void test_blue_green_moments(time_t now)
 	json_decref(base);
 }
 
+/* The AnalysisRuns part of `get` for the canary at its shifting step (now
+ * is 13:16:00): a run measuring (two metrics, one dry run), a failed one,
+ * an older revision's inconclusive one, and a run of no Release's, which
+ * is not shown; a refused list is one line; hostile values are escaped. */
+static void test_analysis_runs(time_t now)
+{
+	static const char status[] =
+	    "{\"observedGeneration\":2,\"phase\":\"Progressing\",\"currentRevision\":\"c4n4ry\","
+	    "\"stableRevision\":\"st4bl3\",\"currentStepIndex\":4}";
+	json_t *rel = load("canary-shop-release.json");
+	json_t *items = load("analysis-runs.json");
+	json_t *none = json_array();
+	json_object_set_new(rel, "status", json_loads(status, 0, NULL));
+	struct cli_view_runs runs = {.items = items};
+	char *text = cli_view_release(rel, none, none, &runs, now);
+	golden("canary-analysis.txt", text ? text : "");
+	ok(text && !strstr(text, "other-owner"), "a run the Release does not control is not shown");
+	free(text);
+
+	struct cli_view_runs refused = {.refused = 403};
+	text = cli_view_release(rel, none, none, &refused, now);
+	ok(text && strstr(text, "\nAnalysis runs: cannot be read (forbidden to list "
+	                        "analysisruns.slipway.dev)\n"),
+	   "a refused list: one line");
+	free(text);
+
+	json_t *empty = json_array();
+	struct cli_view_runs no_runs = {.items = empty};
+	text = cli_view_release(rel, none, none, &no_runs, now);
+	ok(text && !strstr(text, "Analysis"), "no runs: nothing about them");
+	free(text);
+
+	json_t *run = json_array_get(items, 1);
+	json_t *st = json_object_get(run, "status");
+	json_t *m0 =
+	    json_array_get(json_object_get(json_array_get(json_object_get(st, "metricResults"), 0),
+	                                   "measurements"),
+	                   0);
+	json_object_set_new(st, "message",
+	                    json_string("bad\x1b[2J\r\xc2\x9b"
+	                                "6n"));
+	json_object_set_new(m0, "value", json_string("0.31\x1b]0;pwned\x07"));
+	json_object_set_new(m0, "message", json_string("x\b\x7f\xe2\x80\xae"));
+	json_object_set_new(json_object_get(json_object_get(run, "metadata"), "labels"),
+	                    MODEL_LABEL_ANALYSIS, json_string("bg\x1b[H"));
+	text = cli_view_release(rel, none, none, &runs, now);
+	static const char *const want[] = {
+	    "shop-c4n4ry-background (bg\\x1b[H): Failed: bad\\x1b[2J\\r\\u009b6n, started",
+	    "last: 0.31\\x1b]0;pwned\\a Failed 3m0s ago (x\\b\\x7f\\u202e)\n", NULL};
+	check_escaped("analysis", text, want);
+	free(text);
+	json_decref(empty);
+	json_decref(none);
+	json_decref(items);
+	json_decref(rel);
+}
+
 int main(void)
 {
 	time_t now;
@@ -448,6 +506,7 @@ int main(void)
 	test_hostile_get(now);
 	test_hostile_list(now);
 	test_canary_moments(now);
+	test_analysis_runs(now);
 	json_decref(items);
 	json_decref(none);
 	json_decref(canary);
