@@ -192,6 +192,34 @@ int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_sele
 	return call(c, "list", ref, rc, &s, &err, false, ret);
 }
 
+/* Caller owns *ret. */
+int cli_api_list_or_refused(struct cli *c, const struct kc_ref *ref, const char *label_selector,
+                            json_t **ret, int *refused)
+{
+	struct kc_sync s = {0};
+	struct kc_error err = {0};
+	struct kc_query q = {.label_selector = label_selector};
+	*refused = 0;
+	int rc = kc_list_all(c->client, ref, &q, kc_sync_done, &s, NULL, &err);
+	json_t *body = NULL;
+	if (rc == 0)
+		rc = kc_sync_wait(c->client, &s, &body, &err);
+	if (rc < 0 &&
+	    (err.http_status == 401 || err.http_status == 403 || err.http_status == 404)) {
+		*refused = (int)err.http_status;
+		kc_error_clear(&err);
+		*ret = NULL;
+		return 0;
+	}
+	if (rc < 0) {
+		cli_report_api_error(c, "list", ref, &err);
+		kc_error_clear(&err);
+		return rc;
+	}
+	*ret = body;
+	return 0;
+}
+
 int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_t *patch,
                   json_t **ret)
 {

@@ -237,7 +237,7 @@ static void next_text(const struct canary_view *v, char *buf, size_t cap)
 		else if (s->kind == REL_STEP_ANALYSIS)
 			cli_snprintf(
 			    buf, cap,
-			    "the step's AnalysisRun to succeed (kubectl get analysisruns)");
+			    "waiting for the step's AnalysisRun to succeed (Analysis runs, below)");
 		else
 			cli_snprintf(buf, cap, "setting the route, then step %zu", v->step + 2);
 	}

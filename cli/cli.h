@@ -104,6 +104,11 @@ int cli_api_get(struct cli *c, const struct kc_ref *ref, json_t **ret);
 /* As cli_api_get, but a missing object is no error: 0 with *ret NULL. */
 int cli_api_get_optional(struct cli *c, const struct kc_ref *ref, json_t **ret);
 int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_selector, json_t **ret);
+/* As cli_api_list, but a refusal that will not heal (401, 403, 404) is no
+ * error and prints nothing: 0 with *ret NULL and its status in *refused
+ * (else 0 there). For what a command shows besides its object. */
+int cli_api_list_or_refused(struct cli *c, const struct kc_ref *ref, const char *label_selector,
+                            json_t **ret, int *refused);
 int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_t *patch,
                   json_t **ret);
 int cli_api_create(struct cli *c, const struct kc_ref *ref, json_t *obj, json_t **ret);

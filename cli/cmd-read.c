@@ -3,6 +3,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/analysis-view.h"
 #include "cli/commands.h"
 #include "cli/escape.h"
 #include "cli/flags.h"
@@ -61,7 +62,10 @@ static void draw(struct get_watch *g)
 		return;
 	json_t *rs = cli_live_values(l, CLI_LIVE_REPLICASETS);
 	json_t *pods = cli_live_values(l, CLI_LIVE_PODS);
-	cli_frame_draw(&g->frame, cli_view_release(rel, rs, pods, time(NULL)));
+	json_t *items = cli_live_values(l, CLI_LIVE_RUNS);
+	struct cli_view_runs runs = {.items = items, .refused = l->runs_refused};
+	cli_frame_draw(&g->frame, cli_view_release(rel, rs, pods, &runs, time(NULL)));
+	json_decref(items);
 	json_decref(rs);
 	json_decref(pods);
 }
@@ -93,12 +97,14 @@ static int get_watch(struct cli *c, const json_t *rel, const char *name)
 	if (g.frame.tty)
 		ev_timer_start(c->loop, &g.refresh);
 	char *sel = cli_owned_selector(rel, NULL);
+	char *runs = cli_analysis_selector(name);
 	int code = CLI_EXIT_FAIL;
-	if (sel && cli_live_watch_release(&g.live, name) == 0 &&
-	    cli_live_watch_owned(&g.live, sel) == 0)
+	if (sel && runs && cli_live_watch_release(&g.live, name) == 0 &&
+	    cli_live_watch_owned(&g.live, sel) == 0 && cli_live_watch_runs(&g.live, runs) == 0)
 		code = cli_live_run(&g.live);
 	else
 		cli_live_free(&g.live);
+	free(runs);
 	free(sel);
 	ev_timer_stop(c->loop, &g.settle);
 	ev_timer_stop(c->loop, &g.refresh);
@@ -108,10 +114,16 @@ static int get_watch(struct cli *c, const json_t *rel, const char *name)
 
 /* ---- get, history ----------------------------------------------------- */
 
-/* The tree view of rel with its ReplicaSets and pods, once. */
-static int get_once(const json_t *rel, json_t *rs, json_t *pods)
+/* The tree view of rel with its ReplicaSets, pods and AnalysisRuns, once. */
+static int get_once(struct cli *c, const char *name, const json_t *rel, json_t *rs, json_t *pods)
 {
-	char *view = cli_view_release(rel, cli_items_of(rs), cli_items_of(pods), time(NULL));
+	json_t *list = NULL;
+	struct cli_view_runs runs = {0};
+	if (cli_fetch_runs(c, name, &list, &runs.refused) < 0)
+		return CLI_EXIT_FAIL;
+	runs.items = list ? cli_items_of(list) : NULL;
+	char *view = cli_view_release(rel, cli_items_of(rs), cli_items_of(pods), &runs, time(NULL));
+	json_decref(list);
 	if (!view)
 		return CLI_EXIT_FAIL;
 	fputs(view, stdout); /* escaped by cli_view_release */
@@ -140,7 +152,7 @@ int cmd_get(struct cli *c, int argc, char **argv)
 	else if (watch)
 		r = get_watch(c, rel, name);
 	else
-		r = get_once(rel, rs, pods);
+		r = get_once(c, name, rel, rs, pods);
 	json_decref(rel);
 	json_decref(rs);
 	json_decref(pods);

@@ -27,6 +27,8 @@ static struct kc_ref ref_of(const struct cli_live *l, enum cli_live_store i)
 		return cli_replicaset_ref(l->c->ns, NULL);
 	case CLI_LIVE_PODS:
 		return cli_pod_ref(l->c->ns, NULL);
+	case CLI_LIVE_RUNS:
+		return cli_analysis_run_ref(l->c->ns, NULL);
 	default:
 		return cli_release_ref(l->c->ns, NULL);
 	}
@@ -75,10 +77,20 @@ static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const s
 {
 	struct cli_live *l = userdata;
 	(void)what;
+	bool for_good =
+	    err && (err->http_status == 403 || err->http_status == 404 || err->http_status == 401);
+	/* The runs are extra: the view says they cannot be read and goes on. */
+	if (for_good && store_of(l, w) == CLI_LIVE_RUNS) {
+		kc_watch_stop(w);
+		l->runs_refused = (int)err->http_status;
+		l->synced[CLI_LIVE_RUNS] = true;
+		if (l->on_change && !l->done)
+			l->on_change(l, l->userdata);
+		return;
+	}
 	/* Forbidden or a gone CRD will not heal: say so and stop. Other errors
 	 * (a dropped connection) the watch retries by itself. */
-	if (err &&
-	    (err->http_status == 403 || err->http_status == 404 || err->http_status == 401)) {
+	if (for_good) {
 		struct kc_ref ref = ref_of(l, store_of(l, w));
 		cli_report_api_error(l->c, "watch", &ref, err);
 		cli_live_stop(l, l->fatal_code);
@@ -164,6 +176,11 @@ int cli_live_watch_owned(struct cli_live *l, const char *selector)
 	if (start_watch(l, CLI_LIVE_REPLICASETS, selector, NULL) < 0)
 		return -1;
 	return start_watch(l, CLI_LIVE_PODS, selector, NULL);
+}
+
+int cli_live_watch_runs(struct cli_live *l, const char *selector)
+{
+	return start_watch(l, CLI_LIVE_RUNS, selector, NULL);
 }
 
 /* Borrowed from l. */

@@ -1,12 +1,14 @@
 /*
- * The live view behind `get --watch`, `status` and `restart`: up to three
- * watches (the Release, its ReplicaSets, their pods), each kept as a map of
+ * The live view behind `get --watch`, `status` and `restart`: up to four
+ * watches (the Release, its ReplicaSets, their pods, its AnalysisRuns), each kept as a map of
  * uid -> object, and a loop that runs until a command's check says it is
  * done, a deadline passes, a watch is refused for good, or Ctrl-C.
  *
  * Callbacks run on the cli's loop, never inside the call that registers
  * them. A watch that drops is retried by kubeclient; 401, 403 and 404 will
- * not heal, so they print one line and stop the loop with `fatal_code`.
+ * not heal, so they print one line and stop the loop with `fatal_code`;
+ * except the AnalysisRuns', which a view can do without: that watch stops
+ * and `refused` holds the status.
  */
 #ifndef SLIPWAY_CLI_LIVE_H
 #define SLIPWAY_CLI_LIVE_H
@@ -22,6 +24,7 @@ enum cli_live_store {
 	CLI_LIVE_RELEASE = 0,
 	CLI_LIVE_REPLICASETS,
 	CLI_LIVE_PODS,
+	CLI_LIVE_RUNS,
 	CLI_LIVE_N,
 };
 
@@ -33,7 +36,8 @@ struct cli_live {
 	struct cli *c;
 	json_t *objs[CLI_LIVE_N]; /* uid -> object */
 	struct kc_watch *w[CLI_LIVE_N];
-	bool synced[CLI_LIVE_N]; /* the first list arrived */
+	bool synced[CLI_LIVE_N]; /* the first list arrived (or, for runs, it was refused) */
+	int runs_refused;        /* the HTTP status that refused the runs' watch, or 0 */
 	ev_signal sigint;
 	ev_timer deadline;
 	cli_live_fn *on_change, *on_deadline;
@@ -54,6 +58,10 @@ int cli_live_watch_release(struct cli_live *l, const char *name);
 /* Watches the ReplicaSets and pods matching `selector` (copied by the
  * watch) in c->ns. 0, or -1 (printed). */
 int cli_live_watch_owned(struct cli_live *l, const char *selector);
+
+/* Watches the AnalysisRuns matching `selector` (copied) in c->ns. 0, or -1
+ * (printed). */
+int cli_live_watch_runs(struct cli_live *l, const char *selector);
 
 /* Calls fn once, `seconds` from now (> 0). */
 void cli_live_set_deadline(struct cli_live *l, double seconds, cli_live_fn *fn);

@@ -19,8 +19,9 @@ static const struct cli_command commands[] = {
     {"get", "NAME [-w|--watch]", "show a Release: phase, step, revisions, ReplicaSets and pods",
      "Shows phase and message, strategy and step, the current and stable revision with their\n"
      "images, for a canary its steps (the current one marked), weights, pause reason, abort,\n"
-     "pending intent and what happens next, and the tree revisions -> ReplicaSets -> pods\n"
-     "with readiness. --watch redraws\n"
+     "pending intent and what happens next, its AnalysisRuns with each metric's counts and\n"
+     "last measurement, and the tree revisions -> ReplicaSets -> pods with readiness.\n"
+     "--watch redraws\n"
      "it in place on every change (on a terminal; a full view per change otherwise).",
      CLI_F_CLUSTER | CLI_F_OUTPUT, cmd_get},
     {"status", "NAME [--watch=false] [--timeout D]",

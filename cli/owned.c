@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/analysis-view.h"
 #include "model/api.h"
 #include "model/labels.h"
 
@@ -25,6 +26,25 @@ struct kc_ref cli_replicaset_ref(const char *ns, const char *name)
 struct kc_ref cli_pod_ref(const char *ns, const char *name)
 {
 	return ref_of(&model_pod_gvk, ns, name);
+}
+
+struct kc_ref cli_analysis_run_ref(const char *ns, const char *name)
+{
+	return ref_of(&model_analysis_run_gvk, ns, name);
+}
+
+/* Caller owns *list on success. */
+int cli_fetch_runs(struct cli *c, const char *name, json_t **list, int *refused)
+{
+	char *sel = cli_analysis_selector(name);
+	if (!sel) {
+		cli_errorf(c, "out of memory");
+		return -1;
+	}
+	struct kc_ref ref = cli_analysis_run_ref(c->ns, NULL);
+	int r = cli_api_list_or_refused(c, &ref, sel, list, refused);
+	free(sel);
+	return r < 0 ? -1 : 0;
 }
 
 /* Caller frees the result; NULL on error. */

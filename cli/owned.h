@@ -32,4 +32,13 @@ json_t *cli_items_of(json_t *list);
 int cli_fetch_release(struct cli *c, const char *name, json_t **rel, json_t **rs_list,
                       json_t **pod_list);
 
+/* AnalysisRuns in ns; name may be NULL. */
+struct kc_ref cli_analysis_run_ref(const char *ns, const char *name);
+
+/* Lists the AnalysisRuns of the Release `name` (cli_analysis_selector)
+ * into *list (caller owns it), or, when the list is refused for good (401,
+ * 403, 404), *list NULL and the status in *refused, printing nothing. 0,
+ * or -1 after another error was printed. */
+int cli_fetch_runs(struct cli *c, const char *name, json_t **list, int *refused);
+
 #endif

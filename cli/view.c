@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/analysis-view.h"
 #include "cli/escape.h"
 #include "model/api.h"
 #include "model/condition.h"
@@ -395,8 +396,10 @@ static void print_revision_node(FILE *f, const struct rs_entry *e, bool last_rev
 	}
 }
 
-/* cli_view_canary's part for a canary Release whose spec parses. */
-static void print_canary(FILE *f, const json_t *release, const json_t *replicasets, time_t now)
+/* The strategy's part (canary or blue-green) and the AnalysisRuns, for a
+ * Release whose spec parses. A rolling Release has no runs. */
+static void print_canary(FILE *f, const json_t *release, const json_t *replicasets,
+                         const struct cli_view_runs *runs, time_t now)
 {
 	struct rel_release *rel = NULL;
 	if (rel_release_parse(release, &rel, NULL) < 0)
@@ -405,12 +408,14 @@ static void print_canary(FILE *f, const json_t *release, const json_t *replicase
 		cli_view_canary(f, release, &rel->canary, replicasets, now);
 	else if (rel->strategy == REL_STRATEGY_BLUE_GREEN)
 		cli_view_blue_green(f, release, &rel->blue_green, replicasets, now);
+	if (rel->strategy != REL_STRATEGY_ROLLING)
+		cli_view_analysis(f, release, runs, now);
 	rel_release_free(rel);
 }
 
 /* Caller frees the result. */
 char *cli_view_release(const json_t *release, const json_t *replicasets, const json_t *pods,
-                       time_t now)
+                       const struct cli_view_runs *runs, time_t now)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -429,7 +434,7 @@ char *cli_view_release(const json_t *release, const json_t *replicasets, const j
 	bool same = cur && stable && strcmp(cur, stable) == 0;
 	size_t n = collect_replicasets(release, replicasets, ents);
 	print_summary(f, release, ents, n);
-	print_canary(f, release, replicasets, now);
+	print_canary(f, release, replicasets, runs, now);
 	if (n == 0)
 		cli_fprintf(f, "No ReplicaSets yet.\n");
 	for (size_t r = 0; r < n; r++)

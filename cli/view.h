@@ -22,14 +22,17 @@
 /* How long ago, the way kubectl prints ages: "45s", "3m20s", "5h", "12d". */
 void cli_format_age(time_t since, time_t now, char *buf, size_t cap);
 
+struct cli_view_runs;
+
 /* `get`: the Release's phase and message, strategy and step, current and
  * stable revision with their images, replica counts, for a canary
- * cli_view_canary's part, then the tree
+ * cli_view_canary's part (for a blue-green cli_view_blue_green's), then its
+ * AnalysisRuns (cli/analysis-view.h; runs may be NULL), then the tree
  * revisions -> ReplicaSets -> pods with readiness. replicasets and pods are
  * JSON arrays (list items) and may hold objects of other owners: only the
  * ReplicaSets the Release controls, and their pods, are shown. NULL on ENOMEM. */
 char *cli_view_release(const json_t *release, const json_t *replicasets, const json_t *pods,
-                       time_t now);
+                       const struct cli_view_runs *runs, time_t now);
 
 struct rel_canary;
 

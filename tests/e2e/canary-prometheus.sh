@@ -72,6 +72,13 @@ healthy_at() {
 aborted() { jsonpath_is "release/$1" '{.status.abort}/{.status.phase}' "true/Degraded"; }
 message_has() { output_has "$2" k get release "$1" -o jsonpath='{.status.message}'; }
 # metric JSONPATH-FIELD RUN: one field of the run's first metric.
+# get_shows RELEASE TEXT...: `kubectl slipway get RELEASE` prints every TEXT.
+get_shows() {
+	local out t
+	out=$("$S" -n "$TEST_NS" get "$1" 2>&1) || { echo "$out"; return 1; }
+	shift
+	for t; do grep -qF -- "$t" <<<"$out" || { echo "$out"; return 1; }; done
+}
 metric() { k get analysisrun "$2" -o jsonpath="{.status.metricResults[0].$1}"; }
 count_at_least() {
 	local n
@@ -122,6 +129,8 @@ ok "web: the step's run measures Prometheus" until_true 60 count_at_least "web-$
 ok "  its value is the pushed one, Successful" jsonpath_is "analysisrun/web-$rev-1" \
 	'{.status.metricResults[0].measurements[0].value}/{.status.metricResults[0].measurements[0].phase}' \
 	"0.01/Successful"
+ok "  get shows the run Running and its last value" get_shows web \
+	"web-$rev-1 (step 2): Running" "error-rate: Running;" "last: 0.01 Successful"
 ok "  and the Release waits at the step meanwhile" jsonpath_is release/web '{.status.currentStepIndex}' 1
 ok "  the run ends Successful and the canary promotes" until_true 90 healthy_at web "$rev"
 ok "  after 3 Successful measurements" jsonpath_is "analysisrun/web-$rev-1" \
@@ -157,6 +166,8 @@ ok "  the Release aborts on its own" aborted web
 ok "  within one interval plus 5 s of the scrape (${delay} s)" awk -v d="$delay" 'BEGIN { exit !(d <= 10) }'
 ok "  its message names the run, the template, the value and the condition" message_has web \
 	"analysis run web-$rev-1 (template error-rate) Failed: error-rate: 0.31 >= 0.2 (failure condition)"
+ok "  get shows the run Failed and the value it failed on" get_shows web \
+	"web-$rev-1 (step 2): Failed: error-rate: 0.31 >= 0.2 (failure condition)" "last: 0.31 Failed"
 ok "  the stable side is back whole" until_true 60 stable_pods web "$(k get release web -o jsonpath='{.status.stableRevision}')"
 
 # No data: the series goes; the Release pauses for a person.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli-capture.h"
+#include "cli/analysis-view.h"
 #include "cli/view.h"
 #include "model/api.h"
 #include "model/timefmt.h"
@@ -172,7 +173,7 @@ static void test_hostile_get(time_t now)
 	json_object_set_new(json_object_get(json_array_get(pods, 0), "status"), "phase",
 	                    json_stringn_nocheck("P\xff\xc3(\xed\xa0\x80", 7));
 	json_object_del(json_object_get(json_array_get(pods, 0), "status"), "containerStatuses");
-	char *text = cli_view_release(rel, rs, pods, now);
+	char *text = cli_view_release(rel, rs, pods, NULL, now);
 	static const char *const want[] = {
 	    "Name:       web\\x1b[2J\n",
 	    "Namespace:  ns\\r\n",
@@ -316,7 +317,7 @@ static void test_canary_moments(time_t now)
 		char rs_text[1024];
 		snprintf(rs_text, sizeof(rs_text), rs_fmt, rows[i].available, rows[i].available);
 		json_t *rs = rows[i].available >= 0 ? json_loads(rs_text, 0, NULL) : json_array();
-		char *text = cli_view_release(rel, rs, none, now);
+		char *text = cli_view_release(rel, rs, none, NULL, now);
 		golden(rows[i].golden, text ? text : "");
 		ok(text && !strchr(text, '\x1b'), "%s: no raw ESC", rows[i].golden);
 		free(text);
@@ -393,7 +394,7 @@ static void test_blue_green_moments(time_t now)
 		snprintf(rs_text, sizeof(rs_text), rs_fmt, rows[i].deadline ? deadline : "",
 		         rows[i].green, rows[i].ready, rows[i].ready);
 		json_t *rs = json_loads(rs_text, 0, NULL);
-		char *text = cli_view_release(rel, rs, none, now);
+		char *text = cli_view_release(rel, rs, none, NULL, now);
 		golden(rows[i].golden, text ? text : "");
 		free(text);
 		json_decref(rs);
@@ -401,6 +402,63 @@ static void test_blue_green_moments(time_t now)
 	}
 	json_decref(none);
 	json_decref(base);
+}
+
+/* The AnalysisRuns part of `get` for the canary at its shifting step (now
+ * is 13:16:00): a run measuring (two metrics, one dry run), a failed one,
+ * an older revision's inconclusive one, and a run of no Release's, which
+ * is not shown; a refused list is one line; hostile values are escaped. */
+static void test_analysis_runs(time_t now)
+{
+	static const char status[] =
+	    "{\"observedGeneration\":2,\"phase\":\"Progressing\",\"currentRevision\":\"c4n4ry\","
+	    "\"stableRevision\":\"st4bl3\",\"currentStepIndex\":4}";
+	json_t *rel = load("canary-shop-release.json");
+	json_t *items = load("analysis-runs.json");
+	json_t *none = json_array();
+	json_object_set_new(rel, "status", json_loads(status, 0, NULL));
+	struct cli_view_runs runs = {.items = items};
+	char *text = cli_view_release(rel, none, none, &runs, now);
+	golden("canary-analysis.txt", text ? text : "");
+	ok(text && !strstr(text, "other-owner"), "a run the Release does not control is not shown");
+	free(text);
+
+	struct cli_view_runs refused = {.refused = 403};
+	text = cli_view_release(rel, none, none, &refused, now);
+	ok(text && strstr(text, "\nAnalysis runs: cannot be read (forbidden to list "
+	                        "analysisruns.slipway.dev)\n"),
+	   "a refused list: one line");
+	free(text);
+
+	json_t *empty = json_array();
+	struct cli_view_runs no_runs = {.items = empty};
+	text = cli_view_release(rel, none, none, &no_runs, now);
+	ok(text && !strstr(text, "Analysis"), "no runs: nothing about them");
+	free(text);
+
+	json_t *run = json_array_get(items, 1);
+	json_t *st = json_object_get(run, "status");
+	json_t *m0 =
+	    json_array_get(json_object_get(json_array_get(json_object_get(st, "metricResults"), 0),
+	                                   "measurements"),
+	                   0);
+	json_object_set_new(st, "message",
+	                    json_string("bad\x1b[2J\r\xc2\x9b"
+	                                "6n"));
+	json_object_set_new(m0, "value", json_string("0.31\x1b]0;pwned\x07"));
+	json_object_set_new(m0, "message", json_string("x\b\x7f\xe2\x80\xae"));
+	json_object_set_new(json_object_get(json_object_get(run, "metadata"), "labels"),
+	                    MODEL_LABEL_ANALYSIS, json_string("bg\x1b[H"));
+	text = cli_view_release(rel, none, none, &runs, now);
+	static const char *const want[] = {
+	    "shop-c4n4ry-background (bg\\x1b[H): Failed: bad\\x1b[2J\\r\\u009b6n, started",
+	    "last: 0.31\\x1b]0;pwned\\a Failed 3m0s ago (x\\b\\x7f\\u202e)\n", NULL};
+	check_escaped("analysis", text, want);
+	free(text);
+	json_decref(empty);
+	json_decref(none);
+	json_decref(items);
+	json_decref(rel);
 }
 
 int main(void)
@@ -412,7 +470,7 @@ int main(void)
 	json_t *pods = load("rolling-pods.json");
 	ok(rel && rs && pods, "recorded objects load");
 	char *text = cli_view_release(rel, json_object_get(rs, "items"),
-	                              json_object_get(pods, "items"), now);
+	                              json_object_get(pods, "items"), NULL, now);
 	ok(text != NULL, "rendered");
 	golden("rolling.txt", text ? text : "");
 	ok(text && !strstr(text, "web-handmade"),
@@ -424,7 +482,7 @@ int main(void)
 	test_blue_green_moments(now);
 	json_t *canary = load("canary-release.json");
 	json_t *none = json_array();
-	text = cli_view_release(canary, none, none, now);
+	text = cli_view_release(canary, none, none, NULL, now);
 	golden("canary.txt", text ? text : "");
 	free(text);
 
@@ -459,6 +517,7 @@ int main(void)
 	test_hostile_get(now);
 	test_hostile_list(now);
 	test_canary_moments(now);
+	test_analysis_runs(now);
 	json_decref(items);
 	json_decref(none);
 	json_decref(canary);
