@@ -8,8 +8,6 @@
 #include "controller/analysis-internal.h"
 #include "controller/log.h"
 #include "model/api.h"
-#include "model/expr.h"
-#include "model/jsonpath.h"
 
 #define LOG_KEY "analysisrun"
 /* Series of the analysis metrics: runs are many, a scrape must stay small. */
@@ -196,34 +194,6 @@ static int end_in_error(struct model_analysis_status *st, const char *message, t
 	if (!st->started_at)
 		st->started_at = now;
 	return 0;
-}
-
-/* The first problem of the run's conditions and jsonPaths, checked before
- * any measurement: "metric error-rate: failureCondition: column 12: ...". */
-static bool broken_condition(const struct model_analysis_spec *spec, char *out, size_t cap)
-{
-	for (size_t i = 0; i < spec->n_metrics; i++) {
-		const struct model_metric *m = &spec->metrics[i];
-		const char *field[] = {"successCondition", "failureCondition"};
-		const char *src[] = {m->success_condition, m->failure_condition};
-		for (size_t k = 0; k < 2; k++) {
-			struct model_expr *e = NULL;
-			struct model_expr_error xe = {0};
-			if (!src[k] || model_expr_parse(src[k], &e, &xe) == 0) {
-				model_expr_free(e);
-				continue;
-			}
-			snprintf(out, cap, "metric %s: %s: %s", m->name, field[k], xe.message);
-			return true;
-		}
-		char err[MODEL_JSONPATH_ERROR_LEN];
-		if (m->provider == MODEL_PROVIDER_WEB && m->web.json_path &&
-		    model_jsonpath_check(m->web.json_path, err) < 0) {
-			snprintf(out, cap, "metric %s: jsonPath: %s", m->name, err);
-			return true;
-		}
-	}
-	return false;
 }
 
 /* ---- measurements ---- */
@@ -417,7 +387,7 @@ static int reconcile_run(struct ctl_analysis_controller *ac, struct ctl_runtime 
 	}
 	int rc = 0;
 	char broken[600];
-	if (!ar->status.started_at && broken_condition(&ar->spec, broken, sizeof(broken)))
+	if (!ar->status.started_at && model_analysis_spec_broken(&ar->spec, broken, sizeof(broken)))
 		rc = end_in_error(&ar->status, broken, now);
 	else if (!ar->status.started_at)
 		rc = rec_analysis_start(&ar->spec, &ar->status, now);

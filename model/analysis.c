@@ -3,13 +3,16 @@
 #include "model/analysis.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/analysis-parse.h"
 #include "model/api.h"
 #include "model/duration.h"
+#include "model/expr.h"
 #include "model/fields.h"
+#include "model/jsonpath.h"
 #include "model/names.h"
 
 bool model_analysis_name_valid(const char *s)
@@ -699,4 +702,30 @@ struct model_analysis_run *model_analysis_run_free(struct model_analysis_run *r)
 	model_analysis_status_clear(&r->status);
 	free(r);
 	return NULL;
+}
+
+bool model_analysis_spec_broken(const struct model_analysis_spec *s, char *out, size_t cap)
+{
+	for (size_t i = 0; i < s->n_metrics; i++) {
+		const struct model_metric *m = &s->metrics[i];
+		const char *field[] = {"successCondition", "failureCondition"};
+		const char *src[] = {m->success_condition, m->failure_condition};
+		for (size_t k = 0; k < 2; k++) {
+			struct model_expr *e = NULL;
+			struct model_expr_error xe = {0};
+			if (!src[k] || model_expr_parse(src[k], &e, &xe) == 0) {
+				model_expr_free(e);
+				continue;
+			}
+			snprintf(out, cap, "metric %s: %s: %s", m->name, field[k], xe.message);
+			return true;
+		}
+		char err[MODEL_JSONPATH_ERROR_LEN];
+		if (m->provider == MODEL_PROVIDER_WEB && m->web.json_path &&
+		    model_jsonpath_check(m->web.json_path, err) < 0) {
+			snprintf(out, cap, "metric %s: jsonPath: %s", m->name, err);
+			return true;
+		}
+	}
+	return false;
 }

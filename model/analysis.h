@@ -251,6 +251,13 @@ int model_analysis_run_parse(const json_t *obj, struct model_analysis_run **ret,
 /* Frees r; accepts NULL; returns NULL. */
 struct model_analysis_run *model_analysis_run_free(struct model_analysis_run *r);
 
+/* The first problem of s's successCondition / failureCondition (parsed as
+ * model/expr.h) and web jsonPath, into out: "metric error-rate:
+ * failureCondition: column 12: ...". true when there is one. Whoever uses
+ * a spec checks it before its first measurement: the Release's reconciler
+ * when it makes a run of a template, the run controller when a run starts. */
+bool model_analysis_spec_broken(const struct model_analysis_spec *s, char *out, size_t cap);
+
 /* Frees what a spec holds and zeroes it. */
 void model_analysis_spec_clear(struct model_analysis_spec *s);
 

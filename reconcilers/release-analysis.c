@@ -201,7 +201,16 @@ static int read_templates(const struct rec_ctx *c, const struct rec_analysis_req
 		model_errors_clear(&errs);
 		if (r < 0)
 			return r == -EINVAL ? 0 : r;
-		m->obj[m->n++] = o;
+		m->obj[m->n] = o;
+		/* A broken condition is the template's fault: held, not a run
+		 * that ends in Error and rolls the canary back. */
+		char broken[384];
+		if (model_analysis_spec_broken(&m->t[m->n++]->spec, broken, sizeof(broken))) {
+			snprintf(what, sizeof(what), "%s %s is invalid: %s", kind_of(ref),
+			         ref->template_name, broken);
+			blocked(res, REC_REASON_ANALYSIS_TEMPLATE_INVALID, what, NULL);
+			return 0;
+		}
 	}
 	return 0;
 }

@@ -377,12 +377,14 @@ static void apply_run(struct sim *sm, const struct rec_action *a)
 
 /* An AnalysisTemplate (or, cluster, a ClusterAnalysisTemplate) named
  * `name` with one metric of that name; `bad`: without metrics. */
-static void add_template(struct sim *sm, const char *name, bool cluster, bool bad)
+/* Template `name` whose metric succeeds on `success`, NULL: no metrics at
+ * all (a template that does not parse). */
+static void add_template(struct sim *sm, const char *name, bool cluster, const char *success)
 {
-	json_t *metrics =
-	    json_pack("[{s:s,s:s,s:{s:{s:s,s:s}}}]", "name", name, "successCondition",
-	              "result[0] < 0.05", "provider", "prometheus", "address", "http://prom:9090",
-	              "query", "sum(rate(errors{service=\"{{args.service}}\"}[1m]))");
+	json_t *metrics = json_pack("[{s:s,s:s,s:{s:{s:s,s:s}}}]", "name", name, "successCondition",
+	                            success ? success : "", "provider", "prometheus", "address",
+	                            "http://prom:9090", "query",
+	                            "sum(rate(errors{service=\"{{args.service}}\"}[1m]))");
 	json_t *args = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:{s:{s:s,s:s}}}]", "name", "service",
 	                         "value", "web", "name", "rev", "value", "none", "name", "token",
 	                         "valueFrom", "secretKeyRef", "name", "prom-token", "key", "token");
@@ -392,7 +394,7 @@ static void add_template(struct sim *sm, const char *name, bool cluster, bool ba
 	if (!cluster)
 		json_object_set_new(json_object_get(t, "metadata"), "namespace",
 		                    json_string("shop"));
-	if (!bad)
+	if (success)
 		json_object_set_new(json_object_get(t, "spec"), "metrics", metrics);
 	else
 		json_decref(metrics);
@@ -1214,8 +1216,10 @@ static void run_script(struct sim *sm, const char *row, const char *script)
 		} else if (strcmp(word, "gone") == 0 || strcmp(word, "back") == 0) {
 			router_gone(sm, arg, word[0] == 'b');
 		} else if (strcmp(word, "tmpl") == 0 || strcmp(word, "ctmpl") == 0 ||
-		           strcmp(word, "badtmpl") == 0) {
-			add_template(sm, arg, word[0] == 'c', word[0] == 'b');
+		           strcmp(word, "badtmpl") == 0 || strcmp(word, "brokentmpl") == 0) {
+			add_template(sm, arg, word[0] == 'c',
+			             word[0] == 'b' ? (word[1] == 'a' ? NULL : "result[0] <")
+			                            : "result[0] < 0.05");
 		} else if (strcmp(word, "untmpl") == 0) {
 			remove_template(sm, arg);
 		} else if (strcmp(word, "runphase") == 0) {
@@ -1381,6 +1385,12 @@ static const struct row {
      "badtmpl error-rate; run; img 2; run; expect step=1 runs=- stalled=AnalysisTemplateInvalid "
      "msg=AnalysisTemplate_error-rate_is_invalid ev=AnalysisTemplateInvalid; tmpl error-rate; "
      "run; expect runs=2/1 stalled=-"},
+    {"analysis step: a broken condition is the template's fault: held, with its column, no run", 10,
+     "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN("error-rate") "," SW(50) "]}", 1, 0, 1,
+     "brokentmpl error-rate; run; img 2; run; expect step=1 rs=1:9,2:1 runs=- abort=0 "
+     "stalled=AnalysisTemplateInvalid ev=AnalysisTemplateInvalid "
+     "msg=AnalysisTemplate_error-rate_is_invalid:_metric_error-rate:_successCondition:_column_12; "
+     "tmpl error-rate; run; expect runs=2/1 stalled=-"},
     {"analysis step: clusterScope names a ClusterAnalysisTemplate", 10,
      "{" PACE(1, 0) ",\"steps\":[" SW(10) "," AN_REF("error-rate", "true") "," SW(50) "]}", 1, 0, 1,
      "tmpl error-rate; run; img 2; run; expect runs=- stalled=AnalysisTemplateNotFound "
