@@ -19,13 +19,12 @@ ok "the Release becomes Ready" k wait --for=condition=Ready release/checkout --t
 start_traffic_watch checkout "$(mktemp -d)" svc
 
 rev() { k get release checkout -o jsonpath="{.status.$1}"; }
-selects() { jsonpath_is "service/$1" '{.spec.selector.slipway\.dev/revision}' "$2"; }
 pods() { jsonpath_is "rs/checkout-$1" '{.spec.replicas} {.status.availableReplicas}' "$2 $2"; }
 healthy_on() { jsonpath_is release/checkout '{.status.phase} {.status.stableRevision}' "Healthy $1"; }
 serving() {
-	selects checkout "$1" && [ "$(k get pods -l "slipway.dev/revision=$1,role=active" -o name | wc -l)" -eq 4 ]
+	service_selects checkout "$1" && [ "$(k get pods -l "slipway.dev/revision=$1,role=active" -o name | wc -l)" -eq 4 ]
 }
-previewing() { pods "$1" 1 && selects checkout-preview "$1"; }
+previewing() { pods "$1" 1 && service_selects checkout-preview "$1"; }
 # same_pods REVISION: its ReplicaSet is the one of $uid1 and no pod was
 # created since $pods_before.
 same_pods() {
@@ -46,7 +45,7 @@ ok "on one pod (previewReplicaCount), behind checkout-preview" until_true 60 pre
 ok "kubectl slipway get says what waits" output_has "Waiting:    waiting for promote (kubectl slipway promote checkout)" \
 	"$S" -n "$TEST_NS" get checkout
 ok "kubectl slipway promote" "$S" -n "$TEST_NS" promote checkout
-ok "checkout switches to the new revision" until_true 90 selects checkout "$r2"
+ok "checkout switches to the new revision" until_true 90 service_selects checkout "$r2"
 ok "which had its four pods" pods "$r2" 4
 ok "the rollout completes" until_true 60 healthy_on "$r2"
 ok "the old revision stays up for scaleDownDelaySeconds" pods "$r1" 4
@@ -54,7 +53,7 @@ ok "the old revision stays up for scaleDownDelaySeconds" pods "$r1" 4
 uid1=$(k get rs "checkout-$r1" -o jsonpath='{.metadata.uid}')
 pods_before=$(k get pods -l app=checkout -o name | sort)
 ok "the file applied again (nginx:1.27)" k apply -f "$example"
-ok "switches straight back to the old revision" until_true 30 selects checkout "$r1"
+ok "switches straight back to the old revision" until_true 30 service_selects checkout "$r1"
 ok "stable on it again" until_true 30 healthy_on "$r1"
 ok "the same ReplicaSet, no new pod" same_pods "$r1"
 

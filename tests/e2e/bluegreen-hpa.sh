@@ -20,14 +20,7 @@ install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
 start_controller
 S="$SLIPWAY_BUILD_ROOT/cli/kubectl-slipway"
 
-for svc in web web-preview; do
-	k apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: $svc}
-spec: {selector: {app: web}, ports: [{port: 80}]}
-YAML
-done
+ok "the Services are created" apply_bluegreen_services
 strategy="  strategy:
     blueGreen:
       activeService: web
@@ -49,10 +42,9 @@ ok "the HPA controller's own role may get and update releases/scale" sh -c "
 	kubectl auth can-i update releases.slipway.dev --subresource=scale -n $TEST_NS --as=$hpa_sa >/dev/null"
 
 rev() { k get release web -o jsonpath="{.status.$1}"; }
-selects() { jsonpath_is "service/$1" '{.spec.selector.slipway\.dev/revision}' "$2"; }
 paused() { jsonpath_is release/web '{.status.currentStepIndex} {.status.phase}' "2 Paused"; }
 healthy_on() { jsonpath_is release/web '{.status.phase} {.status.stableRevision}' "Healthy $1"; }
-waiting_on() { paused && selects web "$1"; }
+waiting_on() { paused && service_selects web "$1"; }
 # pods REVISION N: its ReplicaSet wants N pods and has N available.
 pods() { jsonpath_is "rs/web-$1" '{.spec.replicas} {.status.availableReplicas}' "$2 $2"; }
 done_on() { healthy_on "$1" && pods "$1" "$2"; }
@@ -91,7 +83,7 @@ r1=$(rev stableRevision)
 set_image web registry.example/web:2
 ok "a new image previews and waits for promote" until_true 60 paused
 r2=$(rev currentRevision)
-ok "previewService selects the preview" until_true 30 selects web-preview "$r2"
+ok "previewService selects the preview" until_true 30 service_selects web-preview "$r2"
 ok "its 3 pods (previewReplicaCount) are up" until_true 60 pods "$r2" 3
 
 hpa 5 8
@@ -106,7 +98,7 @@ ok "kubectl slipway get shows both revisions at their sizes" slipway_get_shows \
 	"Waiting:    waiting for promote (kubectl slipway promote web)"
 
 ok "kubectl slipway promote" "$S" -n "$TEST_NS" promote web
-ok "activeService switches to the new revision" until_true 90 selects web "$r2"
+ok "activeService switches to the new revision" until_true 90 service_selects web "$r2"
 ok "which holds the new size, 5 pods" pods "$r2" 5
 ok "the rollout completes on it" until_true 60 healthy_on "$r2"
 ok "the old revision scales down after its delay" until_true 60 jsonpath_is "rs/web-$r1" '{.spec.replicas}' 0
@@ -123,7 +115,7 @@ ok "the active revision scales down to 2 pods" until_true 60 pods "$r2" 2
 ok "the preview to 2 too: previewReplicaCount is at most spec.replicas" until_true 60 pods "$r3" 2
 ok "still waiting for promote, activeService on the active revision" waiting_on "$r2"
 ok "kubectl slipway promote" "$S" -n "$TEST_NS" promote web
-ok "activeService switches to the newest revision" until_true 90 selects web "$r3"
+ok "activeService switches to the newest revision" until_true 90 service_selects web "$r3"
 ok "the rollout completes on it with 2 pods" until_true 60 done_on "$r3" 2
 ok "the previous revision scales down after its delay" until_true 60 jsonpath_is "rs/web-$r2" '{.spec.replicas}' 0
 
@@ -141,7 +133,7 @@ ok "the active revision scales to 4 pods" until_true 60 pods "$r3" 4
 ok "and the preview with it" until_true 60 pods "$r4" 4
 ok "still waiting for promote, activeService on the active revision" waiting_on "$r3"
 ok "kubectl slipway promote" "$S" -n "$TEST_NS" promote web
-ok "activeService switches to it" until_true 90 selects web "$r4"
+ok "activeService switches to it" until_true 90 service_selects web "$r4"
 ok "the rollout completes on it with 4 pods" until_true 60 done_on "$r4" 4
 
 stop_traffic_watch

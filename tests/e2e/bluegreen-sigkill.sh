@@ -11,14 +11,7 @@ use_test_namespace bgkill
 install_crds || { echo "Bail out! CRDs did not install"; exit 1; }
 start_controller
 
-for svc in web web-preview; do
-	k apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: $svc}
-spec: {selector: {app: web}, ports: [{port: 80}]}
-YAML
-done
+ok "the Services are created" apply_bluegreen_services
 history_limit=1
 # scaleDownDelaySeconds outlasts the kills between a promotion and the
 # rollback that follows it (at least three, up to ~1.5 s each with the
@@ -86,7 +79,7 @@ kill_until 60 healthy_on "$r2"
 ok "under kills: rolled back" healthy_on "$r2"
 ok "the controller was killed at least 20 times during the rollouts ($kills)" [ $kills -ge 20 ]
 ok "the Release ends Healthy on the rolled-back revision" until_true 60 healthy_on "$r2"
-ok "activeService selects it" until_true 30 jsonpath_is service/web '{.spec.selector.slipway\.dev/revision}' "$r2"
+ok "activeService selects it" until_true 30 service_selects web "$r2"
 stop_traffic_watch
 kill "$rs_watch" 2>/dev/null
 wait "$rs_watch" 2>/dev/null

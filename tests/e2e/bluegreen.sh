@@ -17,14 +17,7 @@ start_controller
 S="$SLIPWAY_BUILD_ROOT/cli/kubectl-slipway"
 s() { "$S" -n "$TEST_NS" "$@"; }
 
-for svc in web web-preview; do
-	k apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: $svc}
-spec: {selector: {app: web}, ports: [{port: 80}]}
-YAML
-done
+ok "the Services are created" apply_bluegreen_services
 strategy="  strategy:
     blueGreen:
       activeService: web
@@ -40,7 +33,6 @@ ok "the first template becomes Ready" k wait --for=condition=Ready release/web -
 start_traffic_watch web "$(mktemp -d)" svc
 
 rev() { k get release web -o jsonpath="{.status.$1}"; }
-selects() { jsonpath_is "service/$1" '{.spec.selector.slipway\.dev/revision}' "$2"; }
 rs_of() { k get rs -l "slipway.dev/revision=$1" -o jsonpath="$2"; }
 pods_with() { [ "$(k get pods -l "slipway.dev/revision=$1,role=$2" -o name | wc -l)" -eq "$3" ]; }
 event_exists() { k get events.events.k8s.io -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}' | grep -qx "$1"; }
@@ -52,8 +44,8 @@ ok "its pods are labelled role=active" until_true 30 pods_with "$r1" active 3
 set_image web registry.example/web:2
 ok "a new image previews on one pod and pauses (stage 2)" until_true 60 stage_is "2 Paused"
 r2=$(rev currentRevision)
-ok "previewService selects the new revision" until_true 30 selects web-preview "$r2"
-ok "activeService still the old one" selects web "$r1"
+ok "previewService selects the new revision" until_true 30 service_selects web-preview "$r2"
+ok "activeService still the old one" service_selects web "$r1"
 ok "the preview's pod is labelled role=preview" until_true 30 pods_with "$r2" preview 1
 ok "kubectl slipway get shows both Services" sh -c "s() { \"$S\" -n $TEST_NS \"\$@\"; }; s get web | grep -q 'Active:     Service web -> revision $r1' && s get web | grep -q 'Waiting:    waiting for promote'"
 
@@ -62,7 +54,7 @@ ok "kubectl scale mid-rollout: the active revision goes to 4 pods" until_true 60
 ok "the preview keeps previewReplicaCount" jsonpath_is "rs/web-$r2" '{.spec.replicas}' 1
 
 ok "kubectl slipway promote" s promote web
-ok "activeService switches to the new revision" until_true 90 selects web "$r2"
+ok "activeService switches to the new revision" until_true 90 service_selects web "$r2"
 ok "which had all 4 pods" jsonpath_is "rs/web-$r2" '{.status.availableReplicas}' 4
 ok "the rollout completes" until_true 60 jsonpath_is release/web '{.status.phase} {.status.stableRevision}' "Healthy $r2"
 ok "the old revision is still up during scaleDownDelaySeconds" jsonpath_is "rs/web-$r1" '{.spec.replicas}' 4
@@ -75,13 +67,13 @@ k patch release web --type=merge -p '{"spec":{"strategy":{"blueGreen":{"autoProm
 set_image web registry.example/web:3
 ok "autoPromotionSeconds: promoted on its own" until_true 90 jsonpath_is release/web '{.status.phase} {.status.stableRevision}' "Healthy $(rev currentRevision)"
 r3=$(rev currentRevision)
-ok "activeService on it" until_true 30 selects web "$r3"
+ok "activeService on it" until_true 30 service_selects web "$r3"
 ok "with an AutoPromoted Event" event_exists AutoPromoted
 n_rs=$(k get rs -l app=web -o name | wc -l)
 uid2=$(k get rs "web-$r2" -o jsonpath='{.metadata.uid}')
 ok "the previous revision is still up" jsonpath_is "rs/web-$r2" '{.status.availableReplicas}' 4
 set_image web registry.example/web:2
-ok "re-applying it switches straight back" until_true 20 selects web "$r2"
+ok "re-applying it switches straight back" until_true 20 service_selects web "$r2"
 ok "and it is stable again" until_true 30 jsonpath_is release/web '{.status.phase} {.status.stableRevision}' "Healthy $r2"
 ok "the same ReplicaSet, no new one" sh -c "[ \"\$(kubectl -n $TEST_NS get rs web-$r2 -o jsonpath='{.metadata.uid}')\" = $uid2 ] && [ \$(kubectl -n $TEST_NS get rs -l app=web -o name | wc -l) -eq $n_rs ]"
 
@@ -89,10 +81,10 @@ k patch release web --type=merge -p '{"spec":{"strategy":{"blueGreen":{"autoProm
 set_image web registry.example/web:4
 ok "another image previews and pauses" until_true 60 stage_is "2 Paused"
 r4=$(rev currentRevision)
-ok "previewService on it" until_true 30 selects web-preview "$r4"
+ok "previewService on it" until_true 30 service_selects web-preview "$r4"
 ok "kubectl slipway abort" s abort web
-ok "aborted: previewService back to the stable revision" until_true 30 selects web-preview "$r2"
-ok "activeService never left it" selects web "$r2"
+ok "aborted: previewService back to the stable revision" until_true 30 service_selects web-preview "$r2"
+ok "activeService never left it" service_selects web "$r2"
 ok "Degraded, RolloutAborted" until_true 30 jsonpath_is release/web '{.status.phase}' Degraded
 ok "the aborted revision scales down after abortScaleDownDelaySeconds" until_true 60 jsonpath_is "rs/web-$r4" '{.spec.replicas}' 0
 
@@ -100,7 +92,7 @@ stop_traffic_watch
 ok "activeService never moved to a revision without all its pods" check_active_invariants web
 # After the watch: this change is someone else's, not the controller's.
 k patch service web --type=merge -p "{\"spec\":{\"selector\":{\"slipway.dev/revision\":\"$r4\"}}}" >/dev/null
-ok "activeService changed by someone else is put back" until_true 30 selects web "$r2"
+ok "activeService changed by someone else is put back" until_true 30 service_selects web "$r2"
 ok "with a TrafficDriftCorrected Event" until_true 15 event_exists TrafficDriftCorrected
 ok "no request was refused" bash -c "! grep -q 'reconcile failed' '$CONTROLLER_LOG'"
 done_testing

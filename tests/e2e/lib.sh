@@ -235,6 +235,25 @@ spec: {selector: {app: web}, ports: [{port: 80}]}
 YAML
 }
 
+# apply_bluegreen_services: Services web and web-preview selecting app=web
+# (a blue-green controller adds the revision key to each).
+apply_bluegreen_services() {
+	k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-preview}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+YAML
+}
+
+# service_selects SERVICE REVISION: the Service's selector names the revision.
+service_selects() { jsonpath_is "service/$1" '{.spec.selector.slipway\.dev/revision}' "$2"; }
+
 # apply_web_route [GATEWAY]: HTTPRoute web with one rule, all traffic to
 # web-stable and none to web-canary; attached to GATEWAY when given.
 apply_web_route() {
