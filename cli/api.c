@@ -142,16 +142,32 @@ void cli_report_api_error(const struct cli *c, const char *verb, const struct kc
 	}
 }
 
+bool cli_api_refused(const struct kc_error *err)
+{
+	return err &&
+	       (err->http_status == 401 || err->http_status == 403 || err->http_status == 404);
+}
+
+/* What an answer other than success may still count as: none, a 404 (the
+ * object is missing), or any refusal that will not heal (cli_api_refused). */
+enum tolerated { TOLERATE_NONE, TOLERATE_MISSING, TOLERATE_REFUSED };
+
 /* Waits for the request that was started with result rc and hands its
- * answer to *ret (caller owns it; ret may be NULL). missing_ok: a 404 is an
- * answer, NULL. */
+ * answer to *ret (caller owns it; ret may be NULL). A tolerated error is an
+ * answer, NULL, and its HTTP status goes to *refused (refused may be NULL). */
 static int call(struct cli *c, const char *verb, const struct kc_ref *ref, int rc,
-                struct kc_sync *s, struct kc_error *err, bool missing_ok, json_t **ret)
+                struct kc_sync *s, struct kc_error *err, enum tolerated t, json_t **ret,
+                int *refused)
 {
 	json_t *body = NULL;
+	if (refused)
+		*refused = 0;
 	if (rc == 0)
 		rc = kc_sync_wait(c->client, s, &body, err);
-	if (rc < 0 && missing_ok && kc_is_not_found(err)) {
+	if (rc < 0 && ((t == TOLERATE_MISSING && kc_is_not_found(err)) ||
+	               (t == TOLERATE_REFUSED && cli_api_refused(err)))) {
+		if (refused)
+			*refused = (int)err->http_status;
 		kc_error_clear(err);
 		rc = 0;
 	}
@@ -172,7 +188,7 @@ int cli_api_get(struct cli *c, const struct kc_ref *ref, json_t **ret)
 	struct kc_sync s = {0};
 	struct kc_error err = {0};
 	int rc = kc_get(c->client, ref, NULL, kc_sync_done, &s, NULL, &err);
-	return call(c, "get", ref, rc, &s, &err, false, ret);
+	return call(c, "get", ref, rc, &s, &err, TOLERATE_NONE, ret, NULL);
 }
 
 int cli_api_get_optional(struct cli *c, const struct kc_ref *ref, json_t **ret)
@@ -180,44 +196,32 @@ int cli_api_get_optional(struct cli *c, const struct kc_ref *ref, json_t **ret)
 	struct kc_sync s = {0};
 	struct kc_error err = {0};
 	int rc = kc_get(c->client, ref, NULL, kc_sync_done, &s, NULL, &err);
-	return call(c, "get", ref, rc, &s, &err, true, ret);
+	return call(c, "get", ref, rc, &s, &err, TOLERATE_MISSING, ret, NULL);
 }
 
-int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_selector, json_t **ret)
+/* A LIST of every page; refused non-NULL: a refusal is an answer. */
+static int list(struct cli *c, const struct kc_ref *ref, const char *label_selector, json_t **ret,
+                int *refused)
 {
 	struct kc_sync s = {0};
 	struct kc_error err = {0};
 	struct kc_query q = {.label_selector = label_selector};
 	int rc = kc_list_all(c->client, ref, &q, kc_sync_done, &s, NULL, &err);
-	return call(c, "list", ref, rc, &s, &err, false, ret);
+	return call(c, "list", ref, rc, &s, &err, refused ? TOLERATE_REFUSED : TOLERATE_NONE, ret,
+	            refused);
+}
+
+int cli_api_list(struct cli *c, const struct kc_ref *ref, const char *label_selector, json_t **ret)
+{
+	return list(c, ref, label_selector, ret, NULL);
 }
 
 /* Caller owns *ret. */
 int cli_api_list_or_refused(struct cli *c, const struct kc_ref *ref, const char *label_selector,
                             json_t **ret, int *refused)
 {
-	struct kc_sync s = {0};
-	struct kc_error err = {0};
-	struct kc_query q = {.label_selector = label_selector};
-	*refused = 0;
-	int rc = kc_list_all(c->client, ref, &q, kc_sync_done, &s, NULL, &err);
-	json_t *body = NULL;
-	if (rc == 0)
-		rc = kc_sync_wait(c->client, &s, &body, &err);
-	if (rc < 0 &&
-	    (err.http_status == 401 || err.http_status == 403 || err.http_status == 404)) {
-		*refused = (int)err.http_status;
-		kc_error_clear(&err);
-		*ret = NULL;
-		return 0;
-	}
-	if (rc < 0) {
-		cli_report_api_error(c, "list", ref, &err);
-		kc_error_clear(&err);
-		return rc;
-	}
-	*ret = body;
-	return 0;
+	*ret = NULL;
+	return list(c, ref, label_selector, ret, refused);
 }
 
 int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_t *patch,
@@ -227,7 +231,7 @@ int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_
 	struct kc_error err = {0};
 	int rc = kc_patch(c->client, ref, NULL, (enum kc_patch_type)patch_type, patch, kc_sync_done,
 	                  &s, NULL, &err);
-	return call(c, "patch", ref, rc, &s, &err, false, ret);
+	return call(c, "patch", ref, rc, &s, &err, TOLERATE_NONE, ret, NULL);
 }
 
 int cli_api_create(struct cli *c, const struct kc_ref *ref, json_t *obj, json_t **ret)
@@ -235,7 +239,7 @@ int cli_api_create(struct cli *c, const struct kc_ref *ref, json_t *obj, json_t 
 	struct kc_sync s = {0};
 	struct kc_error err = {0};
 	int rc = kc_create(c->client, ref, NULL, obj, kc_sync_done, &s, NULL, &err);
-	return call(c, "create", ref, rc, &s, &err, false, ret);
+	return call(c, "create", ref, rc, &s, &err, TOLERATE_NONE, ret, NULL);
 }
 
 int cli_print_object(enum cli_output how, const json_t *obj)

@@ -113,6 +113,10 @@ int cli_api_patch(struct cli *c, const struct kc_ref *ref, int patch_type, json_
                   json_t **ret);
 int cli_api_create(struct cli *c, const struct kc_ref *ref, json_t *obj, json_t **ret);
 
+/* A refusal that will not heal by retrying: 401, 403, or 404 (a kind the
+ * server does not serve). */
+bool cli_api_refused(const struct kc_error *err);
+
 /* Prints the one-line message for a failed call (what cli_api_* do). */
 void cli_report_api_error(const struct cli *c, const char *verb, const struct kc_ref *ref,
                           const struct kc_error *err);

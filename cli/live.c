@@ -77,8 +77,7 @@ static void on_watch_error(struct kc_watch *w, enum kc_watch_input what, const s
 {
 	struct cli_live *l = userdata;
 	(void)what;
-	bool for_good =
-	    err && (err->http_status == 403 || err->http_status == 404 || err->http_status == 401);
+	bool for_good = cli_api_refused(err);
 	/* The runs are extra: the view says they cannot be read and goes on. */
 	if (for_good && store_of(l, w) == CLI_LIVE_RUNS) {
 		kc_watch_stop(w);
